@@ -1,0 +1,81 @@
+"""The `graftwork` command. Subcommands live one per module in graftwork/commands/ and are
+imported only when used, so `graftwork --help` stays fast. Bare `graftwork` in a workspace
+opens the TUI.
+
+Exit codes: 0 all good, 1 finished but some items failed, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from graftwork import __version__
+from graftwork.core.errors import GraftworkError
+
+# name -> (module under graftwork.commands, one-line help). One line per command.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("init", "Create a new workspace."),
+    "ingest": ("ingest", "Download and safely extract the widgets of a gallery manifest."),
+    "analyze": ("analyze", "Scan downloads into the catalog and write widget_processing_results.csv."),
+    "prompts": ("prompts", "Draft, import and export prompts (every change is a revision)."),
+    "curate": ("curate", "Record a curation decision: include, exclude or needs work."),
+    "budget": ("budget", "Count tokens of every complete example against max_sequence_length."),
+    "build": ("build", "Build deterministic train/valid/test JSONL in Apple's adapter schema."),
+    "export": ("export", "Export a built set as apple, mlx-chat or alpaca data."),
+    "run": ("run", "Run every stage in order: ingest, analyze, prompts, budget, build."),
+    "demo": ("demo", "Create the demo workspace from data/, run the pipeline and open the app."),
+    "tui": ("tui", "Open the workstation (same as bare `graftwork`)."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module = importlib.import_module(f"graftwork.commands.{COMMANDS[name][0]}")
+        return module.command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Help text comes from the table so listing commands imports nothing.
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][1]) for name in sorted(COMMANDS)])
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True)
+@click.option(
+    "-w", "--workspace", type=click.Path(file_okay=False), default=None,
+    help="Workspace folder (else $GRAFTWORK_WORKSPACE, else the nearest parent with graftwork.yaml).",
+)
+@click.version_option(__version__, prog_name="graftwork")
+@click.pass_context
+def cli(ctx: click.Context, workspace: str | None) -> None:
+    """graftwork: curate fine-tuning datasets and grow LoRA adapters from the terminal."""
+    ctx.ensure_object(dict)
+    ctx.obj["workspace"] = workspace
+    if ctx.invoked_subcommand is None:
+        from graftwork.commands.tui import open_tui_or_help
+
+        open_tui_or_help(ctx)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="graftwork", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+    except GraftworkError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    sys.exit(0)

@@ -1,0 +1,1 @@
+"""One module per `graftwork` subcommand; each exposes `command`."""

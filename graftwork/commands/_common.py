@@ -1,0 +1,58 @@
+"""Shared helpers for subcommands: workspace resolution, rich progress, exit codes."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+
+import click
+from rich.console import Console
+from rich.text import Text
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from graftwork.core.jobs import JobEvent, Listener, StageResult
+from graftwork.core.workspace import Workspace, resolve_workspace
+
+err_console = Console(stderr=True, highlight=False)
+out_console = Console(highlight=False)
+
+
+def workspace_from(ctx: click.Context) -> Workspace:
+    root = ctx.find_root()
+    explicit = (root.obj or {}).get("workspace")
+    return resolve_workspace(explicit)
+
+
+@contextlib.contextmanager
+def progress_listener(description: str) -> Iterator[Listener]:
+    """A job listener that drives a rich progress bar and prints item failures on stderr."""
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), TextColumn("{task.fields[item]}"),
+        console=err_console, transient=False, disable=not err_console.is_terminal,
+    )
+    task = progress.add_task(description, total=None, item="")
+
+    def listen(event: JobEvent) -> None:
+        if event.type == "total":
+            progress.update(task, total=event.total)
+        elif event.type == "progress":
+            progress.update(task, completed=event.done, item=event.item_id or "")
+        elif event.type == "log" and event.level in ("error", "warning"):
+            style = "red" if event.level == "error" else "yellow"
+            # Messages carry user data (names like "[bold]"): never parse them as markup.
+            progress.console.print(Text.assemble((f"{event.level}: ", style), event.message), soft_wrap=True)
+
+    with progress:
+        yield listen
+
+
+def finish(result: StageResult, summary_line: str) -> None:
+    """Print the summary and exit 1 if any item failed."""
+    out_console.print(summary_line, markup=False, highlight=False)
+    if result.failed:
+        err_console.print(f"{len(result.failed)} item(s) failed:", style="red")
+        for item, cause in result.failed:
+            err_console.print(f"  {item}: {cause}", markup=False, highlight=False)
+        sys.exit(1)

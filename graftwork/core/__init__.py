@@ -1,0 +1,1 @@
+"""UI-free engine. Never imports textual, rich, httpx, openai or mlx (tests enforce it)."""

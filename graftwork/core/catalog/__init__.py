@@ -1,0 +1,1 @@
+"""The SQLite catalog: the source of truth for curation state (one file per workspace)."""
