@@ -28,6 +28,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "Run every stage in order: ingest, analyze, prompts, budget, build."),
     "demo": ("demo", "Create the demo workspace from data/, run the pipeline and open the app."),
     "tui": ("tui", "Open the workstation (same as bare `graftwork`)."),
+    "train": ("train", "Train a LoRA adapter on a set with mlx-lm (live loss, best checkpoint, resume)."),
+    "runs": ("runs", "List training runs."),
+    "fuse": ("fuse", "Fuse a run's adapter into its base model."),
+    "sample": ("sample", "Generate from base and adapter for held-out prompts, side by side."),
+    "review": ("review", "Review samples and export a Markdown report."),
+    "apple": ("apple", "Commands of Apple's adapter toolkit for a set (print or run)."),
+    "doctor": ("doctor", "Say what this machine can do: platform, MLX backend, model, toolkit, teacher."),
+    "teach": ("teach", "Ask a teacher LLM for prompt drafts, critiques and refinements."),
 }
 
 

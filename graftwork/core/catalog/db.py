@@ -15,6 +15,8 @@ from graftwork.core.errors import CatalogError
 # so areas never edit each other's migrations. Applied in this order.
 MIGRATION_SETS = [
     "graftwork.core.catalog.migrations",
+    "graftwork.core.teach.migrations",
+    "graftwork.core.train.migrations",
 ]
 
 

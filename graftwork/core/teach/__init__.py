@@ -1,0 +1,1 @@
+"""Teach engine (UI-free)."""

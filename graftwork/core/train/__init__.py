@@ -1,0 +1,1 @@
+"""Train engine (UI-free)."""
