@@ -17,6 +17,7 @@ MIGRATION_SETS = [
     "graftwork.core.catalog.migrations",
     "graftwork.core.teach.migrations",
     "graftwork.core.train.migrations",
+    "graftwork.core.review.migrations",
 ]
 
 

@@ -1,0 +1,1 @@
+"""Samples from base and adapter, and their review verdicts (UI-free)."""
