@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import click
 from rich.console import Console
-from rich.text import Text
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from graftwork.core.jobs import JobEvent, Listener, StageResult
 from graftwork.core.workspace import Workspace, resolve_workspace

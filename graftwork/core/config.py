@@ -49,10 +49,14 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+def deep_merge(
+    base: dict[str, Any], override: dict[str, Any], atomic: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """Merge nested mappings; top-level keys in ``atomic`` are replaced whole (e.g. a tool
+    definition, where merging two JSON Schemas would produce one nobody wrote)."""
     out = copy.deepcopy(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        if key not in atomic and isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = deep_merge(out[key], value)
         else:
             out[key] = copy.deepcopy(value)
@@ -102,6 +106,7 @@ def load_section(
     overrides: dict[str, Any] | None = None,
     *,
     defaults_file: Path | None = None,
+    atomic: frozenset[str] = frozenset(),
 ) -> M:
     """Defaults (configs/<section>.yaml or ``defaults_file``) < graftwork.yaml < ``overrides``.
 
@@ -113,10 +118,10 @@ def load_section(
     merged = base
     ws_data = workspace_settings(ws).get(section) or {}
     if ws_data:
-        merged = deep_merge(merged, ws_data)
+        merged = deep_merge(merged, ws_data, atomic)
         validate(model, merged, f"{ws.config_path} (section '{section}')")  # type: ignore[union-attr]
     flags = {k: v for k, v in (overrides or {}).items() if v is not None}
     if flags:
-        merged = deep_merge(merged, flags)
+        merged = deep_merge(merged, flags, atomic)
         return validate(model, merged, "command-line flags")
     return validate(model, merged, str(path) if not ws_data else f"{ws.config_path} (section '{section}')")  # type: ignore[union-attr]

@@ -63,6 +63,8 @@ class ProjectConfig(StrictModel):
         fn = self.tool.get("function") if isinstance(self.tool, dict) else None
         if self.tool.get("type") != "function" or not isinstance(fn, dict) or not fn.get("name"):
             raise ValueError("tool must be {type: function, function: {name, description, arguments}}")
+        if "parameters" in fn:
+            raise ValueError("tool.function uses 'parameters' (OpenAI's key); Apple's schema calls it 'arguments'")
         args = fn.get("arguments")
         if not isinstance(args, dict) or args.get("type") != "object":
             raise ValueError("tool.function.arguments must be a JSON Schema object (Apple's key, not 'parameters')")
@@ -77,4 +79,4 @@ class ProjectConfig(StrictModel):
 
 
 def load_project(ws: Workspace | None, overrides: dict[str, Any] | None = None) -> ProjectConfig:
-    return load_section(ws, "project", ProjectConfig, overrides)
+    return load_section(ws, "project", ProjectConfig, overrides, atomic=frozenset({"tool"}))

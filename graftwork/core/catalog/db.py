@@ -25,12 +25,12 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def open_catalog(path: Path | str, *, migrate: bool = True) -> sqlite_utils.Database:
+def open_catalog(path: Path | str, *, migrate: bool = True, timeout: float = 10.0) -> sqlite_utils.Database:
     """Open (creating if needed) the catalog at ``path`` and bring its schema up to date."""
     path = Path(path)
     try:
-        conn = sqlite3.connect(str(path), timeout=10.0)
-        conn.execute("PRAGMA busy_timeout = 10000")
+        conn = sqlite3.connect(str(path), timeout=timeout)
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
         conn.execute("PRAGMA schema_version").fetchone()  # fails fast on a corrupt file
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if mode.lower() != "wal":
