@@ -54,11 +54,12 @@ CHAT_TEMPLATE = (
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
 
-_GENERATED_WORDS = tuple(
+_WORDS_TEXT = (
     "widget render command refresh frequency style color font size width height top left "
     "export const return className div span css styled battery clock weather cpu memory "
     "the a of to and is in it you that for on with as are this be at or from by an"
-).split(" ")
+)
+_GENERATED_WORDS = _WORDS_TEXT.split()
 
 
 def _generated_text(n: int = 4000) -> Iterator[str]:
