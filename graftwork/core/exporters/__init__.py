@@ -1,0 +1,190 @@
+"""Export a built set (datasets/NAME/{train,valid,test}.jsonl in Apple's schema) to another
+training format: `apple` (checked copy), `mlx-chat` (mlx-lm chat data) or `alpaca`.
+
+Each split becomes one file in the output folder (default datasets/NAME/export/<format>/),
+written atomically. A line that cannot be converted is an item failure: reported with its
+cause, left out, and the export goes on."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from graftwork.core.atomic import atomic_writer, write_json, write_text
+from graftwork.core.errors import ConfigError, GraftworkError
+from graftwork.core.exporters import alpaca, apple, mlx_chat
+from graftwork.core.jobs import Job, StageResult
+from graftwork.core.workspace import Workspace
+
+SPLITS = ("train", "valid", "test")
+FORMATS: dict[str, str] = {
+    "apple": "Apple adapter toolkit: each line a JSON array of messages (a checked copy)",
+    "mlx-chat": 'mlx-lm chat data: {"messages": [...], "tools": [...]} with OpenAI `parameters`',
+    "alpaca": "Alpaca: instruction, input, output, meta (validated with a draft-07 JSON Schema)",
+}
+
+
+class SetNotFound(GraftworkError):
+    """The named set was never built (a usage error: exit code 2)."""
+
+    exit_code = 2
+
+
+def set_dir(ws: Workspace, set_name: str) -> Path:
+    if not set_name or "/" in set_name or "\\" in set_name or set_name in (".", ".."):
+        raise SetNotFound(f"invalid set name {set_name!r}")
+    folder = ws.datasets_dir / set_name
+    if not (folder / "train.jsonl").is_file():
+        known = sorted(p.parent.name for p in ws.datasets_dir.glob("*/train.jsonl"))
+        hint = f"known sets: {', '.join(known)}" if known else "no set is built yet"
+        raise SetNotFound(
+            f"unknown set {set_name!r}: {folder / 'train.jsonl'} does not exist "
+            f"(run `graftwork build --set {set_name}`; {hint})"
+        )
+    return folder
+
+
+def default_out_dir(ws: Workspace, set_name: str, fmt: str) -> Path:
+    return ws.datasets_dir / set_name / "export" / fmt
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _manifest_items(folder: Path) -> list[dict[str, Any]]:
+    """Per-item entries of the set's manifest.json (tolerant of its exact layout)."""
+    try:
+        data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    items = data.get("items") if isinstance(data, dict) else None
+    if isinstance(items, dict):  # {id: {...}} layout
+        items = [{"id": k, **v} for k, v in items.items() if isinstance(v, dict)]
+    return [i for i in items or [] if isinstance(i, dict) and isinstance(i.get("id"), str)]
+
+
+def _catalog_lookup(ws: Workspace) -> tuple[dict[str, str], dict[str, str]]:
+    """(example sha256 -> item id, item id -> source) from the catalog, if it has them."""
+    by_sha: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    if not ws.db_path.exists():
+        return by_sha, sources
+    db = ws.catalog()
+    try:
+        if db["budget"].exists():
+            for row in db.execute("select item_id, example_sha256 from budget").fetchall():
+                if row[1]:
+                    by_sha[row[1]] = row[0]
+        for row in db.execute("select id, source from items").fetchall():
+            sources[row[0]] = row[1] or "unknown"
+    finally:
+        db.close()
+    return by_sha, sources
+
+
+class _Ids:
+    """Names the item behind each built line: by content hash (manifest or budget table),
+    else by the manifest's order within the split, else by position."""
+
+    def __init__(self, ws: Workspace, folder: Path) -> None:
+        self.items = _manifest_items(folder)
+        self.by_sha, self.sources = _catalog_lookup(ws)
+        for item in self.items:
+            for value in item.values():
+                if isinstance(value, str) and len(value) == 64:
+                    self.by_sha.setdefault(value, item["id"])
+
+    def __call__(self, split: str, index: int, sha: str) -> str:
+        if sha in self.by_sha:
+            return self.by_sha[sha]
+        in_split = [i["id"] for i in self.items if i.get("split") == split]
+        return in_split[index] if index < len(in_split) else f"{split}-{index + 1:04d}"
+
+    def source(self, item_id: str) -> str:
+        return self.sources.get(item_id, "unknown")
+
+
+Converter = Callable[[str, str, str, str], str]  # (line, split, item id, sha) -> output line
+
+
+def _converter(fmt: str, ids: _Ids, set_name: str) -> Converter:
+    if fmt == "apple":
+        return lambda line, split, item_id, sha: apple.export_line(line)
+    if fmt == "mlx-chat":
+        return lambda line, split, item_id, sha: mlx_chat.export_line(line)
+    if fmt == "alpaca":
+        def to_alpaca(line: str, split: str, item_id: str, sha: str) -> str:
+            record = alpaca.apple_to_alpaca(
+                apple.parse_line(line), item_id=item_id, split=split,
+                source=ids.source(item_id), set_name=set_name, example_sha256=sha,
+            )
+            return json.dumps(record, ensure_ascii=False)
+        return to_alpaca
+    raise ConfigError(f"unknown export format {fmt!r} (choose one of: {', '.join(FORMATS)})")
+
+
+def export_set(
+    ws: Workspace, set_name: str, fmt: str, out_dir: Path | None = None, job: Job | None = None
+) -> StageResult:
+    """Convert every line of every split of ``set_name`` to ``fmt`` under ``out_dir``."""
+    if fmt not in FORMATS:
+        raise ConfigError(f"unknown export format {fmt!r} (choose one of: {', '.join(FORMATS)})")
+    folder = set_dir(ws, set_name)
+    out = Path(out_dir) if out_dir is not None else default_out_dir(ws, set_name, fmt)
+    ids = _Ids(ws, folder)
+    convert = _converter(fmt, ids, set_name)
+    result = StageResult()
+    lines_by_split: dict[str, list[str]] = {}
+    for split in SPLITS:
+        path = folder / f"{split}.jsonl"
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        lines_by_split[split] = [ln for ln in text.splitlines() if ln.strip()]
+    if job is not None:
+        job.set_total(sum(len(v) for v in lines_by_split.values()))
+
+    counts: dict[str, int] = {}
+    for split, lines in lines_by_split.items():
+        converted: list[str] = []
+        for index, line in enumerate(lines):
+            if job is not None:
+                job.check_cancelled()
+            sha = _sha(line)
+            item_id = ids(split, index, sha)
+            try:
+                converted.append(convert(line, split, item_id, sha))
+                result.ok += 1
+            except (apple.InvalidExample, ValueError, KeyError, TypeError) as exc:
+                cause = f"{split}.jsonl line {index + 1}: {exc}"
+                result.failed.append((item_id, cause))
+                if job is not None:
+                    job.item_failed(item_id, cause)
+            if job is not None:
+                job.advance(item_id=item_id)
+        counts[split] = len(converted)
+        target = out / f"{split}.jsonl"
+        if not converted and fmt == "mlx-chat":
+            # mlx-lm reads a missing split as empty but fails on an empty file (data[0]).
+            target.unlink(missing_ok=True)
+            result.skipped.append((split, "no examples in this split; file not written"))
+            continue
+        with atomic_writer(target) as fh:
+            fh.writelines(row + "\n" for row in converted)
+        result.outputs.append(target)
+
+    if fmt == "alpaca":
+        schema_copy = out / "alpaca.schema.json"
+        write_text(schema_copy, alpaca.SCHEMA_PATH.read_text(encoding="utf-8"))
+        result.outputs.append(schema_copy)
+    info = out / "export.json"
+    write_json(info, {
+        "set": set_name, "format": fmt, "description": FORMATS[fmt], "source": str(folder),
+        "counts": counts, "failed": [{"id": i, "cause": c} for i, c in result.failed],
+    })
+    result.outputs.append(info)
+    result.summary = {"set": set_name, "format": fmt, "out": str(out), "counts": counts,
+                      "failed": len(result.failed)}
+    return result
