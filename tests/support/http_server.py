@@ -1,0 +1,160 @@
+"""A real threaded HTTP server on 127.0.0.1 for tests and benchmarks (no mocked httpx).
+
+    with LocalServer() as server:
+        server.route("/a.zip", Reply(body=zip_bytes))
+        server.route("/flaky.zip", Reply(status=500), Reply(body=zip_bytes))  # 500, then ok
+        server.route("/slow.zip", Reply(body=b"x", delay=2.0))
+        server.route("/reset.zip", Reply(action=reset_connection))
+        url = server.url("/a.zip")
+        assert server.count("/flaky.zip") == 2
+
+A route holds a sequence of replies served in order; the last one repeats. Every request is
+logged (method, path) in ``server.requests``. Use the ``http_server`` fixture from a
+conftest (``from support.http_server import http_server  # noqa: F401``) or the class itself.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+Action = Callable[[BaseHTTPRequestHandler], None]
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds to wait before answering
+    action: Action | None = None  # takes over the whole answer (e.g. reset_connection)
+
+
+def reset_connection(handler: BaseHTTPRequestHandler) -> None:
+    """Close the socket abruptly (RST, not FIN) without answering."""
+    handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    handler.connection.close()
+    handler.close_connection = True
+
+
+def drip(body: bytes, pause: float) -> Action:
+    """Send headers, then the body a byte at a time with pauses (a stalled server)."""
+
+    def act(handler: BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        for i in range(len(body)):
+            handler.wfile.write(body[i : i + 1])
+            handler.wfile.flush()
+            time.sleep(pause)
+
+    return act
+
+
+class LocalServer:
+    def __init__(self) -> None:
+        self.routes: dict[str, list[Reply]] = {}
+        self.served: dict[str, int] = {}
+        self.requests: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    # ---- routes and log ----------------------------------------------------------------
+    def route(self, path: str, *replies: Reply | bytes) -> str:
+        """Serve ``replies`` in order at ``path`` (bytes mean a 200 with that body); its URL."""
+        if not replies:
+            raise ValueError("a route needs at least one reply")
+        with self._lock:
+            self.routes[path] = [r if isinstance(r, Reply) else Reply(body=r) for r in replies]
+            self.served[path] = 0
+        return self.url(path)
+
+    def url(self, path: str) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}{path}"
+
+    def count(self, path: str | None = None) -> int:
+        with self._lock:
+            return sum(1 for _, p in self.requests if path is None or p == path)
+
+    def clear_log(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    def _next_reply(self, path: str) -> Reply | None:
+        with self._lock:
+            self.requests.append(("GET", path))
+            replies = self.routes.get(path)
+            if replies is None:
+                return None
+            n = self.served[path]
+            self.served[path] = n + 1
+            return replies[min(n, len(replies) - 1)]
+
+    # ---- server ------------------------------------------------------------------------
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, like real servers
+
+            def do_GET(self) -> None:
+                path = self.path.split("?", 1)[0]
+                reply = server._next_reply(path)
+                if reply is None:
+                    reply = Reply(status=404, body=b"not found")
+                if reply.delay:
+                    time.sleep(reply.delay)
+                if reply.action is not None:
+                    reply.action(self)
+                    return
+                try:
+                    self.send_response(reply.status, HTTPStatus(reply.status).phrase)
+                except ValueError:
+                    self.send_response(reply.status)
+                headers = {"Content-Length": str(len(reply.body)), **reply.headers}
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                try:
+                    self.wfile.write(reply.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the client gave up (e.g. its timeout)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass  # keep test output clean; the request log is server.requests
+
+        return Handler
+
+    def start(self) -> LocalServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@pytest.fixture
+def http_server() -> Iterator[LocalServer]:
+    """A started LocalServer, stopped after the test."""
+    with LocalServer() as server:
+        yield server
