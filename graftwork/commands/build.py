@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import click
+
+from graftwork.commands._common import finish, out_console, progress_listener, workspace_from
+
+
+@click.command("build")
+@click.option("--set", "set_name", required=True, metavar="NAME", help="Dataset name: writes datasets/NAME/.")
+@click.option("--force", is_flag=True, help="Replace an existing set of that name.")
+@click.pass_context
+def command(ctx: click.Context, set_name: str, force: bool) -> None:
+    """Build datasets/NAME/{train,valid,test}.jsonl in Apple's adapter schema plus manifest.json,
+    applying the token budget and curation decisions. Deterministic, stable 80/10/10 split.
+
+    Example: graftwork build --set widgets_v1
+    """
+    from graftwork import wiring
+    from graftwork.core.dataset import check_set_name
+    from graftwork.core.jobs import run_job
+
+    ws = workspace_from(ctx)
+    check_set_name(set_name)
+    if (ws.datasets_dir / set_name).exists() and not force:
+        raise click.UsageError(f"dataset '{set_name}' already exists at {ws.datasets_dir / set_name}; "
+                               "pass --force to replace it")
+    counter = wiring.token_counter(ws)
+    db = ws.catalog()
+    try:
+        with progress_listener("build") as listen:
+            result = run_job(
+                db, "build", lambda job: wiring.build(ws, set_name, force=force, job=job),
+                {"set": set_name, "force": force, "tokenizer": counter.id}, [listen],
+            )
+    finally:
+        db.close()
+    s = result.summary
+    for item_id, reason in result.skipped:
+        out_console.print(f"  skipped {item_id}: {reason}", markup=False, highlight=False)
+    c = s["counts"]
+    finish(result, f"built {s['path']}: train {c['train']}, valid {c['valid']}, test {c['test']} "
+                   f"({len(result.skipped)} skipped, max {s['max_tokens']} tokens, {s['tokenizer']})")

@@ -1,0 +1,222 @@
+"""Build a dataset: train/valid/test JSONL in Apple's adapter schema plus manifest.json.
+
+Everything is written into a hidden temp folder inside datasets/ and renamed into place, so a
+kill leaves the old set or the new one, never a mix. Replacing an existing set (--force) takes
+two renames (old aside, new in); `recover_sets` finishes or undoes an interrupted swap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from graftwork.core.apple_schema import line_problems
+from graftwork.core.atomic import write_json
+from graftwork.core.budget import exceeds_reason, strategy_entry
+from graftwork.core.candidates import load_candidates
+from graftwork.core.catalog.db import now
+from graftwork.core.errors import ConfigError, GraftworkError
+from graftwork.core.examples import Example, sha256_text
+from graftwork.core.jobs import Job, StageResult
+from graftwork.core.project import ProjectConfig, load_project
+from graftwork.core.splits import SPLIT_NAMES, assign_split
+from graftwork.core.tokens import TokenCounter
+from graftwork.core.workspace import Workspace
+
+SET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+
+
+class DatasetExistsError(GraftworkError):
+    """The set already exists and --force was not given (a usage error: exit code 2)."""
+
+    exit_code = 2
+
+
+def check_set_name(name: str) -> None:
+    if not SET_NAME.match(name) or ".." in name:
+        raise ConfigError(
+            f"--set: {name!r} is not a valid set name (letters, digits, '_', '-', '.'; must not start with '.')"
+        )
+
+
+def config_hash(project: ProjectConfig, max_tokens: int) -> str:
+    blob = json.dumps(
+        {"project": project.content_hash(), "splits": project.splits.model_dump(), "seed": project.seed,
+         "max_tokens": max_tokens},
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def recover_sets(datasets_dir: Path) -> None:
+    """Clean up after a build that was killed: drop temp folders, restore or drop set-asides."""
+    if not datasets_dir.is_dir():
+        return
+    for entry in datasets_dir.iterdir():
+        m = re.match(r"^\.(.+)\.(tmp|old)-[0-9a-f]{12}$", entry.name)
+        if not m or not entry.is_dir():
+            continue
+        target = datasets_dir / m.group(1)
+        if m.group(2) == "old" and not target.exists():
+            os.rename(entry, target)  # killed between the two renames: the old set comes back
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _curation(db: Any) -> dict[str, tuple[str, str]]:
+    return {r[0]: (r[1] or "", r[2] or "") for r in db.execute("SELECT item_id, decision, note FROM curation").fetchall()}
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _write_lines(path: Path, lines: Sequence[str]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        for line in lines:
+            fh.write(line)
+            fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _place(tmp: Path, target: Path, force: bool) -> None:
+    if not target.exists():
+        os.rename(tmp, target)
+        return
+    if not force:
+        raise DatasetExistsError(f"dataset '{target.name}' already exists at {target}; pass --force to replace it")
+    aside = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:12]}"
+    os.rename(target, aside)
+    os.rename(tmp, target)
+    _fsync_dir(target.parent)
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def build(ws: Workspace, set_name: str, *, counter: TokenCounter, force: bool = False, job: Job) -> StageResult:
+    check_set_name(set_name)
+    target = ws.datasets_dir / set_name
+    ws.datasets_dir.mkdir(parents=True, exist_ok=True)
+    recover_sets(ws.datasets_dir)
+    if target.exists() and not force:  # fail before any work
+        raise DatasetExistsError(f"dataset '{set_name}' already exists at {target}; pass --force to replace it")
+    project = load_project(ws)
+    limit = project.max_sequence_length
+    fractions = project.splits.model_dump()
+    db = ws.catalog()
+    try:
+        cands = load_candidates(db, ws.downloads_dir, project)
+        curation = _curation(db)
+        job.set_total(len(cands.examples))
+        counts = counter.count_many(cands.examples)
+        result = StageResult(skipped=list(cands.skipped))
+        failed: list[tuple[str, str]] = list(cands.failed)
+        lines: dict[str, list[str]] = {s: [] for s in SPLIT_NAMES}
+        items: list[dict[str, Any]] = []
+        for ex, count in zip(cands.examples, counts, strict=True):
+            job.check_cancelled()
+            verdict = _decide(ex, count.total, count.widget, limit, curation.get(ex.item_id))
+            if verdict is not None:
+                kind, reason = verdict
+                (failed if kind == "failed" else result.skipped).append((ex.item_id, reason))
+                job.advance(item_id=ex.item_id)
+                continue
+            line = ex.apple_line()
+            problems = line_problems(line)
+            if problems:
+                failed.append((ex.item_id, "invalid Apple line: " + "; ".join(problems)))
+                job.advance(item_id=ex.item_id)
+                continue
+            split = assign_split(ex.item_id, fractions, project.seed)
+            lines[split].append(line)
+            items.append(_manifest_item(ex, split, count.total, line))
+            job.advance(item_id=ex.item_id)
+        counts_by_split = {s: len(lines[s]) for s in SPLIT_NAMES}
+        manifest = {
+            "name": set_name,
+            "created_at": now(),
+            "config_hash": config_hash(project, limit),
+            "project_hash": project.content_hash(),
+            "splits": fractions,
+            "seed": project.seed,
+            "max_tokens": limit,
+            "tokenizer": counter.id,
+            "counts": counts_by_split,
+            "items": items,
+            "skipped": [{"id": i, "reason": r} for i, r in result.skipped],
+            "failed": [{"id": i, "reason": r} for i, r in failed],
+        }
+        tmp = ws.datasets_dir / f".{set_name}.tmp-{uuid.uuid4().hex[:12]}"
+        tmp.mkdir()
+        try:
+            for split in SPLIT_NAMES:
+                _write_lines(tmp / f"{split}.jsonl", lines[split])
+            write_json(tmp / "manifest.json", manifest)
+            _fsync_dir(tmp)
+            _place(tmp, target, force)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        manifest_sha = hashlib.sha256((target / "manifest.json").read_bytes()).hexdigest()
+        db["datasets"].upsert(
+            {"name": set_name, "created_at": manifest["created_at"], "config_hash": manifest["config_hash"],
+             "tokenizer": counter.id, "counts": json.dumps(counts_by_split), "manifest_sha256": manifest_sha,
+             "path": str(target)},
+            pk="name",
+        )
+    finally:
+        db.close()
+    for item_id, cause in failed:
+        job.item_failed(item_id, cause)
+    result.failed = failed
+    result.ok = len(items)
+    result.outputs = [target / f"{s}.jsonl" for s in SPLIT_NAMES] + [target / "manifest.json"]
+    result.summary = {"set": set_name, "path": str(target), "counts": counts_by_split, "max_tokens": limit,
+                      "tokenizer": counter.id, "skipped": len(result.skipped), "failed": len(failed)}
+    return result
+
+
+def _decide(ex: Example, total: int, widget: int, limit: int, curated: tuple[str, str] | None) -> tuple[str, str] | None:
+    """None to keep; else ("skipped" | "failed", reason). An exclude decision always wins."""
+    decision, note = curated or ("", "")
+    suffix = f" ({note})" if note else ""
+    if decision == "exclude":
+        return "skipped", f"excluded by curation{suffix}"
+    if decision == "needs_work":
+        return "skipped", f"curation says needs work{suffix}"
+    entry = strategy_entry(total, widget, limit)
+    if entry["action"] == "exclude":
+        if decision == "include":
+            return "failed", (
+                f"included by curation but over budget: {total} > {limit} tokens "
+                f"(over by {entry['over_by']}; widget code {widget} tokens)"
+            )
+        return "skipped", exceeds_reason(total, limit)
+    return None
+
+
+def _manifest_item(ex: Example, split: str, tokens: int, line: str) -> dict[str, Any]:
+    return {
+        "id": ex.item_id,
+        "split": split,
+        "prompt_sha256": sha256_text(ex.user),
+        "code_sha256": sha256_text(ex.assistant),
+        "example_sha256": sha256_text(line),
+        "tokens": tokens,
+    }
