@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import click
+
+from graftwork.commands._common import finish, progress_listener, workspace_from
+from graftwork.core.analyze import analyze
+from graftwork.core.jobs import run_job
+
+
+@click.command("analyze")
+@click.pass_context
+def command(ctx: click.Context) -> None:
+    """Scan every downloaded item (widget folder, kind, files, static JSX facts) into the
+    catalog and write widget_processing_results.csv at the workspace root.
+
+    Example: graftwork analyze
+    """
+    ws = workspace_from(ctx)
+    db = ws.catalog()
+    with progress_listener("analyze") as listen:
+        result = run_job(db, "analyze", lambda job: analyze(ws, job, db), listeners=[listen])
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(result.summary.get("kinds", {}).items())) or "nothing"
+    finish(
+        result,
+        f"analyzed {result.ok} item(s) ({kinds}); {len(result.failed)} failed, "
+        f"{len(result.skipped)} not downloaded; report: {result.outputs[-1]}",
+    )

@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from graftwork.commands._common import finish, out_console, progress_listener, workspace_from
+from graftwork.core import prompts as store
+from graftwork.core.jobs import run_job
+from graftwork.core.report_csv import write_report
+
+
+def _say(text: str) -> None:
+    out_console.print(text, markup=False, highlight=False)
+
+
+@click.group("prompts")
+def command() -> None:
+    """Draft, import, export, edit and review prompts. Every change is a new revision.
+
+    Examples: graftwork prompts draft; graftwork prompts export; graftwork prompts show ID --history
+    """
+
+
+@command.command("draft")
+@click.pass_context
+def draft(ctx: click.Context) -> None:
+    """Give every JSX widget without a prompt a template draft."""
+    ws = workspace_from(ctx)
+    db = ws.catalog()
+    with progress_listener("prompts draft") as listen:
+        result = run_job(db, "prompts.draft", lambda job: store.draft_missing(ws, job, db), listeners=[listen])
+    finish(result, f"drafted {result.ok} prompt(s); {len(result.skipped)} skipped (already prompted or not analyzable)")
+
+
+@command.command("import")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.pass_context
+def import_(ctx: click.Context, directory: str) -> None:
+    """Import <id>.prompt files from DIRECTORY (changed texts become new draft revisions)."""
+    ws = workspace_from(ctx)
+    db = ws.catalog()
+    if not Path(directory).is_dir():
+        raise click.UsageError(f"{directory}: no such folder")
+    with progress_listener("prompts import") as listen:
+        result = run_job(
+            db, "prompts.import", lambda job: store.import_dir(ws, Path(directory), job, db),
+            params={"directory": directory}, listeners=[listen],
+        )
+    finish(result, f"imported {result.ok} prompt(s); {len(result.skipped)} unchanged; {len(result.failed)} failed")
+
+
+@command.command("export")
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+@click.option("--state", "states", multiple=True, type=click.Choice(store.STATES), help="Only prompts in this state (repeatable).")
+@click.pass_context
+def export(ctx: click.Context, directory: str | None, states: tuple[str, ...]) -> None:
+    """Write <id>.prompt for every current prompt to DIRECTORY (default: the workspace prompts/)."""
+    ws = workspace_from(ctx)
+    db = ws.catalog()
+    target = Path(directory) if directory else ws.prompts_dir
+    with progress_listener("prompts export") as listen:
+        result = run_job(
+            db, "prompts.export", lambda job: store.export_dir(ws, target, job, db, states=states or None),
+            params={"directory": str(target)}, listeners=[listen],
+        )
+    finish(result, f"exported {result.ok} prompt(s) to {target}")
+
+
+@command.command("show")
+@click.argument("item_id")
+@click.option("--history", "show_history", is_flag=True, help="Every revision, oldest first.")
+@click.pass_context
+def show(ctx: click.Context, item_id: str, show_history: bool) -> None:
+    """Print the current prompt of ITEM_ID (or its whole history)."""
+    db = workspace_from(ctx).catalog()
+    store.require_item(db, item_id)
+    revs = store.history(db, item_id) if show_history else [r for r in [store.current(db, item_id)] if r]
+    if not revs:
+        raise click.ClickException(f"{item_id}: has no prompt yet")
+    for r in revs:
+        note = f" note: {r['note']}" if r["note"] else ""
+        _say(f"# rev {r['rev']} · {r['state']} · {r['origin']} · {r['created_at']}{note}")
+        _say(r["text"])
+        if show_history:
+            _say("")
+
+
+def _set_state(ctx: click.Context, item_id: str, state: str, note: str | None) -> None:
+    ws = workspace_from(ctx)
+    db = ws.catalog()
+    rev = store.set_state(db, item_id, state, note)
+    write_report(ws, db)
+    _say(f"{item_id}: rev {rev['rev']} {rev['state']}")
+
+
+@command.command("set")
+@click.argument("item_id")
+@click.option("--text", default=None, help="The new prompt text.")
+@click.option("--file", "file_", type=click.Path(dir_okay=False, exists=True), default=None, help="Read the text from a file.")
+@click.option("--note", default=None, help="Why the prompt changed.")
+@click.pass_context
+def set_(ctx: click.Context, item_id: str, text: str | None, file_: str | None, note: str | None) -> None:
+    """Replace ITEM_ID's prompt by hand (a new draft revision, origin manual)."""
+    if (text is None) == (file_ is None):
+        raise click.UsageError("give exactly one of --text or --file")
+    if file_ is not None:
+        try:
+            text = store.read_prompt_file(Path(file_))
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+    text = (text or "").strip()
+    if not text:
+        raise click.UsageError("the prompt text is empty")
+    ws = workspace_from(ctx)
+    db = ws.catalog()
+    before = store.current(db, item_id) if text else None
+    rev = store.add_revision(db, item_id, text, origin="manual", note=note)
+    write_report(ws, db)
+    same = before is not None and before["id"] == rev["id"]
+    _say(f"{item_id}: unchanged (rev {rev['rev']})" if same else f"{item_id}: rev {rev['rev']} draft")
+
+
+@command.command("accept")
+@click.argument("item_id")
+@click.option("--note", default=None)
+@click.pass_context
+def accept(ctx: click.Context, item_id: str, note: str | None) -> None:
+    """Accept ITEM_ID's current prompt (a new revision with the same text)."""
+    _set_state(ctx, item_id, "accepted", note)
+
+
+@command.command("reject")
+@click.argument("item_id")
+@click.option("--note", default=None)
+@click.pass_context
+def reject(ctx: click.Context, item_id: str, note: str | None) -> None:
+    """Reject ITEM_ID's current prompt (a new revision with the same text)."""
+    _set_state(ctx, item_id, "rejected", note)
