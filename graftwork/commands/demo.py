@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from graftwork.commands._common import err_console, out_console
+from graftwork.commands.run import (
+    Stage,
+    StageFailed,
+    analyze_stage,
+    budget_stage,
+    build_stage,
+    export_stage,
+    ingest_stage,
+    prompts_draft_stage,
+    prompts_import_stage,
+    report_item_failures,
+    run_stages,
+)
+from graftwork.core import demo
+from graftwork.core.jobs import Job, StageResult
+from graftwork.core.workspace import Workspace
+
+
+def training_hook(ws: Workspace) -> Stage | None:
+    """TRAINING HOOK: if the training area provides `wiring.demo_train(ws, set_name, *, job)`
+    (a few iterations on a tiny offline model), the demo runs it after the export."""
+    try:
+        from graftwork import wiring
+    except ImportError:
+        return None
+    train = getattr(wiring, "demo_train", None)
+    if train is None:
+        return None
+
+    def work(job: Job) -> StageResult:
+        return train(ws, demo.SET_NAME, job=job)
+
+    return Stage("train (tiny model)", work, {"set": demo.SET_NAME})
+
+
+def demo_stages(plan: demo.DemoPlan) -> list[Stage]:
+    ws = plan.ws
+    stages = [
+        ingest_stage(ws, str(plan.manifest)),
+        analyze_stage(ws),
+        prompts_import_stage(ws, plan.prompts_dir),
+        prompts_draft_stage(ws),
+        budget_stage(ws),
+        build_stage(ws, demo.SET_NAME, force=True),  # the demo rebuilds its own set each run
+        export_stage(ws, demo.SET_NAME, demo.EXPORT_FORMAT),
+    ]
+    if (hook := training_hook(ws)) is not None:
+        stages.append(hook)
+    return stages
+
+
+def _line_count(path: Path) -> int:
+    if not path.is_file():
+        return 0
+    return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+def print_summary(ws: Workspace, results: list[tuple[Stage, StageResult]]) -> None:
+    def say(text: str, **kw: object) -> None:
+        out_console.print(text, soft_wrap=True, **kw)  # paths and numbers stay on one line
+    say("")
+    say(f"[bold]Demo workspace[/] {ws.root}", highlight=False)
+    for stage, result in results:
+        extra = f", {len(result.skipped)} skipped" if result.skipped else ""
+        extra += f", {len(result.failed)} failed" if result.failed else ""
+        say(f"  {stage.name:<20} {result.ok} ok{extra}", highlight=False, markup=False)
+    excluded = demo.over_budget(ws)
+    for row in excluded:
+        say(
+            f"[yellow]over budget, excluded:[/] {row['id']}: {row['total_tokens']} tokens "
+            f"(widget code {row['widget_tokens']}) > max {row['max_tokens']}, over by {row['over_by']}",
+            highlight=False,
+        )
+    set_dir = ws.datasets_dir / demo.SET_NAME
+    counts = {split: _line_count(set_dir / f"{split}.jsonl") for split in ("train", "valid", "test")}
+    say(f"set {demo.SET_NAME}: " + ", ".join(f"{k} {v}" for k, v in counts.items()), highlight=False)
+    written = sorted({str(p) for _, result in results for p in result.outputs})
+    if written:
+        say("files written:")
+        for path in written:
+            say(f"  {path}", highlight=False, markup=False)
+    say(f"next: graftwork -w {ws.root} tui   (or: graftwork -w {ws.root} export --set demo --format alpaca)",
+        highlight=False, markup=False)
+
+
+def open_tui(ws: Workspace) -> bool:
+    try:
+        from graftwork.tui.app import run_app
+    except ImportError:
+        err_console.print("(the workstation is not available in this build; summary above)")
+        return False
+    run_app(ws)
+    return True
+
+
+@click.command("demo")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to create the demo workspace (default: data/demo-workspace in a "
+                   "checkout, else ./graftwork-demo). Re-running reuses it.")
+@click.option("--no-tui", is_flag=True, help="Print the summary instead of opening the workstation.")
+def command(directory: Path | None, no_tui: bool) -> None:
+    """Create the demo workspace from the bundled sample widgets, run the whole pipeline
+    (ingest from file:// URLs, analyze, prompts, budget, build set `demo`, export mlx-chat)
+    and open the workstation on it.
+
+    Example: graftwork demo --dir /tmp/graftwork-demo --no-tui"""
+    target = directory or demo.default_demo_dir(Path.cwd())
+    plan = demo.prepare(target)
+    out_console.print(f"demo: {len(plan.widget_ids)} sample widgets served from {plan.manifest.parent}",
+                      highlight=False, markup=False)
+    try:
+        results = run_stages(plan.ws, demo_stages(plan))
+    except StageFailed as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(exc.exit_code)
+    print_summary(plan.ws, results)
+    failed = report_item_failures(results)
+    if not no_tui and sys.stdout.isatty():
+        open_tui(plan.ws)
+    if failed:
+        sys.exit(1)
