@@ -1,0 +1,41 @@
+"""Measure every example with the model's own tokenizer and chat template, before training.
+
+The count is exactly what mlx-lm trains on (ChatDataset renders `messages` with `tools`), so
+an example over max_seq_length is caught here instead of being truncated with a stdout warning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Measured:
+    split: str
+    line: int  # 1-based line in <split>.jsonl
+    tokens: int
+    label: str  # item id when known, else "<split>.jsonl:<line>"
+
+
+def count_tokens(tokenizer: Any, record: dict[str, Any]) -> int:
+    ids = tokenizer.apply_chat_template(record["messages"], tools=record.get("tools"), return_dict=False)
+    return len(ids)
+
+
+def measure(tokenizer: Any, split: str, records: list[dict[str, Any]], labels: list[str] | None = None) -> list[Measured]:
+    out = []
+    for i, record in enumerate(records):
+        label = labels[i] if labels and i < len(labels) and labels[i] else f"{split}.jsonl:{i + 1}"
+        out.append(Measured(split, i + 1, count_tokens(tokenizer, record), label))
+    return out
+
+
+def too_long(measured: list[Measured], max_seq_length: int) -> list[Measured]:
+    return [m for m in measured if m.tokens > max_seq_length]
+
+
+def describe(items: list[Measured], max_seq_length: int) -> str:
+    shown = "; ".join(f"{m.label} ({m.tokens} tokens)" for m in items[:20])
+    more = f"; and {len(items) - 20} more" if len(items) > 20 else ""
+    return f"{len(items)} example(s) longer than max_seq_length {max_seq_length}: {shown}{more}"
