@@ -1,0 +1,24 @@
+"""`graftwork fuse`: fuse a run's adapter into its base model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from graftwork.commands._common import out_console, workspace_from
+
+
+@click.command("fuse")
+@click.option("--run", "run_id", required=True, metavar="ID", help="Run id (or a unique prefix).")
+@click.option("--best/--last", "best", default=True, help="Which adapter: best validation loss (default) or last.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default runs/ID/fused-best).")
+@click.pass_context
+def command(ctx: click.Context, run_id: str, best: bool, out: Path | None) -> None:
+    """Fuse a run's adapter into its base model and save the result as a model folder."""
+    from graftwork import wiring
+
+    ws = workspace_from(ctx)
+    with out_console.status("fusing"):
+        path = wiring.fuse(ws, run_id, which="best" if best else "last", out=out)
+    out_console.print(f"fused model written to {path}", markup=False, highlight=False)
