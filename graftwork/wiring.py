@@ -50,3 +50,26 @@ def build(ws, set_name: str, force: bool = False, *, job):  # -> StageResult
 # ---- teacher --------------------------------------------------------------------------
 
 # ---- training, sampling ---------------------------------------------------------------
+
+def train(ws, set_name: str | None, *, overrides: dict, resume: str | None = None,
+          drop_long: bool = False, job, config_file=None):  # -> StageResult
+    """Train (or resume) a LoRA run in a child process; see graftwork.adapters.mlx.trainer."""
+    from graftwork.adapters.mlx.trainer import train as _train
+
+    return _train(ws, set_name, overrides=overrides, resume=resume, drop_long=drop_long, job=job,
+                  config_file=config_file)
+
+
+def build_tiny_model(dest, **kwargs):  # -> Path
+    """A tiny random-weight model folder mlx-lm loads offline (demo, tests, benchmark)."""
+    from graftwork.adapters.mlx.tiny_model import build_tiny_model as _build
+
+    return _build(dest, **kwargs)
+
+
+def fuse(ws, run_id: str, *, which: str = "best", out=None):  # -> Path
+    """Fuse a run's best or last adapter into its base model (child process)."""
+    from graftwork.adapters.mlx.fuse import fuse_run
+
+    return fuse_run(ws, run_id, which=which, out=out)
+
