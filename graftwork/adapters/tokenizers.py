@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -109,6 +110,11 @@ class HFChatBackend:
         return self._tok.apply_chat_template(
             openai_messages(example), tools=[openai_tool(t) for t in example.tools], tokenize=False
         )
+
+    def part_texts(self, example: Example) -> dict[str, str]:
+        # The model sees the tool in OpenAI form, so count that form.
+        tools = json.dumps([openai_tool(t) for t in example.tools], ensure_ascii=False)
+        return {**example.parts(), "tools": tools}
 
     def count_texts(self, texts: Sequence[str]) -> list[int]:
         # Rendering then encoding without extra specials gives the ids apply_chat_template

@@ -99,8 +99,8 @@ def line_problems(line: str) -> list[str]:
     problems: list[str] = []
     for i, msg in enumerate(data):
         problems.extend(_message_problems(i, msg))
-    if problems:
-        return problems
+    if not all(isinstance(m, dict) and m.get("role") in ROLES for m in data):
+        return problems  # ordering rules need known roles
     roles = [m["role"] for m in data]
     if roles[0] != "system":
         problems.append("the first message must be system (tools and the instruction live there)")

@@ -55,13 +55,15 @@ def config_hash(project: ProjectConfig, max_tokens: int) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def recover_sets(datasets_dir: Path) -> None:
-    """Clean up after a build that was killed: drop temp folders, restore or drop set-asides."""
+def recover_sets(datasets_dir: Path, name: str | None = None) -> None:
+    """Clean up after a build that was killed: drop temp folders, restore or drop set-asides.
+
+    With ``name``, only that set's leftovers (another set may be building right now)."""
     if not datasets_dir.is_dir():
         return
     for entry in datasets_dir.iterdir():
         m = re.match(r"^\.(.+)\.(tmp|old)-[0-9a-f]{12}$", entry.name)
-        if not m or not entry.is_dir():
+        if not m or not entry.is_dir() or (name is not None and m.group(1) != name):
             continue
         target = datasets_dir / m.group(1)
         if m.group(2) == "old" and not target.exists():
@@ -113,7 +115,7 @@ def build(ws: Workspace, set_name: str, *, counter: TokenCounter, force: bool = 
     check_set_name(set_name)
     target = ws.datasets_dir / set_name
     ws.datasets_dir.mkdir(parents=True, exist_ok=True)
-    recover_sets(ws.datasets_dir)
+    recover_sets(ws.datasets_dir, set_name)
     if target.exists() and not force:  # fail before any work
         raise DatasetExistsError(f"dataset '{set_name}' already exists at {target}; pass --force to replace it")
     project = load_project(ws)

@@ -125,8 +125,9 @@ class CachingCounter:
                 texts.append(text)
         counts = self.backend.count_texts(texts)
         out = []
+        part_texts = getattr(self.backend, "part_texts", None)  # optional: the backend's own view
         for ex, ren in zip(examples, rendered, strict=True):
-            parts = ex.parts()
+            parts = part_texts(ex) if part_texts else ex.parts()
             sizes = {
                 "system": self._fixed_count(parts["system"]),
                 "tools": self._fixed_count(parts["tools"]),

@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from support.widget_rows import add_prompt, add_widget, curate, widget_source
+
+from graftwork.adapters.tokenizers import TiktokenBackend
+from graftwork.core import dataset
+from graftwork.core.apple_schema import line_problems
+from graftwork.core.dataset import DatasetExistsError, build, recover_sets
+from graftwork.core.errors import ConfigError
+from graftwork.core.examples import sha256_text
+from graftwork.core.jobs import Job
+from graftwork.core.project import load_project
+from graftwork.core.splits import assign_split
+from graftwork.core.tokens import CachingCounter
+
+
+def _build(ws, name: str = "v1", force: bool = False):
+    return build(ws, name, counter=CachingCounter(TiktokenBackend(), ws.db_path), force=force, job=Job(None, "build"))
+
+
+def _lines(folder: Path) -> dict[str, list[list[dict]]]:
+    return {s: [json.loads(line) for line in (folder / f"{s}.jsonl").read_text().splitlines()] for s in ("train", "valid", "test")}
+
+
+@pytest.fixture
+def filled(workspace):
+    db = workspace.catalog()
+    for i in range(30):
+        add_widget(db, workspace, f"w{i:02d}", order=i)
+    yield workspace, db
+    db.close()
+
+
+def test_build_writes_valid_apple_lines_manifest_and_catalog_row(filled) -> None:
+    ws, db = filled
+    result = _build(ws)
+    assert result.exit_code == 0 and result.ok == 30
+    folder = ws.datasets_dir / "v1"
+    assert sorted(p.name for p in folder.iterdir()) == ["manifest.json", "test.jsonl", "train.jsonl", "valid.jsonl"]
+    assert not [p for p in ws.datasets_dir.iterdir() if p.name.startswith(".")]  # no temp folder left
+    manifest = json.loads((folder / "manifest.json").read_text())
+    project = load_project(ws)
+    by_id = {it["id"]: it for it in manifest["items"]}
+    for split in ("train", "valid", "test"):
+        for raw in (folder / f"{split}.jsonl").read_text().splitlines():
+            assert line_problems(raw) == []
+            msgs = json.loads(raw)
+            assert [m["role"] for m in msgs] == ["system", "user", "assistant"]
+            assert msgs[0]["tools"] == [project.tool]
+            item = next(it for it in manifest["items"] if it["example_sha256"] == sha256_text(raw))
+            assert item["split"] == split == assign_split(item["id"], project.splits.model_dump(), project.seed)
+            assert item["code_sha256"] == sha256_text(msgs[2]["content"])
+            assert item["prompt_sha256"] == sha256_text(msgs[1]["content"])
+    assert sum(manifest["counts"].values()) == 30 == len(by_id)
+    assert manifest["counts"] == {s: len(v) for s, v in _lines(folder).items()}
+    assert manifest["tokenizer"] == "tiktoken:cl100k_base" and manifest["max_tokens"] == 4095
+    assert len(manifest["config_hash"]) == 64 and manifest["seed"] == 42
+    assert all(it["tokens"] > 0 for it in manifest["items"])
+    row = db["datasets"].get("v1")
+    assert json.loads(row["counts"]) == manifest["counts"]
+    import hashlib
+
+    assert row["manifest_sha256"] == hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
+
+
+def test_jsx_files_concatenated_in_sorted_path_order_with_path_comments(workspace) -> None:
+    db = workspace.catalog()
+    add_widget(db, workspace, "multi", files={"b.jsx": "const b = 2;", "a.jsx": "const a = 1;",
+                                               "lib/c.jsx": "const c = 3;", "style.css": "body{}"})
+    _build(workspace)
+    msgs = next(m for s in _lines(workspace.datasets_dir / "v1").values() for m in s)
+    assert msgs[2]["content"] == "// File: a.jsx\nconst a = 1;\n\n// File: b.jsx\nconst b = 2;\n\n// File: lib/c.jsx\nconst c = 3;"
+    db.close()
+
+
+def test_curation_exclude_wins_needs_work_skipped_and_over_budget_include_refused(workspace) -> None:
+    db = workspace.catalog()
+    add_widget(db, workspace, "keep")
+    add_widget(db, workspace, "excl")
+    add_widget(db, workspace, "work")
+    add_widget(db, workspace, "huge", code=widget_source("huge", lines=900))
+    add_widget(db, workspace, "huge-incl", code=widget_source("huge-incl", lines=900))
+    add_widget(db, workspace, "huge-excl", code=widget_source("huge-excl", lines=900))
+    curate(db, "excl", "exclude", "dup of keep")
+    curate(db, "work", "needs_work")
+    curate(db, "huge-incl", "include")
+    curate(db, "huge-excl", "exclude")
+    result = _build(workspace)
+    skipped = dict(result.skipped)
+    assert skipped["excl"] == "excluded by curation (dup of keep)"
+    assert skipped["work"] == "curation says needs work"
+    assert skipped["huge-excl"].startswith("excluded by curation")
+    assert skipped["huge"].startswith("Exceeds limit (") and skipped["huge"].endswith(" > 4095 tokens)")
+    assert len(result.failed) == 1 and result.failed[0][0] == "huge-incl"
+    cause = result.failed[0][1]
+    total = int(cause.split("over budget: ")[1].split(" ")[0])
+    assert f"{total} > 4095 tokens (over by {total - 4095};" in cause
+    assert result.exit_code == 1
+    manifest = json.loads((workspace.datasets_dir / "v1" / "manifest.json").read_text())
+    assert [it["id"] for it in manifest["items"]] == ["keep"]
+    assert {f["id"] for f in manifest["failed"]} == {"huge-incl"}
+    db.close()
+
+
+def test_existing_set_needs_force_and_force_replaces(filled) -> None:
+    ws, db = filled
+    _build(ws)
+    before = (ws.datasets_dir / "v1" / "train.jsonl").read_bytes()
+    add_prompt(db, "w00", "Create an Übersicht widget that shows a new thing.")
+    with pytest.raises(DatasetExistsError, match=r"already exists.*--force") as info:
+        _build(ws)
+    assert info.value.exit_code == 2
+    assert (ws.datasets_dir / "v1" / "train.jsonl").read_bytes() == before
+    _build(ws, force=True)
+    all_lines = "".join((ws.datasets_dir / "v1" / f"{s}.jsonl").read_text() for s in ("train", "valid", "test"))
+    assert "shows a new thing" in all_lines
+    assert not [p for p in ws.datasets_dir.iterdir() if p.name.startswith(".")]
+
+
+def test_adding_widgets_never_moves_existing_ones(filled) -> None:
+    ws, db = filled
+    _build(ws, "a")
+    for i in range(40):
+        add_widget(db, ws, f"new{i}")
+    _build(ws, "b")
+    split_a = {it["id"]: it["split"] for it in json.loads((ws.datasets_dir / "a" / "manifest.json").read_text())["items"]}
+    split_b = {it["id"]: it["split"] for it in json.loads((ws.datasets_dir / "b" / "manifest.json").read_text())["items"]}
+    assert len(split_b) == 70
+    assert all(split_b[k] == v for k, v in split_a.items())
+
+
+def test_bad_set_names_are_config_errors(workspace) -> None:
+    for bad in ("../x", ".hidden", "a/b", "", "x" * 200):
+        with pytest.raises(ConfigError):
+            _build(workspace, bad)
+
+
+def test_failure_while_writing_leaves_the_old_set(filled, monkeypatch) -> None:
+    ws, _ = filled
+    _build(ws)
+    before = {p.name: p.read_bytes() for p in (ws.datasets_dir / "v1").iterdir()}
+
+    def boom(*_a, **_k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(dataset, "write_json", boom)
+    with pytest.raises(OSError, match="disk full"):
+        _build(ws, force=True)
+    assert {p.name: p.read_bytes() for p in (ws.datasets_dir / "v1").iterdir()} == before
+    assert not [p for p in ws.datasets_dir.iterdir() if p.name.startswith(".")]
+
+
+def test_kill_between_the_two_renames_recovers_the_old_set(filled, monkeypatch) -> None:
+    ws, db = filled
+    _build(ws)
+    before = (ws.datasets_dir / "v1" / "train.jsonl").read_bytes()
+    real_rename = os.rename
+    calls = []
+
+    def dying_rename(src, dst):
+        calls.append((src, dst))
+        if len(calls) == 2:  # the old set is aside, the new one not yet in place
+            raise KeyboardInterrupt("killed")
+        real_rename(src, dst)
+
+    monkeypatch.setattr(dataset.os, "rename", dying_rename)
+    add_prompt(db, "w01", "Create an Übersicht widget that changed.")
+    with pytest.raises(KeyboardInterrupt):
+        _build(ws, force=True)
+    monkeypatch.setattr(dataset.os, "rename", real_rename)
+    assert not (ws.datasets_dir / "v1").exists()  # the moment of the kill: neither in place
+    recover_sets(ws.datasets_dir)  # what the next build (or reader) does first
+    assert (ws.datasets_dir / "v1" / "train.jsonl").read_bytes() == before
+    assert not [p for p in ws.datasets_dir.iterdir() if p.name.startswith(".")]
