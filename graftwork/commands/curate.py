@@ -28,10 +28,9 @@ def command(ctx: click.Context, item_id: str | None, decision: str | None, clear
         if item_id or decision or clear:
             raise click.UsageError("--list takes no ID and no decision")
         rows = all_decisions(db)
-        for iid, row in rows.items():
-            note_part = f"  {row['note']}" if row["note"] else ""
-            out_console.print(f"{iid}\t{row['decision']}{note_part}", markup=False, highlight=False)
-        out_console.print(f"{len(rows)} decision(s)", markup=False, highlight=False)
+        for iid, row in rows.items():  # tab-separated, so scripts can cut/awk it
+            click.echo(f"{iid}\t{row['decision']}\t{row['note'] or ''}\t{row['updated_at']}")
+        click.echo(f"{len(rows)} decision(s)", err=True)
         return
     if not item_id:
         raise click.UsageError("give an ID (or --list)")

@@ -155,43 +155,62 @@ def set_state(db: sqlite_utils.Database, item_id: str, state: str, note: str | N
 
 # ---- template drafts -----------------------------------------------------------------------
 
-_IMPERATIVES = {
+# Verbs a description may start with ("Shows ...", "Display ..."), in their base form.
+_VERBS = {
     "show", "display", "add", "get", "check", "monitor", "track", "list", "put", "give", "keep",
     "fetch", "print", "render", "place", "draw", "count", "view", "see", "make", "let", "use",
+    "pull", "copy", "create", "download", "play", "control", "generate", "provide", "remind",
+    "turn", "allow", "bring", "change", "help", "load", "read", "report", "present", "indicate",
+    "visualize", "visualise", "simulate", "tell", "output", "query", "watch", "grab", "retrieve",
+    "scrape", "notify", "convert", "calculate", "cycle", "rotate", "toggle", "hide", "open",
 }
-_NOT_VERBS = {"this", "its", "his", "news", "stats", "status", "analytics", "is", "was", "has", "does"}
+_WIDGET_INTRO = re.compile(
+    r"^(?:this\s+is\s+)?(?:(?:this|a|an|the|my)\s+)?(?:(?:simple|small|minimal|tiny|basic|little)\s+)?"
+    r"(?:(?:ü|u|ue)bersicht\s+)?widget\s+(?:that\s+|which\s+|to\s+|(?=\w+s\b))",
+    re.IGNORECASE,
+)
+
+
+def _third_person(verb: str) -> str:
+    if verb.endswith(("sh", "ch", "x", "s")):
+        return verb + "es"
+    if verb.endswith("y") and verb[-2:-1] not in "aeiou":
+        return verb[:-1] + "ies"
+    return verb + "s"
+
+
+def _is_verb_s(word: str) -> bool:
+    """"shows", "fetches", "copies": a known verb in the third person."""
+    return any(_third_person(v) == word for v in _VERBS)
 
 
 def _description_clause(description: str) -> str | None:
     """The first sentence of a description, phrased to follow "widget that"."""
-
     text = " ".join(description.split())
     if not text:
         return None
     first = re.split(r"(?<=[.!?])\s+(?=[A-Z])", text, maxsplit=1)[0].rstrip(" .!")
-    first = re.sub(
-        r"^(?:(?:this|a|an|the)\s+)?(?:(?:simple|small|minimal|tiny|basic)\s+)?(?:übersicht\s+|uebersicht\s+)?widget\s+(?:that|which|to)\s+",
-        "", first, flags=re.IGNORECASE,
-    )
+    first = _WIDGET_INTRO.sub("", first)
     if not first:
         return None
-    words = first.split(" ", 1)
-    head = words[0]
-    tail = f" {words[1]}" if len(words) > 1 else ""
+    head, _, rest = first.partition(" ")
+    tail = f" {rest}" if rest else ""
     low = head.lower()
-    if head.isupper() and len(head) > 1:  # an acronym such as "CPU": keep it
-        return f"shows {first}"
-    if low in _IMPERATIVES:
-        return f"{low}s{tail}" if not low.endswith(("sh", "ch")) else f"{low}es{tail}"
-    if low.endswith("s") and not low.endswith("ss") and low not in _NOT_VERBS and head[:1].isupper():
-        return f"{low}{tail}"  # "Shows the time" -> "shows the time"
+    if low in ("let's", "let’s"):  # a common slip for "lets"
+        head = low = "lets"
+    if low in _VERBS:  # "Display todo list" -> "displays todo list"
+        return f"{_third_person(low)}{tail}"
+    if _is_verb_s(low):  # "Shows the time" -> "shows the time"
+        return f"{low}{tail}"
     if low in ("a", "an", "the"):
         return f"is {low}{tail}"
+    keep = head.isupper() or any(c.isupper() for c in head[1:]) or low in ("übersicht", "ubersicht", "uebersicht")
+    noun = head if keep else low
     if re.match(r"^(?:\S+\s+){0,3}widgets?\b", first, flags=re.IGNORECASE):
         # "Weather widget for X" -> "is a weather widget for X"
-        article = "an" if low[:1] in "aeiou" else "a"
-        return f"is {article} {head if head.isupper() else low}{tail}"
-    return f"shows {first}" if head[:1].isupper() else first
+        article = "an" if low[:1] in "aeiouü" else "a"
+        return f"is {article} {noun}{tail}"
+    return f"shows {noun}{tail}"
 
 
 def _interval(ms: int) -> str:

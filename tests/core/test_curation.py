@@ -1,0 +1,49 @@
+"""Curation decisions: upsert the current one, keep every change in the history."""
+
+from __future__ import annotations
+
+import pytest
+
+from graftwork.core import curation
+from graftwork.core.catalog.db import now
+from graftwork.core.errors import GraftworkError
+from graftwork.core.prompts import UnknownItemError
+from graftwork.core.workspace import Workspace
+
+
+@pytest.fixture
+def db(workspace: Workspace):
+    db = workspace.catalog()
+    for i, iid in enumerate(("clock", "disk")):
+        db["items"].insert({"id": iid, "source": "uebersicht", "name": iid, "manifest": "{}",
+                            "manifest_order": i, "added_at": now(), "updated_at": now()})
+    return db
+
+
+def test_decisions_upsert_and_history(db) -> None:
+    curation.set_decision(db, "clock", "include")
+    curation.set_decision(db, "clock", "needs-work", "prompt too vague")
+    curation.set_decision(db, "disk", "exclude", "coffee only")
+    assert curation.get_decision(db, "clock")["decision"] == "needs_work"
+    assert curation.get_decision(db, "clock")["note"] == "prompt too vague"
+    assert {k: v["decision"] for k, v in curation.all_decisions(db).items()} == {"clock": "needs_work", "disk": "exclude"}
+    assert [(h["decision"], h["note"]) for h in curation.decision_history(db, "clock")] == [
+        ("include", None), ("needs_work", "prompt too vague")]
+    assert db["curation"].count == 2
+
+
+def test_clear_keeps_history(db) -> None:
+    assert curation.clear_decision(db, "clock") is False
+    curation.set_decision(db, "clock", "exclude")
+    assert curation.clear_decision(db, "clock", "changed my mind") is True
+    assert curation.get_decision(db, "clock") is None
+    assert [h["decision"] for h in curation.decision_history(db, "clock")] == ["exclude", "cleared"]
+
+
+def test_unknown_item_and_unknown_decision(db) -> None:
+    with pytest.raises(UnknownItemError) as exc:
+        curation.set_decision(db, "ghost", "include")
+    assert exc.value.exit_code == 2
+    with pytest.raises(GraftworkError, match="unknown decision"):
+        curation.set_decision(db, "clock", "maybe")
+    assert db["curation_history"].count == 0
