@@ -119,7 +119,7 @@ def command(directory: Path | None, no_tui: bool) -> None:
     try:
         results = run_stages(plan.ws, demo_stages(plan))
     except StageFailed as exc:
-        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     print_summary(plan.ws, results)
     failed = report_item_failures(results)

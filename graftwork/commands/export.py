@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from graftwork.commands._common import finish, progress_listener, workspace_from
+from graftwork.commands._common import finish, out_console, progress_listener, workspace_from
 
 FORMAT_NAMES = ("apple", "mlx-chat", "alpaca")  # same keys as core.exporters.FORMATS
 
@@ -36,4 +36,5 @@ def command(ctx: click.Context, set_name: str, fmt: str, out_dir: Path | None) -
         db.close()
     counts = result.summary["counts"]
     per_split = ", ".join(f"{split} {n}" for split, n in counts.items())
-    finish(result, f"exported {result.ok} example(s) of set {set_name} as {fmt} ({per_split}) to {result.summary['out']}")
+    out_console.print(f"output: {result.summary['out']}", soft_wrap=True, markup=False, highlight=False)
+    finish(result, f"exported {result.ok} example(s) of set {set_name} as {fmt} ({per_split})")

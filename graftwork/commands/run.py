@@ -17,7 +17,7 @@ import click
 
 from graftwork.commands._common import err_console, out_console, progress_listener, workspace_from
 from graftwork.core.errors import GraftworkError
-from graftwork.core.jobs import Job, StageResult, run_job
+from graftwork.core.jobs import Job, JobEvent, Listener, StageResult, run_job
 from graftwork.core.workspace import Workspace
 
 
@@ -122,6 +122,24 @@ def _counts(result: StageResult) -> str:
     return text
 
 
+def _hold_fatal_log(listen: Listener) -> Listener:
+    """run_job logs a stage's exception as an error line just before it finishes "failed";
+    StageFailed reports the same cause, so that one line is held back and dropped."""
+    held: list[JobEvent] = []
+
+    def wrapped(event: JobEvent) -> None:
+        if held and not (event.type == "finished" and event.state == "failed"):
+            listen(held.pop())
+        if event.type == "log" and event.level == "error" and event.item_id is None:
+            held.append(event)
+        elif not (event.type == "finished" and event.state == "failed"):
+            listen(event)
+        else:
+            held.clear()
+
+    return wrapped
+
+
 def run_stages(ws: Workspace, stages: list[Stage]) -> list[tuple[Stage, StageResult]]:
     """Run ``stages`` in order with a progress bar each; raise StageFailed at the first
     stage-level failure. Returns every stage with its result."""
@@ -131,7 +149,9 @@ def run_stages(ws: Workspace, stages: list[Stage]) -> list[tuple[Stage, StageRes
         db = ws.catalog()
         try:
             with progress_listener(f"[{number}/{len(stages)}] {stage.name}") as listen:
-                result = run_job(db, stage.name.replace(" ", "-"), stage.work, stage.params, [listen])
+                result = run_job(
+                    db, stage.name.replace(" ", "-"), stage.work, stage.params, [_hold_fatal_log(listen)]
+                )
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:
@@ -152,7 +172,7 @@ def report_item_failures(results: list[tuple[Stage, StageResult]]) -> int:
         err_console.print(f"{total} item(s) failed:", style="red")
         for stage, result in results:
             for item, cause in result.failed:
-                err_console.print(f"  {stage.name}: {item}: {cause}", markup=False, highlight=False)
+                err_console.print(f"  {stage.name}: {item}: {cause}", markup=False, highlight=False, soft_wrap=True)
     return total
 
 
@@ -172,7 +192,7 @@ def command(ctx: click.Context, manifest: str, set_name: str, force: bool) -> No
     try:
         results = run_stages(ws, pipeline(ws, manifest, set_name, force))
     except StageFailed as exc:
-        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     failed = report_item_failures(results)
     out_console.print(f"set {set_name}: {ws.datasets_dir / set_name}", markup=False, highlight=False)

@@ -7,57 +7,14 @@ import types
 from pathlib import Path
 
 import pytest
+from support.apple_sets import ROWS, SYSTEM, TOOL, example, write_set
 from support.tiny_model import tiny_model_dir  # noqa: F401  (session fixture)
 
-from graftwork.core.examples import make_example
 from graftwork.core.exporters import SetNotFound, export_set
 from graftwork.core.exporters.alpaca import schema, validate_record
 from graftwork.core.exporters.apple import InvalidExample, validate_messages
 from graftwork.core.exporters.mlx_chat import apple_to_mlx_chat
 from graftwork.core.workspace import Workspace
-
-TOOL = {
-    "type": "function",
-    "function": {
-        "name": "create_widget",
-        "description": "Create an Übersicht widget folder.",
-        "arguments": {
-            "type": "object",
-            "properties": {"widget_name": {"type": "string"}},
-            "required": ["widget_name"],
-            "additionalProperties": False,
-        },
-    },
-}
-SYSTEM = "A conversation between a user and a helpful assistant. Write widgets."
-ROWS = {
-    "train": ["Clock", "Battery", "Cpu"],
-    "valid": ["Weather"],
-    "test": ["Calendar"],
-}
-
-
-def _example(item_id: str):
-    return make_example(
-        item_id, SYSTEM, TOOL, f"Create an Übersicht widget that shows the {item_id.lower()}.",
-        f'// File: index.jsx\nexport const command = "echo {item_id}";\n'
-        f"export const render = ({{ output }}) => <div className=\"w\">{{output}}</div>;",
-    )
-
-
-def write_set(ws: Workspace, name: str = "demo", rows: dict[str, list[str]] = ROWS) -> Path:
-    """A built set as build writes it: Apple-schema lines plus manifest.json."""
-    folder = ws.datasets_dir / name
-    folder.mkdir(parents=True)
-    items = []
-    for split, ids in rows.items():
-        examples = [_example(i) for i in ids]
-        (folder / f"{split}.jsonl").write_text(
-            "".join(e.apple_line() + "\n" for e in examples), encoding="utf-8"
-        )
-        items += [{"id": e.item_id, "split": split, "example_sha256": e.sha256()} for e in examples]
-    (folder / "manifest.json").write_text(json.dumps({"items": items}), encoding="utf-8")
-    return folder
 
 
 def _read_jsonl(path: Path) -> list[dict]:
@@ -68,7 +25,7 @@ def _read_jsonl(path: Path) -> list[dict]:
 
 
 def test_mlx_chat_moves_tools_off_the_system_message_and_renames_arguments() -> None:
-    messages = _example("Clock").apple_messages()
+    messages = example("Clock").apple_messages()
     original = json.dumps(messages)
     record = apple_to_mlx_chat(messages)
 
