@@ -293,7 +293,7 @@ def _command(code: str, coffee: bool) -> tuple[str | None, str]:
         return None, "none"
     lit = _read_concat(code, pos)
     if lit is not None:
-        return lit[0], lit[1]
+        return (lit[0], lit[1]) if lit[0].strip() else (None, "none")
     rest = code[pos : pos + 200]
     if re.match(r"(?:async\s+)?(?:function\b|\([^)]*\)\s*=>|[\w$]+\s*=>)|\([^)]*\)\s*->|->", rest):
         return "function", "function"
@@ -305,7 +305,12 @@ def _command(code: str, coffee: bool) -> tuple[str | None, str]:
             if lit is not None:
                 return lit[0], lit[1]
     expr = re.match(r"[^;\n]*", rest).group(0).strip()  # type: ignore[union-attr]
-    return (expr or None), ("expression" if expr else "none")
+    if expr in ("", "undefined", "null", "false", "''", '""', "``"):  # explicitly no command
+        return None, "none"
+    return expr, "expression"
+
+
+_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
 
 
 def _refresh(code: str, coffee: bool, facts: WidgetFacts) -> None:
@@ -318,6 +323,10 @@ def _refresh(code: str, coffee: bool, facts: WidgetFacts) -> None:
     facts.refresh_frequency = expr
     if expr == "false":
         facts.refresh_disabled = True
+        return
+    dur = re.fullmatch(r"""["'](\d+(?:\.\d+)?)\s*(ms|s|m|h|d)["']""", expr)
+    if dur:  # a duration string such as '10s' or "1m" (older widgets use them)
+        facts.refresh_ms = int(float(dur.group(1)) * _UNIT_MS[dur.group(2)])
         return
     value = _eval_number(expr, _numeric_consts(code))
     if value is not None and value >= 0:

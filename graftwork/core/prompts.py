@@ -226,7 +226,8 @@ def _interval(ms: int) -> str:
     return f"every {ms} milliseconds"
 
 
-def _command_clause(facts: dict[str, Any]) -> str:
+def _command_clause(facts: dict[str, Any]) -> str | None:
+    """What the widget runs for its data, or None when it has no command at all."""
     cmd = facts.get("command")
     kind = facts.get("command_kind") or "none"
     if kind == "function" or cmd == "function":
@@ -240,7 +241,7 @@ def _command_clause(facts: dict[str, Any]) -> str:
             return "run shell commands with `run()`"
         if facts.get("uses_fetch"):
             return "load its data with `fetch`"
-        return "render its content without a shell command"
+        return None
     cmd = " ".join(str(cmd).split())
     if kind == "expression":
         return "run a shell command built in JavaScript"
@@ -290,19 +291,27 @@ def template_draft(item: dict[str, Any], analysis: dict[str, Any]) -> str:
     else:
         opening = "Create an Übersicht widget."
 
-    parts = [_command_clause(facts)]
+    command = _command_clause(facts)
     if facts.get("refresh_disabled") or analysis.get("refresh_frequency") == "false":
-        parts[0] += " once, without a refresh timer"
+        timing = "once, without a refresh timer"
     elif facts.get("refresh_ms") is not None:
-        parts[0] += f" {_interval(int(facts['refresh_ms']))}"
+        timing = _interval(int(facts["refresh_ms"]))
     elif facts.get("refresh_frequency"):
-        parts[0] += f" on a timer (`{facts['refresh_frequency']}` ms)"
+        timing = f"on a timer (`{facts['refresh_frequency']}` ms)"
+    else:
+        timing = ""
+    parts = [f"{command} {timing}".strip()] if command else []
     if facts.get("uses_update_state"):
         parts.append("keep its state with `updateState`" + (" and `initialState`" if facts.get("uses_initial_state") else ""))
     hooks = facts.get("hooks") or []
     if hooks:
         parts.append(f"use the React hooks {', '.join(f'`{h}`' for h in hooks)}")
-    parts.append("render the result")
+    if command:
+        parts.append("render the result")
+    elif timing.startswith("every"):
+        parts.append(f"render its content without a shell command, re-rendering {timing}")
+    else:
+        parts.append("render its content without a shell command")
     body = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
     style = styling_phrase(facts.get("styling") if facts.get("styling") is not None else analysis.get("styling"))
     return f"{opening} The widget should {body} using React/JSX with {style}."

@@ -75,7 +75,7 @@ render: (output) -> "<h1>#{output}</h1>"
 def test_hooks_run_and_refresh_false() -> None:
     f = extract_facts(HOOKS_WIDGET)
     assert f.refresh_disabled is True and f.refresh_frequency == "false" and f.refresh_ms is None
-    assert f.command_kind == "expression" and f.command == "undefined"  # not the commented-out one
+    assert f.command_kind == "none" and f.command is None  # `undefined`, not the commented-out one
     assert f.hooks == ["useState", "useEffect"]
     assert f.uses_run and f.uses_react and not f.uses_fetch
     assert f.imports == ["uebersicht", "react"]
@@ -138,6 +138,19 @@ def test_read_literal_escapes_and_concatenation() -> None:
     assert f.command == "ps aux | head -5" and f.command_kind == "string"
 
 
+def test_expression_command_and_empty_command() -> None:
+    f = extract_facts("const base = 'ls';\nexport const command = base + ' -la ' + dir;\n")
+    assert f.command_kind == "expression" and f.command == "base + ' -la ' + dir"
+    assert extract_facts("export const command = '';").command_kind == "none"
+    assert extract_facts("export const command = null;").command is None
+
+
 def test_unknown_refresh_expression_is_kept_but_not_evaluated() -> None:
     f = extract_facts("export const refreshFrequency = getInterval();")
     assert f.refresh_frequency == "getInterval()" and f.refresh_ms is None and not f.refresh_disabled
+
+
+def test_refresh_duration_strings() -> None:
+    assert extract_facts("refreshFrequency: '10s'\n", "coffee").refresh_ms == 10_000
+    assert extract_facts('export const refreshFrequency = "2m";').refresh_ms == 120_000
+    assert extract_facts("export const refreshFrequency = 60_000;").refresh_ms == 60_000

@@ -148,6 +148,10 @@ def test_template_draft_facts_in_words() -> None:
     long = "curl -s https://example.invalid/api | python3 -c 'import json,sys; print(json.load(sys.stdin))' | head"
     assert "run a shell command that calls `curl`" in draft(command=long, command_kind="string")
     assert "a CSS string exported as `className`" in draft(styling=["className-css"])
+    timer = draft(refresh_disabled=True, hooks=["useState", "useEffect"])
+    assert "The widget should use the React hooks `useState`, `useEffect` and render its content without a shell command using" in timer
+    assert "once" not in timer
+    assert "re-rendering every second" in draft(refresh_ms=1000)
 
 
 def test_draft_missing_only_for_jsx_without_prompt(workspace: Workspace, db) -> None:
