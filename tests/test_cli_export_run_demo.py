@@ -200,6 +200,7 @@ def test_demo_runs_end_to_end_and_again(tmp_path: Path) -> None:
     assert "WorldClockAtlas" not in ids  # over the 4095-token budget
     assert "UptimeCoffee" not in ids and "PlainClock" not in ids  # not JSX
     assert "over budget, excluded: WorldClockAtlas" in proc.stdout
+    assert "UptimeCoffee (coffee)" in proc.stdout
     text = "".join((set_dir / f"{s}.jsonl").read_text() for s in ("train", "valid", "test"))
     assert "index.coffee" not in text and "Intl.DateTimeFormat" not in text
     assert "// File: lib/format.jsx" in text  # the multi-file widget is concatenated

@@ -79,6 +79,9 @@ def print_summary(ws: Workspace, results: list[tuple[Stage, StageResult]]) -> No
             f"(widget code {row['widget_tokens']}) > max {row['max_tokens']}, over by {row['over_by']}",
             highlight=False,
         )
+    if skipped := demo.not_jsx(ws):
+        say("not JSX, left out of the set: " + ", ".join(f"{i} ({kind})" for i, kind in skipped),
+            highlight=False, markup=False)
     set_dir = ws.datasets_dir / demo.SET_NAME
     counts = {split: _line_count(set_dir / f"{split}.jsonl") for split in ("train", "valid", "test")}
     say(f"set {demo.SET_NAME}: " + ", ".join(f"{k} {v}" for k, v in counts.items()), highlight=False)

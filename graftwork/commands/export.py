@@ -10,7 +10,7 @@ FORMAT_NAMES = ("apple", "mlx-chat", "alpaca")  # same keys as core.exporters.FO
 
 
 @click.command("export")
-@click.option("--set", "set_name", required=True, help="Name of a built set (datasets/NAME).")
+@click.option("--set", "set_name", required=True, metavar="NAME", help="Name of a built set (datasets/NAME).")
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), required=True,
               help="apple: checked copy; mlx-chat: mlx-lm chat data; alpaca: instruction/input/output/meta.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,

@@ -177,8 +177,8 @@ def report_item_failures(results: list[tuple[Stage, StageResult]]) -> int:
 
 
 @click.command("run")
-@click.option("--manifest", required=True, help="Gallery manifest: a path, file:// or http(s) URL.")
-@click.option("--set", "set_name", required=True, help="Name of the set to build (datasets/NAME).")
+@click.option("--manifest", required=True, metavar="PATH_OR_URL", help="Gallery manifest: a path, file:// or http(s) URL.")
+@click.option("--set", "set_name", required=True, metavar="NAME", help="Name of the set to build (datasets/NAME).")
 @click.option("--force", is_flag=True, help="Rebuild the set even if it exists.")
 @click.pass_context
 def command(ctx: click.Context, manifest: str, set_name: str, force: bool) -> None:
