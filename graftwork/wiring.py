@@ -9,6 +9,34 @@ from __future__ import annotations
 
 # ---- ingest ---------------------------------------------------------------------------
 
+
+def ingest(
+    ws, manifest: str, *, widgets: list[str] | None = None, concurrency: int | None = None,
+    refresh: bool = False, screenshots: bool = True, job,
+):  # -> StageResult
+    """Download and safely extract the manifest's widgets into ws. Blocking; runs its own
+    event loop, so it works from a worker thread (opens its own catalog connection)."""
+    from graftwork.adapters.archive import ArchiveLimits, ZipExtractor
+    from graftwork.adapters.http_fetch import HttpFetcher
+    from graftwork.core.ingest import IngestOptions, run_ingest
+    from graftwork.core.project import load_project
+
+    limits = load_project(ws).ingest
+    workers = concurrency or limits.concurrency
+    fetcher = HttpFetcher(
+        timeout=limits.timeout_seconds, retries=limits.retries, backoff=limits.backoff_seconds,
+        max_connections=workers,
+    )
+    extractor = ZipExtractor(
+        ArchiveLimits(
+            max_members=limits.max_members, max_uncompressed_bytes=limits.max_uncompressed_bytes,
+            max_compression_ratio=limits.max_compression_ratio,
+        )
+    )
+    options = IngestOptions(limits=limits, concurrency=workers, refresh=refresh, screenshots=screenshots)
+    return run_ingest(ws, manifest, fetcher, extractor, options, job, widgets)
+
+
 # ---- tokenizers, budget, build --------------------------------------------------------
 
 _COUNTERS: dict = {}
@@ -48,6 +76,92 @@ def build(ws, set_name: str, force: bool = False, *, job):  # -> StageResult
 # ---- export ---------------------------------------------------------------------------
 
 # ---- teacher --------------------------------------------------------------------------
+# Blocking functions: each opens its own catalog connection and runs its own event loop, so
+# call them from a worker thread (never from inside a running event loop).
+
+
+def teacher_config(ws, overrides: dict | None = None):  # -> core.teach.config.TeacherConfig
+    """configs/teacher.yaml < graftwork.yaml `teacher:` < overrides (flags; None ignored).
+    Override keys: base_url, model, api_key_env, concurrency, dry_run (and any other key)."""
+    from graftwork.core.teach.config import load_teacher_config
+
+    return load_teacher_config(ws, overrides)
+
+
+def teacher_counter():  # -> Callable[[str], int]
+    """cl100k_base from tiktoken's bundled offline copy; a 4-chars-a-token estimate if absent."""
+    try:
+        from graftwork.adapters.teacher_openai import tiktoken_counter
+
+        return tiktoken_counter()
+    except Exception:  # no offline encoding installed: estimates stay usable
+        from graftwork.core.teach.plan import char_estimate
+
+        return char_estimate
+
+
+def _teacher_factory(cfg):  # -> OpenAITeacher
+    from graftwork.adapters.teacher_openai import OpenAITeacher
+
+    return OpenAITeacher(cfg)
+
+
+def teach_estimate(ws, *, overrides: dict | None = None, **options) -> dict:
+    """Calls, tokens and cost of `teach_prompts` with the same options, before running it.
+    options: limit, widgets, critique, refine, gating, sample, resume, fresh."""
+    from graftwork.core.teach.estimate import estimate
+    from graftwork.core.teach.plan import TeachOptions
+
+    cfg = teacher_config(ws, overrides)
+    db = ws.catalog()
+    try:
+        return estimate(ws, db, cfg, TeachOptions(**options), teacher_counter())
+    finally:
+        db.close()
+
+
+def teach_prompts(ws, *, overrides: dict | None = None, job, **options):  # -> StageResult
+    """The bulk teach stage (a Job of kind `teach`); same options as teach_estimate.
+    Raises TeacherAuthError (401/403) and ConfigError (missing key) for the whole run."""
+    from graftwork.core.teach.plan import TeachOptions
+    from graftwork.core.teach.runner import teach_prompts as run
+
+    cfg = teacher_config(ws, overrides)
+    return run(ws, cfg=cfg, teacher_factory=_teacher_factory, count=teacher_counter(),
+               options=TeachOptions(**options), job=job)
+
+
+def teacher_draft(ws, item_id: str, *, overrides: dict | None = None) -> dict:
+    """One fresh teacher draft for one widget: {item_id, text, model, call_id, cost, dry_run,
+    gating}. Logged in teacher_calls; not stored as a revision (see accept_teacher_draft)."""
+    from graftwork.core.teach.runner import DryRunTeacher, draft_one
+
+    cfg = teacher_config(ws, overrides)
+    teacher = DryRunTeacher(cfg.model) if cfg.dry_run else _teacher_factory(cfg)
+    return draft_one(ws, cfg, teacher, teacher_counter(), item_id)
+
+
+def accept_teacher_draft(ws, item_id: str, draft: dict) -> dict:
+    """Store a teacher_draft result as the item's accepted revision (origin teacher)."""
+    from graftwork.core.teach.runner import accept_draft
+
+    db = ws.catalog()
+    try:
+        return accept_draft(db, item_id, draft)
+    finally:
+        db.close()
+
+
+def teach_log(ws, *, limit: int = 50, errors: bool = False, run_id: str | None = None) -> list[dict]:
+    """Teacher calls, newest first (errors: failed calls and calls that needed retries)."""
+    from graftwork.core.teach.calls import list_calls
+
+    db = ws.catalog()
+    try:
+        return list_calls(db, limit=limit, errors=errors, run_id=run_id)
+    finally:
+        db.close()
+
 
 # ---- training, sampling ---------------------------------------------------------------
 
@@ -73,3 +187,51 @@ def fuse(ws, run_id: str, *, which: str = "best", out=None):  # -> Path
 
     return fuse_run(ws, run_id, which=which, out=out)
 
+
+# ---- tui ------------------------------------------------------------------------------
+
+
+def build_services(ws):  # -> graftwork.core.services.Services
+    """The facade the workstation receives. Every stage is resolved lazily by name, so the app
+    starts fast and shows "not available yet" for stages that have not landed."""
+    from graftwork.core import services as sv
+
+    def stage(module: str, attr: str, label: str) -> sv.Lazy:
+        return sv.Lazy(module, attr, label, ws=ws)
+
+    counter = sv.Lazy("graftwork.wiring", "token_counter", "the token counter", ws=ws)
+    get_counter = sv.cached(counter)
+    get_counter.available = counter.available  # type: ignore[attr-defined]
+
+    def template_draft(db, item_id: str) -> str:
+        fn = sv.Lazy("graftwork.core.prompts", "template_draft", "the template draft").resolve()
+        item = db["items"].get(item_id)
+        rows = list(db.query("select * from analysis where item_id = ?", [item_id]))
+        return fn(item, rows[0] if rows else {})
+
+    return sv.Services(
+        ws=ws,
+        ingest=stage("graftwork.wiring", "ingest", "ingest"),
+        analyze=stage("graftwork.core.analyze", "analyze", "analyze"),
+        draft_prompts=stage("graftwork.core.prompts", "draft_missing", "prompt drafting"),
+        budget=stage("graftwork.wiring", "budget", "budget"),
+        build=stage("graftwork.wiring", "build", "build"),
+        export=stage("graftwork.core.exporters", "export_set", "export"),
+        add_revision=sv.prefer("graftwork.core.prompts", "add_revision", sv.fallback_add_revision),
+        set_decision=sv.prefer("graftwork.core.curation", "set_decision", sv.fallback_set_decision),
+        template_draft=template_draft,
+        example_for=sv.example_builder(ws),
+        token_counter=get_counter,
+        teacher_draft=_optional(ws, "graftwork.wiring", "teacher_draft"),
+    )
+
+
+def _optional(ws, module: str, attr: str):
+    """An extension point: bound to ws when another area has added it, else None."""
+    import importlib
+
+    try:
+        fn = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError):
+        return None
+    return lambda *a, **k: fn(ws, *a, **k)

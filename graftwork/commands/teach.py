@@ -1,0 +1,231 @@
+"""`graftwork teach`: teacher-assisted prompts over any OpenAI-compatible API."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from graftwork.commands._common import (
+    err_console,
+    finish,
+    out_console,
+    progress_listener,
+    workspace_from,
+)
+
+
+def teacher_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The flags every teach command takes; they override graftwork.yaml and configs/teacher.yaml."""
+    options = [
+        click.option("--base-url", default=None, help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1."),
+        click.option("--model", default=None, help="Teacher model name."),
+        click.option("--api-key-env", default=None, help="NAME of the environment variable holding the API key."),
+        click.option("--concurrency", type=click.IntRange(1, 256), default=None, help="Calls in flight at once."),
+        click.option("--dry-run/--no-dry-run", "dry_run", default=None,
+                     help="Placeholder '[dry-run]' text, no network call."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        kwargs["overrides"] = {key: kwargs.pop(key) for key in
+                               ("base_url", "model", "api_key_env", "concurrency", "dry_run")}
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@click.group("teach")
+def command() -> None:
+    """Ask a teacher LLM for prompt drafts, critiques and refinements (seed 002's chain).
+
+    Settings come from configs/teacher.yaml, then the workspace's `teacher:` section, then
+    flags. The API key is read from the environment variable named by api_key_env and is never
+    stored."""
+
+
+def _widgets(value: str | None) -> list[str] | None:
+    if not value:
+        return None
+    names = [w.strip() for w in value.split(",") if w.strip()]
+    return names or None
+
+
+def _print_estimate(est: dict[str, Any]) -> None:
+    stages = " + ".join(est["stages"])
+    by_stage = ", ".join(f"{k} {v}" for k, v in est["calls_by_stage"].items() if v)
+    where = "dry run, no network" if est["dry_run"] else f"{est['model']} at {est['base_url']}"
+    lines = [
+        f"teach {est['area']}{' (resuming run ' + est['run_id'] + ')' if est['run_id'] else ''}: "
+        f"{est['items']} widget(s), {stages}, {where}",
+        f"  calls to send: {est['calls']}" + (f" ({by_stage})" if by_stage else "")
+        + (f"; {est['calls_reused']} already done, reused" if est["calls_reused"] else ""),
+        f"  tokens: ~{est['input_tokens']:,} in, at most {est['output_tokens_max']:,} out "
+        f"(code quoted up to {est['code_budget_tokens']} tokens a widget)",
+        f"  cost: at most {est['cost_max']:.4f}" + (" (refinements counted for every widget)" if "refine" in est["stages"] else ""),
+    ]
+    for note in est["notes"]:
+        lines.append(f"  note: {note}")
+    for item, cause in est["items_unreadable"]:
+        lines.append(f"  will fail: {item}: {cause}")
+    for line in lines:
+        err_console.print(line, markup=False, highlight=False)
+
+
+@command.command("prompts")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Process the next N widgets (a batch).")
+@click.option("--widgets", default=None, help="Only these widgets (ids or names, comma-separated).")
+@click.option("--critique", is_flag=True, help="Ask the teacher to critique each draft.")
+@click.option("--refine", is_flag=True, help="Refine drafts the critique did not pass (implies --critique).")
+@click.option("--gating", type=click.Choice(["lenient", "strict"]), default=None, help="How strictly results are accepted.")
+@click.option("--sample", type=click.IntRange(min=1), default=None,
+              help="Run on N widgets into the separate sample area (main prompts untouched).")
+@click.option("--resume", is_flag=True, help="Continue the last unfinished run with its options.")
+@click.option("--fresh", is_flag=True, help="Do not reuse finished calls of earlier runs.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@teacher_options
+@click.pass_context
+def prompts_cmd(ctx: click.Context, overrides: dict[str, Any], yes: bool, **options: Any) -> None:
+    """For each JSX widget without an accepted prompt: draft (critique, refine), gate, store.
+
+    Accepted results become prompt revisions (origin teacher, with model and call ids);
+    rejected ones are kept as rejected revisions with their reasons. A run killed at any
+    moment loses nothing: run again (or with --resume) and finished calls are reused."""
+    from graftwork import wiring
+    from graftwork.core.jobs import run_job
+
+    ws = workspace_from(ctx)
+    options["widgets"] = _widgets(options["widgets"])
+    est = wiring.teach_estimate(ws, overrides=overrides, **options)
+    _print_estimate(est)
+    for item, reason in est["skipped"]:
+        err_console.print(f"  skipped {item}: {reason}", markup=False, highlight=False)
+    if est["items"] == 0:
+        out_console.print("nothing to teach: every JSX widget has an accepted prompt (or none matched)")
+        return
+    if not yes and not est["dry_run"] and sys.stdin.isatty() and est["calls"] > 0:
+        click.confirm("send these calls?", default=True, abort=True, err=True)
+    params = {"options": options, "overrides": {k: v for k, v in overrides.items() if v is not None}}
+    db = ws.catalog()
+    try:
+        with progress_listener("teach") as listen:
+            result = run_job(db, "teach", lambda job: wiring.teach_prompts(ws, overrides=overrides, job=job, **options),
+                             params, [listen])
+    finally:
+        db.close()
+    s = result.summary
+    for item, reason in result.skipped:
+        if reason.startswith("rejected"):
+            err_console.print(f"  {item}: {reason}", markup=False, highlight=False)
+    where = "sample area" if s["area"] == "sample" else "prompts"
+    finish(result, (
+        f"run {s['run_id']}{' (dry run: nothing stored as prompts)' if s['dry_run'] and s['area'] == 'main' else ''}: "
+        f"{s['accepted']} accepted, {s['rejected']} rejected, {s['failed']} failed into {where}; "
+        f"calls sent {s['calls_sent']}, reused {s['calls_reused']}; tokens {s['input_tokens']:,} in / "
+        f"{s['output_tokens']:,} out; cost {s['cost']:.4f}"
+    ))
+
+
+@command.command("estimate")
+@click.option("--limit", type=click.IntRange(min=1), default=None)
+@click.option("--widgets", default=None)
+@click.option("--critique", is_flag=True)
+@click.option("--refine", is_flag=True)
+@click.option("--gating", type=click.Choice(["lenient", "strict"]), default=None)
+@click.option("--sample", type=click.IntRange(min=1), default=None)
+@click.option("--resume", is_flag=True)
+@click.option("--fresh", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the estimate as JSON.")
+@teacher_options
+@click.pass_context
+def estimate_cmd(ctx: click.Context, overrides: dict[str, Any], as_json: bool, **options: Any) -> None:
+    """Calls, tokens and cost that `teach prompts` with the same options would spend."""
+    from graftwork import wiring
+
+    ws = workspace_from(ctx)
+    options["widgets"] = _widgets(options["widgets"])
+    est = wiring.teach_estimate(ws, overrides=overrides, **options)
+    if as_json:
+        click.echo(json.dumps(est, indent=2))
+    else:
+        _print_estimate(est)
+
+
+@command.command("log")
+@click.option("--limit", type=click.IntRange(min=1), default=30, show_default=True, help="Newest N calls.")
+@click.option("--errors", is_flag=True, help="Only failed calls and calls that needed retries.")
+@click.option("--run", "run_id", default=None, help="Only the calls of this run.")
+@click.option("--json", "as_json", is_flag=True, help="Print rows as JSON lines (request and response included).")
+@teacher_options
+@click.pass_context
+def log_cmd(ctx: click.Context, overrides: dict[str, Any], limit: int, errors: bool, run_id: str | None, as_json: bool) -> None:
+    """List logged teacher calls: stage, widget, model, status, tokens, latency, cost, error."""
+    from rich.table import Table
+
+    from graftwork import wiring
+
+    ws = workspace_from(ctx)
+    rows = wiring.teach_log(ws, limit=limit, errors=errors, run_id=run_id)
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    if not rows:
+        out_console.print("no teacher calls logged" + (" with errors" if errors else ""))
+        return
+    table = Table(title=f"teacher calls (newest {len(rows)})")
+    for name, just in (("id", "right"), ("when", "left"), ("run", "left"), ("widget", "left"), ("stage", "left"),
+                       ("model", "left"), ("status", "left"), ("tries", "right"), ("in", "right"), ("out", "right"),
+                       ("ms", "right"), ("cost", "right"), ("error / retries", "left")):
+        table.add_column(name, justify=just, overflow="fold")
+    for r in rows:
+        retries = json.loads(r["retries"] or "[]")
+        problem = r["error"] or ("; ".join(retries) if retries else "")
+        status_style = {"ok": "green", "dry-run": "cyan"}.get(r["status"], "red")
+        table.add_row(
+            str(r["id"]), (r["started_at"] or "")[:19].replace("T", " "), r["run_id"] or "-", r["item_id"] or "-",
+            r["stage"] or "", r["model"] or "", f"[{status_style}]{r['status']}[/]", str(r["attempts"] or 0),
+            str(r["input_tokens"] or 0), str(r["output_tokens"] or 0), str(r["latency_ms"] or 0),
+            f"{r['cost'] or 0:.5f}", _escape(problem),
+        )
+    out_console.print(table)
+
+
+@command.command("samples")
+@click.option("--run", "run_id", default=None, help="A sample run id (default: the newest).")
+@teacher_options
+@click.pass_context
+def samples_cmd(ctx: click.Context, overrides: dict[str, Any], run_id: str | None) -> None:
+    """Show the results of a sample run (`teach prompts --sample N`)."""
+    from rich.table import Table
+
+    ws = workspace_from(ctx)
+    db = ws.catalog()
+    try:
+        if run_id is None:
+            runs = list(db.query("SELECT id FROM teach_runs WHERE area = 'sample' ORDER BY created_at DESC, rowid DESC LIMIT 1"))
+            if not runs:
+                out_console.print("no sample runs yet: try `graftwork teach prompts --sample 3`")
+                return
+            run_id = runs[0]["id"]
+        rows = list(db.query("SELECT * FROM teach_samples WHERE run_id = ? ORDER BY id", [run_id]))
+    finally:
+        db.close()
+    table = Table(title=f"sample run {run_id}")
+    for name in ("widget", "state", "prompt", "note"):
+        table.add_column(name, overflow="fold")
+    for r in rows:
+        table.add_row(r["item_id"], r["state"], _escape(r["text"]), _escape(r["note"] or ""))
+    out_console.print(table)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

@@ -1,0 +1,209 @@
+"""What a teach run works on: options, widget selection, resume lookup, widget context."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from graftwork.core.errors import GraftworkError, ItemError
+from graftwork.core.sources.uebersicht import load_widget_code
+from graftwork.core.teach.templates import WidgetContext
+from graftwork.core.workspace import Workspace
+
+Counter = Callable[[str], int]
+UNFINISHED = ("running", "partial", "stopped", "failed", "cancelled")
+
+
+def char_estimate(text: str) -> int:
+    """Fallback token count (about 4 characters a token) when no tokenizer is wired in."""
+    return (len(text) + 3) // 4
+
+
+class TeachUsageError(GraftworkError):
+    """Bad options or widget names (exit code 2)."""
+
+    exit_code = 2
+
+
+@dataclass
+class TeachOptions:
+    limit: int | None = None
+    widgets: list[str] | None = None
+    critique: bool = False
+    refine: bool = False
+    gating: str | None = None  # None: the config's gating
+    sample: int | None = None  # N widgets into the sample area
+    resume: bool = False
+    fresh: bool = False  # ignore finished calls of earlier runs (still never repeats this run's)
+
+    def __post_init__(self) -> None:
+        if self.refine:
+            self.critique = True  # a refinement answers a critique (seed 002 chain)
+        for name in ("limit", "sample"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise TeachUsageError(f"--{name} must be at least 1, got {value}")
+        if self.gating not in (None, "lenient", "strict"):
+            raise TeachUsageError(f"--gating must be lenient or strict, got {self.gating!r}")
+
+    @property
+    def area(self) -> str:
+        return "sample" if self.sample else "main"
+
+    def stages(self) -> list[str]:
+        return ["draft"] + (["critique"] if self.critique else []) + (["refine"] if self.refine else [])
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Plan:
+    options: TeachOptions
+    items: list[str]
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    run_id: str | None = None  # set when resuming
+    notes: list[str] = field(default_factory=list)
+
+
+def _accepted(db: sqlite_utils.Database) -> set[str]:
+    rows = db.query(
+        "SELECT p.item_id, p.state FROM prompt_revisions p JOIN (SELECT item_id, MAX(rev) AS rev "
+        "FROM prompt_revisions GROUP BY item_id) m ON p.item_id = m.item_id AND p.rev = m.rev"
+    )
+    return {r["item_id"] for r in rows if r["state"] == "accepted"}
+
+
+def _widgets(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    return list(db.query(
+        "SELECT i.id, i.name, a.is_jsx, c.decision FROM items i "
+        "LEFT JOIN analysis a ON a.item_id = i.id LEFT JOIN curation c ON c.item_id = i.id "
+        "ORDER BY i.manifest_order IS NULL, i.manifest_order, i.id"
+    ))
+
+
+def select_items(db: sqlite_utils.Database, opts: TeachOptions) -> tuple[list[str], list[tuple[str, str]]]:
+    """JSX widgets without an accepted prompt and not excluded by curation, in manifest order."""
+    rows = _widgets(db)
+    accepted = _accepted(db)
+    skipped: list[tuple[str, str]] = []
+    if opts.widgets:
+        by_key: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            by_key.setdefault(row["id"], row)
+            by_key.setdefault(row["name"], row)
+        unknown = [w for w in opts.widgets if w not in by_key]
+        if unknown:
+            raise TeachUsageError(f"unknown widget(s): {', '.join(unknown)} (use ids or names from the catalog)")
+        wanted = {by_key[w]["id"] for w in opts.widgets}
+        rows = [r for r in rows if r["id"] in wanted]
+    chosen: list[str] = []
+    for row in rows:
+        if not row["is_jsx"]:
+            if opts.widgets:
+                skipped.append((row["id"], "not a JSX widget (or not analysed yet)"))
+            continue
+        if row["decision"] == "exclude":
+            skipped.append((row["id"], "excluded by curation"))
+            continue
+        if row["id"] in accepted and opts.area == "main":
+            if opts.widgets:
+                skipped.append((row["id"], "already has an accepted prompt"))
+            continue
+        chosen.append(row["id"])
+    cap = opts.sample or opts.limit
+    return (chosen[:cap] if cap else chosen), skipped
+
+
+def find_resumable(db: sqlite_utils.Database, area: str, dry_run: bool) -> dict[str, Any] | None:
+    marks = ", ".join("?" for _ in UNFINISHED)
+    rows = list(db.query(
+        f"SELECT * FROM teach_runs WHERE area = ? AND dry_run = ? AND state IN ({marks}) "
+        "ORDER BY created_at DESC, rowid DESC LIMIT 1",
+        [area, int(dry_run), *UNFINISHED],
+    ))
+    return rows[0] if rows else None
+
+
+def make_plan(db: sqlite_utils.Database, opts: TeachOptions, *, dry_run: bool) -> Plan:
+    if opts.resume:
+        run = find_resumable(db, opts.area, dry_run)
+        if run is not None:
+            stored = json.loads(run["params"])
+            stored.update(resume=True)
+            return Plan(TeachOptions(**stored), json.loads(run["items"]), run_id=run["id"],
+                        notes=[f"resuming run {run['id']} ({run['state']})"])
+    items, skipped = select_items(db, opts)
+    notes = ["nothing to resume; starting a new run"] if opts.resume else []
+    return Plan(opts, items, skipped, notes=notes)
+
+
+def fit_code(code: str, budget: int, count: Counter) -> tuple[str, int, int, bool]:
+    """As many whole lines of ``code`` as fit in ``budget`` tokens (binary search on lines).
+
+    Returns (quoted, quoted_tokens, total_tokens, truncated).
+    """
+    total = count(code)
+    if total <= budget:
+        return code, total, total, False
+    lines = code.splitlines(keepends=True)
+    lo, hi = 0, len(lines)  # invariant: lines[:lo] fits
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if count("".join(lines[:mid])) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    quoted = "".join(lines[:lo])
+    marker = f"\n// ... {len(lines) - lo} more line(s) not shown (code budget {budget} tokens)\n"
+    return quoted + marker, count(quoted), total, True
+
+
+def widget_context(ws: Workspace, db: sqlite_utils.Database, item_id: str, budget: int, count: Counter) -> WidgetContext:
+    rows = list(db.query(
+        "SELECT i.id, i.name, i.author, i.description, a.folder, a.refresh_frequency, a.command, "
+        "a.styling, a.imports, a.facts FROM items i LEFT JOIN analysis a ON a.item_id = i.id WHERE i.id = ?",
+        [item_id],
+    ))
+    if not rows:
+        raise ItemError(item_id, "not in the catalog")
+    row = rows[0]
+    if not row["folder"]:
+        raise ItemError(item_id, "not analysed yet (run `graftwork analyze`)")
+    folder = ws.downloads_dir / row["folder"]
+    if not folder.is_dir():
+        raise ItemError(item_id, f"widget folder downloads/{row['folder']} is missing (run `graftwork ingest`)")
+    code = load_widget_code(folder)
+    if not code.strip():
+        raise ItemError(item_id, f"no .jsx code under downloads/{row['folder']}")
+    quoted, quoted_tokens, total, truncated = fit_code(code, budget, count)
+    facts: dict[str, Any] = {
+        "refresh frequency": row["refresh_frequency"], "shell command": row["command"],
+        "styling": row["styling"], "imports": _loads(row["imports"]),
+    }
+    extra = _loads(row["facts"])
+    if isinstance(extra, dict):
+        facts.update(extra)
+    return WidgetContext(
+        item_id=item_id, name=row["name"] or item_id, author=row["author"] or "",
+        description=row["description"] or "", facts=facts, code=quoted,
+        code_tokens=quoted_tokens, code_total_tokens=total, truncated=truncated,
+    )
+
+
+def _loads(value: str | None) -> Any:
+    if not value:
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def message_tokens(messages: list[dict[str, str]], count: Counter) -> int:
+    """Chat tokens: content plus the usual few tokens of framing per message."""
+    return sum(count(m["content"]) + 4 for m in messages) + 3

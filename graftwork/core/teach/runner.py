@@ -1,0 +1,384 @@
+"""Teach runs: draft (-> critique -> refine) -> gate -> store, for many widgets at once.
+
+Crash safety, in order of writes: a call row is written before each call and completed after
+it; the (run, item, stage) task is marked done with its result right after; the prompt
+revision carries the task key in its provenance, so a store interrupted before its task row
+is written is recognised and never stored twice. On resume, done stages are read back and
+finished calls (same request hash) are reused instead of sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from graftwork.core import prompts
+from graftwork.core.catalog.db import now
+from graftwork.core.errors import ItemError
+from graftwork.core.jobs import Cancelled, Job, StageResult
+from graftwork.core.teach import calls
+from graftwork.core.teach.config import TeacherConfig, code_budget
+from graftwork.core.teach.gating import Critique, gate, parse_critique
+from graftwork.core.teach.plan import Counter, Plan, TeachOptions, make_plan, widget_context
+from graftwork.core.teach.port import (
+    ChatRequest,
+    Completion,
+    Teacher,
+    TeacherAuthError,
+    TeacherCallError,
+)
+from graftwork.core.teach.templates import (
+    WidgetContext,
+    critique_messages,
+    draft_messages,
+    dry_run_reply,
+    refine_messages,
+)
+from graftwork.core.workspace import Workspace
+
+TeacherFactory = Callable[[TeacherConfig], Teacher]
+
+
+class DryRunTeacher:
+    """Placeholder replies, no network at all."""
+
+    base_url = "dry-run"
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        system = request.messages[0]["content"]
+        user = request.messages[-1]["content"]
+        stage = m.group(1) if (m := re.search(r"\[stage:(\w+)\]", system)) else "draft"
+        name = m.group(1).strip() if (m := re.search(r"^Widget: (.+)$", user, re.M)) else "widget"
+        ctx = WidgetContext(name, name, "", "", {}, "", 0, 0, False)
+        text = dry_run_reply(stage, ctx)
+        return Completion(text=text, model=self.model, input_tokens=0, output_tokens=0, latency_ms=0)
+
+    async def close(self) -> None:
+        return None
+
+
+@dataclass
+class Tally:
+    sent: int = 0
+    reused: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float = 0.0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class StageOut:
+    text: str
+    call_id: int
+    reused: bool = False
+
+
+class Engine:
+    """Sends (or reuses) calls and keeps the call log and task table; one per run, one thread."""
+
+    def __init__(self, db: sqlite_utils.Database, cfg: TeacherConfig, teacher: Teacher, *,
+                 run_id: str | None, fresh: bool) -> None:
+        self.db = db
+        self.cfg = cfg
+        self.teacher = teacher
+        self.run_id = run_id
+        self.fresh = fresh
+        self.tally = Tally()
+        self.stopped: TeacherAuthError | None = None  # after a 401/403 nothing else is sent
+        self.tasks: dict[tuple[str, str], dict[str, Any]] = {}
+        if run_id:
+            for row in db.query("SELECT * FROM teach_tasks WHERE run_id = ?", [run_id]):
+                self.tasks[(row["item_id"], row["stage"])] = row
+
+    def request(self, messages: list[dict[str, str]]) -> ChatRequest:
+        return ChatRequest(self.cfg.model, messages, self.cfg.temperature, self.cfg.max_tokens)
+
+    async def call(self, item_id: str | None, stage: str, messages: list[dict[str, str]]) -> StageOut:
+        request = self.request(messages)
+        request_hash = request.hash(self.teacher.base_url)
+        if not self.cfg.dry_run and not self.fresh:
+            hit = calls.find_finished(self.db, request_hash)
+            if hit is not None:
+                self.tally.reused += 1
+                return StageOut(hit["text"], hit["id"], reused=True)
+        if self.stopped is not None:
+            raise self.stopped
+        call_id = calls.start(self.db, request=request, request_hash=request_hash,
+                              base_url=self.teacher.base_url, run_id=self.run_id, item_id=item_id, stage=stage)
+        started = time.monotonic()
+        try:
+            done = await self.teacher.complete(request)
+        except TeacherAuthError as exc:
+            calls.finish_error(self.db, call_id, str(exc), status="auth-error", attempts=1)
+            self.stopped = exc
+            raise
+        except TeacherCallError as exc:
+            calls.finish_error(self.db, call_id, str(exc), attempts=exc.attempts, retries=exc.retries,
+                               latency_ms=int((time.monotonic() - started) * 1000))
+            raise
+        except asyncio.CancelledError:
+            calls.finish_error(self.db, call_id, "cancelled before the reply arrived", status="cancelled")
+            raise
+        cost = 0.0 if self.cfg.dry_run else self.cfg.cost(done.input_tokens, done.output_tokens)
+        calls.finish_ok(self.db, call_id, done, cost, status="dry-run" if self.cfg.dry_run else "ok")
+        self.tally.sent += 1
+        self.tally.input_tokens += done.input_tokens
+        self.tally.output_tokens += done.output_tokens
+        self.tally.cost += cost
+        return StageOut(done.text, call_id)
+
+    def save_task(self, item_id: str, stage: str, state: str, *, result: dict[str, Any] | None = None,
+                  call_id: int | None = None, error: str | None = None) -> None:
+        row = {"run_id": self.run_id, "item_id": item_id, "stage": stage, "state": state,
+               "result": json.dumps(result, ensure_ascii=False) if result is not None else None,
+               "call_id": call_id, "error": error, "updated_at": now()}
+        with self.db.conn:
+            self.db["teach_tasks"].upsert(row, pk=("run_id", "item_id", "stage"))
+        self.tasks[(item_id, stage)] = row
+
+    def done_task(self, item_id: str, stage: str) -> dict[str, Any] | None:
+        row = self.tasks.get((item_id, stage))
+        if row and row["state"] == "done":
+            return json.loads(row["result"] or "{}") | {"call_id": row["call_id"]}
+        return None
+
+    async def stage(self, item_id: str, stage: str, messages: list[dict[str, str]]) -> StageOut:
+        """One (item, stage) of this run, done at most once."""
+        prior = self.done_task(item_id, stage)
+        if prior is not None:
+            return StageOut(prior["text"], prior["call_id"], reused=True)
+        try:
+            out = await self.call(item_id, stage, messages)
+        except TeacherCallError as exc:
+            self.save_task(item_id, stage, "failed", error=str(exc))
+            raise ItemError(item_id, f"{stage}: {exc}") from None
+        self.save_task(item_id, stage, "done", result={"text": out.text, "reused": out.reused}, call_id=out.call_id)
+        return out
+
+
+class TeachRun:
+    def __init__(self, ws: Workspace, db: sqlite_utils.Database, cfg: TeacherConfig, teacher: Teacher,
+                 count: Counter, plan: Plan, run_id: str, job: Job | None) -> None:
+        self.ws, self.db, self.cfg, self.plan, self.job = ws, db, cfg, plan, job
+        self.opts = plan.options
+        self.mode = self.opts.gating or cfg.gating
+        self.count = count
+        self.budget = code_budget(cfg, ws)
+        self.engine = Engine(db, cfg, teacher, run_id=run_id, fresh=self.opts.fresh)
+        self.run_id = run_id
+        self.result = StageResult(skipped=list(plan.skipped))
+
+    # -- one item ------------------------------------------------------------------------
+    async def item(self, item_id: str) -> None:
+        stored = self.engine.done_task(item_id, "store")
+        if stored is not None:
+            self._count(item_id, stored["state"], stored.get("reasons") or [], earlier=True)
+            return
+        ctx = widget_context(self.ws, self.db, item_id, self.budget, self.count)
+        engine = self.engine
+        draft = await engine.stage(item_id, "draft", draft_messages(ctx))
+        text, call_ids, stages = draft.text, [draft.call_id], ["draft"]
+        critique: Critique | None = None
+        if self.opts.critique:
+            out = await engine.stage(item_id, "critique", critique_messages(ctx, text))
+            critique = parse_critique(out.text)
+            call_ids.append(out.call_id)
+            stages.append("critique")
+            if self.opts.refine and critique.verdict != "pass":
+                out = await engine.stage(item_id, "refine", refine_messages(ctx, text, critique.issues))
+                text = out.text
+                call_ids.append(out.call_id)
+                stages.append("refine")
+        # The critique judged the draft; after a refinement it no longer applies to the text.
+        verdict = gate(text, self.mode, critique if stages[-1] != "refine" else None)
+        state = "accepted" if verdict.passed else "rejected"
+        provenance = {
+            "run_id": self.run_id, "task": f"{self.run_id}:{item_id}", "model": self.cfg.model,
+            "base_url": engine.teacher.base_url, "call_ids": call_ids, "stages": stages,
+            "stage": stages[-1], "gating": {"mode": self.mode, **verdict.as_dict()},
+            "critique": critique.as_dict() if critique else None, "dry_run": self.cfg.dry_run,
+        }
+        note = "; ".join(verdict.reasons or verdict.notes) or None
+        revision_id = self._store(item_id, text, state, provenance, note)
+        engine.save_task(item_id, "store", "done", result={
+            "state": state, "reasons": verdict.reasons, "notes": verdict.notes, "text": text,
+            "revision_id": revision_id, "area": self.opts.area,
+        })
+        self._count(item_id, state, verdict.reasons)
+
+    def _store(self, item_id: str, text: str, state: str, provenance: dict[str, Any], note: str | None) -> int | None:
+        if self.opts.area == "sample":
+            with self.db.conn:
+                self.db["teach_samples"].upsert({
+                    "run_id": self.run_id, "item_id": item_id, "text": text, "state": state,
+                    "provenance": json.dumps(provenance, ensure_ascii=False), "note": note,
+                    "created_at": now(),
+                }, pk=("run_id", "item_id"))
+            return None
+        if self.cfg.dry_run:
+            return None  # placeholders never become prompt revisions
+        for rev in prompts.history(self.db, item_id):  # stored before a crash, task not yet marked
+            if rev["provenance"].get("task") == provenance["task"]:
+                return rev["id"]
+        return prompts.add_revision(self.db, item_id, text, origin="teacher", state=state,
+                                    provenance=provenance, note=note)["id"]
+
+    def _count(self, item_id: str, state: str, reasons: list[str], *, earlier: bool = False) -> None:
+        outcomes = self.engine.tally.outcomes
+        outcomes[state] = outcomes.get(state, 0) + 1
+        if state == "accepted":
+            self.result.ok += 1
+        else:
+            self.result.skipped.append((item_id, f"rejected by {self.mode} gating: {'; '.join(reasons)}"))
+        self._progress(item_id, f"{state}{' (earlier)' if earlier else ''}")
+
+    def _progress(self, item_id: str, what: str) -> None:
+        if self.job is None:
+            return
+        tally = self.engine.tally
+        message = f"{item_id}: {what} · calls sent {tally.sent}, reused {tally.reused} · cost so far {tally.cost:.4f}"
+        self.job.log(message, item_id=item_id)
+        self.job.advance(item_id=item_id, message=f"cost so far {tally.cost:.4f}")
+
+    # -- all items -----------------------------------------------------------------------
+    async def _guarded(self, sem: asyncio.Semaphore, item_id: str) -> None:
+        async with sem:
+            try:
+                await self.item(item_id)
+            except ItemError as exc:
+                self.result.failed.append((item_id, exc.cause))
+                self.engine.tally.outcomes["failed"] = self.engine.tally.outcomes.get("failed", 0) + 1
+                if self.job is not None:
+                    self.job.item_failed(item_id, exc.cause)
+                    self.job.advance(item_id=item_id, message=f"cost so far {self.engine.tally.cost:.4f}")
+
+    async def _watch(self, tasks: list[asyncio.Task[None]]) -> None:
+        while self.job is not None:
+            if self.job.cancelled:
+                for task in tasks:
+                    task.cancel()
+                return
+            await asyncio.sleep(0.1)
+
+    async def run(self) -> None:
+        # Items hold the semaphore for their whole chain: calls in flight <= concurrency,
+        # and items finish roughly in order, so a killed run leaves little half-done.
+        sem = asyncio.Semaphore(self.cfg.concurrency)
+        tasks = [asyncio.create_task(self._guarded(sem, item)) for item in self.plan.items]
+        watcher = asyncio.create_task(self._watch(tasks))
+        try:
+            for fut in asyncio.as_completed(tasks):
+                await fut
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if self.job is not None and self.job.cancelled:
+                raise Cancelled("teach cancelled; continue with --resume") from None
+            raise
+        finally:
+            watcher.cancel()
+            await self.engine.teacher.close()
+
+    def summary(self) -> dict[str, Any]:
+        tally = self.engine.tally
+        return {
+            "run_id": self.run_id, "area": self.opts.area, "dry_run": self.cfg.dry_run,
+            "gating": self.mode, "items": len(self.plan.items), "accepted": tally.outcomes.get("accepted", 0),
+            "rejected": tally.outcomes.get("rejected", 0), "failed": tally.outcomes.get("failed", 0),
+            "calls_sent": tally.sent, "calls_reused": tally.reused, "input_tokens": tally.input_tokens,
+            "output_tokens": tally.output_tokens, "cost": round(tally.cost, 6), "model": self.cfg.model,
+        }
+
+
+def _open_run(db: sqlite_utils.Database, plan: Plan, cfg: TeacherConfig, job: Job | None) -> str:
+    stamp = now()
+    if plan.run_id:
+        with db.conn:
+            db["teach_runs"].update(plan.run_id, {"state": "running", "updated_at": stamp,
+                                                  "job_id": job.id if job else None})
+        return plan.run_id
+    run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+    with db.conn:
+        db["teach_runs"].insert({
+            "id": run_id, "area": plan.options.area, "job_id": job.id if job else None,
+            "params": json.dumps(plan.options.to_dict()), "config": json.dumps(cfg.public_dict()),
+            "items": json.dumps(plan.items), "state": "running", "dry_run": int(cfg.dry_run),
+            "created_at": stamp, "updated_at": stamp, "summary": None,
+        })
+    return run_id
+
+
+def teach_prompts(ws: Workspace, *, cfg: TeacherConfig, teacher_factory: TeacherFactory, count: Counter,
+                  options: TeachOptions, job: Job | None = None) -> StageResult:
+    """The bulk stage. Call it from a plain thread (it runs its own event loop)."""
+    db = ws.catalog()
+    try:
+        plan = make_plan(db, options, dry_run=cfg.dry_run)
+        teacher = DryRunTeacher(cfg.model) if cfg.dry_run else teacher_factory(cfg)  # key checked here
+        run_id = _open_run(db, plan, cfg, job)
+        run = TeachRun(ws, db, cfg, teacher, count, plan, run_id, job)
+        if job is not None:
+            for note in plan.notes:
+                job.log(note)
+            job.log(f"run {run_id}: {len(plan.items)} widget(s), stages {'+'.join(plan.options.stages())}, "
+                    f"model {cfg.model} at {teacher.base_url}{' (dry run)' if cfg.dry_run else ''}")
+            job.set_total(len(plan.items))
+        state = "stopped"
+        try:
+            asyncio.run(run.run())
+            state = "partial" if run.result.failed else "done"
+        finally:
+            summary = run.summary()
+            with db.conn:
+                db["teach_runs"].update(run_id, {"state": state, "updated_at": now(), "summary": json.dumps(summary)})
+        run.result.summary = summary
+        return run.result
+    finally:
+        db.close()
+
+
+def draft_one(ws: Workspace, cfg: TeacherConfig, teacher: Teacher, count: Counter, item_id: str) -> dict[str, Any]:
+    """One fresh draft for one widget (the TUI's key); logged, but stored nowhere else."""
+    db = ws.catalog()
+    try:
+        ctx = widget_context(ws, db, item_id, code_budget(cfg, ws), count)
+        engine = Engine(db, cfg, teacher, run_id=None, fresh=True)
+
+        async def go() -> StageOut:
+            try:
+                return await engine.call(item_id, "draft", draft_messages(ctx))
+            finally:
+                await teacher.close()
+
+        try:
+            out = asyncio.run(go())
+        except TeacherCallError as exc:
+            raise ItemError(item_id, f"draft: {exc}") from None
+        verdict = gate(out.text, cfg.gating)
+        return {"item_id": item_id, "text": out.text, "model": cfg.model, "call_id": out.call_id,
+                "cost": round(engine.tally.cost, 6), "dry_run": cfg.dry_run, "gating": verdict.as_dict()}
+    finally:
+        db.close()
+
+
+def accept_draft(db: sqlite_utils.Database, item_id: str, draft: dict[str, Any]) -> dict[str, Any]:
+    """Store a draft from ``draft_one`` as the item's accepted prompt revision."""
+    if draft.get("dry_run"):
+        raise ItemError(item_id, "a dry-run placeholder cannot become a prompt; turn dry_run off")
+    provenance = {"model": draft.get("model"), "call_ids": [draft.get("call_id")], "stage": "draft",
+                  "stages": ["draft"], "gating": draft.get("gating"), "source": "tui"}
+    return prompts.add_revision(db, item_id, draft["text"], origin="teacher", state="accepted",
+                                provenance=provenance)

@@ -1,0 +1,221 @@
+"""A real OpenAI-compatible HTTP server on 127.0.0.1 for tests and benchmarks.
+
+Implements POST /v1/chat/completions and GET /v1/models well enough for the official openai
+client. Each chat request takes the next scripted action if one is queued, else answers
+normally (after ``latency`` seconds). Every request is logged with its parsed body and what
+was served, so tests can assert on retries, duplicates and waits.
+
+Actions (dicts) for ``script(...)``:
+  {"status": 429, "retry_after": 1.5}   rate limited, with a Retry-After header (seconds)
+  {"status": 500}                       server error (any status; 401/403 for auth failures)
+  {"delay": 3.0}                        sleep before answering normally (past a client timeout)
+  {"malformed": True}                   200 with a body that is not JSON
+  {"empty_choices": True}               200 with "choices": []
+  {"text": "..."}                       200 with this reply
+
+Run standalone for manual tries: python tests/support/fake_openai_server.py --port 8080
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+Responder = Callable[[dict[str, Any]], str]
+
+
+def default_responder(body: dict[str, Any]) -> str:
+    """A plausible reply per stage, recognised by the stage marker in the system message."""
+    messages = body.get("messages") or []
+    system = next((m.get("content", "") for m in messages if m.get("role") == "system"), "")
+    user = next((m.get("content", "") for m in messages if m.get("role") == "user"), "")
+    match = re.search(r"^Widget: (.+)$", user, re.MULTILINE)
+    name = match.group(1).strip() if match else "the widget"
+    if "[stage:critique]" in system:
+        return json.dumps({"verdict": "pass", "issues": []})
+    if "[stage:refine]" in system:
+        return f"Build an Übersicht widget called {name} that shows its information clearly in a small translucent panel, refreshing regularly."
+    return f"Create an Übersicht widget called {name} that shows its information in a small panel on the desktop and refreshes regularly."
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        return
+
+    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            for key, value in (headers or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (timeout): that is what some tests want
+
+    def _json(self, status: int, obj: Any, headers: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(obj).encode(), headers)
+
+    def do_GET(self) -> None:
+        if self.path.rstrip("/").endswith("/models"):
+            self._json(200, {"object": "list", "data": [{"id": self.server.owner.model, "object": "model", "created": 0, "owned_by": "fake"}]})
+        else:
+            self._json(404, {"error": {"message": "not found"}})
+
+    def do_POST(self) -> None:
+        owner = self.server.owner
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            self._json(404, {"error": {"message": "not found"}})
+            return
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            self._json(400, {"error": {"message": "request is not JSON"}})
+            return
+        action = owner.next_action()
+        entry = {"t": time.monotonic(), "body": body, "action": action, "served": None}
+        owner.log(entry)
+        delay = owner.latency + float(action.get("delay", 0))
+        if delay:
+            time.sleep(delay)
+        status = int(action.get("status", 200))
+        if status == 429:
+            headers = {"Retry-After": str(action["retry_after"])} if "retry_after" in action else {}
+            entry["served"] = "429"
+            self._json(429, {"error": {"message": "rate limited", "type": "rate_limit"}}, headers)
+        elif status in (401, 403):
+            entry["served"] = str(status)
+            # Like some real providers, echo part of the key: the client must never repeat it.
+            auth = self.headers.get("Authorization", "")
+            self._json(status, {"error": {"message": f"Incorrect API key provided: {auth[7:]}", "type": "invalid_request_error"}})
+        elif status != 200:
+            entry["served"] = str(status)
+            self._json(status, {"error": {"message": f"server error {status}"}})
+        elif action.get("malformed"):
+            entry["served"] = "malformed"
+            self._send(200, b'{"id": "chatcmpl-x", "choices": [ {"message": ')
+        elif action.get("empty_choices"):
+            entry["served"] = "empty"
+            self._json(200, _completion(body, None, owner.model))
+        else:
+            text = action.get("text")
+            if text is None:
+                text = owner.responder(body)
+            entry["served"] = "ok"
+            entry["text"] = text
+            self._json(200, _completion(body, text, owner.model))
+
+
+def _completion(body: dict[str, Any], text: str | None, model: str) -> dict[str, Any]:
+    prompt_tokens = max(1, len(json.dumps(body.get("messages", []))) // 4)
+    choices = [] if text is None else [
+        {"index": 0, "finish_reason": "stop", "logprobs": None,
+         "message": {"role": "assistant", "content": text}}
+    ]
+    return {
+        "id": f"chatcmpl-{int(time.time() * 1000)}", "object": "chat.completion",
+        "created": int(time.time()), "model": body.get("model") or model, "choices": choices,
+        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": max(1, len(text or "") // 4),
+                  "total_tokens": prompt_tokens + max(1, len(text or "") // 4)},
+    }
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+    owner: FakeOpenAIServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # clients that gave up are expected
+            super().handle_error(request, client_address)
+
+
+class FakeOpenAIServer:
+    """Start with ``with FakeOpenAIServer() as server:``; ``server.base_url`` ends in /v1."""
+
+    def __init__(self, *, latency: float = 0.0, responder: Responder | None = None,
+                 model: str = "fake-teacher", port: int = 0) -> None:
+        self.latency = latency
+        self.responder: Responder = responder or default_responder
+        self.model = model
+        self._port = port
+        self._lock = threading.Lock()
+        self._actions: deque[dict[str, Any]] = deque()
+        self.requests: list[dict[str, Any]] = []
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- scripting ----------------------------------------------------------------------
+    def script(self, *actions: dict[str, Any]) -> None:
+        with self._lock:
+            self._actions.extend(actions)
+
+    def next_action(self) -> dict[str, Any]:
+        with self._lock:
+            return self._actions.popleft() if self._actions else {}
+
+    def log(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self.requests.append(entry)
+
+    def served(self, kind: str = "ok") -> list[dict[str, Any]]:
+        with self._lock:
+            return [r for r in self.requests if r["served"] == kind]
+
+    # -- lifecycle ----------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        assert self._httpd is not None, "server not started"
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    def start(self) -> FakeOpenAIServer:
+        self._httpd = _Server(("127.0.0.1", self._port), _Handler)
+        self._httpd.owner = self
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self) -> FakeOpenAIServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--latency", type=float, default=0.0)
+    args = parser.parse_args()
+    server = FakeOpenAIServer(latency=args.latency, port=args.port).start()
+    print(f"fake teacher at {server.base_url} (Ctrl-C to stop)", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
