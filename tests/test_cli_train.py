@@ -1,0 +1,126 @@
+"""`graftwork train / runs / fuse` through the real CLI (subprocesses, real training)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from support import tiny_model as tiny
+
+from graftwork.core.errors import ConfigError
+from graftwork.core.train.config import TrainConfig, load_train_config
+from graftwork.core.workspace import Workspace
+
+tiny_model_dir = tiny.tiny_model_dir  # the shared session fixture, made visible here
+write_tiny_set = tiny.write_tiny_set
+
+FAST_YAML = """\
+train:
+  model: {model}
+  learning_rate: 0.001
+  steps_per_report: 2
+  steps_per_eval: 10
+  val_batches: 2
+  lora: {{num_layers: -1}}
+"""
+
+
+def cli(ws: Workspace, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "graftwork", "-w", str(ws.root), *args],
+        capture_output=True, text=True, timeout=timeout, env={**os.environ, "COLUMNS": "200"},
+    )
+
+
+def test_misspelt_train_key_is_an_error(workspace: Workspace) -> None:
+    workspace.config_path.write_text("train:\n  learning_rat: 0.001\n")
+    with pytest.raises(ConfigError, match="unknown key 'learning_rat'"):
+        load_train_config(workspace)
+    proc = cli(workspace, "train", "--set", "x")
+    assert proc.returncode == 2 and "learning_rat" in proc.stderr
+    workspace.config_path.write_text("train:\n  lora: {rnk: 4}\n")
+    with pytest.raises(ConfigError, match=r"unknown key 'lora\.rnk'"):
+        load_train_config(workspace)
+
+
+def test_config_layers_and_flags(workspace: Workspace) -> None:
+    workspace.config_path.write_text("train:\n  model: some/model\n  epochs: 2\n  batch_size: 2\n")
+    cfg = load_train_config(workspace)
+    assert cfg.model == "some/model" and cfg.max_seq_length == 4095
+    assert cfg.total_iters(n_train=10) == 10  # 2 epochs of 10 examples at batch 2
+    cfg = load_train_config(workspace, {"iters": 7, "learning_rate": 3e-4, "batch_size": None})
+    assert (cfg.iters, cfg.epochs, cfg.learning_rate, cfg.batch_size) == (7, None, 3e-4, 2)
+    with pytest.raises(ConfigError, match="batch_size"):
+        load_train_config(workspace, {"batch_size": 0})
+    with pytest.raises(Exception, match="iters or epochs"):
+        TrainConfig(model="m", iters=None, epochs=None)
+
+
+def test_usage_and_missing_set_errors(workspace: Workspace) -> None:
+    proc = cli(workspace, "train")
+    assert proc.returncode == 2 and "--set NAME" in proc.stderr
+    workspace.config_path.write_text("train:\n  model: /nonexistent/model\n")
+    proc = cli(workspace, "train", "--set", "nope")
+    assert proc.returncode != 0 and "no such folder" in proc.stderr
+    proc = cli(workspace, "train", "--set", "nope", "--model", str(workspace.root))
+    assert proc.returncode != 0 and "not built" in proc.stderr
+    proc = cli(workspace, "fuse", "--run", "nothing")
+    assert proc.returncode == 2 and "no run 'nothing'" in proc.stderr
+    assert "no runs yet" in cli(workspace, "runs").stdout
+
+
+@pytest.mark.mlx
+def test_train_runs_fuse(workspace: Workspace, tiny_model_dir: Path) -> None:
+    write_tiny_set(workspace.datasets_dir, "tiny")
+    workspace.config_path.write_text(FAST_YAML.format(model=tiny_model_dir))
+    proc = cli(workspace, "train", "--set", "tiny", "--iters", "6", "--batch-size", "4")
+    assert proc.returncode == 0, proc.stderr
+    assert "done: iteration 6/6" in proc.stdout and "loss" in proc.stderr
+    runs = json.loads(cli(workspace, "runs", "--json").stdout)
+    assert len(runs) == 1 and runs[0]["state"] == "done" and runs[0]["config"]["batch_size"] == 4
+    listing = cli(workspace, "runs").stdout
+    assert runs[0]["id"] in listing and "6/6" in listing
+
+    out = workspace.root / "fused"
+    proc = cli(workspace, "fuse", "--run", runs[0]["id"], "--last", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    check = subprocess.run(
+        [sys.executable, "-c", "import sys; from mlx_lm import load; m, t = load(sys.argv[1]); "
+         "print(len(m.layers), 'lora_a' in str(m.parameters().keys()))", str(out)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert check.stdout.split() == ["2", "False"], check.stderr  # a plain model: LoRA fused in
+    proc = cli(workspace, "fuse", "--run", runs[0]["id"], "--last", "--out", str(out))
+    assert proc.returncode != 0 and "not empty" in proc.stderr
+
+
+@pytest.mark.mlx
+def test_ctrl_c_checkpoints_and_marks_cancelled(workspace: Workspace, tiny_model_dir: Path) -> None:
+    write_tiny_set(workspace.datasets_dir, "tiny")
+    workspace.config_path.write_text(FAST_YAML.format(model=tiny_model_dir))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "graftwork", "-w", str(workspace.root), "train", "--set", "tiny", "--iters", "1000"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 120
+    metrics: list[Path] = []
+    while time.monotonic() < deadline:
+        metrics = list(workspace.runs_dir.glob("*/metrics.jsonl"))
+        if metrics and '"train"' in metrics[0].read_text():
+            break
+        time.sleep(0.2)
+    assert metrics, "training never reported"
+    proc.send_signal(signal.SIGINT)  # what Ctrl-C in the terminal sends
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "cancelled" in out and "graftwork train --resume" in out
+    runs = json.loads(cli(workspace, "runs", "--json").stdout)
+    assert runs[0]["state"] == "cancelled"
+    state = json.loads((workspace.runs_dir / runs[0]["id"] / "adapters" / "last" / "state.json").read_text())
+    assert state["iteration"] == runs[0]["last_iteration"] > 0
