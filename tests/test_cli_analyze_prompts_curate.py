@@ -102,6 +102,11 @@ def test_prompts_lifecycle(ws: Workspace, capsys, tmp_path: Path) -> None:
 
     assert run(ws, "prompts", "reject", "load", "--note", "vague") == 0
     assert prompts.current(ws.catalog(), "load")["state"] == "rejected"
+    capsys.readouterr()
+    assert run(ws, "prompts", "list", "--state", "rejected") == 0
+    listed = capsys.readouterr()
+    assert listed.out.splitlines() == ["load\t3\trejected\timport\tCreate a load meter."]
+    assert "1 prompt(s)" in listed.err
 
 
 def test_prompts_usage_errors_exit_2(ws: Workspace, capsys, tmp_path: Path) -> None:

@@ -137,3 +137,19 @@ def accept(ctx: click.Context, item_id: str, note: str | None) -> None:
 def reject(ctx: click.Context, item_id: str, note: str | None) -> None:
     """Reject ITEM_ID's current prompt (a new revision with the same text)."""
     _set_state(ctx, item_id, "rejected", note)
+
+
+@command.command("list")
+@click.option("--state", "states", multiple=True, type=click.Choice(store.STATES), help="Only prompts in this state (repeatable).")
+@click.pass_context
+def list_(ctx: click.Context, states: tuple[str, ...]) -> None:
+    """One line per current prompt: id, rev, state, origin, start of the text (tab-separated)."""
+    db = workspace_from(ctx).catalog()
+    shown = 0
+    for iid, rev in sorted(store.current_all(db).items()):
+        if states and rev["state"] not in states:
+            continue
+        first = " ".join(rev["text"].split())
+        click.echo(f"{iid}\t{rev['rev']}\t{rev['state']}\t{rev['origin']}\t{first[:70]}")
+        shown += 1
+    click.echo(f"{shown} prompt(s)", err=True)

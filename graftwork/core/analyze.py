@@ -20,7 +20,7 @@ from graftwork.core.catalog.db import now
 from graftwork.core.jobs import Job, StageResult
 from graftwork.core.jsx_facts import extract_facts
 from graftwork.core.report_csv import REPORT_NAME, write_report
-from graftwork.core.sources.uebersicht import load_widget_code
+from graftwork.core.sources.uebersicht import jsx_files, load_widget_code
 from graftwork.core.workspace import Workspace
 
 __all__ = ["REPORT_NAME", "analyze", "analyze_item", "find_widget_folder", "write_report"]
@@ -132,8 +132,14 @@ def analyze_item(ws: Workspace, item_id: str, download_path: str | None = None) 
         return result
 
     suffix = f".{kind}"
-    code_files = _primary_first(names, suffix)
-    row["code_bytes"] = sum(sizes[f] for f in code_files)
+    if kind == "jsx":
+        # Exactly the files build will concatenate (load_widget_code), debris included, so a
+        # stray binary `._index.jsx` fails here instead of landing in the training data.
+        names_for_code = [p.relative_to(folder).as_posix() for p in jsx_files(folder)]
+    else:
+        names_for_code = names
+    code_files = _primary_first(names_for_code, suffix)
+    row["code_bytes"] = sum((folder / f).stat().st_size for f in code_files)
     texts = []
     for rel in code_files:
         data = (folder / rel).read_bytes()
