@@ -150,24 +150,27 @@ def run_child(
         os.close(write_fd)
         log.close()
     outcome = Outcome()
-    reader = os.fdopen(read_fd, "r", encoding="utf-8")
+    # Raw reads + our own line splitting: a buffered reader could hold complete lines that
+    # select() no longer reports, delaying live progress.
     sel = selectors.DefaultSelector()
-    sel.register(reader, selectors.EVENT_READ)
+    sel.register(read_fd, selectors.EVENT_READ)
+    pending = b""
     interrupts = 0
     try:
         while True:
             try:
-                ready = sel.select(timeout=0.2)
-                if ready:
-                    line = reader.readline()
-                    if not line:  # child closed the pipe: it is exiting
+                if sel.select(timeout=0.2):
+                    chunk = os.read(read_fd, 65536)
+                    if not chunk:  # child closed the pipe: it is exiting
                         break
-                    event = decode(line)
-                    if event is not None:
-                        outcome.events.append(event)
-                        if event["type"] == "finished":
-                            outcome.final = event
-                        on_event(event)
+                    *lines, pending = (pending + chunk).split(b"\n")
+                    for line in lines:
+                        event = decode(line.decode("utf-8", errors="replace"))
+                        if event is not None:
+                            outcome.events.append(event)
+                            if event["type"] == "finished":
+                                outcome.final = event
+                            on_event(event)
                 if should_cancel() and not cancel_file.exists():
                     cancel_file.touch()
             except KeyboardInterrupt:
@@ -175,9 +178,12 @@ def run_child(
                 cancel_file.touch()
                 if interrupts > 1:
                     proc.kill()
+    except BaseException:
+        cancel_file.touch()  # we cannot follow it any more: let it checkpoint and stop
+        raise
     finally:
         sel.close()
-        reader.close()
+        os.close(read_fd)
         rc = _wait(proc)
     if outcome.final:
         outcome.state = outcome.final.get("state", "failed")
@@ -302,7 +308,11 @@ def _train(ws: Workspace, db: Any, set_name: str | None, overrides: dict[str, An
         elif kind == "checkpoint" and event.get("reason") == "cancel":
             job.log(f"checkpoint written at iteration {event['iteration']}")
 
-    outcome = run_child(spec, rdir, on_event, lambda: job.cancelled)
+    try:
+        outcome = run_child(spec, rdir, on_event, lambda: job.cancelled)
+    except BaseException as exc:
+        runs_mod.update_run(db, run_id, state="failed", error=f"{type(exc).__name__}: {exc}", ended_at=now())
+        raise
     if outcome.state == "cancelled" and not job.cancelled:
         job.cancel()  # Ctrl-C in the CLI: the job ends as cancelled, like a TUI cancel
     runs_mod.update_run(db, run_id, state=outcome.state, error=outcome.error, ended_at=now())
