@@ -278,6 +278,8 @@ def _export_value_pos(code: str, name: str, coffee: bool) -> int | None:
     patterns.append(rf"(?m)^\s*{name}\s*:\s*" if coffee else rf"(?m)^\s*{name}\s*[:=]\s*")
     if not coffee:
         patterns.append(rf"\bexports\.{name}\s*=\s*")
+        # `const command = ...` exported later with `export { command }`
+        patterns.append(rf"(?m)^\s*(?:const|let|var)\s+{name}\s*=\s*")
     for pat in patterns:
         m = re.search(pat, code)
         if m:
@@ -377,7 +379,8 @@ def extract_facts(source: str, kind: str = "jsx") -> WidgetFacts:
     mods += _REQUIRE_RE.findall(code)
     facts.imports = _unique(mods)
     facts.uebersicht_imports = _unique(ue)
-    facts.exports = _unique(_EXPORT_RE.findall(code))
+    listed = [n.split(" as ")[-1].strip() for group in re.findall(r"\bexport\s*\{([^}]*)\}", code) for n in group.split(",")]
+    facts.exports = _unique(_EXPORT_RE.findall(code) + [n for n in listed if n])
     facts.hooks = _unique(re.findall(rf"\b({'|'.join(HOOKS)})\s*\(", code))
     facts.uses_run = bool(re.search(r"(?<![\w.$])run\s*\(", code))
     facts.uses_fetch = bool(re.search(r"(?<![\w.$])fetch\s*\(", code))

@@ -154,3 +154,14 @@ def test_refresh_duration_strings() -> None:
     assert extract_facts("refreshFrequency: '10s'\n", "coffee").refresh_ms == 10_000
     assert extract_facts('export const refreshFrequency = "2m";').refresh_ms == 120_000
     assert extract_facts("export const refreshFrequency = 60_000;").refresh_ms == 60_000
+
+
+def test_exports_listed_at_the_end() -> None:
+    src = (
+        "const command = 'whoami';\nconst refreshFrequency = 2 * 1000;\n"
+        "const render = ({ output }) => <b>{output}</b>;\n"
+        "export { command, refreshFrequency, render as default };\n"
+    )
+    f = extract_facts(src)
+    assert (f.command, f.refresh_ms) == ("whoami", 2000)
+    assert f.exports == ["command", "refreshFrequency", "default"]
