@@ -4,14 +4,14 @@ from pathlib import Path
 
 import click
 
-from graftwork.commands._common import finish, out_console, progress_listener, workspace_from
+from graftwork.commands._common import finish, progress_listener, workspace_from
 from graftwork.core import prompts as store
 from graftwork.core.jobs import run_job
 from graftwork.core.report_csv import write_report
 
 
 def _say(text: str) -> None:
-    out_console.print(text, markup=False, highlight=False)
+    click.echo(text)  # plain: prompt text must come out exactly, never re-wrapped
 
 
 @click.group("prompts")
