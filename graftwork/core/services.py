@@ -1,0 +1,199 @@
+"""The facade the workstation (TUI) receives: a dataclass of callables built in the composition
+root (`graftwork.wiring.build_services`). The TUI never imports adapters or stage modules
+itself; it calls these from worker threads, each of which opens its own catalog connection.
+
+Stage functions are written by other areas and land gradually, so every field is a `Lazy`
+callable that imports its target on first use and raises `NotAvailable` (a one-line message
+the app shows as a notification) when the target does not exist yet.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from graftwork.core.errors import GraftworkError, ItemError
+from graftwork.core.examples import Example, make_example, sha256_text
+from graftwork.core.workspace import Workspace
+
+
+class NotAvailable(GraftworkError):
+    """A feature whose implementation has not landed (or cannot run on this machine)."""
+
+
+class TokenCounter(Protocol):
+    def count(self, example: Example) -> Any:  # -> TokenCount(total, parts)
+        ...
+
+
+class Lazy:
+    """A callable resolved by import path on first call; `available` says whether it resolves.
+
+    ``bind_ws`` prepends the workspace to the call (stages are `fn(ws, ..., job=job)`).
+    """
+
+    def __init__(self, module: str, attr: str, label: str, ws: Workspace | None = None) -> None:
+        self.module, self.attr, self.label, self.ws = module, attr, label, ws
+        self._fn: Callable[..., Any] | None = None
+
+    def resolve(self) -> Callable[..., Any]:
+        if self._fn is None:
+            try:
+                fn = getattr(importlib.import_module(self.module), self.attr)
+            except (ImportError, AttributeError):
+                raise NotAvailable(f"{self.label} is not available yet") from None
+            self._fn = fn
+        return self._fn
+
+    @property
+    def available(self) -> bool:
+        try:
+            self.resolve()
+        except NotAvailable:
+            return False
+        return True
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        fn = self.resolve()
+        return fn(self.ws, *args, **kwargs) if self.ws is not None else fn(*args, **kwargs)
+
+
+def _unavailable(label: str) -> Callable[..., Any]:
+    def call(*_a: Any, **_k: Any) -> Any:
+        raise NotAvailable(f"{label} is not available yet")
+
+    call.available = False  # type: ignore[attr-defined]
+    return call
+
+
+def is_available(fn: Callable[..., Any] | None) -> bool:
+    return fn is not None and getattr(fn, "available", True)
+
+
+@dataclass
+class Services:
+    """Everything the app can do. Stage callables take keyword params plus ``job``; per-item
+    callables take the calling thread's own ``db`` connection first."""
+
+    ws: Workspace
+    # -- stages (run as Jobs in worker threads) -------------------------------------------
+    ingest: Callable[..., Any]  # (manifest, *, widgets=None, concurrency=None, refresh=False, job)
+    analyze: Callable[..., Any]  # (*, job)
+    draft_prompts: Callable[..., Any]  # (*, job): template drafts for widgets without a prompt
+    budget: Callable[..., Any]  # (*, max_tokens=None, widgets_only=False, job)
+    build: Callable[..., Any]  # (set_name, force=False, *, job)
+    export: Callable[..., Any]  # (set_name, fmt, out_dir=None, *, job)
+    # -- per item -------------------------------------------------------------------------
+    add_revision: Callable[..., Any]  # (db, item_id, text, *, origin, note=None)
+    set_decision: Callable[..., Any]  # (db, item_id, decision, note=None)
+    template_draft: Callable[[Any, str], str]  # (db, item_id) -> draft text
+    example_for: Callable[[Any, str, str], Example]  # (db, item_id, prompt) -> complete example
+    token_counter: Callable[[], TokenCounter]  # cached; call from a worker (loading is slow)
+    # -- extension points for other areas (None until they exist) ---------------------------
+    teacher_draft: Callable[[str], str] | None = None  # (item_id) -> proposed prompt text
+    extras: dict[str, Callable[..., Any]] = field(default_factory=dict)
+
+
+# ---- fallbacks for two small writes -----------------------------------------------------
+# Until core.prompts / core.curation land, these follow the documented schema (HACKING.md)
+# so an edit made in the app is never lost. The real functions win as soon as they import.
+
+def fallback_add_revision(db: Any, item_id: str, text: str, *, origin: str = "tui",
+                          state: str = "draft", provenance: dict | None = None,
+                          note: str | None = None) -> int:
+    from graftwork.core.catalog.db import now
+
+    with db.conn:
+        row = db.execute(
+            "select coalesce(max(rev), 0) from prompt_revisions where item_id = ?", [item_id]
+        ).fetchone()
+        rev = int(row[0]) + 1
+        db["prompt_revisions"].insert({
+            "item_id": item_id, "rev": rev, "text": text, "sha256": sha256_text(text),
+            "state": state, "origin": origin,
+            "provenance": json.dumps(provenance or {}, ensure_ascii=False), "note": note,
+            "created_at": now(),
+        })
+    return rev
+
+
+def fallback_set_decision(db: Any, item_id: str, decision: str, note: str | None = None) -> None:
+    from graftwork.core.catalog.db import now
+
+    if decision not in ("include", "exclude", "needs_work"):
+        raise ValueError(f"unknown decision {decision!r}")
+    ts = now()
+    with db.conn:
+        db["curation"].upsert(
+            {"item_id": item_id, "decision": decision, "note": note, "updated_at": ts},
+            pk="item_id",
+        )
+        db["curation_history"].insert(
+            {"item_id": item_id, "decision": decision, "note": note, "created_at": ts}
+        )
+
+
+def prefer(module: str, attr: str, fallback: Callable[..., Any]) -> Callable[..., Any]:
+    """The real function when it imports, else ``fallback`` (resolved at call time)."""
+    lazy = Lazy(module, attr, attr)
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return (lazy.resolve() if lazy.available else fallback)(*args, **kwargs)
+
+    return call
+
+
+# ---- examples -----------------------------------------------------------------------------
+
+def item_folder(ws: Workspace, db: Any, item_id: str) -> Any:
+    """The widget folder of an item: analysis.folder (relative to downloads/) else downloads/<id>."""
+    rows = list(db.query("select folder from analysis where item_id = ?", [item_id]))
+    folder = rows[0]["folder"] if rows and rows[0]["folder"] else item_id
+    return ws.downloads_dir / folder
+
+
+def example_builder(ws: Workspace) -> Callable[[Any, str, str], Example]:
+    """Builds the complete example exactly as build writes it (system + tool + user + code)."""
+    from graftwork.core.project import load_project
+    from graftwork.core.sources.uebersicht import load_widget_code
+
+    lock = threading.Lock()
+    project: list[Any] = []
+
+    def example_for(db: Any, item_id: str, prompt: str) -> Example:
+        with lock:
+            if not project:
+                project.append(load_project(ws))
+        folder = item_folder(ws, db, item_id)
+        if not folder.is_dir():
+            raise ItemError(item_id, f"download folder {folder.name} is missing")
+        cfg = project[0]
+        return make_example(item_id, cfg.system_prompt, cfg.tool, prompt, load_widget_code(folder))
+
+    return example_for
+
+
+def cached(factory: Callable[[], Any]) -> Callable[[], Any]:
+    """Call ``factory`` once (thread-safe) and keep the result (tokenizers load slowly)."""
+    lock = threading.Lock()
+    box: list[Any] = []
+
+    def get() -> Any:
+        with lock:
+            if not box:
+                box.append(factory())
+            return box[0]
+
+    get.available = getattr(factory, "available", True)  # type: ignore[attr-defined]
+    return get
+
+
+__all__ = [
+    "Lazy", "NotAvailable", "Services", "TokenCounter", "_unavailable", "cached",
+    "example_builder", "fallback_add_revision", "fallback_set_decision", "is_available",
+    "item_folder", "prefer",
+]

@@ -1,0 +1,161 @@
+"""The workstation app: wires the main screen, keys, palette, keymap and the catalog check.
+
+`run_app(ws)` is the entry point used by `graftwork`, `graftwork tui` and `graftwork demo`; it
+builds the Services facade in the composition root. Tests build `GraftworkApp(ws, services)`.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from graftwork.core.errors import GraftworkError
+from graftwork.core.services import Services
+from graftwork.core.workspace import Workspace
+from graftwork.tui.screens.error import ErrorScreen
+from graftwork.tui.screens.help import HelpScreen, help_text
+
+
+class GraftworkApp(App[None]):
+    CSS_PATH: ClassVar[list[str]] = ["app.tcss", "screens/main.tcss"]
+    TITLE = "graftwork"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit", tooltip="Quit (edits are saved)"),
+        Binding("question_mark,f1", "help", "Help", id="app.help", tooltip="Every key"),
+    ]
+
+    def __init__(self, ws: Workspace, services: Services, *, graphics: bool = False) -> None:
+        super().__init__()
+        self.ws, self.services, self.graphics = ws, services, graphics
+        self.keymap_problems: list[str] = []
+
+    # -- startup ---------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self._apply_keymap()
+        self.check_catalog()
+
+    def _apply_keymap(self) -> None:
+        from graftwork.core.config import workspace_settings
+
+        try:
+            keymap = workspace_settings(self.ws).get("keymap") or {}
+        except GraftworkError as exc:
+            self.keymap_problems.append(str(exc))
+            keymap = {}
+        known = {b.id for _, bindings in self.binding_groups() for b in bindings if b.id}
+        clean: dict[str, str] = {}
+        for binding_id, keys in keymap.items():
+            if binding_id not in known:
+                self.keymap_problems.append(f"keymap: unknown binding id '{binding_id}'")
+            elif not isinstance(keys, str) or not keys.strip():
+                self.keymap_problems.append(f"keymap: '{binding_id}' needs a key string, got {keys!r}")
+            else:
+                clean[binding_id] = keys.strip()
+        self.set_keymap(clean)
+        for problem in self.keymap_problems:
+            self.notify(problem, severity="warning", markup=False, timeout=8)
+
+    @work(thread=True, exit_on_error=False, group="startup")
+    def check_catalog(self) -> None:
+        """Open (and migrate) the catalog off the UI thread; a locked or corrupt one gets a
+        clear error screen instead of a traceback."""
+        try:
+            self.ws.catalog().close()
+        except GraftworkError as exc:
+            self.call_from_thread(self._fatal, "The catalog cannot be opened", str(exc))
+            return
+        except Exception as exc:  # anything else sqlite can raise: still no traceback
+            self.call_from_thread(self._fatal, "The catalog cannot be opened", f"{type(exc).__name__}: {exc}")
+            return
+        self.call_from_thread(self._start)
+
+    def _start(self) -> None:
+        from graftwork.tui.screens.main import MainScreen
+
+        self.push_screen(MainScreen())
+
+    def _fatal(self, title: str, message: str) -> None:
+        self.push_screen(ErrorScreen(title, message))
+
+    @property
+    def main(self) -> Any:
+        from graftwork.tui.screens.main import MainScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        return None
+
+    # -- keys, help, palette ---------------------------------------------------------------
+    def binding_groups(self) -> list[tuple[str, list[Binding]]]:
+        from graftwork.tui.screens.main import MainScreen
+        from graftwork.tui.widgets.budget_pane import BudgetPane
+        from graftwork.tui.widgets.prompt_pane import PromptPane
+        from graftwork.tui.widgets.runs_pane import RunsPane
+        from graftwork.tui.widgets.widgets_pane import WidgetsPane, WidgetTable
+
+        def only(bindings: Iterable[Any]) -> list[Binding]:
+            return [b for b in bindings if isinstance(b, Binding)]
+
+        return [
+            ("App", [*only(self.BINDINGS), Binding("ctrl+p", "command_palette", "Command palette",
+                                                   tooltip="Every action, titled area: verb")]),
+            ("Panes", only(MainScreen.BINDINGS)),
+            ("1 Widgets", only(WidgetsPane.BINDINGS) + only(WidgetTable.BINDINGS)),
+            ("2 Prompt", only(PromptPane.BINDINGS)),
+            ("3 Budget", only(BudgetPane.BINDINGS)),
+            ("4 Runs", only(RunsPane.BINDINGS)),
+        ]
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(help_text(self.binding_groups(), self._keymap, self.get_key_display_for)))
+
+    def get_key_display_for(self, key: str) -> str:
+        from textual.binding import Binding as _B
+
+        return self.get_key_display(_B(key, ""))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        from graftwork.tui.commands import palette_commands
+        from graftwork.tui.screens.main import MainScreen
+
+        if isinstance(screen, MainScreen):
+            yield from palette_commands(screen)
+        yield from super().get_system_commands(screen)
+
+    async def action_quit(self) -> None:
+        """Save a pending prompt edit before leaving (nothing typed is lost)."""
+        main = self.main
+        if main is not None:
+            pane = main.prompt_pane
+            pane.flush()
+            for worker in list(self.workers):
+                if worker.group == "prompt-save":
+                    await worker.wait()
+        self.exit()
+
+
+def _graphics_supported() -> bool:
+    """Terminal graphics need a real terminal queried before Textual takes it over."""
+    if not sys.stdout.isatty():
+        return False
+    try:
+        import textual_image.renderable as renderable
+        import textual_image.widget  # noqa: F401  (queries the terminal's cell size once)
+    except Exception:  # no package, or a terminal that does not answer
+        return False
+    return renderable.Image in (renderable.TGPImage, renderable.SixelImage)
+
+
+def run_app(ws: Workspace) -> None:
+    from graftwork.wiring import build_services  # composition root: the only adapter door
+
+    GraftworkApp(ws, build_services(ws), graphics=_graphics_supported()).run()

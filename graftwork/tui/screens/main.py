@@ -1,0 +1,366 @@
+"""The main screen: four panes in tabs (1-4 / F2-F5), the footer, and the glue between them.
+Panes post messages up; this screen does the catalog work in thread workers (each opening its
+own connection) and hands results down. Stages run as Jobs whose events stream to Runs."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Center, Middle
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from graftwork.core.errors import GraftworkError
+from graftwork.core.jobs import Cancelled, run_job
+from graftwork.core.services import is_available
+from graftwork.tui.data import WidgetRow, load_detail, load_job_logs, load_jobs, load_rows
+from graftwork.tui.messages import CatalogChanged, ItemSelected, JobUpdate, PromptCounted
+from graftwork.tui.screens import modals
+from graftwork.tui.widgets.budget_pane import BudgetPane
+from graftwork.tui.widgets.prompt_pane import PromptPane
+from graftwork.tui.widgets.runs_pane import RunsPane
+from graftwork.tui.widgets.screenshot import halfcell
+from graftwork.tui.widgets.widgets_pane import WidgetsPane
+
+PANES = ("widgets", "prompt", "budget", "runs")
+MIN_SIZE = (80, 24)
+
+STAGE_LABELS = {"ingest": "ingest", "analyze": "analyze", "draft_prompts": "draft prompts",
+                "budget": "budget", "build": "build", "export": "export"}
+
+
+class MainScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "pane('widgets')", "Widgets", id="pane.widgets", tooltip="Show the Widgets pane"),
+        Binding("2", "pane('prompt')", "Prompt", id="pane.prompt", tooltip="Show the Prompt pane"),
+        Binding("3", "pane('budget')", "Budget", id="pane.budget", tooltip="Show the Budget pane"),
+        Binding("4", "pane('runs')", "Runs", id="pane.runs", tooltip="Show the Runs pane"),
+        # F-keys work even inside the editor (priority), digits only outside text fields.
+        Binding("f2", "pane('widgets')", "Widgets", show=False, priority=True, id="pane.widgets_f"),
+        Binding("f3", "pane('prompt')", "Prompt", show=False, priority=True, id="pane.prompt_f"),
+        Binding("f4", "pane('budget')", "Budget", show=False, priority=True, id="pane.budget_f"),
+        Binding("f5", "pane('runs')", "Runs", show=False, priority=True, id="pane.runs_f"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[str, WidgetRow] = {}
+        self.limit = 4095
+        self.cancels: dict[str, threading.Event] = {}
+        self.selected_id: str | None = None
+        self.last_set = ""
+        self.loaded = threading.Event()  # set after the first rows are on screen (benchmarks)
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="⎇")
+        with TabbedContent(initial="widgets", id="panes"):
+            with TabPane("1 Widgets", id="widgets"):
+                yield WidgetsPane(id="widgets-pane")
+            with TabPane("2 Prompt", id="prompt"):
+                yield PromptPane(id="prompt-pane")
+            with TabPane("3 Budget", id="budget"):
+                yield BudgetPane(id="budget-pane")
+            with TabPane("4 Runs", id="runs"):
+                yield RunsPane(id="runs-pane")
+        with Middle(id="too-small"), Center():
+            yield Static(id="too-small-text")
+        yield Footer()
+
+    @property
+    def widgets_pane(self) -> WidgetsPane:
+        return self.query_one(WidgetsPane)
+
+    @property
+    def prompt_pane(self) -> PromptPane:
+        return self.query_one(PromptPane)
+
+    @property
+    def budget_pane(self) -> BudgetPane:
+        return self.query_one(BudgetPane)
+
+    @property
+    def runs_pane(self) -> RunsPane:
+        return self.query_one(RunsPane)
+
+    def on_mount(self) -> None:
+        self.title = "graftwork"
+        self.sub_title = str(self.app.ws.root)
+        self._check_size()
+        self.reload()
+        self.query_one("#widgets-table").focus()
+
+    # -- layout ----------------------------------------------------------------------------
+    def on_resize(self) -> None:
+        self._check_size()
+
+    def _check_size(self) -> None:
+        w, h = self.app.size
+        small = w < MIN_SIZE[0] or h < MIN_SIZE[1]
+        self.set_class(small, "-too-small")
+        if small:
+            self.query_one("#too-small-text", Static).update(Text(
+                f"The terminal is {w}×{h}; graftwork needs at least {MIN_SIZE[0]}×{MIN_SIZE[1]}.\n"
+                "Enlarge the window (nothing is lost meanwhile).", justify="center"))
+
+    def action_pane(self, pane: str) -> None:
+        self.query_one(TabbedContent).active = pane
+        target = {"widgets": "#widgets-table", "prompt": "#prompt-editor",
+                  "budget": "#budget-limit", "runs": "#runs-table"}[pane]
+        self.query_one(target).focus()
+
+    # -- loading ---------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="rows", exit_on_error=False)
+    def reload(self) -> None:
+        from graftwork.core.project import load_project
+
+        db = self.app.ws.catalog()
+        try:
+            rows, jobs = load_rows(db), load_jobs(db)
+        finally:
+            db.close()
+        try:
+            limit = load_project(self.app.ws).max_sequence_length
+        except GraftworkError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error", markup=False)
+            limit = self.limit
+        self.app.call_from_thread(self._loaded, rows, jobs, limit)
+
+    def _loaded(self, rows: list[WidgetRow], jobs: list[Any], limit: int) -> None:
+        self.limit = limit
+        self.rows = {r.id: r for r in rows}
+        self.widgets_pane.set_rows(rows)
+        self.budget_pane.set_rows(rows, limit)
+        self.runs_pane.set_jobs(jobs)
+        if self.selected_id in self.rows:
+            self.budget_pane.select(self.rows[self.selected_id])
+        self.loaded.set()
+
+    @work(thread=True, exclusive=True, group="row", exit_on_error=False)
+    def reload_item(self, item_id: str) -> None:
+        db = self.app.ws.catalog()
+        try:
+            rows = [r for r in load_rows(db) if r.id == item_id]
+        finally:
+            db.close()
+        if rows:
+            self.app.call_from_thread(self._row_changed, rows[0])
+
+    def _row_changed(self, row: WidgetRow) -> None:
+        self.rows[row.id] = row
+        self.widgets_pane.update_row(row)
+        self.budget_pane.set_rows(list(self.rows.values()))
+        if row.id == self.selected_id:
+            self.budget_pane.select(row)
+
+    @on(ItemSelected)
+    def _selected(self, event: ItemSelected) -> None:
+        self.selected_id = event.item_id
+        self.budget_pane.select(self.rows.get(event.item_id) if event.item_id else None)
+        self.load_item(event.item_id)
+
+    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    def load_item(self, item_id: str | None) -> None:
+        detail, shot, example, problem = None, None, None, ""
+        if item_id is not None:
+            db = self.app.ws.catalog()
+            try:
+                detail = load_detail(self.app.ws, db, item_id)
+                if detail is not None and detail.screenshot is not None:
+                    try:
+                        shot = halfcell(detail.screenshot)
+                    except Exception:  # any unreadable image: the detail says so instead
+                        shot = None
+                try:
+                    example = self.app.services.example_for(db, item_id, detail.prompt if detail else "")
+                except GraftworkError as exc:
+                    problem = f"cannot count: {exc}"
+            finally:
+                db.close()
+        self.app.call_from_thread(self._show_item, item_id, detail, shot, example, problem)
+
+    def _show_item(self, item_id: str | None, detail: Any, shot: Any, example: Any, problem: str) -> None:
+        if item_id != self.selected_id:
+            return
+        self.widgets_pane.query_one("#widgets-detail").show(detail, shot, self.app.graphics)
+        name = detail.name if detail else ""
+        revisions = detail.revisions if detail else []
+        self.prompt_pane.load(item_id, name, revisions, example, self.limit, problem)
+
+    # -- changes from panes ---------------------------------------------------------------
+    @on(PromptCounted)
+    def _counted(self, event: PromptCounted) -> None:
+        row = self.rows.get(event.item_id)
+        if row is None:
+            return
+        row.tokens, row.parts = event.total, dict(event.parts)
+        row.over_by = max(0, event.total - self.limit)
+        if row.action != "—":
+            row.action = "exclude" if row.over_by else "keep"
+        self.widgets_pane.update_row(row)
+        self.budget_pane.set_rows(list(self.rows.values()))
+        if event.item_id == self.selected_id:
+            self.budget_pane.select(row)
+
+    @on(PromptPane.Saved)
+    def _prompt_saved(self, event: PromptPane.Saved) -> None:
+        self._refresh_prompt_state(event.item_id)
+
+    @work(thread=True, group="row-state", exit_on_error=False)
+    def _refresh_prompt_state(self, item_id: str) -> None:
+        db = self.app.ws.catalog()
+        try:
+            state = next(iter(db.query(
+                "select state from prompt_revisions where item_id = ? order by rev desc limit 1",
+                [item_id])), {}).get("state")
+        finally:
+            db.close()
+        self.app.call_from_thread(self._set_prompt_state, item_id, state or "—")
+
+    def _set_prompt_state(self, item_id: str, state: str) -> None:
+        row = self.rows.get(item_id)
+        if row is not None:
+            row.prompt = state
+            self.widgets_pane.update_row(row)
+
+    @on(CatalogChanged)
+    def _catalog_changed(self, event: CatalogChanged) -> None:
+        if event.item_id:
+            self.reload_item(event.item_id)
+        else:
+            self.reload()
+
+    @on(WidgetsPane.Decide)
+    def _decide(self, event: WidgetsPane.Decide) -> None:
+        row = self.rows.get(event.item_id)
+        if not event.ask_note:
+            self.set_decision(event.item_id, event.decision or "needs_work", None)
+            return
+        current = row.decision if row and row.decision != "—" else "needs_work"
+        label = row.name if row and row.name else event.item_id
+
+        def done(values: dict[str, Any] | None) -> None:
+            if values is not None:
+                self.set_decision(event.item_id, current, values["note"] or None)
+
+        self.app.push_screen(modals.note_form(label, ""), done)
+
+    @work(thread=True, group="curation", exit_on_error=False)
+    def set_decision(self, item_id: str, decision: str, note: str | None) -> None:
+        db = self.app.ws.catalog()
+        try:
+            if note is None:  # keep an existing note when only the decision changes
+                old = next(iter(db.query("select note from curation where item_id = ?", [item_id])), {})
+                note = old.get("note")
+            self.app.services.set_decision(db, item_id, decision, note)
+        finally:
+            db.close()
+        self.post_message(CatalogChanged(item_id))
+        self.app.call_from_thread(
+            self.notify, f"{item_id}: {decision.replace('_', ' ')}", markup=False, timeout=2)
+
+    # -- stages ----------------------------------------------------------------------------
+    def action_start(self, kind: str) -> None:
+        """Run a pipeline stage; stages that need input ask for it first."""
+        services = self.app.services
+        call = getattr(services, kind)
+        if not is_available(call):
+            self.notify(f"{STAGE_LABELS[kind]} is not available yet", severity="warning")
+            return
+        if kind == "ingest":
+            def go(v: dict[str, Any] | None) -> None:
+                if v:
+                    widgets = [w.strip() for w in v["widgets"].split(",") if w.strip()] or None
+                    self.run_stage("ingest", call, {"manifest": v["manifest"], "widgets": widgets,
+                                                    "refresh": bool(v["refresh"])})
+            self.app.push_screen(modals.ingest_form(), go)
+        elif kind == "build":
+            def go_build(v: dict[str, Any] | None) -> None:
+                if v:
+                    self.last_set = v["set_name"]
+                    self.run_stage("build", call, {"set_name": v["set_name"], "force": bool(v["force"])})
+            self.app.push_screen(modals.build_form(), go_build)
+        elif kind == "export":
+            def go_export(v: dict[str, Any] | None) -> None:
+                if v:
+                    self.run_stage("export", call, {"set_name": v["set_name"], "fmt": v["fmt"],
+                                                    "out_dir": v["out_dir"] or None})
+            self.app.push_screen(modals.export_form(self.last_set), go_export)
+        elif kind == "budget":
+            self.run_stage("budget", call, {"max_tokens": self.budget_pane.limit})
+        else:
+            self.run_stage(kind, call, {})
+
+    def run_stage(self, kind: str, call: Callable[..., Any], params: dict[str, Any]) -> Worker[Any]:
+        """Run ``call(job=..., **params)`` as a Job in a thread worker; events go to Runs."""
+        cancel = threading.Event()
+        job_kind = {"draft_prompts": "prompts"}.get(kind, kind)
+
+        def listener(event: Any) -> None:
+            if event.type == "started":
+                self.cancels[event.job_id] = cancel
+            self.post_message(JobUpdate(event))  # thread-safe
+
+        def work() -> Any:
+            db = self.app.ws.catalog()
+            try:
+                return run_job(db, job_kind, lambda job: call(job=job, **params), params,
+                               [listener], cancel)
+            finally:
+                db.close()
+
+        self.notify(f"{STAGE_LABELS[kind]} started", timeout=2)
+        return self.run_worker(work, name=STAGE_LABELS[kind], group="jobs", thread=True,
+                               exit_on_error=False, description=f"stage {kind}")
+
+    @on(JobUpdate)
+    def _job_update(self, message: JobUpdate) -> None:
+        event = message.event
+        self.runs_pane.on_job_event(event)
+        if event.type == "finished":
+            self.cancels.pop(event.job_id, None)
+            severity = {"done": "information", "partial": "warning"}.get(event.state, "error")
+            text = f"{event.job_kind} {event.state}: {event.done} done, {event.failed} failed"
+            if event.message:
+                text += f" ({event.message})"
+            self.notify(text, severity=severity, markup=False)  # type: ignore[arg-type]
+            self.reload()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Errors from any worker become notifications (the job log already has them)."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if isinstance(error, Cancelled):
+            return
+        name = event.worker.name or "work"
+        message = str(error) if isinstance(error, GraftworkError) else f"{type(error).__name__}: {error}"
+        self.notify(f"{name}: {message}", severity="error", markup=False, timeout=8)
+
+    @on(RunsPane.CancelRequest)
+    def _cancel(self, event: RunsPane.CancelRequest) -> None:
+        cancel = self.cancels.get(event.job_id)
+        if cancel is None:
+            self.notify("That job is not running in this window", severity="warning")
+            return
+        cancel.set()
+        self.notify(f"cancelling {event.job_id}…", markup=False)
+
+    @on(RunsPane.LogRequest)
+    def _log_request(self, event: RunsPane.LogRequest) -> None:
+        self.load_log(event.job_id)
+
+    @work(thread=True, exclusive=True, group="log", exit_on_error=False)
+    def load_log(self, job_id: str) -> None:
+        db = self.app.ws.catalog()
+        try:
+            lines = load_job_logs(db, job_id)
+        finally:
+            db.close()
+        self.app.call_from_thread(self.runs_pane.show_log, job_id, lines)

@@ -1,0 +1,103 @@
+"""Small forms that return typed results (ModalScreen[T]): ingest, build, export, note."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+
+
+@dataclass
+class Field:
+    key: str
+    label: str
+    default: Any = ""
+    kind: str = "text"  # text | select | bool
+    options: list[str] = field(default_factory=list)
+    required: bool = True
+    placeholder: str = ""
+
+
+class FormModal(ModalScreen[dict[str, Any] | None]):
+    """A titled form; Enter or OK returns the values, Escape cancels (None)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
+
+    def __init__(self, title: str, fields: list[Field], ok: str = "OK") -> None:
+        super().__init__()
+        self.form_title, self.fields, self.ok = title, fields, ok
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form"):
+            yield Static(Text(self.form_title, style="bold"), id="form-title")
+            for f in self.fields:
+                if f.kind == "bool":
+                    yield Checkbox(f.label, bool(f.default), id=f"f-{f.key}")
+                    continue
+                yield Label(f.label)
+                if f.kind == "select":
+                    yield Select([(o, o) for o in f.options], value=f.default or f.options[0],
+                                 allow_blank=False, id=f"f-{f.key}")
+                else:
+                    yield Input(str(f.default), placeholder=f.placeholder, id=f"f-{f.key}")
+            yield Static(id="form-error")
+            with Horizontal(id="form-buttons"):
+                yield Button(self.ok, variant="primary", id="form-ok")
+                yield Button("Cancel", id="form-cancel")
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in self.fields:
+            widget = self.query_one(f"#f-{f.key}")
+            value = widget.value  # type: ignore[attr-defined]
+            out[f.key] = value.strip() if isinstance(value, str) else value
+        return out
+
+    @on(Button.Pressed, "#form-ok")
+    @on(Input.Submitted)
+    def _submit(self) -> None:
+        values = self.values()
+        missing = [f.label for f in self.fields if f.required and f.kind == "text" and not values[f.key]]
+        if missing:
+            self.query_one("#form-error", Static).update(Text(f"{missing[0]} is required", style="red"))
+            return
+        self.dismiss(values)
+
+    @on(Button.Pressed, "#form-cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def ingest_form() -> FormModal:
+    return FormModal("Ingest a gallery manifest", [
+        Field("manifest", "Manifest (path or URL)", placeholder="widgets.json or https://…"),
+        Field("widgets", "Only these widget ids (comma separated, optional)", required=False),
+        Field("refresh", "Download again even if unchanged", False, kind="bool"),
+    ], ok="Ingest")
+
+
+def build_form() -> FormModal:
+    return FormModal("Build a dataset", [
+        Field("set_name", "Set name", placeholder="v1"),
+        Field("force", "Overwrite an existing set", False, kind="bool"),
+    ], ok="Build")
+
+
+def export_form(default_set: str = "") -> FormModal:
+    return FormModal("Export a built set", [
+        Field("set_name", "Set name", default_set),
+        Field("fmt", "Format", "apple", kind="select", options=["apple", "mlx-chat", "alpaca"]),
+        Field("out_dir", "Output folder (optional)", required=False),
+    ], ok="Export")
+
+
+def note_form(item_label: str, note: str) -> FormModal:
+    return FormModal(f"Curation note for {item_label}", [Field("note", "Note", note, required=False)],
+                     ok="Save")

@@ -1,0 +1,88 @@
+"""Pane 3, Budget: histogram of total tokens with the limit line, keep/exclude counts, the
+selected example's stacked bar, and a limit field whose changes update the preview at once."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Label, Static
+
+from graftwork.tui.budget_model import Preview, preview
+from graftwork.tui.data import WidgetRow
+from graftwork.tui.widgets.histogram import Histogram
+from graftwork.tui.widgets.stacked_bar import StackedBar
+
+
+def preview_text(p: Preview) -> Text:
+    out = Text()
+    out.append("strategy preview at ", style="dim")
+    out.append(f"{p.limit:,}", style="bold")
+    out.append(" tokens:  ", style="dim")
+    out.append(f"keep {p.keep}", style="bold green")
+    out.append("   ")
+    out.append(f"exclude {p.excluded}", style="bold red")
+    out.append(f" ({p.over} over the limit, {p.curated_out} by curation)", style="dim")
+    if p.uncounted:
+        out.append(f"   not counted {p.uncounted}", style="yellow")
+    return out
+
+
+class BudgetPane(Vertical):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("l", "edit_limit", "Limit", id="budget.limit", tooltip="Change the token limit"),
+    ]
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.rows: list[WidgetRow] = []
+        self.limit = 4095
+        self.selected: WidgetRow | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="budget-top"):
+            yield Label("max_sequence_length ")
+            yield Input(str(self.limit), id="budget-limit", type="integer", max_length=7)
+            yield Static(id="budget-preview")
+        yield Histogram(id="budget-histogram")
+        yield StackedBar(id="budget-bar")
+
+    def set_rows(self, rows: list[WidgetRow], limit: int | None = None) -> None:
+        self.rows = rows
+        if limit is not None and limit != self.limit:
+            self.limit = limit
+            self.query_one("#budget-limit", Input).value = str(limit)
+        self._redraw()
+
+    def select(self, row: WidgetRow | None) -> None:
+        self.selected = row
+        bar = self.query_one(StackedBar)
+        bar.title = f"{row.name or row.id} ({row.id})" if row else ""
+        bar.parts = dict(row.parts) if row else {}
+
+    def current_preview(self) -> Preview:
+        return preview(self.rows, self.limit)
+
+    def _redraw(self) -> None:
+        hist = self.query_one(Histogram)
+        hist.limit = self.limit
+        hist.totals = [r.tokens for r in self.rows if r.tokens is not None and r.decision != "exclude"]
+        self.query_one(StackedBar).limit = self.limit
+        self.query_one("#budget-preview", Static).update(preview_text(self.current_preview()))
+
+    @on(Input.Changed, "#budget-limit")
+    def _limit_changed(self, event: Input.Changed) -> None:
+        try:
+            value = int(event.value)
+        except ValueError:
+            return
+        if value > 0 and value != self.limit:
+            self.limit = value
+            self._redraw()
+
+    def action_edit_limit(self) -> None:
+        self.query_one("#budget-limit", Input).focus()

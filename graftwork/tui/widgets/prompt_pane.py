@@ -1,0 +1,276 @@
+"""Pane 2, Prompt: the selected widget's prompt in an editor. Edits are saved as revisions
+after a short pause (and on leaving the item or quitting), the revision list shows a diff
+against the editor and restores, and a gauge shows the complete example's tokens live.
+
+Counting runs in an exclusive thread worker keyed by a generation number: a newer keystroke
+supersedes an older count, so only the newest text's count is ever shown."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+from graftwork.core.examples import Example
+from graftwork.core.services import is_available
+from graftwork.tui.data import Revision, load_revisions
+from graftwork.tui.messages import PromptCounted
+from graftwork.tui.widgets.revisions import diff_text, revision_label
+from graftwork.tui.widgets.token_gauge import TokenGauge
+
+AUTOSAVE_SECONDS = 0.8
+COUNT_SETTLE_SECONDS = 0.03  # let a burst of keystrokes coalesce before tokenizing
+
+
+class PromptPane(Vertical):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", id="prompt.save", tooltip="Save a revision now"),
+        Binding("ctrl+t", "template", "Template draft", id="prompt.template",
+                tooltip="Insert the template draft from the analysis"),
+        Binding("ctrl+r", "restore", "Restore", id="prompt.restore",
+                tooltip="Restore the revision selected in the list"),
+        Binding("ctrl+g", "teacher_draft", "Teacher draft", id="prompt.teacher_draft",
+                tooltip="Ask the teacher for a draft, shown as a diff"),
+        Binding("f7", "accept_proposal", "Accept draft", id="prompt.accept_proposal"),
+        Binding("f8", "reject_proposal", "Reject draft", id="prompt.reject_proposal"),
+    ]
+
+    class Saved(Message):
+        def __init__(self, item_id: str) -> None:
+            super().__init__()
+            self.item_id = item_id
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.item_id: str | None = None
+        self.item_name = ""
+        self.saved_text = ""
+        self.revisions: list[Revision] = []
+        self.base_example: Example | None = None
+        self.limit = 4095
+        self.proposal: str | None = None
+        self._timer: Timer | None = None
+        self._generation = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("No widget selected", style="dim"), id="prompt-title")
+        with Horizontal():
+            with Vertical(id="prompt-left"):
+                yield TextArea(id="prompt-editor", soft_wrap=True, show_line_numbers=False)
+                yield TokenGauge(id="prompt-gauge")
+            with Vertical(id="prompt-right"):
+                yield Static(Text("Revisions", style="bold"), classes="section")
+                yield OptionList(id="prompt-revisions")
+                yield Static(Text("Diff", style="bold"), id="prompt-diff-title", classes="section")
+                with VerticalScroll(id="prompt-diff-scroll"):
+                    yield Static(id="prompt-diff")
+
+    @property
+    def editor(self) -> TextArea:
+        return self.query_one("#prompt-editor", TextArea)
+
+    @property
+    def gauge(self) -> TokenGauge:
+        return self.query_one(TokenGauge)
+
+    @property
+    def dirty(self) -> bool:
+        return self.item_id is not None and self.editor.text != self.saved_text
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "teacher_draft":
+            return self.app.services.teacher_draft is not None
+        if action in ("accept_proposal", "reject_proposal"):
+            return self.proposal is not None
+        return True
+
+    # -- loading ---------------------------------------------------------------------------
+    def load(self, item_id: str | None, name: str, revisions: list[Revision],
+             example: Example | None, limit: int, problem: str = "") -> None:
+        """Show an item (called by the screen after a worker loaded it)."""
+        self.flush()
+        self.item_id, self.item_name, self.revisions = item_id, name, revisions
+        self.base_example, self.limit, self.proposal = example, limit, None
+        text = revisions[-1].text if revisions else ""
+        self.saved_text = text
+        self.editor.load_text(text)
+        self.editor.disabled = item_id is None
+        title = Text()
+        if item_id is None:
+            title.append("No widget selected", style="dim")
+        else:
+            title.append(name or item_id, style="bold")
+            title.append(f"  ({item_id})  ", style="dim")
+            title.append(f"r{revisions[-1].rev}" if revisions else "no prompt yet", style="dim")
+        self.query_one("#prompt-title", Static).update(title)
+        self._fill_revisions()
+        self.gauge.limit = limit
+        self.gauge.total = None
+        self.gauge.note = problem
+        if item_id is not None and example is not None:
+            self._request_count()
+        self.refresh_bindings()
+
+    def _fill_revisions(self) -> None:
+        options = self.query_one("#prompt-revisions", OptionList)
+        options.clear_options()
+        options.add_options([Option(revision_label(r), id=str(r.rev)) for r in reversed(self.revisions)])
+        self.query_one("#prompt-diff", Static).update(Text("select a revision to compare", style="dim"))
+
+    # -- editing ---------------------------------------------------------------------------
+    @on(TextArea.Changed, "#prompt-editor")
+    def _changed(self) -> None:
+        if self.item_id is None or (self.editor.text == self.saved_text and self._timer is None):
+            return  # a load, not an edit
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(AUTOSAVE_SECONDS, self.flush)
+        self._request_count()
+
+    def _request_count(self) -> None:
+        if self.item_id is None or self.base_example is None:
+            return
+        self._generation += 1
+        example = dataclasses.replace(self.base_example, user=self.editor.text.strip())
+        self._count(self.item_id, example, self._generation)
+
+    @work(thread=True, exclusive=True, group="gauge", exit_on_error=False)
+    def _count(self, item_id: str, example: Example, generation: int) -> None:
+        time.sleep(COUNT_SETTLE_SECONDS)
+        if generation != self._generation:
+            return  # a newer keystroke is already queued
+        counter = self.app.services.token_counter()
+        result = counter.count(example)
+        if generation != self._generation:
+            return
+        parts = {k: int(v) for k, v in dict(result.parts).items()}
+        self.app.call_from_thread(self._counted, item_id, int(result.total), parts, generation)
+
+    def _counted(self, item_id: str, total: int, parts: dict[str, int], generation: int) -> None:
+        if generation != self._generation or item_id != self.item_id:
+            return
+        self.gauge.total = total
+        self.gauge.note = ""
+        self.post_message(PromptCounted(item_id, total, parts))
+
+    def flush(self) -> None:
+        """Save the editor as a new revision if it changed (debounce end, item switch, quit)."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if self.dirty and self.item_id is not None:
+            self.saved_text = self.editor.text
+            self._save(self.item_id, self.editor.text, None)
+
+    @work(thread=True, group="prompt-save", exit_on_error=False)
+    def _save(self, item_id: str, text: str, note: str | None, origin: str = "tui") -> None:
+        db = self.app.ws.catalog()
+        try:
+            self.app.services.add_revision(db, item_id, text, origin=origin, note=note)
+            revisions = load_revisions(db, item_id)
+        finally:
+            db.close()
+        self.app.call_from_thread(self._saved, item_id, revisions)
+
+    def _saved(self, item_id: str, revisions: list[Revision]) -> None:
+        if item_id == self.item_id:
+            self.revisions = revisions
+            self._fill_revisions()
+        self.post_message(self.Saved(item_id))
+
+    # -- revisions -------------------------------------------------------------------------
+    def _selected_revision(self) -> Revision | None:
+        options = self.query_one("#prompt-revisions", OptionList)
+        if options.highlighted is None:
+            return None
+        rev_id = options.get_option_at_index(options.highlighted).id
+        return next((r for r in self.revisions if str(r.rev) == rev_id), None)
+
+    @on(OptionList.OptionHighlighted, "#prompt-revisions")
+    def _show_diff(self) -> None:
+        rev = self._selected_revision()
+        if rev is None or self.proposal is not None:
+            return
+        self.query_one("#prompt-diff-title", Static).update(Text(f"Diff r{rev.rev} → editor", style="bold"))
+        self.query_one("#prompt-diff", Static).update(diff_text(rev.text, self.editor.text, f"r{rev.rev}", "editor"))
+
+    def action_save(self) -> None:
+        self.flush()
+
+    def action_restore(self) -> None:
+        rev = self._selected_revision()
+        if rev is None or self.item_id is None:
+            self.notify("Select a revision in the list first", severity="warning")
+            return
+        self.editor.load_text(rev.text)  # fires Changed: counted and saved like an edit
+        self.saved_text = rev.text
+        self._save(self.item_id, rev.text, f"restored r{rev.rev}")
+        self._request_count()
+
+    def action_template(self) -> None:
+        if self.item_id is not None:
+            self._template(self.item_id)
+
+    @work(thread=True, group="prompt-template", exit_on_error=False)
+    def _template(self, item_id: str) -> None:
+        db = self.app.ws.catalog()
+        try:
+            draft = self.app.services.template_draft(db, item_id)
+        finally:
+            db.close()
+        self.app.call_from_thread(self._insert, item_id, draft)
+
+    def _insert(self, item_id: str, text: str) -> None:
+        if item_id != self.item_id:
+            return
+        if self.editor.text.strip():
+            self.editor.insert(text)
+        else:
+            self.editor.load_text(text)
+        self.editor.focus()
+
+    # -- teacher extension point ---------------------------------------------------------
+    def action_teacher_draft(self) -> None:
+        if self.item_id is not None and is_available(self.app.services.teacher_draft):
+            self.notify("Asking the teacher…")
+            self._teacher(self.item_id)
+
+    @work(thread=True, group="teacher", exit_on_error=False)
+    def _teacher(self, item_id: str) -> None:
+        proposal = self.app.services.teacher_draft(item_id)
+        self.app.call_from_thread(self._show_proposal, item_id, proposal)
+
+    def _show_proposal(self, item_id: str, proposal: str) -> None:
+        if item_id != self.item_id:
+            return
+        self.proposal = proposal
+        self.query_one("#prompt-diff-title", Static).update(
+            Text("Teacher draft (F7 accept, F8 reject)", style="bold magenta"))
+        self.query_one("#prompt-diff", Static).update(diff_text(self.editor.text, proposal, "current", "teacher"))
+        self.refresh_bindings()
+
+    def action_accept_proposal(self) -> None:
+        if self.proposal is None or self.item_id is None:
+            return
+        text, self.proposal = self.proposal, None
+        self.flush()
+        self.editor.load_text(text)
+        self.saved_text = text
+        self._save(self.item_id, text, "teacher draft accepted", origin="teacher")
+        self._request_count()
+        self.refresh_bindings()
+
+    def action_reject_proposal(self) -> None:
+        self.proposal = None
+        self._show_diff()
+        self.refresh_bindings()

@@ -1,0 +1,199 @@
+"""Pane 4, Runs: every job with state, progress, start time and duration; the selected job's
+log (loaded from the catalog, then streamed live); cancel. A `train` job embeds the training
+area's TrainingRunView when that module exists."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import DataTable, RichLog, Static
+
+from graftwork.core.jobs import JobEvent
+from graftwork.tui.data import JobRow
+
+STATE_STYLE = {"running": "bold cyan", "done": "green", "partial": "yellow", "failed": "red",
+               "cancelled": "magenta"}
+LEVEL_STYLE = {"error": "red", "warning": "yellow", "debug": "dim"}
+
+
+def _parse(ts: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(ts) if ts else None
+    except ValueError:
+        return None
+
+
+def duration(start: str, end: str | None, now: datetime | None = None) -> str:
+    a, b = _parse(start), _parse(end) or now
+    if a is None or b is None:
+        return "—"
+    secs = max(0.0, (b - a).total_seconds())
+    return f"{secs:.1f}s" if secs < 60 else f"{int(secs // 60)}m{int(secs % 60):02d}s"
+
+
+def job_cells(job: JobRow, now: datetime | None = None) -> tuple[Text, ...]:
+    total = "?" if job.total is None else str(job.total)
+    progress = f"{job.done}/{total}" + (f" ({job.failed} failed)" if job.failed else "")
+    start = _parse(job.started_at)
+    return (
+        Text(job.id), Text(job.kind), Text(job.state, STATE_STYLE.get(job.state, "")),
+        Text(progress), Text(start.strftime("%Y-%m-%d %H:%M:%S") if start else "—"),
+        Text(duration(job.started_at, job.ended_at, now), justify="right"),
+    )
+
+
+def log_line(ts: str | None, level: str, message: str, item_id: str | None = None) -> Text:
+    out = Text()
+    stamp = _parse(ts)
+    out.append((stamp.strftime("%H:%M:%S") if stamp else "--:--:--") + " ", style="dim")
+    out.append(f"{level:<7}", style=LEVEL_STYLE.get(level, "cyan"))
+    out.append(message)  # user data: plain text, never markup
+    return out
+
+
+class RunsPane(Vertical):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "cancel", "Cancel job", id="runs.cancel", tooltip="Cancel the selected job"),
+        Binding("i", "screen.start('ingest')", "Ingest", id="runs.ingest"),
+        Binding("a", "screen.start('analyze')", "Analyze", id="runs.analyze"),
+        Binding("d", "screen.start('draft_prompts')", "Draft prompts", id="runs.draft_prompts"),
+        Binding("b", "screen.start('budget')", "Budget", id="runs.budget"),
+        Binding("m", "screen.start('build')", "Build set", id="runs.build"),
+        Binding("e", "screen.start('export')", "Export", id="runs.export"),
+    ]
+
+    class CancelRequest(Message):
+        def __init__(self, job_id: str) -> None:
+            super().__init__()
+            self.job_id = job_id
+
+    class LogRequest(Message):
+        """The screen loads the selected job's stored log in a worker."""
+
+        def __init__(self, job_id: str) -> None:
+            super().__init__()
+            self.job_id = job_id
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.jobs: dict[str, JobRow] = {}
+        self.order: list[str] = []
+        self.selected_id: str | None = None
+        self._pending: set[str] = set()
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            table = DataTable(id="runs-table", cursor_type="row")
+            for label in ("Job", "Kind", "State", "Progress", "Started", "Duration"):
+                table.add_column(label, key=label)
+            yield table
+            with Vertical(id="runs-right"):
+                yield Static(Text("Log", style="bold"), id="runs-log-title")
+                yield RichLog(id="runs-log", markup=False, highlight=False, wrap=True, max_lines=5000)
+
+    def on_mount(self) -> None:
+        self.set_interval(0.2, self._flush_pending)
+
+    # -- data ------------------------------------------------------------------------------
+    def set_jobs(self, jobs: list[JobRow]) -> None:
+        self.jobs = {j.id: j for j in jobs}
+        self.order = [j.id for j in jobs]
+        table = self.query_one("#runs-table", DataTable)
+        table.clear()
+        for job in jobs:
+            table.add_row(*job_cells(job), key=job.id)
+        if self.order:
+            target = self.order.index(self.selected_id) if self.selected_id in self.order else 0
+            table.move_cursor(row=target, animate=False)
+
+    def show_log(self, job_id: str, lines: list[dict[str, Any]]) -> None:
+        if job_id != self.selected_id:
+            return
+        log = self.query_one("#runs-log", RichLog)
+        log.clear()
+        for row in lines:
+            log.write(log_line(row["ts"], row["level"] or "info", row["message"] or ""))
+
+    def on_job_event(self, event: JobEvent) -> None:
+        job = self.jobs.get(event.job_id)
+        if job is None:
+            from graftwork.core.catalog.db import now
+
+            job = JobRow(event.job_id, event.job_kind, "running", None, 0, 0, now(), None, {}, None)
+            self.jobs[job.id] = job
+            self.order.insert(0, job.id)
+            self._resort()
+        job.total, job.done, job.failed = event.total, event.done, event.failed
+        if event.type == "finished":
+            from graftwork.core.catalog.db import now
+
+            job.state, job.ended_at = event.state, now()
+        self._pending.add(job.id)
+        if event.type == "log" and event.job_id == self.selected_id:
+            self.query_one("#runs-log", RichLog).write(
+                log_line(None, event.level, event.message, event.item_id))
+        if event.type == "finished" and event.job_id == self.selected_id and event.message:
+            self.query_one("#runs-log", RichLog).write(log_line(None, "error", event.message))
+
+    def _resort(self) -> None:
+        # New jobs go on top: rebuild once (rare) rather than on every progress event.
+        self.set_jobs([self.jobs[i] for i in self.order])
+
+    def _flush_pending(self) -> None:
+        """Progress arrives per item; repaint changed rows at most five times a second."""
+        table = self.query_one("#runs-table", DataTable)
+        now = datetime.now().astimezone()
+        running = {j for j, row in self.jobs.items() if row.state == "running"}
+        for job_id in self._pending | running:
+            if job_id in self.jobs and job_id in self.order:
+                for col, cell in zip(("State", "Progress", "Duration"),
+                                     (job_cells(self.jobs[job_id], now)[i] for i in (2, 3, 5)),
+                                     strict=True):
+                    table.update_cell(job_id, col, cell)
+        self._pending.clear()
+
+    # -- events ----------------------------------------------------------------------------
+    @on(DataTable.RowHighlighted, "#runs-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        job_id = event.row_key.value if event.row_key else None
+        if job_id is None or job_id == self.selected_id:
+            return
+        self.selected_id = job_id
+        job = self.jobs[job_id]
+        title = Text("Log of ", style="bold")
+        title.append(f"{job.kind} {job.id}")
+        self.query_one("#runs-log-title", Static).update(title)
+        self._embed_training(job)
+        self.query_one("#runs-log", RichLog).clear()
+        self.post_message(self.LogRequest(job_id))
+
+    def _embed_training(self, job: JobRow) -> None:
+        """Extension point: the training area's live view for `train` jobs."""
+        for old in self.query(".training-view"):
+            old.remove()
+        log = self.query_one("#runs-log", RichLog)
+        log.display = True
+        if job.kind != "train":
+            return
+        try:
+            view_cls = importlib.import_module("graftwork.tui.training.run_view").TrainingRunView
+        except (ImportError, AttributeError):
+            return
+        run_id = str(job.params.get("run_id") or job.id)
+        view: Widget = view_cls(self.app.ws, run_id)
+        view.add_class("training-view")
+        self.query_one("#runs-right").mount(view, before=log)
+        log.styles.height = 10
+
+    def action_cancel(self) -> None:
+        if self.selected_id is not None:
+            self.post_message(self.CancelRequest(self.selected_id))

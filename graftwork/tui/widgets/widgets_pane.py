@@ -1,0 +1,240 @@
+"""Pane 1, Widgets: every catalog item in a table with type-to-filter, sorting, quick filters
+and curation keys; the selected item's detail beside it. Filtering and sorting work on rows
+already in memory (loaded by a worker), so a keystroke never touches the catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Input, Static
+
+from graftwork.tui.data import NONE, WidgetRow
+from graftwork.tui.widgets.detail import DetailView
+
+# (label, sort key)
+COLUMNS: list[tuple[str, Callable[[WidgetRow], Any]]] = [
+    ("ID", lambda r: r.id.casefold()),
+    ("Name", lambda r: r.name.casefold()),
+    ("Kind", lambda r: r.kind),
+    ("Download", lambda r: r.download),
+    ("Prompt", lambda r: r.prompt),
+    ("Tokens", lambda r: -1 if r.tokens is None else r.tokens),
+    ("Budget", lambda r: r.action),
+    ("Decision", lambda r: r.decision),
+]
+
+QUICK_FILTERS: dict[str, tuple[str, Callable[[WidgetRow], bool]]] = {
+    "all": ("all", lambda r: True),
+    "no_prompt": ("no prompt", lambda r: r.prompt == NONE),
+    "over_budget": ("over budget", lambda r: r.over_by > 0 or r.action == "exclude"),
+    "excluded": ("excluded", lambda r: r.decision == "exclude"),
+    "needs_work": ("needs work", lambda r: r.decision == "needs_work"),
+}
+
+STYLE = {"ok": "green", "failed": "red", "keep": "green", "exclude": "red", "include": "green",
+         "needs_work": "yellow", "accepted": "green", "draft": "yellow", "rejected": "red"}
+
+
+def cells(row: WidgetRow) -> tuple[Text, ...]:
+    """Table cells as Text: user data is never parsed as markup."""
+    tokens = Text("—" if row.tokens is None else f"{row.tokens:,}", justify="right",
+                  style="red" if row.over_by > 0 else "")
+    return (
+        Text(row.id), Text(row.name), Text(row.kind), Text(row.download, STYLE.get(row.download, "")),
+        Text(row.prompt, STYLE.get(row.prompt, "")), tokens,
+        Text(row.action, STYLE.get(row.action, "")),
+        Text(row.decision.replace("_", " "), STYLE.get(row.decision, "")),
+    )
+
+
+class WidgetTable(DataTable):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "pane_sort", "Sort", id="widgets.sort", tooltip="Sort by the next column"),
+        Binding("r", "pane_reverse", "Reverse", id="widgets.reverse", tooltip="Reverse the sort"),
+    ]
+
+    def action_pane_sort(self) -> None:
+        self.post_message(WidgetsPane.SortRequest(None))
+
+    def action_pane_reverse(self) -> None:
+        self.post_message(WidgetsPane.SortRequest(-1))
+
+
+class WidgetsPane(Vertical):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", id="widgets.filter", tooltip="Type to filter by id, name or author"),
+        Binding("f", "quick_filter", "Quick filter", id="widgets.quick_filter",
+                tooltip="Cycle: all, no prompt, over budget, excluded, needs work"),
+        Binding("i", "decide('include')", "Include", id="widgets.include", tooltip="Curation: include"),
+        Binding("x", "decide('exclude')", "Exclude", id="widgets.exclude", tooltip="Curation: exclude"),
+        Binding("w", "decide('needs_work')", "Needs work", id="widgets.needs_work", tooltip="Curation: needs work"),
+        Binding("n", "note", "Note", id="widgets.note", tooltip="Curation note"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="widgets.clear_filter"),
+    ]
+
+    class SortRequest(Message):
+        def __init__(self, column: int | None) -> None:
+            super().__init__()
+            self.column = column  # None: next column, -1: reverse
+
+    class Decide(Message):
+        def __init__(self, item_id: str, decision: str | None, ask_note: bool = False) -> None:
+            super().__init__()
+            self.item_id = item_id
+            self.decision = decision
+            self.ask_note = ask_note
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.rows: list[WidgetRow] = []
+        self.by_id: dict[str, WidgetRow] = {}
+        self._cells: dict[str, tuple[Text, ...]] = {}
+        self.shown: list[WidgetRow] = []
+        self.filter_text = ""
+        self.quick = "all"
+        self.sort_column = -1  # -1: manifest order
+        self.sort_reverse = False
+        self.selected_id: str | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            with Vertical(id="widgets-left"):
+                yield Input(placeholder="filter: id, name or author", id="widgets-filter")
+                yield Static(id="widgets-status")
+                table = WidgetTable(id="widgets-table", cursor_type="row", zebra_stripes=True)
+                for label, _ in COLUMNS:
+                    table.add_column(label, key=label)
+                yield table
+            yield DetailView(id="widgets-detail")
+
+    def on_mount(self) -> None:
+        self.query_one("#widgets-filter").display = False
+        self._status()
+
+    # -- data ------------------------------------------------------------------------------
+    def set_rows(self, rows: list[WidgetRow]) -> None:
+        self.rows = rows
+        self.by_id = {r.id: r for r in rows}
+        self._cells = {r.id: cells(r) for r in rows}
+        self.refresh_table()
+
+    def update_row(self, row: WidgetRow) -> None:
+        """Repaint one row in place: no re-filter or re-sort, so typing stays cheap and the
+        cursor does not jump (the next filter or sort places the row anew)."""
+        if row.id in self.by_id:
+            self.rows[self.rows.index(self.by_id[row.id])] = row
+        else:
+            self.rows.append(row)
+        self.by_id[row.id] = row
+        self._cells[row.id] = new = cells(row)
+        table = self.query_one(WidgetTable)
+        if row.id in table.rows:
+            for (label, _), cell in zip(COLUMNS, new, strict=True):
+                table.update_cell(row.id, label, cell)
+
+    def refresh_table(self) -> None:
+        needle = self.filter_text.casefold()
+        keep = QUICK_FILTERS[self.quick][1]
+        visible = [r for r in self.rows if keep(r) and (not needle or needle in r.haystack())]
+        if self.sort_column >= 0:
+            key = COLUMNS[self.sort_column][1]
+            visible.sort(key=key, reverse=self.sort_reverse)
+        elif self.sort_reverse:
+            visible.reverse()
+        self.shown = visible
+        table = self.query_one(WidgetTable)
+        table.clear()
+        for r in visible:
+            table.add_row(*self._cells[r.id], key=r.id)
+        if visible:
+            ids = [r.id for r in visible]
+            target = ids.index(self.selected_id) if self.selected_id in ids else 0
+            table.move_cursor(row=target, animate=False, scroll=True)
+        self._status()
+        if not visible:
+            self._select(None)
+
+    def _status(self) -> None:
+        parts = [f"{len(self.shown)} of {len(self.rows)} widgets"]
+        if self.quick != "all":
+            parts.append(f"quick filter: {QUICK_FILTERS[self.quick][0]}")
+        if self.filter_text:
+            parts.append(f"filter: {self.filter_text}")
+        if self.sort_column >= 0:
+            arrow = "↓" if self.sort_reverse else "↑"
+            parts.append(f"sort: {COLUMNS[self.sort_column][0]} {arrow}")
+        self.query_one("#widgets-status", Static).update(Text("   ".join(parts), style="dim"))
+
+    def _select(self, item_id: str | None) -> None:
+        from graftwork.tui.messages import ItemSelected
+
+        if item_id != self.selected_id:
+            self.selected_id = item_id
+            self.post_message(ItemSelected(item_id))
+
+    # -- events ----------------------------------------------------------------------------
+    @on(DataTable.RowHighlighted, "#widgets-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._select(event.row_key.value if event.row_key else None)
+
+    @on(DataTable.HeaderSelected, "#widgets-table")
+    def _header(self, event: DataTable.HeaderSelected) -> None:
+        self._sort(event.column_index)
+
+    @on(SortRequest)
+    def _sort_request(self, event: SortRequest) -> None:
+        if event.column == -1:
+            self.sort_reverse = not self.sort_reverse
+            self.refresh_table()
+        else:
+            self._sort((self.sort_column + 1) % len(COLUMNS))
+
+    def _sort(self, column: int) -> None:
+        if column == self.sort_column:
+            self.sort_reverse = not self.sort_reverse
+        else:
+            self.sort_column, self.sort_reverse = column, False
+        self.refresh_table()
+
+    @on(Input.Changed, "#widgets-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+        self.refresh_table()
+
+    @on(Input.Submitted, "#widgets-filter")
+    def _filter_done(self) -> None:
+        self.query_one(WidgetTable).focus()
+
+    # -- actions ---------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        box = self.query_one("#widgets-filter", Input)
+        box.display = True
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#widgets-filter", Input)
+        box.value = ""
+        box.display = False
+        self.filter_text = ""
+        self.refresh_table()
+        self.query_one(WidgetTable).focus()
+
+    def action_quick_filter(self, name: str | None = None) -> None:
+        names = list(QUICK_FILTERS)
+        self.quick = name if name in QUICK_FILTERS else names[(names.index(self.quick) + 1) % len(names)]
+        self.refresh_table()
+
+    def action_decide(self, decision: str) -> None:
+        if self.selected_id:
+            self.post_message(self.Decide(self.selected_id, decision))
+
+    def action_note(self) -> None:
+        if self.selected_id:
+            self.post_message(self.Decide(self.selected_id, None, ask_note=True))

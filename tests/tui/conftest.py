@@ -1,0 +1,31 @@
+"""TUI fixtures: the fixture workspace and an app built on it with the fake token counter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from graftwork.core.workspace import Workspace
+from graftwork.tui.app import GraftworkApp
+from graftwork.wiring import build_services
+from tests.tui.fakes import with_fakes
+from tests.tui.fixture_workspace import build_fixture
+
+
+@pytest.fixture
+def fixture_ws(tmp_path: Path) -> Workspace:
+    return build_fixture(tmp_path / "ws")
+
+
+@pytest.fixture
+def make_app(fixture_ws: Workspace) -> Callable[..., GraftworkApp]:
+    def make(ws: Workspace | None = None, **replace: object) -> GraftworkApp:
+        ws = ws or fixture_ws
+        services = with_fakes(build_services(ws))
+        for key, value in replace.items():
+            setattr(services, key, value)
+        return GraftworkApp(ws, services)
+
+    return make

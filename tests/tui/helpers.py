@@ -1,0 +1,31 @@
+"""Waiting helpers: wait on workers and conditions, never on fixed sleeps alone."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from textual.pilot import Pilot
+
+from graftwork.tui.screens.main import MainScreen
+
+
+async def settle(pilot: Pilot, rounds: int = 3) -> None:
+    for _ in range(rounds):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def until(pilot: Pilot, cond: Callable[[], bool], timeout: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not cond():
+        if loop.time() > end:
+            raise AssertionError("condition not met in time")
+        await pilot.pause(0.02)
+
+
+async def main_screen(pilot: Pilot) -> MainScreen:
+    await until(pilot, lambda: isinstance(pilot.app.screen, MainScreen) and pilot.app.screen.loaded.is_set())
+    await settle(pilot)
+    return pilot.app.screen  # type: ignore[return-value]

@@ -1,0 +1,84 @@
+"""Widgets pane: filter and select, sort, quick filters, curation keys, bad input."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable
+
+from graftwork.tui.widgets.widgets_pane import WidgetsPane
+from tests.tui.helpers import main_screen, settle, until
+
+
+async def test_filter_and_select_shows_detail(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        table = screen.query_one("#widgets-table", DataTable)
+        assert table.row_count == 9
+        await pilot.press("slash", *"weath")
+        assert table.row_count == 1
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.selected_id == "weather")
+        await settle(pilot)
+        info = str(screen.query_one("#detail-info").render())
+        assert "天気 Weather ☀️" in info and "https://github.com/example/weather" in info
+        assert "index.jsx" in str(screen.query_one("#detail-files").render())
+        # the editor follows the selection
+        assert "東京" in screen.prompt_pane.editor.text
+
+
+async def test_markup_characters_are_shown_literally(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        table = screen.query_one("#widgets-table", DataTable)
+        table.move_cursor(row=1)
+        await until(pilot, lambda: screen.selected_id == "markup")
+        await settle(pilot)
+        assert str(table.get_row("markup")[1]) == "[bold]Not Bold[/bold]"
+        assert "[red]Mallory" in str(screen.query_one("#detail-info").render())
+
+
+async def test_deleted_download_folder_is_explained(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        screen.query_one("#widgets-table", DataTable).move_cursor(row=5)
+        await until(pilot, lambda: screen.selected_id == "gone")
+        await settle(pilot)
+        assert "is missing" in str(screen.query_one("#detail-files").render())
+        assert "cannot count" in screen.prompt_pane.gauge.note
+
+
+async def test_sort_and_quick_filters(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        pane = screen.query_one(WidgetsPane)
+        pane._sort(5)  # tokens ascending: uncounted first, the huge one last
+        assert pane.shown[-1].id == "huge"
+        await pilot.press("r")
+        assert pane.shown[0].id == "huge"
+        await pilot.press("f")  # no prompt
+        assert {r.id for r in pane.shown} == {"coffee", "nope", "broken"}
+        await pilot.press("f")  # over budget
+        assert [r.id for r in pane.shown] == ["huge"]
+        await pilot.press("f")  # excluded
+        assert [r.id for r in pane.shown] == ["spam"]
+        await pilot.press("f")  # needs work
+        assert [r.id for r in pane.shown] == ["weather"]
+
+
+async def test_exclude_key_stores_decision_and_changes_strategy(make_app, fixture_ws) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        before = screen.budget_pane.current_preview()
+        await until(pilot, lambda: screen.selected_id == "clock")
+        await pilot.press("x")
+        await until(pilot, lambda: screen.rows["clock"].decision == "exclude")
+        after = screen.budget_pane.current_preview()
+        assert after.keep == before.keep - 1
+        assert after.curated_out == before.curated_out + 1
+    db = fixture_ws.catalog()
+    assert db["curation"].get("clock")["decision"] == "exclude"
+    assert db.execute("select count(*) from curation_history where item_id='clock'").fetchone()[0] == 1
