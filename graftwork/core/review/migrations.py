@@ -42,3 +42,13 @@ def m001_samples_reviews(db: Database) -> None:
         pk="sample_id",
         foreign_keys=[("sample_id", "samples", "id")],
     )
+
+
+@migrations()
+def m002_sample_messages(db: Database) -> None:
+    # The Apple-schema messages the prompt was rendered from (system with tools, user), so a
+    # promoted sample becomes exactly the example that was held out, with a new answer.
+    db["samples"].add_column("messages", str)
+    db["samples"].add_column("base_tokens", int)
+    db["samples"].add_column("adapter_tokens", int)
+    db["samples"].add_column("adapter", str)  # which checkpoint: best | last

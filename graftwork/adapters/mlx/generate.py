@@ -1,0 +1,148 @@
+"""Generate with the base model and with base + adapter, in a spawned child process.
+
+Why a child: MLX used from a worker thread can abort the interpreter at exit (P4), and mlx-lm
+prints to stdout (P9). The parent (any thread) writes one JSON request to the child's stdin
+and reads JSON lines back from a private pipe; library output goes to the child's stderr.
+
+Every prompt is generated twice, base first (then the base model is freed, so only one copy
+is ever in memory) and then with the adapter, each time after ``mx.random.seed(seed)``: the
+same seed, temperature and max tokens give the same text for the same model.
+
+Events (one JSON object per line): {"type": "loaded", "which", "ms"},
+{"type": "sample", "key", "which": "base"|"adapter", "text", "ms", "tokens", "finish_reason"},
+{"type": "error", "message"}, {"type": "finished"}.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from graftwork.core.errors import GraftworkError
+
+
+class GenerationError(GraftworkError):
+    """The generation child failed (bad model, adapter, or crash)."""
+
+
+# ---- parent side (never imports mlx) -----------------------------------------------------
+
+def run_generation(
+    model: str,
+    adapter_path: str | None,
+    prompts: list[dict[str, Any]],
+    *,
+    seed: int,
+    temperature: float,
+    max_tokens: int,
+    on_event: Callable[[dict[str, Any]], None],
+    should_stop: Callable[[], bool] = lambda: False,
+) -> None:
+    """Run the child; call ``on_event`` in this thread for each event. Raises GenerationError.
+
+    ``prompts``: [{"key": str, "messages": [...] (without the answer), "tools": [...]|None}].
+    """
+    request = {"model": model, "adapter_path": adapter_path, "prompts": prompts, "seed": seed,
+               "temperature": temperature, "max_tokens": max_tokens}
+    read_fd, write_fd = os.pipe()
+    env = dict(os.environ, GRAFTWORK_EVENTS_FD=str(write_fd), PYTHONUNBUFFERED="1")
+    with tempfile.TemporaryFile() as stderr_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "graftwork.adapters.mlx.generate"],
+            stdin=subprocess.PIPE, stdout=stderr_file, stderr=stderr_file, env=env, pass_fds=(write_fd,),
+        )
+        os.close(write_fd)
+        assert proc.stdin is not None
+        # Writing the request from a thread: a large request must not block reading events.
+        threading.Thread(target=_write_request, args=(proc.stdin, request), daemon=True).start()
+        error: str | None = None
+        with os.fdopen(read_fd, encoding="utf-8") as events:
+            for line in events:
+                if should_stop():
+                    proc.terminate()
+                    break
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue
+                if event.get("type") == "error":
+                    error = event.get("message") or "unknown error"
+                else:
+                    on_event(event)
+        code = proc.wait()
+        if should_stop():
+            return
+        if error or code != 0:
+            stderr_file.seek(0)
+            tail = stderr_file.read().decode("utf-8", "replace").strip().splitlines()[-5:]
+            detail = error or f"exit code {code}"
+            raise GenerationError(f"generation failed: {detail}" + ("\n" + "\n".join(tail) if tail and not error else ""))
+
+
+def _write_request(stdin: Any, request: dict[str, Any]) -> None:
+    try:
+        stdin.write(json.dumps(request).encode("utf-8"))
+        stdin.close()
+    except (BrokenPipeError, OSError):
+        pass  # the child died early; its exit code tells the story
+
+
+# ---- child side ----------------------------------------------------------------------------
+
+def _generate_all(request: dict[str, Any], emit: Callable[..., None]) -> None:
+    import mlx.core as mx
+    from mlx_lm import load, stream_generate
+    from mlx_lm.sample_utils import make_sampler
+
+    sampler = make_sampler(temp=float(request["temperature"]))
+    phases = [("base", None)]
+    if request.get("adapter_path"):
+        phases.append(("adapter", request["adapter_path"]))
+    for which, adapter in phases:
+        t0 = time.perf_counter()
+        model, tokenizer = load(request["model"], adapter_path=adapter)
+        emit("loaded", which=which, ms=(time.perf_counter() - t0) * 1000)
+        for prompt in request["prompts"]:
+            text = tokenizer.apply_chat_template(
+                prompt["messages"], tools=prompt.get("tools"), add_generation_prompt=True, tokenize=False
+            )
+            mx.random.seed(int(request["seed"]))  # per prompt: order never changes an output
+            t0 = time.perf_counter()
+            parts: list[str] = []
+            last = None
+            for last in stream_generate(model, tokenizer, text, max_tokens=int(request["max_tokens"]), sampler=sampler):
+                parts.append(last.text)
+            emit("sample", key=prompt["key"], which=which, text="".join(parts),
+                 ms=(time.perf_counter() - t0) * 1000,
+                 tokens=last.generation_tokens if last else 0,
+                 finish_reason=last.finish_reason if last else None)
+        del model, tokenizer
+        mx.clear_cache()
+
+
+def _child_main() -> int:
+    events = os.fdopen(int(os.environ["GRAFTWORK_EVENTS_FD"]), "w", encoding="utf-8", buffering=1)
+
+    def emit(type_: str, **fields: Any) -> None:
+        events.write(json.dumps({"type": type_, **fields}, ensure_ascii=False) + "\n")
+
+    try:
+        request = json.loads(sys.stdin.read())
+        _generate_all(request, emit)
+    except Exception as exc:  # reported to the parent as an event, not a traceback on a pipe
+        emit("error", message=f"{type(exc).__name__}: {exc}")
+        return 1
+    emit("finished")
+    events.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main())

@@ -1,0 +1,104 @@
+"""Markdown report of reviewed samples: a scores table per run, then every sample with its
+prompt, reference, base and adapter output, verdict, score and note."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from graftwork.core.review.samples import list_samples
+
+
+@dataclass(frozen=True)
+class RunScores:
+    run_id: str
+    set_name: str
+    samples: int
+    accepted: int
+    rejected: int
+    unreviewed: int
+    scored: int
+    mean_score: float | None
+    promoted: int
+    base_ms: float | None
+    adapter_ms: float | None
+
+    @classmethod
+    def of(cls, run: dict[str, Any], samples: list[dict[str, Any]]) -> RunScores:
+        scores = [s["score"] for s in samples if s.get("score")]
+
+        def mean(values: list[float]) -> float | None:
+            return sum(values) / len(values) if values else None
+
+        return cls(
+            run_id=run["id"], set_name=run.get("set_name") or "",
+            samples=len(samples),
+            accepted=sum(s["verdict"] == "accept" for s in samples),
+            rejected=sum(s["verdict"] == "reject" for s in samples),
+            unreviewed=sum(s["verdict"] == "none" for s in samples),
+            scored=len(scores), mean_score=mean(scores),
+            promoted=sum(bool(s.get("promoted")) for s in samples),
+            base_ms=mean([s["base_ms"] for s in samples if s.get("base_ms") is not None]),
+            adapter_ms=mean([s["adapter_ms"] for s in samples if s.get("adapter_ms") is not None]),
+        )
+
+
+def _fence(text: str | None, lang: str = "jsx") -> str:
+    """A code block whose fence is longer than any backtick run inside."""
+    text = text or ""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{lang}\n{text.rstrip()}\n{fence}"
+
+
+def _fmt(value: float | None, spec: str = ".2f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", r"\|").replace("\n", " ")
+
+
+def render_report(db: sqlite_utils.Database, run_ids: list[str]) -> str:
+    """The report for the given runs (ids or unique prefixes), in the order given."""
+    from graftwork.core.train.runs import get_run
+
+    runs = [get_run(db, rid) for rid in run_ids]
+    per_run = [(run, list_samples(db, run["id"])) for run in runs]
+    lines = ["# Sample review", "", "## Scores per run", "",
+             "| run | set | samples | accepted | rejected | unreviewed | mean score (n) | promoted | base ms | adapter ms |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for run, samples in per_run:
+        s = RunScores.of(run, samples)
+        lines.append(
+            f"| {_cell(s.run_id)} | {_cell(s.set_name)} | {s.samples} | {s.accepted} | {s.rejected} | "
+            f"{s.unreviewed} | {_fmt(s.mean_score)} ({s.scored}) | {s.promoted} | {_fmt(s.base_ms, '.0f')} | "
+            f"{_fmt(s.adapter_ms, '.0f')} |"
+        )
+    for run, samples in per_run:
+        config = run.get("config") if isinstance(run.get("config"), dict) else {}
+        lines += ["", f"## Run {run['id']}", ""]
+        lines.append(f"- set: {run.get('set_name')}; model: {config.get('model', '?')}; state: {run.get('state')}")
+        if run.get("best_val_loss") is not None:
+            lines.append(f"- best validation loss {run['best_val_loss']:.4f} at iteration {run.get('best_iteration')}")
+        if samples:
+            first = samples[0]
+            lines.append(f"- sampling: seed {first['seed']}, temperature {first['temperature']:g}, "
+                         f"max tokens {first['max_tokens']}, adapter {first.get('adapter') or 'best'}")
+        if not samples:
+            lines += ["", "No samples yet: run `graftwork sample --run " + run["id"] + "`."]
+        for s in samples:
+            score = f", score {s['score']}/5" if s.get("score") else ""
+            promoted = ", promoted" if s.get("promoted") else ""
+            lines += ["", f"### Sample {s['id']}: {s['item_id']} ({s['split']})", "",
+                      f"**Verdict:** {s['verdict']}{score}{promoted}"]
+            if s.get("note"):
+                lines.append(f"**Note:** {s['note']}")
+            lines += ["", "**Prompt**", "", _fence(s["prompt"], "text"),
+                      "", "**Reference**", "", _fence(s["reference"]),
+                      "", f"**Base** ({_fmt(s.get('base_ms'), '.0f')} ms)", "", _fence(s["base_output"]),
+                      "", f"**Adapter** ({_fmt(s.get('adapter_ms'), '.0f')} ms)", "", _fence(s["adapter_output"])]
+    return "\n".join(lines) + "\n"

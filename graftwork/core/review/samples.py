@@ -1,0 +1,199 @@
+"""`graftwork sample`: for held-out prompts of a run's set, generate with the base model and
+with the adapter (same seed, temperature, max tokens) and store both beside the reference.
+
+The generation itself is a port (SampleGenerator); adapters/mlx/generate.py implements it in a
+child process. This module only chooses prompts, resolves the run's model and adapter, and
+writes `samples` rows, one per prompt once both outputs are in."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from graftwork.core.catalog.db import now
+from graftwork.core.errors import GraftworkError
+from graftwork.core.examples import sha256_text
+from graftwork.core.jobs import Job, StageResult
+from graftwork.core.workspace import Workspace
+
+SPLITS = ("train", "valid", "test")
+
+
+class SampleError(GraftworkError):
+    exit_code = 2
+
+
+class SampleGenerator(Protocol):
+    def __call__(
+        self, model: str, adapter_path: str | None, prompts: list[dict[str, Any]], *, seed: int,
+        temperature: float, max_tokens: int, on_event: Callable[[dict[str, Any]], None],
+        should_stop: Callable[[], bool] = ...,
+    ) -> None: ...
+
+
+@dataclass(frozen=True)
+class SampleSettings:
+    split: str = "test"
+    n: int | None = None
+    seed: int = 0
+    temperature: float = 0.0
+    max_tokens: int = 1024
+    adapter: str = "best"  # best | last
+
+    def check(self) -> None:
+        if self.split not in SPLITS:
+            raise SampleError(f"--split must be one of {', '.join(SPLITS)}, got {self.split!r}")
+        if self.n is not None and self.n < 1:
+            raise SampleError(f"--n must be at least 1, got {self.n}")
+        if not 0.0 <= self.temperature <= 5.0:
+            raise SampleError(f"--temperature must be between 0 and 5, got {self.temperature}")
+        if self.max_tokens < 1:
+            raise SampleError(f"--max-tokens must be at least 1, got {self.max_tokens}")
+        if self.adapter not in ("best", "last"):
+            raise SampleError(f"--adapter must be best or last, got {self.adapter!r}")
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    item_id: str
+    split: str
+    messages: list[dict[str, Any]]  # Apple schema, without the final assistant answer
+    reference: str
+
+    @property
+    def prompt(self) -> str:
+        return next((m["content"] for m in reversed(self.messages) if m["role"] == "user"), "")
+
+
+def _ids_by_sha(set_dir: Path) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """(example sha256 -> item id, split -> ids in manifest order) from the set's manifest."""
+    try:
+        manifest = json.loads((set_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}, {}
+    by_sha: dict[str, str] = {}
+    by_split: dict[str, list[str]] = {}
+    for item in manifest.get("items") or []:
+        if isinstance(item, dict) and isinstance(item.get("id"), str):
+            if item.get("example_sha256"):
+                by_sha[item["example_sha256"]] = item["id"]
+            by_split.setdefault(str(item.get("split")), []).append(item["id"])
+    return by_sha, by_split
+
+
+def load_held_out(ws: Workspace, set_name: str, split: str) -> list[HeldOut]:
+    """The set's split in file order; item ids from the manifest (by content hash)."""
+    set_dir = ws.datasets_dir / set_name
+    path = set_dir / f"{split}.jsonl"
+    if not path.is_file():
+        raise SampleError(f"set {set_name!r} has no {split} split at {path} (was it deleted or rebuilt?)")
+    by_sha, by_split = _ids_by_sha(set_dir)
+    order = by_split.get(split, [])
+    out: list[HeldOut] = []
+    for index, line in enumerate(x for x in path.read_text(encoding="utf-8").splitlines() if x.strip()):
+        messages = json.loads(line)
+        if not isinstance(messages, list) or not messages or messages[-1].get("role") != "assistant":
+            raise SampleError(f"{path}:{index + 1}: not an Apple sample ending with an assistant answer")
+        item_id = by_sha.get(sha256_text(line)) or (order[index] if index < len(order) else f"{split}-{index + 1:04d}")
+        out.append(HeldOut(item_id, split, messages[:-1], str(messages[-1].get("content") or "")))
+    return out
+
+
+def to_chat_prompt(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """Apple messages -> what the model's chat template takes (OpenAI-shaped tools)."""
+    from graftwork.core.exporters.mlx_chat import tool_to_openai
+
+    out, tools = [], []
+    for msg in messages:
+        msg = dict(msg)
+        if msg["role"] == "system" and "tools" in msg:
+            tools = [tool_to_openai(t) for t in msg.pop("tools") or []]
+        out.append(msg)
+    return {"messages": out, "tools": tools or None}
+
+
+def resolve_run(ws: Workspace, db: Any, run_id: str, which: str) -> tuple[dict[str, Any], str, Path]:
+    """(run row, model path or id, adapter folder) of a training run."""
+    from graftwork.core.train.runs import get_run
+
+    run = get_run(db, run_id)
+    config = run.get("config") if isinstance(run.get("config"), dict) else {}
+    model = str(config.get("model") or "")
+    if not model:
+        raise SampleError(f"run {run['id']} records no model in its config")
+    local = ws.root / model
+    if not Path(model).is_absolute() and local.exists():
+        model = str(local)  # train.yaml: relative folders are resolved against the workspace
+    adapters = ws.runs_dir / run["id"] / "adapters"
+    choices = [which] + [w for w in ("best", "last") if w != which]
+    for choice in choices:
+        folder = adapters / choice
+        if (folder / "adapters.safetensors").is_file():
+            return run, model, folder
+    raise SampleError(f"run {run['id']} has no saved adapter under {adapters} (did it train at least one step?)")
+
+
+def sample_run(
+    ws: Workspace, run_id: str, settings: SampleSettings, *, generate: SampleGenerator, job: Job
+) -> StageResult:
+    """Generate base and adapter outputs for the run's held-out prompts into `samples`."""
+    settings.check()
+    db = ws.catalog()
+    try:
+        run, model, adapter_dir = resolve_run(ws, db, run_id, settings.adapter)
+        held = load_held_out(ws, run["set_name"], settings.split)
+        if settings.n is not None:
+            held = held[: settings.n]
+        if not held:
+            raise SampleError(f"set {run['set_name']!r} has no {settings.split} examples to sample")
+        job.set_total(len(held))
+        job.log(f"run {run['id']}: {len(held)} {settings.split} prompt(s), model {model}, adapter {adapter_dir.name}")
+        by_key = {f"k{i}": h for i, h in enumerate(held)}
+        base: dict[str, dict[str, Any]] = {}
+        result = StageResult()
+
+        def on_event(event: dict[str, Any]) -> None:
+            if event.get("type") == "loaded":
+                job.log(f"{event['which']} model loaded in {event['ms']:.0f} ms")
+            if event.get("type") != "sample":
+                return
+            key = event["key"]
+            if event["which"] == "base":
+                base[key] = event
+                return
+            h, b = by_key[key], base.get(key, {})
+            db["samples"].insert({
+                "run_id": run["id"], "item_id": h.item_id, "split": h.split, "prompt": h.prompt,
+                "reference": h.reference, "base_output": b.get("text"), "adapter_output": event["text"],
+                "seed": settings.seed, "temperature": settings.temperature, "max_tokens": settings.max_tokens,
+                "base_ms": b.get("ms"), "adapter_ms": event["ms"], "created_at": now(),
+                "messages": json.dumps(h.messages, ensure_ascii=False), "base_tokens": b.get("tokens"),
+                "adapter_tokens": event.get("tokens"), "adapter": adapter_dir.name,
+            })
+            result.ok += 1
+            job.advance(item_id=h.item_id)
+
+        prompts = [{"key": k, **to_chat_prompt(h.messages)} for k, h in by_key.items()]
+        generate(
+            model, str(adapter_dir), prompts, seed=settings.seed, temperature=settings.temperature,
+            max_tokens=settings.max_tokens, on_event=on_event, should_stop=lambda: job.cancelled,
+        )
+        job.check_cancelled()
+        result.summary = {"run": run["id"], "samples": result.ok, "split": settings.split}
+        return result
+    finally:
+        db.close()
+
+
+def list_samples(db: Any, run_id: str) -> list[dict[str, Any]]:
+    """Samples of a run with their review (verdict, score, note, promoted), oldest first."""
+    if not db["samples"].exists():
+        return []
+    return list(db.query(
+        "select s.*, coalesce(r.verdict, 'none') as verdict, r.score, r.note, coalesce(r.promoted, 0) as promoted "
+        "from samples s left join reviews r on r.sample_id = s.id where s.run_id = ? order by s.id",
+        [run_id],
+    ))

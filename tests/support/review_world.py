@@ -1,0 +1,129 @@
+"""Test worlds for sampling and review: a built set written the way `build` writes it, a
+`runs` row as `graftwork train` records it, a real LoRA adapter trained on the tiny model, and
+sample rows. Shared by tests/core, tests/adapters, tests/tui/training and the CLI tests."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graftwork.core.catalog.db import now
+from graftwork.core.examples import make_example, sha256_text
+from graftwork.core.project import load_project
+from graftwork.core.workspace import Workspace
+
+WIDGETS = [  # (id, split, prompt, code)
+    ("clock", "train", "A clock in the top right corner.", "export const command = 'date'\nexport const render = ({output}) => <h1>{output}</h1>"),
+    ("battery", "train", "Battery percentage bottom left.", "export const command = 'pmset -g batt'\nexport const render = ({output}) => <div>{output}</div>"),
+    ("weather", "test", "Current weather for Lisbon.", "export const command = 'curl wttr.in/Lisbon'\nexport const render = ({output}) => <p>{output}</p>"),
+    ("cpu", "test", "CPU load as a bar.", "export const command = 'top -l 1'\nexport const render = ({output}) => <pre>{output}</pre>"),
+    ("disk", "valid", "Free disk space.", "export const command = 'df -h'\nexport const render = ({output}) => <pre>{output}</pre>"),
+]
+
+
+def make_set(ws: Workspace, name: str = "widgets", widgets: list[tuple[str, str, str, str]] = WIDGETS) -> Path:
+    """datasets/<name>/{train,valid,test}.jsonl + manifest.json, and an items row per widget."""
+    project = load_project(ws)
+    folder = ws.datasets_dir / name
+    folder.mkdir(parents=True, exist_ok=True)
+    lines: dict[str, list[str]] = {"train": [], "valid": [], "test": []}
+    items = []
+    db = ws.catalog()
+    for order, (item_id, split, prompt, code) in enumerate(widgets):
+        ex = make_example(item_id, project.system_prompt, project.tool, prompt, f"// File: index.jsx\n{code}\n")
+        line = ex.apple_line()
+        lines[split].append(line)
+        items.append({"id": item_id, "split": split, "example_sha256": sha256_text(line)})
+        db["items"].upsert({"id": item_id, "source": "uebersicht", "name": item_id.title(), "author": "tests",
+                            "description": prompt, "manifest": "{}", "manifest_order": order,
+                            "added_at": now(), "updated_at": now()}, pk="id")
+    db.close()
+    for split, rows in lines.items():
+        (folder / f"{split}.jsonl").write_text("".join(r + "\n" for r in rows), encoding="utf-8")
+    (folder / "manifest.json").write_text(json.dumps({"name": name, "items": items}), encoding="utf-8")
+    return folder
+
+
+def make_run(ws: Workspace, set_name: str, model: str, adapter_src: Path | None = None,
+             run_id: str = "20261122-020000-widgets-abcd") -> str:
+    """A finished `runs` row; the adapter (if given) copied to runs/<id>/adapters/best."""
+    import shutil
+
+    from graftwork.core.train.runs import create_run
+
+    db = ws.catalog()
+    create_run(db, id=run_id, set_name=set_name, config={"model": model, "iters": 30}, state="done",
+               best_val_loss=1.25, best_iteration=20, last_iteration=30, total_iters=30)
+    db.close()
+    if adapter_src is not None:
+        shutil.copytree(adapter_src, ws.runs_dir / run_id / "adapters" / "best")
+    return run_id
+
+
+def add_samples(ws: Workspace, run_id: str, n: int = 2) -> list[int]:
+    """Sample rows as `graftwork sample` stores them (fixture data for review tests)."""
+    db = ws.catalog()
+    ids = []
+    for i, (item_id, split, prompt, code) in enumerate([w for w in WIDGETS if w[1] == "test"][:n]):
+        ids.append(db["samples"].insert({
+            "run_id": run_id, "item_id": item_id, "split": split, "prompt": prompt,
+            "reference": f"// File: index.jsx\n{code}\n", "base_output": f"base gibberish {i}",
+            "adapter_output": f"// File: index.jsx\nexport const command = 'echo {i}'\n\n// File: lib/util.jsx\nexport const x = {i}\n",
+            "seed": 1, "temperature": 0.7, "max_tokens": 64, "base_ms": 10.0 + i, "adapter_ms": 12.0 + i,
+            "created_at": now(), "messages": json.dumps([{"role": "user", "content": prompt}]), "adapter": "best",
+        }).last_pk)
+    db.close()
+    return ids
+
+
+_TRAIN_SCRIPT = textwrap.dedent("""
+    import contextlib, io, sys
+    from pathlib import Path
+    import mlx.core as mx, mlx.optimizers as optim, numpy as np
+    from mlx_lm import load
+    from mlx_lm.tuner.datasets import CacheDataset, ChatDataset
+    from mlx_lm.tuner.trainer import TrainingArgs, train
+    from mlx_lm.tuner.utils import linear_to_lora_layers
+    from mlx_lm.utils import save_config
+
+    model_dir, out = sys.argv[1], Path(sys.argv[2])
+    model, tok = load(model_dir)
+    rows = [{"messages": [{"role": "system", "content": "You write widgets."},
+                          {"role": "user", "content": f"Widget {i % 3}"},
+                          {"role": "assistant", "content": "export const command = 'date'"}]} for i in range(8)]
+    data = CacheDataset(ChatDataset(rows, tok, mask_prompt=True))
+    mx.random.seed(0); np.random.seed(0)
+    params = {"rank": 4, "dropout": 0.0, "scale": 20.0}
+    model.freeze(); linear_to_lora_layers(model, -1, params)
+    out.mkdir(parents=True, exist_ok=True)
+    save_config({"fine_tune_type": "lora", "num_layers": -1, "lora_parameters": params}, out / "adapter_config.json")
+    args = TrainingArgs(batch_size=4, iters=12, steps_per_report=100, steps_per_eval=1000, val_batches=1,
+                        steps_per_save=1000, adapter_file=str(out / "adapters.safetensors"), max_seq_length=256)
+    with contextlib.redirect_stdout(io.StringIO()):  # mlx-lm's progress UI writes to stdout (P9)
+        train(model=model, optimizer=optim.Adam(learning_rate=1e-2), args=args, train_dataset=data, val_dataset=data)
+""")
+
+
+@pytest.fixture(scope="session")
+def tiny_adapter_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real LoRA adapter: a few mlx-lm training steps on the tiny model, in a child process."""
+    out = tmp_path_factory.mktemp("tiny-adapter") / "adapter"
+    subprocess.run([sys.executable, "-c", _TRAIN_SCRIPT, str(tiny_model_dir), str(out)], check=True,
+                   capture_output=True, timeout=300)
+    return out
+
+
+def sample_rows(ws: Workspace, run_id: str) -> list[dict[str, Any]]:
+    from graftwork.core.review.samples import list_samples
+
+    db = ws.catalog()
+    try:
+        return list_samples(db, run_id)
+    finally:
+        db.close()
