@@ -187,6 +187,16 @@ def test_sample_widgets_cover_the_cases_the_demo_shows() -> None:
     assert sum(p.stat().st_size for p in big.rglob("*.jsx")) > 4095 * 3  # well over budget
 
 
+def test_demo_never_takes_over_a_folder_it_did_not_make(tmp_path: Path) -> None:
+    real = Workspace.init(tmp_path / "real-ws")
+    proc = graftwork("demo", "--no-tui", "--dir", str(real.root))
+    assert proc.returncode == 2
+    assert "not empty and was not made by `graftwork demo`" in proc.stderr
+    assert not (real.root / "sample").exists()
+    assert demo.prepare(tmp_path / "fresh").ws.root == (tmp_path / "fresh").resolve()
+    demo.prepare(tmp_path / "fresh")  # its own folder: reused
+
+
 @pytest.mark.slow
 def test_demo_runs_end_to_end_and_again(tmp_path: Path) -> None:
     target = tmp_path / "demo ws"  # a space in the path must survive the file:// URLs

@@ -25,6 +25,7 @@ CHECKOUT_DIR = PACKAGE_DIR.parent
 SET_NAME = "demo"
 EXPORT_FORMAT = "mlx-chat"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest zip timestamp: archives never change
+MARKER = ".graftwork-demo"  # marks a folder the demo created, so a re-run may reuse it
 
 
 class DemoError(GraftworkError):
@@ -101,10 +102,25 @@ def _template(sample: Path) -> list[dict[str, Any]]:
     return widgets
 
 
+def check_target(target: Path) -> None:
+    """The demo fills its folder with sample widgets: only an empty folder or an earlier demo."""
+    if target.exists() and not target.is_dir():
+        raise DemoError(f"{target} is a file; pass --dir with a folder for the demo workspace")
+    made_by_demo = (target / MARKER).is_file() or (target / "sample" / "manifest.json").is_file()
+    if target.is_dir() and any(target.iterdir()) and not made_by_demo:
+        raise DemoError(
+            f"{target} is not empty and was not made by `graftwork demo`; "
+            "pass --dir with a new or empty folder"
+        )
+
+
 def prepare(target: Path, sample: Path | None = None) -> DemoPlan:
     """Create (or refresh) the demo workspace at ``target``: archives, screenshots, manifest."""
     sample = sample or sample_dir()
+    target = Path(target).expanduser().resolve()
+    check_target(target)
     ws = Workspace.init(target)
+    (ws.root / MARKER).touch()
     served = ws.root / "sample"  # what the file:// URLs point at
     entries = _template(sample)
     ids = [entry["id"] for entry in entries]

@@ -10,6 +10,7 @@ import pytest
 from support.apple_sets import ROWS, SYSTEM, TOOL, example, write_set
 from support.tiny_model import tiny_model_dir  # noqa: F401  (session fixture)
 
+from graftwork.core.errors import ConfigError
 from graftwork.core.exporters import SetNotFound, export_set
 from graftwork.core.exporters.alpaca import schema, validate_record
 from graftwork.core.exporters.apple import InvalidExample, validate_messages
@@ -177,6 +178,16 @@ def test_alpaca_export_validates_every_record(workspace: Workspace) -> None:
             assert record["instruction"].startswith("Create an Übersicht widget")
             assert record["output"].startswith("// File: index.jsx")
     assert json.loads((out / "alpaca.schema.json").read_text()) == schema()
+    prompts = json.loads((out / "system_prompts.json").read_text())
+    assert prompts == {records["train"][0]["meta"]["system_prompt_sha256"]: SYSTEM}
+
+
+def test_export_refuses_to_write_over_the_set_itself(workspace: Workspace) -> None:
+    folder = write_set(workspace)
+    before = (folder / "train.jsonl").read_bytes()
+    with pytest.raises(ConfigError, match="is the set itself"):
+        export_set(workspace, "demo", "mlx-chat", out_dir=folder)
+    assert (folder / "train.jsonl").read_bytes() == before
 
 
 def _record() -> dict:

@@ -127,6 +127,20 @@ def _converter(fmt: str, ids: _Ids, set_name: str) -> Converter:
     raise ConfigError(f"unknown export format {fmt!r} (choose one of: {', '.join(FORMATS)})")
 
 
+def _system_prompts(lines_by_split: dict[str, list[str]]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for lines in lines_by_split.values():
+        for line in lines:
+            try:
+                first = json.loads(line)[0]
+                text = first["content"] if first.get("role") == "system" else None
+            except (ValueError, LookupError, TypeError, AttributeError):
+                continue  # broken lines are reported by the conversion itself
+            if isinstance(text, str):
+                found.setdefault(alpaca.sha256(text), text)
+    return found
+
+
 def export_set(
     ws: Workspace, set_name: str, fmt: str, out_dir: Path | None = None, job: Job | None = None
 ) -> StageResult:
@@ -135,6 +149,8 @@ def export_set(
         raise ConfigError(f"unknown export format {fmt!r} (choose one of: {', '.join(FORMATS)})")
     folder = set_dir(ws, set_name)
     out = Path(out_dir) if out_dir is not None else default_out_dir(ws, set_name, fmt)
+    if out.resolve() == folder.resolve():
+        raise ConfigError(f"--out {out} is the set itself; exporting there would replace the built files")
     ids = _Ids(ws, folder)
     convert = _converter(fmt, ids, set_name)
     result = StageResult()
@@ -178,7 +194,10 @@ def export_set(
     if fmt == "alpaca":
         schema_copy = out / "alpaca.schema.json"
         write_text(schema_copy, alpaca.SCHEMA_PATH.read_text(encoding="utf-8"))
-        result.outputs.append(schema_copy)
+        # Alpaca has no system turn: keep each system prompt once, keyed by meta.system_prompt_sha256.
+        prompts = out / "system_prompts.json"
+        write_json(prompts, _system_prompts(lines_by_split))
+        result.outputs += [schema_copy, prompts]
     info = out / "export.json"
     write_json(info, {
         "set": set_name, "format": fmt, "description": FORMATS[fmt], "source": str(folder),
