@@ -120,7 +120,7 @@ def probe_teacher(facts: MachineFacts, teacher: dict[str, Any]) -> None:
     facts.teacher_detail = f"HTTP {resp.status_code}" + (" - check the API key" if resp.status_code in (401, 403) else "")
 
 
-def gather_facts(ws: Workspace | None) -> MachineFacts:
+def gather_facts(ws: Workspace | None, *, network: bool = True) -> MachineFacts:
     facts = MachineFacts(system=platform.system(), machine=platform.machine(), python=platform.python_version())
     probe_mlx(facts)
     probe_memory(facts)
@@ -128,5 +128,9 @@ def gather_facts(ws: Workspace | None) -> MachineFacts:
     model = train.get("model")
     probe_model(facts, str(model) if model else None, ws)
     probe_toolkit(facts, ws)
-    probe_teacher(facts, _section(ws, "teacher", facts.config_errors))
+    teacher = _section(ws, "teacher", facts.config_errors)
+    if network:
+        probe_teacher(facts, teacher)
+    elif teacher.get("base_url"):
+        facts.teacher_url, facts.teacher_detail = str(teacher["base_url"]), "not checked (--offline)"
     return facts

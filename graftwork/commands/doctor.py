@@ -14,8 +14,9 @@ STYLE = {"ok": "green", "warn": "yellow", "missing": "red", "info": "cyan"}
 
 @click.command("doctor")
 @click.option("--json", "as_json", is_flag=True, help="Print facts and checks as JSON.")
+@click.option("--offline", is_flag=True, help="Do not contact the teacher endpoint.")
 @click.pass_context
-def command(ctx: click.Context, as_json: bool) -> None:
+def command(ctx: click.Context, as_json: bool, offline: bool) -> None:
     """Platform, MLX backend and memory, configured model, Apple toolkit, teacher endpoint.
     Always exits 0: doctor reports, it does not fail."""
     from graftwork.adapters.machine import gather_facts
@@ -28,7 +29,7 @@ def command(ctx: click.Context, as_json: bool) -> None:
         ws = resolve_workspace(explicit)
     except WorkspaceError:
         ws = None  # outside a workspace doctor still checks the machine and the defaults
-    facts = gather_facts(ws)
+    facts = gather_facts(ws, network=not offline)
     results = checks(facts)
     if as_json:
         click.echo(json.dumps({"facts": facts.as_dict(), "checks": [c.__dict__ for c in results]}, indent=2))

@@ -101,6 +101,8 @@ def _toolkit_check(f: MachineFacts) -> Check:
 
 
 def _teacher_check(f: MachineFacts) -> Check:
+    if f.teacher_reachable is None and f.teacher_url:
+        return Check("teacher", "info", f"{f.teacher_url}: {f.teacher_detail or 'not checked'}")
     if f.teacher_reachable is None:
         return Check("teacher", "info", "no teacher endpoint configured", "set teacher.base_url to use `graftwork teach`")
     if f.teacher_reachable:
