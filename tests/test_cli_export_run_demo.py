@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from support.apple_sets import write_set
+from support.tiny_model import tiny_model_dir  # noqa: F401  (session fixture)
 
 from graftwork.commands.run import Stage, StageFailed, run_stages
 from graftwork.core import demo
@@ -69,6 +70,24 @@ def test_export_with_a_broken_line_exits_1_naming_it(workspace: Workspace, tmp_p
     assert proc.returncode == 1
     assert "valid-0002: valid.jsonl line 2: the first message must be the system message" in proc.stderr
     assert len((out / "valid.jsonl").read_text().splitlines()) == 1
+
+
+@pytest.mark.mlx
+@pytest.mark.slow
+def test_mlx_lm_lora_trains_on_the_mlx_chat_export(
+    workspace: Workspace, tmp_path: Path, tiny_model_dir: Path  # noqa: F811  (the imported fixture)
+) -> None:
+    write_set(workspace)
+    assert graftwork("-w", str(workspace.root), "export", "--set", "demo", "--format", "mlx-chat").returncode == 0
+    data = workspace.datasets_dir / "demo" / "export" / "mlx-chat"
+    proc = subprocess.run(
+        [sys.executable, "-m", "mlx_lm", "lora", "--model", str(tiny_model_dir), "--data", str(data),
+         "--train", "--iters", "1", "--batch-size", "1", "--num-layers", "1", "--val-batches", "1",
+         "--steps-per-report", "1", "--adapter-path", str(tmp_path / "adapter"), "--max-seq-length", "1024"],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert (tmp_path / "adapter" / "adapters.safetensors").is_file()
 
 
 # -- run: stage machinery ----------------------------------------------------------------------
