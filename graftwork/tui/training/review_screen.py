@@ -1,0 +1,290 @@
+"""Review screen: for each sample of a run, the prompt, then reference, base and adapter
+output side by side (syntax highlighted), with keyboard verdicts.
+
+Keys: a accept, r reject, x clear, 1-5 score, n note, j/k or down/up next/previous sample,
+p promote accepted samples, w jump to the training examples of the sample's widget, escape
+close. All catalog reads and writes run in thread workers with their own connection.
+
+Jumping posts ReviewScreen.JumpToItem to the app and dismisses the screen with the item id,
+so the app can select that widget in its Widgets pane (either way works)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from graftwork.core.workspace import Workspace
+
+VERDICT_MARK = {"accept": ("✔", "green"), "reject": ("✘", "red"), "none": ("·", "dim")}
+
+
+def _code(text: str | None) -> Syntax | Text:
+    if not text:
+        return Text("(empty)", style="dim italic")
+    return Syntax(text, "jsx", theme="ansi_dark", word_wrap=True, line_numbers=False, background_color="default")
+
+
+class NoteModal(ModalScreen[str | None]):
+    """One line of text; Enter saves, Escape cancels."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="review.note.cancel")]
+    DEFAULT_CSS = """
+    NoteModal { align: center middle; }
+    NoteModal > Vertical { width: 70; height: auto; border: thick $accent; background: $surface; padding: 1 2; }
+    """
+
+    def __init__(self, note: str | None) -> None:
+        super().__init__()
+        self.note = note or ""
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Note on this sample (Enter saves, Escape cancels)")
+            yield Input(self.note, id="note-input")
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ReviewScreen(Screen[str | None]):
+    """Self-contained: give it a workspace and a run id and push it."""
+
+    class JumpToItem(Message):
+        """Show the training examples of this widget (select it in the Widgets pane)."""
+
+        def __init__(self, item_id: str, run_id: str) -> None:
+            super().__init__()
+            self.item_id = item_id
+            self.run_id = run_id
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "verdict('accept')", "Accept", id="review.accept"),
+        Binding("r", "verdict('reject')", "Reject", id="review.reject"),
+        Binding("x", "verdict('none')", "Clear", id="review.clear", show=False),
+        *[Binding(str(n), f"score({n})", f"Score {n}", id=f"review.score{n}", show=n == 1) for n in range(1, 6)],
+        Binding("n", "note", "Note", id="review.note"),
+        Binding("j,down", "move(1)", "Next", id="review.next", show=False),
+        Binding("k,up", "move(-1)", "Previous", id="review.previous", show=False),
+        Binding("p", "promote", "Promote accepted", id="review.promote"),
+        Binding("w", "jump", "Widget examples", id="review.jump"),
+        Binding("escape", "close", "Close", id="review.close"),
+    ]
+    DEFAULT_CSS = """
+    ReviewScreen #review-title { height: 1; padding: 0 1; background: $primary-background; }
+    ReviewScreen #review-body { height: 1fr; }
+    ReviewScreen #sample-list { width: 28; height: 1fr; border-right: solid $primary; }
+    ReviewScreen #review-main { width: 1fr; }
+    ReviewScreen #review-prompt { height: auto; max-height: 5; padding: 0 1; border-bottom: solid $primary; }
+    ReviewScreen #review-columns { height: 1fr; }
+    ReviewScreen .column { width: 1fr; border: round $primary-darken-2; padding: 0 1; }
+    ReviewScreen .column-title { text-style: bold; height: 1; }
+    ReviewScreen #review-status { height: 2; padding: 0 1; background: $boost; }
+    """
+
+    index: reactive[int] = reactive(0)
+
+    def __init__(self, ws: Workspace, run_id: str) -> None:
+        super().__init__()
+        self.ws = ws
+        self.run_id = run_id
+        self.samples: list[dict[str, Any]] = []
+        self.message_line = ""
+
+    # -- layout ----------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static(Text(f"Review · run {self.run_id}", style="bold"), id="review-title")
+        with Horizontal(id="review-body"):
+            yield OptionList(id="sample-list")
+            with Vertical(id="review-main"):
+                yield Static("Loading samples…", id="review-prompt")
+                with Horizontal(id="review-columns"):
+                    for key, title in (("reference", "Reference"), ("base", "Base"), ("adapter", "Adapter")):
+                        with VerticalScroll(classes="column", id=f"col-{key}"):
+                            yield Static(title, classes="column-title", id=f"title-{key}")
+                            yield Static("", id=f"code-{key}")
+                yield Static("", id="review-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load_samples()
+
+    # -- data (thread workers, own connection each) ------------------------------------------
+    @work(thread=True, exclusive=True, group="review-load")
+    def load_samples(self) -> None:
+        from graftwork.core.review.samples import list_samples
+        from graftwork.core.train.runs import get_run
+
+        db = self.ws.catalog()
+        try:
+            run_id = get_run(db, self.run_id)["id"]
+            rows = list_samples(db, run_id)
+            error = None
+        except Exception as exc:  # shown on the screen, never a crash
+            run_id, rows, error = self.run_id, [], str(exc)
+        finally:
+            db.close()
+        self.app.call_from_thread(self._loaded, run_id, rows, error)
+
+    def _loaded(self, run_id: str, rows: list[dict[str, Any]], error: str | None) -> None:
+        self.run_id = run_id
+        self.samples = rows
+        self.query_one("#review-title", Static).update(Text(f"Review · run {run_id} · {len(rows)} sample(s)", style="bold"))
+        if error or not rows:
+            msg = error or f"No samples yet: run `graftwork sample --run {run_id}`."
+            self.query_one("#review-prompt", Static).update(Text(msg, style="yellow"))
+            return
+        self._refresh_list()
+        self.index = min(self.index, len(rows) - 1)
+        self._show()
+
+    @work(thread=True, group="review-write")
+    def _write(self, sample_id: int, fields: dict[str, Any]) -> None:
+        from graftwork.core.review.review import set_verdict
+
+        db = self.ws.catalog()
+        try:
+            row = set_verdict(db, sample_id, fields.get("verdict"), fields.get("score"), fields.get("note"))
+            error = None
+        except Exception as exc:
+            row, error = None, str(exc)
+        finally:
+            db.close()
+        self.app.call_from_thread(self._written, sample_id, row, error)
+
+    def _written(self, sample_id: int, row: dict[str, Any] | None, error: str | None) -> None:
+        if error or row is None:
+            self._status(error or "not saved", "red")
+            return
+        for sample in self.samples:
+            if sample["id"] == sample_id:
+                sample.update(verdict=row["verdict"], score=row["score"], note=row["note"])
+        self._refresh_list()
+        self._show()
+        self._status(f"sample {sample_id}: {row['verdict']}" + (f", score {row['score']}" if row["score"] else ""), "green")
+
+    @work(thread=True, exclusive=True, group="review-promote")
+    def _promote(self) -> None:
+        from graftwork.core.review.review import promote_run
+
+        db = self.ws.catalog()
+        try:
+            rows, error = promote_run(self.ws, db, self.run_id), None
+        except Exception as exc:
+            rows, error = [], str(exc)
+        finally:
+            db.close()
+        self.app.call_from_thread(self._promoted, rows, error)
+
+    def _promoted(self, rows: list[dict[str, Any]], error: str | None) -> None:
+        if error:
+            self._status(f"promotion failed: {error}", "red")
+            return
+        done = {r["sample_id"] for r in rows}
+        for sample in self.samples:
+            if sample["id"] in done:
+                sample["promoted"] = 1
+        self._show()
+        self._status(f"promoted {len(rows)} sample(s) into the catalog as generated examples", "green")
+
+    # -- view -------------------------------------------------------------------------------
+    @property
+    def current(self) -> dict[str, Any] | None:
+        return self.samples[self.index] if 0 <= self.index < len(self.samples) else None
+
+    def _refresh_list(self) -> None:
+        options = self.query_one("#sample-list", OptionList)
+        options.clear_options()
+        for s in self.samples:
+            mark, style = VERDICT_MARK.get(s["verdict"], VERDICT_MARK["none"])
+            label = Text.assemble((f"{mark} ", style), f"{s['id']} {s['item_id']}", (f" {s['score']}★" if s["score"] else "", "yellow"))
+            options.add_option(Option(label, id=str(s["id"])))
+        if self.samples:
+            options.highlighted = self.index
+
+    def _show(self) -> None:
+        s = self.current
+        if s is None:
+            return
+        self.query_one("#review-prompt", Static).update(Text.assemble(("Prompt: ", "bold"), s["prompt"] or ""))
+        self.query_one("#code-reference", Static).update(_code(s["reference"]))
+        self.query_one("#code-base", Static).update(_code(s["base_output"]))
+        self.query_one("#code-adapter", Static).update(_code(s["adapter_output"]))
+        self.query_one("#title-base", Static).update(f"Base ({(s['base_ms'] or 0):.0f} ms)")
+        self.query_one("#title-adapter", Static).update(f"Adapter ({(s['adapter_ms'] or 0):.0f} ms)")
+        mark, style = VERDICT_MARK.get(s["verdict"], VERDICT_MARK["none"])
+        line = Text.assemble(
+            (f"{mark} {s['verdict']}", style), f"  score {s['score'] or '-'}/5",
+            ("  promoted" if s.get("promoted") else "", "cyan"),
+            f"  note: {s['note'] or '-'}",
+            f"  ·  {s['item_id']} ({s['split']}) seed {s['seed']} temp {s['temperature']:g} · {self.index + 1}/{len(self.samples)}",
+        )
+        if self.message_line:
+            line.append("\n" + self.message_line)
+        self.query_one("#review-status", Static).update(line)
+
+    def _status(self, message: str, style: str = "") -> None:
+        self.message_line = message
+        self._show()
+        if not self.samples:
+            self.query_one("#review-status", Static).update(Text(message, style=style))
+
+    def watch_index(self, index: int) -> None:
+        if self.samples and self.is_mounted:
+            self.query_one("#sample-list", OptionList).highlighted = index
+            self._show()
+
+    @on(OptionList.OptionHighlighted, "#sample-list")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_index != self.index:
+            self.index = event.option_index
+
+    # -- actions ----------------------------------------------------------------------------
+    def action_verdict(self, verdict: str) -> None:
+        if self.current is not None:
+            self._write(self.current["id"], {"verdict": verdict})
+
+    def action_score(self, score: int) -> None:
+        if self.current is not None:
+            self._write(self.current["id"], {"score": int(score)})
+
+    def action_note(self) -> None:
+        sample = self.current
+        if sample is None:
+            return
+
+        def save(note: str | None) -> None:
+            if note is not None:
+                self._write(sample["id"], {"note": note})
+
+        self.app.push_screen(NoteModal(sample["note"]), save)
+
+    def action_move(self, step: int) -> None:
+        if self.samples:
+            self.index = max(0, min(len(self.samples) - 1, self.index + step))
+
+    def action_promote(self) -> None:
+        self._promote()
+
+    def action_jump(self) -> None:
+        if self.current is not None:
+            item_id = self.current["item_id"]
+            self.app.post_message(self.JumpToItem(item_id, self.run_id))
+            self.dismiss(item_id)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

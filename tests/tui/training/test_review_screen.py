@@ -1,0 +1,113 @@
+"""Pilot tests of the Review screen in a tiny test app: keyboard verdicts land in the catalog."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from support.review_world import add_samples, make_run, make_set, sample_rows
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from graftwork.core.workspace import Workspace
+from graftwork.tui.training.review_screen import NoteModal, ReviewScreen
+
+
+class ReviewApp(App[None]):
+    def __init__(self, ws: Workspace, run_id: str) -> None:
+        super().__init__()
+        self.ws, self.run_id = ws, run_id
+        self.jumped: list[str] = []
+        self.dismissed: list[str | None] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(ReviewScreen(self.ws, self.run_id), self.dismissed.append)
+
+    def on_review_screen_jump_to_item(self, message: ReviewScreen.JumpToItem) -> None:
+        self.jumped.append(message.item_id)
+
+
+async def until(pilot: Pilot, cond: Callable[[], bool], timeout: float = 10.0) -> None:
+    end = asyncio.get_running_loop().time() + timeout
+    while not cond():
+        assert asyncio.get_running_loop().time() < end, "condition not met in time"
+        await pilot.pause(0.02)
+
+
+def _world(ws: Workspace) -> tuple[str, list[int]]:
+    make_set(ws)
+    run_id = make_run(ws, "widgets", "/m")
+    return run_id, add_samples(ws, run_id)
+
+
+def _screen(app: App) -> ReviewScreen:
+    assert isinstance(app.screen, ReviewScreen)
+    return app.screen
+
+
+def _review(ws: Workspace, run_id: str, sample_id: int) -> dict:
+    return next(r for r in sample_rows(ws, run_id) if r["id"] == sample_id)
+
+
+async def test_shows_reference_base_and_adapter_side_by_side(workspace: Workspace) -> None:
+    run_id, _ = _world(workspace)
+    app = ReviewApp(workspace, run_id)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await until(pilot, lambda: bool(isinstance(app.screen, ReviewScreen) and app.screen.samples))
+        screen = _screen(app)
+        assert "Current weather for Lisbon." in str(screen.query_one("#review-prompt", Static).render())
+        assert "curl wttr.in/Lisbon" in str(screen.query_one("#code-reference", Static).content.code)
+        assert screen.query_one("#code-base", Static).content.code == "base gibberish 0"
+        assert "echo 0" in screen.query_one("#code-adapter", Static).content.code
+        await pilot.press("j")
+        assert screen.index == 1 and "CPU load" in str(screen.query_one("#review-prompt", Static).render())
+
+
+async def test_a_accepts_score_and_note_are_stored(workspace: Workspace) -> None:
+    run_id, (first, second) = _world(workspace)
+    app = ReviewApp(workspace, run_id)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await until(pilot, lambda: bool(isinstance(app.screen, ReviewScreen) and app.screen.samples))
+        await pilot.press("a")
+        await until(pilot, lambda: _review(workspace, run_id, first)["verdict"] == "accept")
+        await pilot.press("4")
+        await until(pilot, lambda: _review(workspace, run_id, first)["score"] == 4)
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, NoteModal))
+        await pilot.press(*"tidy", "enter")
+        await until(pilot, lambda: _review(workspace, run_id, first)["note"] == "tidy")
+        assert isinstance(app.screen, ReviewScreen)
+        await pilot.press("down", "r")
+        await until(pilot, lambda: _review(workspace, run_id, second)["verdict"] == "reject")
+        screen = _screen(app)
+        assert [s["verdict"] for s in screen.samples] == ["accept", "reject"]
+        assert "reject" in str(screen.query_one("#review-status", Static).render())
+
+
+async def test_promote_and_jump_to_the_widget(workspace: Workspace) -> None:
+    run_id, (first, _) = _world(workspace)
+    app = ReviewApp(workspace, run_id)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await until(pilot, lambda: bool(isinstance(app.screen, ReviewScreen) and app.screen.samples))
+        await pilot.press("a")
+        await until(pilot, lambda: _review(workspace, run_id, first)["verdict"] == "accept")
+        await pilot.press("p")
+        await until(pilot, lambda: _review(workspace, run_id, first)["promoted"] == 1)
+        db = workspace.catalog()
+        assert db["items"].get(f"weather__gen{first}")["source"] == "generated"
+        db.close()
+        await pilot.press("w")
+        await until(pilot, lambda: app.jumped == ["weather"])
+        assert app.dismissed == ["weather"] and not isinstance(app.screen, ReviewScreen)
+
+
+async def test_a_run_without_samples_says_what_to_do(workspace: Workspace) -> None:
+    make_set(workspace)
+    run_id = make_run(workspace, "widgets", "/m")
+    app = ReviewApp(workspace, run_id)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await until(pilot, lambda: "No samples yet" in str(app.screen.query_one("#review-prompt", Static).render()))
+        await pilot.press("a")  # nothing to judge: no error
+        await pilot.press("escape")
+        await until(pilot, lambda: app.dismissed == [None])
