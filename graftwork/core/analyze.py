@@ -29,6 +29,7 @@ CODE_KINDS = ((".jsx", "jsx"), (".coffee", "coffee"), (".js", "js"))
 # macOS zip debris: resource forks and Finder files are not part of a widget.
 JUNK_DIRS = {"__MACOSX", ".git", "node_modules"}
 JUNK_FILES = {".DS_Store", "Thumbs.db"}
+MAX_FACT_CHARS = 400_000
 
 
 def _is_junk(rel: Path) -> bool:
@@ -154,7 +155,10 @@ def analyze_item(ws: Workspace, item_id: str, download_path: str | None = None) 
             texts.append(data.decode("utf-8", errors="replace"))
     if kind == "jsx":
         row["code_sha256"] = hashlib.sha256(load_widget_code(folder).encode("utf-8")).hexdigest()
-    facts = extract_facts("\n".join(t.lstrip("\ufeff") for t in texts), kind)
+    source = "\n".join(t.lstrip("\ufeff") for t in texts)
+    # The scanner runs at about 1 MB/s; the exports it looks for sit near the top of index.*,
+    # and a widget this large is far over any token budget anyway.
+    facts = extract_facts(source[:MAX_FACT_CHARS], kind)
     if facts.refresh_disabled:
         row["refresh_frequency"] = "false"
     elif facts.refresh_ms is not None:
@@ -166,6 +170,7 @@ def analyze_item(ws: Workspace, item_id: str, download_path: str | None = None) 
     row["imports"] = json.dumps(facts.imports, ensure_ascii=False)
     extras = facts.to_dict()
     extras["code_files"] = code_files
+    extras["scan_truncated"] = len(source) > MAX_FACT_CHARS
     extras["widget_folders"] = [c.relative_to(root).as_posix() for c in candidates]
     row["facts"] = json.dumps(extras, ensure_ascii=False)
     return result
