@@ -262,12 +262,19 @@ _STYLE_PHRASES = {
 }
 
 
+def _join(words: list[str], serial: bool = False) -> str:
+    if len(words) <= 1:
+        return "".join(words)
+    last = ", and " if serial and len(words) > 1 else " and "
+    return ", ".join(words[:-1]) + last + words[-1]
+
+
 def styling_phrase(styling: list[str] | str | None) -> str:
     tags = styling.split(",") if isinstance(styling, str) else list(styling or [])
     phrases = [_STYLE_PHRASES[t] for t in tags if t in _STYLE_PHRASES]
     if not phrases:
         return "default styling"
-    return phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
+    return _join(phrases)
 
 
 def template_draft(item: dict[str, Any], analysis: dict[str, Any]) -> str:
@@ -305,14 +312,15 @@ def template_draft(item: dict[str, Any], analysis: dict[str, Any]) -> str:
         parts.append("keep its state with `updateState`" + (" and `initialState`" if facts.get("uses_initial_state") else ""))
     hooks = facts.get("hooks") or []
     if hooks:
-        parts.append(f"use the React hooks {', '.join(f'`{h}`' for h in hooks)}")
+        parts.append(f"use the React hooks {_join([f'`{h}`' for h in hooks])}")
     if command:
         parts.append("render the result")
     elif timing.startswith("every"):
         parts.append(f"render its content without a shell command, re-rendering {timing}")
     else:
         parts.append("render its content without a shell command")
-    body = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    # a serial comma keeps "use `useState` and `useEffect`, and render ..." readable
+    body = _join(parts, serial=any(" and " in p for p in parts[:-1]))
     style = styling_phrase(facts.get("styling") if facts.get("styling") is not None else analysis.get("styling"))
     return f"{opening} The widget should {body} using React/JSX with {style}."
 

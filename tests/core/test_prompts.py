@@ -149,7 +149,7 @@ def test_template_draft_facts_in_words() -> None:
     assert "run a shell command that calls `curl`" in draft(command=long, command_kind="string")
     assert "a CSS string exported as `className`" in draft(styling=["className-css"])
     timer = draft(refresh_disabled=True, hooks=["useState", "useEffect"])
-    assert "The widget should use the React hooks `useState`, `useEffect` and render its content without a shell command using" in timer
+    assert "The widget should use the React hooks `useState` and `useEffect`, and render its content without a shell command using" in timer
     assert "once" not in timer
     assert "re-rendering every second" in draft(refresh_ms=1000)
 
