@@ -239,6 +239,11 @@ def test_demo_runs_end_to_end_and_again(tmp_path: Path) -> None:
     )
     assert export_rows == len(ids)
     before = (set_dir / "train.jsonl").read_bytes()
+    db = Workspace(target).catalog()
+    jobs = [tuple(r) for r in db.execute("select kind, state from jobs order by started_at")]
+    db.close()
+    kinds = ["ingest", "analyze", "prompts.import", "prompts.draft", "budget", "build", "export"]
+    assert jobs[: len(kinds)] == [(k, "done") for k in kinds]  # the Runs pane sees every stage
 
     again = graftwork("demo", "--no-tui", "--dir", str(target), cwd=tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr

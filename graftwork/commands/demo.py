@@ -38,7 +38,7 @@ def training_hook(ws: Workspace) -> Stage | None:
     def work(job: Job) -> StageResult:
         return train(ws, demo.SET_NAME, job=job)
 
-    return Stage("train (tiny model)", work, {"set": demo.SET_NAME})
+    return Stage("train (tiny model)", work, {"set": demo.SET_NAME}, kind="train")
 
 
 def demo_stages(plan: demo.DemoPlan) -> list[Stage]:

@@ -23,9 +23,13 @@ from graftwork.core.workspace import Workspace
 
 @dataclass
 class Stage:
-    name: str  # shown to the user and used as the job kind
+    name: str  # shown to the user
     work: Callable[[Job], StageResult]
     params: dict[str, Any] = field(default_factory=dict)
+    kind: str = ""  # job kind in the catalog, as the single-stage command records it
+
+    def job_kind(self) -> str:
+        return self.kind or self.name.replace(" ", "-")
 
 
 class StageFailed(GraftworkError):
@@ -64,7 +68,7 @@ def prompts_import_stage(ws: Workspace, directory: Path) -> Stage:
 
         return import_dir(ws, directory, job=job)
 
-    return Stage("prompts import", work, {"dir": str(directory)})
+    return Stage("prompts import", work, {"directory": str(directory)}, kind="prompts.import")
 
 
 def prompts_draft_stage(ws: Workspace) -> Stage:
@@ -73,7 +77,7 @@ def prompts_draft_stage(ws: Workspace) -> Stage:
 
         return draft_missing(ws, job=job)
 
-    return Stage("prompts draft", work)
+    return Stage("prompts draft", work, kind="prompts.draft")
 
 
 def budget_stage(ws: Workspace) -> Stage:
@@ -100,7 +104,7 @@ def export_stage(ws: Workspace, set_name: str, fmt: str) -> Stage:
 
         return export_set(ws, set_name, fmt, job=job)
 
-    return Stage(f"export {fmt}", work, {"set": set_name, "format": fmt})
+    return Stage(f"export {fmt}", work, {"set": set_name, "format": fmt}, kind="export")
 
 
 def pipeline(ws: Workspace, manifest: str, set_name: str, force: bool) -> list[Stage]:
@@ -150,7 +154,7 @@ def run_stages(ws: Workspace, stages: list[Stage]) -> list[tuple[Stage, StageRes
         try:
             with progress_listener(f"[{number}/{len(stages)}] {stage.name}") as listen:
                 result = run_job(
-                    db, stage.name.replace(" ", "-"), stage.work, stage.params, [_hold_fatal_log(listen)]
+                    db, stage.job_kind(), stage.work, stage.params, [_hold_fatal_log(listen)]
                 )
         except (KeyboardInterrupt, SystemExit):
             raise

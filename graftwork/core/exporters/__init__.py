@@ -94,9 +94,8 @@ class _Ids:
         self.items = _manifest_items(folder)
         self.by_sha, self.sources = _catalog_lookup(ws)
         for item in self.items:
-            for value in item.values():
-                if isinstance(value, str) and len(value) == 64:
-                    self.by_sha.setdefault(value, item["id"])
+            if isinstance(item.get("example_sha256"), str):
+                self.by_sha.setdefault(item["example_sha256"], item["id"])
 
     def __call__(self, split: str, index: int, sha: str) -> str:
         if sha in self.by_sha:
