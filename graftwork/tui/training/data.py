@@ -1,0 +1,79 @@
+"""What the training widgets show, read in a worker thread (never on the UI thread) through
+core.train.runs, each call with its own catalog connection."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graftwork.core.workspace import Workspace
+
+LOG_TAIL = 8
+
+
+@dataclass
+class RunSnapshot:
+    run: dict[str, Any] | None
+    train: list[tuple[int, float]] = field(default_factory=list)  # (iteration, loss)
+    val: list[tuple[int, float]] = field(default_factory=list)
+    latest: dict[str, Any] = field(default_factory=dict)  # newest train point: speed, memory, lr
+    log_tail: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return bool(self.run) and self.run.get("state") == "running"  # type: ignore[union-attr]
+
+
+def _tail(path: Path, n: int) -> list[str]:
+    try:
+        with path.open("rb") as fh:
+            fh.seek(0, 2)
+            fh.seek(max(0, fh.tell() - 8192))
+            lines = fh.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return []
+    return [line for line in lines if line.strip()][-n:]
+
+
+def load_snapshot(ws: Workspace, run_id: str) -> RunSnapshot:
+    from graftwork.core.train.runs import get_run, run_metrics
+
+    db = ws.catalog()
+    try:
+        run = get_run(db, run_id)
+        points = run_metrics(db, run["id"])
+        tail: list[str] = []
+        if run.get("job_id"):
+            rows = db.query("select level, message from job_logs where job_id = ? order by id desc limit ?",
+                            [run["job_id"], LOG_TAIL])
+            tail = [f"{r['level']}: {r['message']}" if r["level"] != "info" else r["message"] for r in rows][::-1]
+    except Exception as exc:  # shown in the widget
+        return RunSnapshot(run=None, error=str(exc))
+    finally:
+        db.close()
+    if not tail:
+        tail = _tail(ws.runs_dir / run["id"] / "child.log", LOG_TAIL)
+    snap = RunSnapshot(run=run, log_tail=tail)
+    for p in points:
+        if p["loss"] is None:
+            continue
+        (snap.train if p["kind"] == "train" else snap.val).append((p["iteration"], p["loss"]))
+        if p["kind"] == "train":
+            snap.latest = p
+    return snap
+
+
+def load_runs(ws: Workspace) -> list[dict[str, Any]]:
+    from graftwork.core.train.runs import list_runs
+
+    db = ws.catalog()
+    try:
+        return list_runs(db)
+    finally:
+        db.close()
+
+
+def load_curves(ws: Workspace, run_ids: list[str]) -> dict[str, RunSnapshot]:
+    return {rid: load_snapshot(ws, rid) for rid in run_ids}

@@ -1,0 +1,138 @@
+"""RunHistory(ws): every training run in a table; mark up to two with space and their loss
+curves are drawn together (validation solid colors, train dimmer) to compare them. Enter posts
+RunHistory.RunChosen so the app can open that run (TrainingRunView, review screen)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
+from textual_plotext import PlotextPlot
+
+from graftwork.core.workspace import Workspace
+from graftwork.tui.training.data import RunSnapshot, load_curves, load_runs
+from graftwork.tui.training.run_view import draw_curves
+
+MAX_COMPARED = 2
+COLORS = [("cyan", "blue"), ("orange", "red")]  # (val, train) per compared run
+
+
+class RunHistory(Widget):
+    class RunChosen(Message):
+        def __init__(self, run_id: str) -> None:
+            super().__init__()
+            self.run_id = run_id
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "mark", "Compare", id="runs.compare"),
+        Binding("R", "reload", "Reload", id="runs.reload", show=False),
+    ]
+    DEFAULT_CSS = """
+    RunHistory { height: 1fr; layout: vertical; }
+    RunHistory #history-table { height: 2fr; min-height: 5; }
+    RunHistory #history-chart { height: 3fr; min-height: 10; }
+    RunHistory #history-hint { height: 1; color: $text-muted; padding: 0 1; }
+    """
+
+    def __init__(self, ws: Workspace, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.ws = ws
+        self.runs: list[dict[str, Any]] = []
+        self.marked: list[str] = []
+        self.curves: dict[str, RunSnapshot] = {}
+
+    def compose(self) -> ComposeResult:
+        table: DataTable[str] = DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns("", "run", "set", "state", "iters", "best val", "model")
+        yield table
+        yield Static("space: mark up to two runs to compare their curves · enter: open run", id="history-hint")
+        yield PlotextPlot(id="history-chart")
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    @work(thread=True, exclusive=True, group="run-history-load")
+    def reload(self) -> None:
+        runs = load_runs(self.ws)
+        self.app.call_from_thread(self._loaded, runs)
+
+    def _loaded(self, runs: list[dict[str, Any]]) -> None:
+        self.runs = runs
+        ids = {r["id"] for r in runs}
+        self.marked = [m for m in self.marked if m in ids]
+        self._fill()
+        self._load_curves()
+
+    def _fill(self) -> None:
+        table = self.query_one("#history-table", DataTable)
+        row = table.cursor_row
+        table.clear()
+        for r in self.runs:
+            config = r.get("config") if isinstance(r.get("config"), dict) else {}
+            best = r.get("best_val_loss")
+            mark = str(self.marked.index(r["id"]) + 1) if r["id"] in self.marked else ""
+            table.add_row(mark, r["id"], r.get("set_name") or "", r.get("state") or "",
+                          f"{r.get('last_iteration') or 0}/{r.get('total_iters') or '?'}",
+                          "-" if best is None else f"{best:.4f}", str(config.get("model", "")), key=r["id"])
+        if self.runs:
+            table.move_cursor(row=min(row, len(self.runs) - 1))
+
+    def selected_id(self) -> str | None:
+        table = self.query_one("#history-table", DataTable)
+        if not self.runs or table.cursor_row < 0:
+            return None
+        return self.runs[min(table.cursor_row, len(self.runs) - 1)]["id"]
+
+    def action_mark(self) -> None:
+        run_id = self.selected_id()
+        if run_id is None:
+            return
+        if run_id in self.marked:
+            self.marked.remove(run_id)
+        else:
+            self.marked = [*self.marked, run_id][-MAX_COMPARED:]  # a third mark replaces the oldest
+        self._fill()
+        self._load_curves()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    @on(DataTable.RowHighlighted, "#history-table")
+    def _highlighted(self) -> None:
+        if not self.marked:
+            self._load_curves()  # nothing marked: show the highlighted run
+
+    @on(DataTable.RowSelected, "#history-table")
+    def _chosen(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            self.post_message(self.RunChosen(str(event.row_key.value)))
+
+    def compared(self) -> list[str]:
+        if self.marked:
+            return list(self.marked)
+        current = self.selected_id()
+        return [current] if current else []
+
+    @work(thread=True, exclusive=True, group="run-history-curves")
+    def _load_curves(self) -> None:
+        ids = self.compared()
+        curves = load_curves(self.ws, ids)
+        self.app.call_from_thread(self._draw, ids, curves)
+
+    def _draw(self, ids: list[str], curves: dict[str, RunSnapshot]) -> None:
+        self.curves = curves
+        series = []
+        for n, rid in enumerate(ids):
+            snap = curves.get(rid)
+            if snap is None:
+                continue
+            val_color, train_color = COLORS[n % len(COLORS)]
+            short = rid[-12:]
+            series += [(f"{short} val", snap.val, val_color), (f"{short} train", snap.train, train_color)]
+        title = "loss: " + " vs ".join(rid[-12:] for rid in ids) if ids else "loss"
+        draw_curves(self.query_one("#history-chart", PlotextPlot), series, title)
