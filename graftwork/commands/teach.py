@@ -57,7 +57,7 @@ def _widgets(value: str | None) -> list[str] | None:
     return names or None
 
 
-def _print_estimate(est: dict[str, Any]) -> None:
+def _print_estimate(est: dict[str, Any], console: Any = err_console) -> None:
     stages = " + ".join(est["stages"])
     by_stage = ", ".join(f"{k} {v}" for k, v in est["calls_by_stage"].items() if v)
     where = "dry run, no network" if est["dry_run"] else f"{est['model']} at {est['base_url']}"
@@ -75,7 +75,7 @@ def _print_estimate(est: dict[str, Any]) -> None:
     for item, cause in est["items_unreadable"]:
         lines.append(f"  will fail: {item}: {cause}")
     for line in lines:
-        err_console.print(line, markup=False, highlight=False)
+        console.print(line, markup=False, highlight=False)
 
 
 @command.command("prompts")
@@ -154,7 +154,7 @@ def estimate_cmd(ctx: click.Context, overrides: dict[str, Any], as_json: bool, *
     if as_json:
         click.echo(json.dumps(est, indent=2))
     else:
-        _print_estimate(est)
+        _print_estimate(est, out_console)
 
 
 @command.command("log")

@@ -45,6 +45,7 @@ from graftwork.core.teach.templates import (
 from graftwork.core.workspace import Workspace
 
 TeacherFactory = Callable[[TeacherConfig], Teacher]
+LOG_EVERY = 2.0  # seconds between "cost so far" lines in the job log
 
 
 class DryRunTeacher:
@@ -145,7 +146,11 @@ class Engine:
                "result": json.dumps(result, ensure_ascii=False) if result is not None else None,
                "call_id": call_id, "error": error, "updated_at": now()}
         with self.db.conn:
-            self.db["teach_tasks"].upsert(row, pk=("run_id", "item_id", "stage"))
+            self.db.conn.execute(
+                "INSERT OR REPLACE INTO teach_tasks (run_id, item_id, stage, state, result, call_id, error, "
+                "updated_at) VALUES (:run_id, :item_id, :stage, :state, :result, :call_id, :error, :updated_at)",
+                row,
+            )
         self.tasks[(item_id, stage)] = row
 
     def done_task(self, item_id: str, stage: str) -> dict[str, Any] | None:
@@ -179,6 +184,7 @@ class TeachRun:
         self.engine = Engine(db, cfg, teacher, run_id=run_id, fresh=self.opts.fresh)
         self.run_id = run_id
         self.result = StageResult(skipped=list(plan.skipped))
+        self._last_log = time.monotonic()
 
     # -- one item ------------------------------------------------------------------------
     async def item(self, item_id: str) -> None:
@@ -221,11 +227,11 @@ class TeachRun:
     def _store(self, item_id: str, text: str, state: str, provenance: dict[str, Any], note: str | None) -> int | None:
         if self.opts.area == "sample":
             with self.db.conn:
-                self.db["teach_samples"].upsert({
-                    "run_id": self.run_id, "item_id": item_id, "text": text, "state": state,
-                    "provenance": json.dumps(provenance, ensure_ascii=False), "note": note,
-                    "created_at": now(),
-                }, pk=("run_id", "item_id"))
+                self.db.conn.execute(
+                    "INSERT OR REPLACE INTO teach_samples (run_id, item_id, text, state, provenance, note, "
+                    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [self.run_id, item_id, text, state, json.dumps(provenance, ensure_ascii=False), note, now()],
+                )
             return None
         if self.cfg.dry_run:
             return None  # placeholders never become prompt revisions
@@ -241,16 +247,24 @@ class TeachRun:
         if state == "accepted":
             self.result.ok += 1
         else:
-            self.result.skipped.append((item_id, f"rejected by {self.mode} gating: {'; '.join(reasons)}"))
+            cause = f"rejected by {self.mode} gating: {'; '.join(reasons)}"
+            self.result.skipped.append((item_id, cause))
+            if self.job is not None and not earlier:
+                self.job.log(f"{item_id}: {cause}", level="warning", item_id=item_id)
         self._progress(item_id, f"{state}{' (earlier)' if earlier else ''}")
 
     def _progress(self, item_id: str, what: str) -> None:
         if self.job is None:
             return
         tally = self.engine.tally
-        message = f"{item_id}: {what} · calls sent {tally.sent}, reused {tally.reused} · cost so far {tally.cost:.4f}"
-        self.job.log(message, item_id=item_id)
-        self.job.advance(item_id=item_id, message=f"cost so far {tally.cost:.4f}")
+        self.job.advance(item_id=item_id, message=f"{what} · cost so far {tally.cost:.4f}")
+        # A cost line in the job log every few seconds (and at the end), not one per widget.
+        last = self.job.done >= (self.job.total or 0)
+        if last or time.monotonic() - self._last_log >= LOG_EVERY:
+            self._last_log = time.monotonic()
+            self.job.log(f"{self.job.done}/{self.job.total} widgets · calls sent {tally.sent}, reused "
+                         f"{tally.reused} · {tally.input_tokens:,} in / {tally.output_tokens:,} out tokens "
+                         f"· cost so far {tally.cost:.4f}")
 
     # -- all items -----------------------------------------------------------------------
     async def _guarded(self, sem: asyncio.Semaphore, item_id: str) -> None:
