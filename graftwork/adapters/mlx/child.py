@@ -161,7 +161,15 @@ def _train(spec: dict[str, Any], emit: Emitter, watch: CancelWatch) -> int:
     vers = versions()
 
     t0 = time.perf_counter()
-    model, tokenizer = load(spec["model"])
+    try:
+        model, tokenizer = load(spec["model"])
+    except Exception as exc:
+        if "LocalEntryNotFound" in type(exc).__name__ or "offline" in str(exc).lower():
+            raise RuntimeError(
+                f"model {spec['model']!r} is not downloaded, and graftwork trains offline: "
+                f"download it first (e.g. `hf download {spec['model']}`) or point `model` at a local folder"
+            ) from None
+        raise
     if not mx.metal.is_available():
         model.set_dtype(mx.float32)  # bf16/4-bit matmuls skip BLAS on the CPU (P1b)
     emit("log", level="info", message=f"loaded {spec['model']} in {time.perf_counter() - t0:.1f}s")
