@@ -194,6 +194,16 @@ def run_child(
     return outcome
 
 
+def _owner_alive(rdir: Path) -> bool:
+    """Whether the process that follows this run still exists (a killed one leaves 'running')."""
+    try:
+        pid = int((rdir / "owner.pid").read_text())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    return pid != os.getpid()
+
+
 def _wait(proc: subprocess.Popen[bytes]) -> int:
     while True:
         try:
@@ -236,8 +246,8 @@ def _train(ws: Workspace, db: Any, set_name: str | None, overrides: dict[str, An
     total_iters: int | None = None
     if resume:
         run = runs_mod.get_run(db, resume)
-        if run["state"] == "running":
-            raise TrainError(f"run {run['id']} is still running (or was killed; its state says running)")
+        if run["state"] == "running" and _owner_alive(ws.runs_dir / run["id"]):
+            raise TrainError(f"run {run['id']} is still running")
         run_id, set_name = run["id"], run["set_name"]
         rdir = ws.runs_dir / run_id
         state_path = rdir / "adapters" / "last" / "state.json"
@@ -308,6 +318,7 @@ def _train(ws: Workspace, db: Any, set_name: str | None, overrides: dict[str, An
         elif kind == "checkpoint" and event.get("reason") == "cancel":
             job.log(f"checkpoint written at iteration {event['iteration']}")
 
+    (rdir / "owner.pid").write_text(str(os.getpid()))  # lets --resume tell a killed run from a live one
     try:
         outcome = run_child(spec, rdir, on_event, lambda: job.cancelled)
     except BaseException as exc:
