@@ -215,8 +215,17 @@ def download_row(db: sqlite_utils.Database, item_id: str) -> dict[str, Any] | No
 
 
 def write_download(db: sqlite_utils.Database, item_id: str, fields: dict[str, Any]) -> None:
-    # upsert keeps columns not named here (a failed refresh keeps the last good sizes).
-    db["downloads"].upsert({"item_id": item_id, **fields}, pk="item_id")
+    """Insert or update the item's downloads row; columns not named keep their value (a
+    failed refresh keeps the last good sizes). Plain SQL: sqlite-utils' upsert introspects
+    the table on every call, which showed up in the ingest benchmark."""
+    columns = ["item_id", *fields]
+    updates = ", ".join(f"{c} = excluded.{c}" for c in fields)
+    db.execute(
+        f"insert into downloads ({', '.join(columns)}) values ({', '.join('?' * len(columns))}) "
+        f"on conflict(item_id) do update set {updates}",
+        [item_id, *fields.values()],
+    )
+    db.conn.commit()
 
 
 # ---- the stage -----------------------------------------------------------------------

@@ -110,6 +110,9 @@ class LocalServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, like real servers
+            # Headers and body go out in two writes; with Nagle on, the second waits for a
+            # delayed ACK (~40 ms) and every request would look slow.
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]

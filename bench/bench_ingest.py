@@ -1,0 +1,94 @@
+"""Ingest benchmark: 400 small widget zips from a local threaded server that waits 50 ms per
+request, ingested at concurrency 8 and one by one (concurrency 1) in the same run.
+
+Prints both times and their ratio (aim: at least 5x), plus the time of a re-run that skips
+every unchanged archive. Writes nothing outside a temp folder.
+
+    .venv/bin/python bench/bench_ingest.py [--widgets 400] [--delay 0.05]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the shared 127.0.0.1 server and zip builders
+
+from support.http_server import LocalServer, Reply  # noqa: E402
+from support.zips import widget_zip  # noqa: E402
+
+from graftwork import wiring  # noqa: E402
+from graftwork.core.jobs import StageResult, run_job  # noqa: E402
+from graftwork.core.workspace import Workspace  # noqa: E402
+
+
+def timed_ingest(root: Path, manifest: str, concurrency: int) -> tuple[float, StageResult]:
+    ws = Workspace.init(root)
+    db = ws.catalog()
+    try:
+        start = time.perf_counter()
+        result = run_job(
+            db, "ingest",
+            lambda job: wiring.ingest(ws, manifest, concurrency=concurrency, screenshots=False, job=job),
+        )
+        return time.perf_counter() - start, result
+    finally:
+        db.close()
+
+
+def check(result: StageResult, expected: int) -> None:
+    if result.failed or result.ok != expected:
+        raise SystemExit(f"benchmark run failed: {result.ok} ok, failures {result.failed[:3]}")
+
+
+def _one_widget(tmp_path: Path, entry: dict) -> Path:
+    path = tmp_path / "warm-up.json"
+    path.write_text(json.dumps([entry]), encoding="utf-8")
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--widgets", type=int, default=400)
+    parser.add_argument("--delay", type=float, default=0.05, help="server wait per request (s)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="graftwork-bench-ingest-") as tmp, LocalServer() as server:
+        tmp_path = Path(tmp)
+        entries = []
+        for i in range(args.widgets):
+            item_id = f"widget-{i:04d}"
+            url = server.route(f"/{item_id}.zip", Reply(body=widget_zip(item_id, "x" * 2000), delay=args.delay))
+            entries.append({"id": item_id, "name": item_id, "downloadUrl": url})
+        manifest = tmp_path / "manifest.json"
+        manifest.write_text(json.dumps({"widgets": entries}), encoding="utf-8")
+
+        # Warm-up (imports, first catalog): both timed runs then start from the same state.
+        timed_ingest(tmp_path / "ws-warm", str(_one_widget(tmp_path, entries[0])), 1)
+        server.clear_log()
+
+        parallel, result = timed_ingest(tmp_path / "ws-c8", str(manifest), 8)
+        check(result, args.widgets)
+        requests_c8 = server.count()
+        server.clear_log()
+        rerun, result = timed_ingest(tmp_path / "ws-c8", str(manifest), 8)
+        check(result, args.widgets)
+        rerun_requests = server.count()
+        serial, result = timed_ingest(tmp_path / "ws-c1", str(manifest), 1)
+        check(result, args.widgets)
+
+    n = args.widgets
+    print(f"ingest of {n} widgets, server waits {args.delay * 1000:.0f} ms per request")
+    print(f"  concurrency 8 : {parallel:6.2f} s  ({n / parallel:6.1f} widgets/s, {requests_c8} requests)")
+    print(f"  concurrency 1 : {serial:6.2f} s  ({n / serial:6.1f} widgets/s)")
+    print(f"  speed-up      : {serial / parallel:6.2f}x  (aim: at least 5x)")
+    print(f"  re-run, all unchanged: {rerun:6.2f} s, {rerun_requests} requests")
+
+
+if __name__ == "__main__":
+    main()
