@@ -201,7 +201,7 @@ def _owner_alive(rdir: Path) -> bool:
         os.kill(pid, 0)
     except (OSError, ValueError):
         return False
-    return pid != os.getpid()
+    return True
 
 
 def _wait(proc: subprocess.Popen[bytes]) -> int:
