@@ -124,3 +124,22 @@ def test_ctrl_c_checkpoints_and_marks_cancelled(workspace: Workspace, tiny_model
     assert runs[0]["state"] == "cancelled"
     state = json.loads((workspace.runs_dir / runs[0]["id"] / "adapters" / "last" / "state.json").read_text())
     assert state["iteration"] == runs[0]["last_iteration"] > 0
+
+
+def test_config_file_replaces_defaults_and_events_decode(workspace: Workspace, tmp_path: Path) -> None:
+    from graftwork.adapters.mlx.trainer import _load_config
+    from graftwork.core.train.events import decode, encode, make_event
+
+    f = tmp_path / "my-train.yaml"
+    f.write_text("model: a/b\niters: 5\nlora: {rank: 4}\n")
+    cfg = _load_config(workspace, {"batch_size": 2}, f)
+    assert (cfg.model, cfg.iters, cfg.lora.rank, cfg.batch_size) == ("a/b", 5, 4, 2)
+    f.write_text("model: a/b\niter: 5\n")
+    with pytest.raises(ConfigError, match=r"my-train\.yaml: unknown key 'iter'"):
+        _load_config(workspace, {}, f)
+
+    event = make_event("train", iteration=3, loss=1.5)
+    assert decode(encode(event)) == event
+    assert decode("\x1b[2K  10  1.234 ▼") is None and decode('{"type": "nope"}') is None
+    with pytest.raises(ValueError):
+        make_event("bogus")
