@@ -156,9 +156,7 @@ def run_stages(ws: Workspace, stages: list[Stage]) -> list[tuple[Stage, StageRes
                 result = run_job(
                     db, stage.job_kind(), stage.work, stage.params, [_hold_fatal_log(listen)]
                 )
-        except (KeyboardInterrupt, SystemExit):
-            raise
-        except BaseException as exc:
+        except Exception as exc:  # Ctrl-C (KeyboardInterrupt) is not caught: it aborts the run
             raise StageFailed(stage.name, exc) from exc
         finally:
             db.close()

@@ -10,7 +10,7 @@ import pytest
 from support.apple_sets import ROWS, SYSTEM, TOOL, example, write_set
 from support.tiny_model import tiny_model_dir  # noqa: F401  (session fixture)
 
-from graftwork.core.errors import ConfigError
+from graftwork.core.errors import ConfigError, GraftworkError
 from graftwork.core.exporters import SetNotFound, export_set
 from graftwork.core.exporters.alpaca import schema, validate_record
 from graftwork.core.exporters.apple import InvalidExample, validate_messages
@@ -180,6 +180,13 @@ def test_alpaca_export_validates_every_record(workspace: Workspace) -> None:
     assert json.loads((out / "alpaca.schema.json").read_text()) == schema()
     prompts = json.loads((out / "system_prompts.json").read_text())
     assert prompts == {records["train"][0]["meta"]["system_prompt_sha256"]: SYSTEM}
+
+
+def test_a_set_file_that_is_not_utf8_is_one_clear_error(workspace: Workspace) -> None:
+    folder = write_set(workspace)
+    (folder / "test.jsonl").write_bytes(b"[\xff]\n")
+    with pytest.raises(GraftworkError, match=r"test\.jsonl: not UTF-8"):
+        export_set(workspace, "demo", "apple")
 
 
 def test_export_refuses_to_write_over_the_set_itself(workspace: Workspace) -> None:

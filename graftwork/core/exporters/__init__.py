@@ -156,7 +156,10 @@ def export_set(
     lines_by_split: dict[str, list[str]] = {}
     for split in SPLITS:
         path = folder / f"{split}.jsonl"
-        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        try:
+            text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        except UnicodeDecodeError as exc:
+            raise GraftworkError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start}); rebuild the set") from None
         lines_by_split[split] = [ln for ln in text.splitlines() if ln.strip()]
     if job is not None:
         job.set_total(sum(len(v) for v in lines_by_split.values()))
