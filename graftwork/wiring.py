@@ -122,7 +122,8 @@ def teach_estimate(ws, *, overrides: dict | None = None, **options) -> dict:
 
 def teach_prompts(ws, *, overrides: dict | None = None, job, **options):  # -> StageResult
     """The bulk teach stage (a Job of kind `teach`); same options as teach_estimate.
-    Raises TeacherAuthError (401/403) and ConfigError (missing key) for the whole run."""
+    Raises TeacherStopError (401/403 as TeacherAuthError, 404) and ConfigError (missing key)
+    for the whole run."""
     from graftwork.core.teach.plan import TeachOptions
     from graftwork.core.teach.runner import teach_prompts as run
 
@@ -204,10 +205,7 @@ def build_services(ws):  # -> graftwork.core.services.Services
     get_counter.available = counter.available  # type: ignore[attr-defined]
 
     def template_draft(db, item_id: str) -> str:
-        fn = sv.Lazy("graftwork.core.prompts", "template_draft", "the template draft").resolve()
-        item = db["items"].get(item_id)
-        rows = list(db.query("select * from analysis where item_id = ?", [item_id]))
-        return fn(item, rows[0] if rows else {})
+        return sv.Lazy("graftwork.core.prompts", "template_draft_for", "the template draft")(db, item_id)
 
     return sv.Services(
         ws=ws,
@@ -223,6 +221,7 @@ def build_services(ws):  # -> graftwork.core.services.Services
         example_for=sv.example_builder(ws),
         token_counter=get_counter,
         teacher_draft=_optional(ws, "graftwork.wiring", "teacher_draft"),
+        accept_teacher_draft=_optional(ws, "graftwork.wiring", "accept_teacher_draft"),
     )
 
 

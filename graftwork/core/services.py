@@ -94,7 +94,8 @@ class Services:
     example_for: Callable[[Any, str, str], Example]  # (db, item_id, prompt) -> complete example
     token_counter: Callable[[], TokenCounter]  # cached; call from a worker (loading is slow)
     # -- extension points for other areas (None until they exist) ---------------------------
-    teacher_draft: Callable[[str], str] | None = None  # (item_id) -> proposed prompt text
+    teacher_draft: Callable[[str], Any] | None = None  # (item_id) -> {"text": ..., ...} or str
+    accept_teacher_draft: Callable[[str, Any], Any] | None = None  # (item_id, draft) -> revision
     extras: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
 
@@ -161,6 +162,22 @@ def example_builder(ws: Workspace) -> Callable[[Any, str, str], Example]:
     from graftwork.core.project import load_project
     from graftwork.core.sources.uebersicht import load_widget_code
 
+    def _code(db: Any, item_id: str) -> str:
+        # build's own loader when it exists, so the gauge counts exactly what build writes
+        rows = list(db.query("select folder from analysis where item_id = ?", [item_id]))
+        folder = rows[0]["folder"] if rows and rows[0]["folder"] else ""
+        try:
+            from graftwork.core.candidates import widget_code
+        except ImportError:
+            path = item_folder(ws, db, item_id)
+            if not path.is_dir():
+                raise ItemError(item_id, f"download folder {path.name} is missing") from None
+            return load_widget_code(path)
+        try:
+            return widget_code(ws.downloads_dir, item_id, folder)
+        except ValueError as exc:
+            raise ItemError(item_id, str(exc)) from None
+
     lock = threading.Lock()
     project: list[Any] = []
 
@@ -168,11 +185,8 @@ def example_builder(ws: Workspace) -> Callable[[Any, str, str], Example]:
         with lock:
             if not project:
                 project.append(load_project(ws))
-        folder = item_folder(ws, db, item_id)
-        if not folder.is_dir():
-            raise ItemError(item_id, f"download folder {folder.name} is missing")
         cfg = project[0]
-        return make_example(item_id, cfg.system_prompt, cfg.tool, prompt, load_widget_code(folder))
+        return make_example(item_id, cfg.system_prompt, cfg.tool, prompt, _code(db, item_id))
 
     return example_for
 

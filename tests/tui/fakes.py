@@ -1,6 +1,7 @@
-"""Stand-ins for parts other areas are still writing. The fake token counter replaces
-graftwork.wiring.token_counter only while that function does not exist yet: it counts
-whitespace-separated words per part, which is deterministic and fast."""
+"""Stand-ins for the TUI tests. The fake token counter replaces graftwork.wiring.token_counter
+in the app's live gauge (the real tiktoken counter is tested by its own area): it counts
+whitespace-separated words per part, so the numbers in pictures and asserts are stable.
+Stages the app starts (budget, build) still use the real counter through wiring."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from graftwork.core.examples import Example
-from graftwork.core.services import Services, is_available
+from graftwork.core.services import Services
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,5 @@ class FakeCounter:
 
 
 def with_fakes(services: Services) -> Services:
-    """Use the real token counter when it has landed, else the fake one."""
-    if is_available(services.token_counter):
-        return services
     counter = FakeCounter()
     return dataclasses.replace(services, token_counter=lambda: counter)

@@ -37,12 +37,25 @@ def _tail(path: Path, n: int) -> list[str]:
     return [line for line in lines if line.strip()][-n:]
 
 
+def _run_or_job(db: Any, run_or_job_id: str) -> dict[str, Any]:
+    """A run by id (or prefix), else the run a `train` job drove (the Runs pane knows jobs)."""
+    from graftwork.core.train.runs import RunNotFound, get_run
+
+    try:
+        return get_run(db, run_or_job_id)
+    except RunNotFound:
+        rows = list(db.query("select id from runs where job_id = ?", [run_or_job_id]))
+        if len(rows) != 1:
+            raise
+        return get_run(db, rows[0]["id"])
+
+
 def load_snapshot(ws: Workspace, run_id: str) -> RunSnapshot:
-    from graftwork.core.train.runs import get_run, run_metrics
+    from graftwork.core.train.runs import run_metrics
 
     db = ws.catalog()
     try:
-        run = get_run(db, run_id)
+        run = _run_or_job(db, run_id)
         points = run_metrics(db, run["id"])
         tail: list[str] = []
         if run.get("job_id"):

@@ -41,8 +41,8 @@ class PromptPane(Vertical):
                 tooltip="Restore the revision selected in the list"),
         Binding("ctrl+g", "teacher_draft", "Teacher draft", id="prompt.teacher_draft",
                 tooltip="Ask the teacher for a draft, shown as a diff"),
-        Binding("f7", "accept_proposal", "Accept draft", id="prompt.accept_proposal"),
-        Binding("f8", "reject_proposal", "Reject draft", id="prompt.reject_proposal"),
+        Binding("ctrl+o", "accept_proposal", "Accept draft", id="prompt.accept_proposal"),
+        Binding("ctrl+n", "reject_proposal", "Reject draft", id="prompt.reject_proposal"),
     ]
 
     class Saved(Message):
@@ -59,6 +59,7 @@ class PromptPane(Vertical):
         self.base_example: Example | None = None
         self.limit = 4095
         self.proposal: str | None = None
+        self.proposal_draft: Any = None
         self._timer: Timer | None = None
         self._generation = 0
 
@@ -169,6 +170,9 @@ class PromptPane(Vertical):
             self._timer.stop()
             self._timer = None
         if self.dirty and self.item_id is not None:
+            if not self.editor.text.strip():
+                self.gauge.note = "an empty prompt is not saved"
+                return
             self.saved_text = self.editor.text
             self._save(self.item_id, self.editor.text, None)
 
@@ -247,28 +251,42 @@ class PromptPane(Vertical):
 
     @work(thread=True, group="teacher", exit_on_error=False)
     def _teacher(self, item_id: str) -> None:
-        proposal = self.app.services.teacher_draft(item_id)
-        self.app.call_from_thread(self._show_proposal, item_id, proposal)
+        draft = self.app.services.teacher_draft(item_id)
+        self.app.call_from_thread(self._show_proposal, item_id, draft)
 
-    def _show_proposal(self, item_id: str, proposal: str) -> None:
+    def _show_proposal(self, item_id: str, draft: Any) -> None:
         if item_id != self.item_id:
             return
-        self.proposal = proposal
+        proposal = draft.get("text", "") if isinstance(draft, dict) else str(draft)
+        self.proposal, self.proposal_draft = proposal, draft
         self.query_one("#prompt-diff-title", Static).update(
-            Text("Teacher draft (F7 accept, F8 reject)", style="bold magenta"))
+            Text("Teacher draft (ctrl+o accept, ctrl+n reject)", style="bold magenta"))
         self.query_one("#prompt-diff", Static).update(diff_text(self.editor.text, proposal, "current", "teacher"))
         self.refresh_bindings()
 
     def action_accept_proposal(self) -> None:
         if self.proposal is None or self.item_id is None:
             return
-        text, self.proposal = self.proposal, None
+        text, draft, self.proposal = self.proposal, self.proposal_draft, None
         self.flush()
         self.editor.load_text(text)
         self.saved_text = text
-        self._save(self.item_id, text, "teacher draft accepted", origin="teacher")
+        if self.app.services.accept_teacher_draft is not None and isinstance(draft, dict):
+            self._accept(self.item_id, draft)
+        else:
+            self._save(self.item_id, text, "teacher draft accepted", origin="teacher")
         self._request_count()
         self.refresh_bindings()
+
+    @work(thread=True, group="prompt-save", exit_on_error=False)
+    def _accept(self, item_id: str, draft: dict[str, Any]) -> None:
+        self.app.services.accept_teacher_draft(item_id, draft)  # stores the revision itself
+        db = self.app.ws.catalog()
+        try:
+            revisions = load_revisions(db, item_id)
+        finally:
+            db.close()
+        self.app.call_from_thread(self._saved, item_id, revisions)
 
     def action_reject_proposal(self) -> None:
         self.proposal = None

@@ -119,3 +119,15 @@ async def test_history_compares_two_runs_curves(workspace: Workspace) -> None:
         await until(pilot, lambda: list(history.curves) == ["20261122-020000-b", "20261122-010000-a"])
         await pilot.press("enter")
         await until(pilot, lambda: app.chosen == ["20261122-010000-a"])
+
+
+async def test_run_view_accepts_the_training_job_id(workspace: Workspace) -> None:
+    _run(workspace, "run-by-job", with_job=True)
+    db = workspace.catalog()
+    job_id = db["runs"].get("run-by-job")["job_id"]
+    db.close()
+    app = Host(lambda: TrainingRunView(workspace, job_id))  # what the Runs pane has in hand
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = app.query_one(TrainingRunView)
+        await until(pilot, lambda: view.snapshot is not None)
+        assert view.snapshot.run["id"] == "run-by-job"

@@ -1,0 +1,129 @@
+"""Budget pane (limit preview, histogram) and Runs pane (jobs, stored logs, live stages,
+errors as notifications, cancel), plus building a set from the command palette."""
+
+from __future__ import annotations
+
+import threading
+
+from textual.widgets import DataTable, Input, RichLog
+
+from graftwork.core.jobs import Cancelled, StageResult
+from graftwork.tui.widgets.histogram import Histogram
+from tests.tui.helpers import main_screen, settle, until
+
+
+async def test_changing_the_limit_updates_the_preview_at_once(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        pane = screen.budget_pane
+        assert pane.current_preview().over == 1  # huge (6,200 > 4,095)
+        await pilot.press("3")
+        limit = pane.query_one("#budget-limit", Input)
+        assert limit.has_focus
+        limit.value = ""
+        await pilot.press(*"1000")
+        assert pane.limit == 1000
+        p = pane.current_preview()
+        # kept: markup 900, gone 800 and the selected clock (recounted live by the fake
+        # counter, a few dozen tokens); over: weather 1,500 and huge 6,200
+        assert (p.keep, p.over) == (3, 2)
+        assert "keep 3" in str(pane.query_one("#budget-preview").render())
+        assert pane.query_one(Histogram).limit == 1000
+
+
+async def test_runs_pane_lists_jobs_and_shows_stored_log(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        await pilot.press("4")
+        table = screen.query_one("#runs-table", DataTable)
+        assert table.row_count == 3
+        assert [str(c) for c in table.get_row("job-build001")][2:4] == ["failed", "0/0"]
+        assert str(table.get_row("job-ingest01")[5]) == "4.5s"
+        await pilot.press("down")  # budget job
+        await settle(pilot)
+        log = screen.query_one("#runs-log", RichLog)
+        text = "\n".join(line.text for line in log.lines)
+        assert "gone: download folder missing" in text
+
+
+async def test_stage_streams_log_and_can_be_cancelled(make_app) -> None:
+    started = threading.Event()
+
+    def slow_analyze(*, job):
+        job.set_total(1000)
+        job.log("first line")
+        started.set()
+        for _ in range(1000):
+            job.check_cancelled()
+            job.advance()
+            threading.Event().wait(0.01)
+        return StageResult(ok=1000)
+
+    app = make_app(analyze=slow_analyze)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        await pilot.press("4", "a")
+        await until(pilot, lambda: started.is_set() and screen.cancels)
+        job_id = next(iter(screen.cancels))
+        table = screen.query_one("#runs-table", DataTable)
+        await until(pilot, lambda: job_id in screen.runs_pane.jobs)
+        table.move_cursor(row=0)
+        await until(pilot, lambda: screen.runs_pane.selected_id == job_id)
+        await pilot.press("c")
+        await until(pilot, lambda: screen.runs_pane.jobs[job_id].state == "cancelled")
+        await settle(pilot)
+        assert not screen.cancels
+    db = app.ws.catalog()
+    assert db["jobs"].get(job_id)["state"] == "cancelled"
+    assert [r["message"] for r in db.query("select message from job_logs where job_id = ?", [job_id])] == ["first line"]
+    _ = Cancelled  # the stage raised it; the app turned it into a cancelled job, not a crash
+
+
+async def test_failing_stage_is_a_notification_not_a_crash(make_app) -> None:
+    def broken(*, job):
+        job.log("about to fail")
+        raise RuntimeError("disk on fire")
+
+    app = make_app(analyze=broken)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        await pilot.press("4", "a")
+        await until(pilot, lambda: any("disk on fire" in n.message for n in app._notifications))
+        await settle(pilot)
+        assert app.is_running
+        job = next(j for j in screen.runs_pane.jobs.values() if j.kind == "analyze")
+        assert job.state == "failed"
+
+
+async def test_unavailable_stage_says_so(make_app) -> None:
+    from graftwork.core.services import _unavailable
+
+    app = make_app(export=_unavailable("export"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await main_screen(pilot)
+        await pilot.press("4", "e")
+        assert any("not available yet" in n.message for n in app._notifications)
+
+
+async def test_build_from_the_palette_finishes_and_writes_files(make_app, fixture_ws) -> None:
+    """Uses the build area's real stage (graftwork.wiring.build) and real tokenizer."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        await pilot.press("ctrl+p", *"runs: build a set")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "FormModal")
+        await pilot.press(*"v1", "enter")
+        await until(pilot, lambda: any(j.kind == "build" and j.state != "running"
+                                       for j in screen.runs_pane.jobs.values()
+                                       if j.id != "job-build001"), timeout=60)
+        await settle(pilot)
+        job = next(j for j in screen.runs_pane.jobs.values() if j.kind == "build" and j.id != "job-build001")
+        assert job.state in ("done", "partial")  # "gone" has no folder: one item fails
+    out = fixture_ws.datasets_dir / "v1"
+    for name in ("train.jsonl", "valid.jsonl", "test.jsonl", "manifest.json"):
+        assert (out / name).is_file()
+    assert (out / "train.jsonl").read_text(encoding="utf-8").strip()
