@@ -2,13 +2,18 @@
 whole `teach prompts` stage (real openai client, SQLite call log, tasks, revisions) at
 concurrency 8 against sequential, in the same run. Aim: at least 6x.
 
+The server runs in its own process, like a real teacher, so it does not compete with the
+client for this interpreter's GIL.
+
     .venv/bin/python bench/bench_teacher.py [--n 200] [--latency 0.2] [--concurrency 8] [--check]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -17,8 +22,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
-
-from support.fake_openai_server import FakeOpenAIServer  # noqa: E402
 
 from graftwork import wiring  # noqa: E402
 from graftwork.core.catalog.db import now  # noqa: E402
@@ -49,6 +52,21 @@ def make_workspace(root: Path, n: int) -> Workspace:
     return ws
 
 
+@contextlib.contextmanager
+def fake_server(latency: float):
+    script = ROOT / "tests" / "support" / "fake_openai_server.py"
+    proc = subprocess.Popen([sys.executable, str(script), "--port", "0", "--latency", str(latency)],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        if " at " not in line:
+            raise SystemExit(f"fake server did not start: {line!r}")
+        yield line.split(" at ")[1].split()[0]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def timed_run(ws: Workspace, base_url: str, concurrency: int) -> tuple[float, dict]:
     db = ws.catalog()
     job = Job(db, "teach")
@@ -74,16 +92,16 @@ def main() -> int:
     import openai  # noqa: F401
 
     wiring.teacher_counter()
-    with tempfile.TemporaryDirectory() as tmp, FakeOpenAIServer(latency=args.latency) as server:
+    with tempfile.TemporaryDirectory() as tmp, fake_server(args.latency) as base_url:
         # Separate workspaces so neither run can reuse the other's finished calls.
         seq_ws = make_workspace(Path(tmp) / "sequential", args.n)
         par_ws = make_workspace(Path(tmp) / "concurrent", args.n)
-        seq, seq_summary = timed_run(seq_ws, server.base_url, 1)
-        par, par_summary = timed_run(par_ws, server.base_url, args.concurrency)
-        sent = len(server.requests)
+        seq, seq_summary = timed_run(seq_ws, base_url, 1)
+        par, par_summary = timed_run(par_ws, base_url, args.concurrency)
     ideal = args.n * args.latency
     speedup = seq / par
-    print(f"teacher bench: {args.n} prompts, {args.latency * 1000:.0f} ms server latency per call, {sent} requests")
+    print(f"teacher bench: {args.n} prompts, {args.latency * 1000:.0f} ms server latency per call "
+          f"(server in its own process), {os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f}")
     print(f"  sequential (concurrency 1): {seq:7.2f} s  ({seq_summary['calls_sent']} calls, "
           f"overhead {(seq - ideal) / args.n * 1000:.1f} ms/call over the {ideal:.0f} s of latency)")
     print(f"  concurrency {args.concurrency}:            {par:7.2f} s  ({par_summary['calls_sent']} calls, "

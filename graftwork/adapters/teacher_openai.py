@@ -2,7 +2,8 @@
 
 The client's own retries are off (max_retries=0) so this module decides: 429 waits for
 Retry-After (or backs off), 5xx, timeouts, dropped connections and unusable replies
-(malformed JSON, empty choices) are retried ``cfg.retries`` times, 401/403 stop at once.
+(malformed JSON, empty choices) are retried ``cfg.retries`` times; 401/403 (and 404: wrong
+URL or model) stop the run at once.
 Error text from the server is never passed on as is: providers echo (part of) the key.
 """
 
@@ -16,7 +17,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from graftwork.core.teach.config import TeacherConfig
-from graftwork.core.teach.port import ChatRequest, Completion, TeacherAuthError, TeacherCallError
+from graftwork.core.teach.port import (
+    ChatRequest,
+    Completion,
+    TeacherAuthError,
+    TeacherCallError,
+    TeacherStopError,
+)
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -116,10 +123,15 @@ class OpenAITeacher:
             raise _Retry(f"timed out after {self.cfg.timeout:g}s") from None
         except openai.APIConnectionError as exc:
             raise _Retry(f"connection failed: {type(exc.__cause__ or exc).__name__}") from None
+        except openai.NotFoundError:
+            raise TeacherStopError(
+                f"the teacher at {self.base_url} answered HTTP 404 for model '{request.model}': "
+                "check base_url (it usually ends in /v1) and the model name. The run stopped"
+            ) from None
         except openai.APIStatusError as exc:
             if exc.status_code >= 500 or exc.status_code in (408, 409):
                 raise _Retry(f"HTTP {exc.status_code} server error") from None
-            # 400/404/422: the request itself is wrong; retrying would not help.
+            # 400/422: the request itself is wrong; retrying would not help.
             raise TeacherCallError(
                 f"HTTP {exc.status_code}: {self._redact(_short(_server_message(exc)))}"
             ) from None

@@ -111,7 +111,12 @@ def prompts_cmd(ctx: click.Context, overrides: dict[str, Any], yes: bool, **opti
         return
     if not yes and not est["dry_run"] and sys.stdin.isatty() and est["calls"] > 0:
         click.confirm("send these calls?", default=True, abort=True, err=True)
-    params = {"options": options, "overrides": {k: v for k, v in overrides.items() if v is not None}}
+    from graftwork.core.teach.config import public_url
+
+    shown = {k: v for k, v in overrides.items() if v is not None}
+    if "base_url" in shown:
+        shown["base_url"] = public_url(shown["base_url"])  # job params are shown in the Runs pane
+    params = {"options": options, "overrides": shown}
     db = ws.catalog()
     try:
         with progress_listener("teach") as listen:

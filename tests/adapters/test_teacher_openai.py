@@ -13,7 +13,12 @@ from support.fake_openai_server import FakeOpenAIServer
 from graftwork.adapters.teacher_openai import OpenAITeacher, retry_after_seconds, tiktoken_counter
 from graftwork.core.errors import ConfigError
 from graftwork.core.teach.config import TeacherConfig
-from graftwork.core.teach.port import ChatRequest, TeacherAuthError, TeacherCallError
+from graftwork.core.teach.port import (
+    ChatRequest,
+    TeacherAuthError,
+    TeacherCallError,
+    TeacherStopError,
+)
 
 KEY = "sk-adapter-SECRET-0042abcdef"
 REQUEST = ChatRequest("fake-teacher", [{"role": "system", "content": "[stage:draft] x"},
@@ -101,8 +106,15 @@ def test_auth_failure_stops_without_retry_and_hides_the_key(server, status) -> N
 
 
 def test_client_errors_are_not_retried(server) -> None:
+    server.script({"status": 400})
+    with pytest.raises(TeacherCallError, match="HTTP 400: server error 400"):
+        complete(teacher(server))
+    assert len(server.requests) == 1
+
+
+def test_unknown_model_or_url_stops_the_run(server) -> None:
     server.script({"status": 404})
-    with pytest.raises(TeacherCallError, match="HTTP 404"):
+    with pytest.raises(TeacherStopError, match="HTTP 404 for model 'fake-teacher'"):
         complete(teacher(server))
     assert len(server.requests) == 1
 

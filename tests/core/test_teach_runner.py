@@ -249,3 +249,55 @@ def test_request_hash_ignores_nothing_that_changes_the_reply() -> None:
     assert a.hash("u") == ChatRequest("m", [{"role": "user", "content": "x"}], 0.3, 10).hash("u")
     assert a.hash("u") != ChatRequest("m", [{"role": "user", "content": "x"}], 0.4, 10).hash("u")
     assert a.hash("u") != a.hash("v") and a.hash("u").startswith("sha256:")
+
+
+def test_cancelling_the_job_stops_the_run_and_resume_finishes_it(ws, server) -> None:
+    import threading
+    import time as _time
+
+    from graftwork.core.jobs import Cancelled, run_job
+
+    server.latency = 0.2
+    cancel = threading.Event()
+    outcome: dict = {}
+
+    def work() -> None:
+        db = ws.catalog()
+        try:
+            run_job(db, "teach", lambda job: wiring.teach_prompts(ws, overrides=flags(server, concurrency=1), job=job),
+                    cancel_event=cancel)
+        except Cancelled as exc:
+            outcome["cancelled"] = str(exc)
+        finally:
+            db.close()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    while len(server.served()) < 2:
+        _time.sleep(0.02)
+    cancel.set()
+    thread.join(timeout=10)
+    assert "resume" in outcome["cancelled"]
+    db = ws.catalog()
+    run_row = next(iter(db.query("SELECT * FROM teach_runs")))
+    job_row = next(iter(db.query("SELECT * FROM jobs WHERE kind = 'teach'")))
+    finished = {r["request_hash"] for r in db.query("SELECT request_hash FROM teacher_calls WHERE status = 'ok'")}
+    db.close()
+    assert run_row["state"] == "stopped" and job_row["state"] == "cancelled"
+    assert 1 <= len(finished) < 5
+    seen = len(server.requests)
+    server.latency = 0
+    result = run(ws, flags(server), resume=True)
+    assert result.ok == 5
+    later = {ChatRequest(b["model"], b["messages"], b["temperature"], b["max_tokens"]).hash(server.base_url)
+             for b in (r["body"] for r in server.requests[seen:])}
+    assert not later & finished
+
+
+def test_an_unknown_model_stops_the_run_after_one_call(ws, server) -> None:
+    from graftwork.core.teach.port import TeacherStopError
+
+    server.script({"status": 404})
+    with pytest.raises(TeacherStopError, match="check base_url"):
+        run(ws, flags(server, concurrency=3))
+    assert len(server.requests) <= 3  # only the calls already in flight; nothing sent after the 404

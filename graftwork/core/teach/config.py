@@ -51,12 +51,7 @@ class TeacherConfig(StrictModel):
         return data
 
     def public_base_url(self) -> str:
-        """base_url without user:password or query, fit for logs and the catalog."""
-        parts = urlsplit(self.base_url)
-        host = parts.hostname or ""
-        if parts.port:
-            host = f"{host}:{parts.port}"
-        return urlunsplit((parts.scheme, host, parts.path, "", ""))
+        return public_url(self.base_url)
 
     def public_dict(self) -> dict[str, Any]:
         """Settings as stored with a run: no key (there is none here), no credentials in URLs."""
@@ -78,6 +73,15 @@ class TeacherConfig(StrictModel):
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
         return (input_tokens * self.price_input_per_million + output_tokens * self.price_output_per_million) / 1e6
+
+
+def public_url(url: str) -> str:
+    """A URL without user:password, query or fragment, fit for logs and the catalog."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 FLAG_KEYS = ("base_url", "model", "api_key_env", "concurrency", "dry_run")

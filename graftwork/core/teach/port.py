@@ -57,10 +57,14 @@ class TeacherCallError(GraftworkError):
         self.retries = retries or []
 
 
-class TeacherAuthError(GraftworkError):
-    """401/403: the key is missing, wrong or not allowed. Stops the whole run, never retried."""
+class TeacherStopError(GraftworkError):
+    """A problem no widget can get past (wrong key, unknown model or URL): stops the run."""
 
     exit_code = 2
+
+
+class TeacherAuthError(TeacherStopError):
+    """401/403: the key is missing, wrong or not allowed. Stops the whole run, never retried."""
 
 
 class Teacher(Protocol):

@@ -34,6 +34,7 @@ from graftwork.core.teach.port import (
     Teacher,
     TeacherAuthError,
     TeacherCallError,
+    TeacherStopError,
 )
 from graftwork.core.teach.templates import (
     WidgetContext,
@@ -97,7 +98,7 @@ class Engine:
         self.run_id = run_id
         self.fresh = fresh
         self.tally = Tally()
-        self.stopped: TeacherAuthError | None = None  # after a 401/403 nothing else is sent
+        self.stopped: TeacherStopError | None = None  # after a 401/403/404 nothing else is sent
         self.tasks: dict[tuple[str, str], dict[str, Any]] = {}
         if run_id:
             for row in db.query("SELECT * FROM teach_tasks WHERE run_id = ?", [run_id]):
@@ -121,8 +122,9 @@ class Engine:
         started = time.monotonic()
         try:
             done = await self.teacher.complete(request)
-        except TeacherAuthError as exc:
-            calls.finish_error(self.db, call_id, str(exc), status="auth-error", attempts=1)
+        except TeacherStopError as exc:
+            status = "auth-error" if isinstance(exc, TeacherAuthError) else "stop-error"
+            calls.finish_error(self.db, call_id, str(exc), status=status, attempts=1)
             self.stopped = exc
             raise
         except TeacherCallError as exc:
