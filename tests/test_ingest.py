@@ -109,9 +109,9 @@ def test_ingest_downloads_extracts_and_records(workspace: Workspace, server: Loc
     assert row["status"] == "ok" and row["error"] is None and row["attempts"] == 1
     assert row["archive_sha256"] == hashlib.sha256(archive.read_bytes()).hexdigest()
     assert row["archive_bytes"] == archive.stat().st_size
-    assert row["file_count"] == 2 and row["path"] == "beta"
+    assert row["file_count"] == 2 and row["path"] == "downloads/beta"
     assert row["extracted_bytes"] == sum(p.stat().st_size for p in (downloads / "beta").rglob("*") if p.is_file())
-    assert row["screenshot_path"] == ".screenshots/beta.png"
+    assert row["screenshot_path"] == "downloads/.screenshots/beta.png"
     assert (downloads / ".screenshots" / "beta.png").read_bytes() == b"\x89PNG fake"
     job = rows(workspace, "select * from jobs where kind = 'ingest'")[0]
     assert (job["state"], job["total"], job["done"], job["failed"]) == ("done", 3, 3, 0)
@@ -390,4 +390,33 @@ def test_sigkill_mid_run_leaves_nothing_half_written(workspace: Workspace, serve
     assert recorded == set(ids)
     requested = {p for _, p in server.requests}
     assert not {f"/{i}.zip" for i in ok_before} & requested  # finished work is not redone
+    assert not (workspace.downloads_dir / ".ingest-tmp").exists()
+
+
+def test_cancel_stops_new_downloads_and_keeps_finished_ones(
+    workspace: Workspace, server: LocalServer, tmp_path: Path
+) -> None:
+    from graftwork.core.jobs import Cancelled
+
+    configure(workspace)
+    ids = [f"c{i}" for i in range(8)]
+    for item_id in ids:
+        server.route(f"/{item_id}.zip", Reply(body=widget_zip(item_id), delay=0.05))
+    manifest = write_manifest(tmp_path / "m.json", [{"id": i, "downloadUrl": server.url(f"/{i}.zip")} for i in ids])
+    cancel = threading.Event()
+
+    def stop_after_two(event) -> None:
+        if event.type == "progress" and event.done >= 2:
+            cancel.set()
+
+    db = workspace.catalog()
+    try:
+        with pytest.raises(Cancelled):
+            run_job(db, "ingest", lambda job: wiring.ingest(workspace, manifest, concurrency=1, job=job),
+                    listeners=[stop_after_two], cancel_event=cancel)
+    finally:
+        db.close()
+    assert server.count() == 2
+    assert visible(workspace.downloads_dir) == ["c0", "c1"]
+    assert rows(workspace, "select state from jobs")[0]["state"] == "cancelled"
     assert not (workspace.downloads_dir / ".ingest-tmp").exists()

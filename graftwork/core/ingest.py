@@ -343,7 +343,7 @@ class Ingest:
             {
                 "url": entry.download_url, "status": "ok", "archive_sha256": got.sha256,
                 "archive_bytes": got.size, "extracted_bytes": stats.extracted_bytes,
-                "file_count": stats.file_count, "path": entry.id,
+                "file_count": stats.file_count, "path": target.relative_to(self.ws.root).as_posix(),
                 "screenshot_path": screenshot, "error": None, "attempts": got.attempts,
                 "downloaded_at": now(),
             },
@@ -366,7 +366,7 @@ class Ingest:
             cause = exc.cause if isinstance(exc, FetchError) else str(exc)
             self.job.log(f"{entry.id}: screenshot not saved: {cause}", level="warning", item_id=entry.id)
             return None
-        return dest.relative_to(self.downloads).as_posix()
+        return dest.relative_to(self.ws.root).as_posix()  # paths in the catalog are workspace-relative
 
 
 async def load_manifest(fetcher: Fetcher, manifest: str) -> bytes:
