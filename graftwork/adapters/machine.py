@@ -48,7 +48,10 @@ def probe_mlx(facts: MachineFacts) -> None:
         facts.backend = "metal" if metal and mx.default_device() == mx.gpu else "cpu"
     except Exception as exc:  # a broken install is a fact to report, not a crash
         facts.backend, facts.backend_error = None, f"{type(exc).__name__}: {exc}"
-    facts.openblas_preloaded = "openblas" in os.environ.get("LD_PRELOAD", "").lower()
+    if facts.system == "Linux":
+        from graftwork.adapters.mlx.trainer import OPENBLAS  # what MLX children preload
+
+        facts.openblas_path = str(OPENBLAS) if OPENBLAS.exists() else None
 
 
 def probe_memory(facts: MachineFacts) -> None:

@@ -29,7 +29,7 @@ class MachineFacts:
     backend: str | None = None  # "metal" | "cpu" | None when mlx cannot load
     backend_error: str | None = None
     memory_bytes: int | None = None
-    openblas_preloaded: bool = False
+    openblas_path: str | None = None  # preloaded into MLX children when found (P1)
     model: str | None = None  # the configured train model (folder or hub id)
     model_kind: Literal["local", "cached", "hub", "missing", "unset"] = "unset"
     model_detail: str = ""
@@ -60,9 +60,10 @@ def checks(f: MachineFacts) -> list[Check]:
                          f"MLX {f.mlx_version} on the CPU; mlx-lm {f.mlx_lm_version}", hint))
         if f.system == "Linux":
             out.append(Check(
-                "cpu blas", "ok" if f.openblas_preloaded else "info",
-                "OpenBLAS preloaded" if f.openblas_preloaded else "the mlx-cpu wheel's reference BLAS (slow)",
-                "" if f.openblas_preloaded else "LD_PRELOAD=.../libopenblas.so.0 makes CPU training about 20x faster",
+                "cpu blas", "ok" if f.openblas_path else "warn",
+                f"OpenBLAS at {f.openblas_path}, preloaded into training and sampling" if f.openblas_path
+                else "only the mlx-cpu wheel's reference BLAS (slow)",
+                "" if f.openblas_path else "apt-get install libopenblas0-pthread: CPU training gets about 20x faster",
             ))
     if f.memory_bytes:
         gib = f.memory_bytes / GIB

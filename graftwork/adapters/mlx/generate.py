@@ -51,8 +51,10 @@ def run_generation(
     """
     request = {"model": model, "adapter_path": adapter_path, "prompts": prompts, "seed": seed,
                "temperature": temperature, "max_tokens": max_tokens}
+    from graftwork.adapters.mlx.trainer import child_env  # offline hub, OpenBLAS preload (P1, P15)
+
     read_fd, write_fd = os.pipe()
-    env = dict(os.environ, GRAFTWORK_EVENTS_FD=str(write_fd), PYTHONUNBUFFERED="1")
+    env = child_env({"GRAFTWORK_EVENTS_FD": str(write_fd), "PYTHONUNBUFFERED": "1"})
     with tempfile.TemporaryFile() as stderr_file:
         proc = subprocess.Popen(
             [sys.executable, "-m", "graftwork.adapters.mlx.generate"],
