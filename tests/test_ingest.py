@@ -164,6 +164,20 @@ def test_refresh_keeps_unchanged_extraction_and_replaces_changed_one(
     assert visible(workspace.downloads_dir) == ["a", "b"]
 
 
+def test_failed_refresh_keeps_the_earlier_download(workspace: Workspace, server: LocalServer, tmp_path: Path) -> None:
+    configure(workspace)
+    manifest = write_manifest(tmp_path / "m.json", publish(server, ["keep"]))
+    ingest(workspace, manifest)
+    before = rows(workspace, "select * from downloads")[0]
+    server.route("/keep.zip", Reply(status=404))
+    result = ingest(workspace, manifest, refresh=True)
+    assert result.failed == [("keep", "HTTP 404 Not Found")]
+    after = rows(workspace, "select * from downloads")[0]
+    assert (after["status"], after["error"]) == ("ok", "HTTP 404 Not Found")
+    assert after["archive_sha256"] == before["archive_sha256"]
+    assert (workspace.downloads_dir / "keep" / "keep.widget" / "index.jsx").is_file()
+
+
 # ---- bad input: each item fails alone, with a one-line cause ------------------------------
 
 def test_bad_items_are_reported_and_the_rest_carry_on(

@@ -39,12 +39,12 @@ def _too_large(what: str, max_bytes: int) -> FetchError:
 
 
 def _status_line(response: httpx.Response) -> str:
-    phrase = response.reason_phrase
-    if not phrase:
-        try:
-            phrase = HTTPStatus(response.status_code).phrase
-        except ValueError:
-            phrase = ""
+    """"HTTP 404 Not Found": the standard phrase, since the server's own is untrusted text."""
+    try:
+        phrase = HTTPStatus(response.status_code).phrase
+    except ValueError:
+        raw = response.reason_phrase or ""
+        phrase = "".join(ch for ch in raw if ch.isprintable())[:60]
     return f"HTTP {response.status_code} {phrase}".rstrip()
 
 

@@ -245,6 +245,7 @@ class Ingest:
         self.result = StageResult()
         self.fresh = 0
         self.unchanged = 0
+        self.had_good: set[str] = set()  # items whose previous extraction is still intact
 
     def archive_path(self, item_id: str) -> Path:
         return self.archives / f"{item_id}.zip"
@@ -289,11 +290,12 @@ class Ingest:
             self.job.advance(item_id=entry.id)
 
     def _failed(self, entry: ManifestEntry, cause: str, attempts: int | None) -> None:
-        write_download(
-            self.db, entry.id,
-            {"url": entry.download_url, "status": "failed", "error": cause,
-             "attempts": attempts, "downloaded_at": now()},
-        )
+        fields: dict[str, Any] = {"error": cause, "attempts": attempts}
+        if entry.id not in self.had_good:
+            # A failed --refresh keeps the intact earlier download usable (status stays ok);
+            # the failure is still reported and recorded in `error`.
+            fields |= {"url": entry.download_url, "status": "failed", "downloaded_at": now()}
+        write_download(self.db, entry.id, fields)
         self.result.failed.append((entry.id, cause))
         self.job.item_failed(entry.id, cause)
 
@@ -312,6 +314,8 @@ class Ingest:
         current = await asyncio.to_thread(self._is_current, entry, row, archive)
         if current and not self.options.refresh:
             return "unchanged"
+        if current:
+            self.had_good.add(entry.id)
 
         limits = self.options.limits
         work = self.scratch / entry.id
@@ -325,8 +329,11 @@ class Ingest:
             if current and row and got.sha256 == row["archive_sha256"]:
                 # --refresh with identical bytes: keep the extraction we already have.
                 os.replace(part, archive)
-                write_download(self.db, entry.id, {"attempts": got.attempts, "downloaded_at": now(), "error": None})
-                await self._screenshot(entry)
+                fields: dict[str, Any] = {"attempts": got.attempts, "downloaded_at": now(), "error": None}
+                screenshot = await self._screenshot(entry)
+                if screenshot:
+                    fields["screenshot_path"] = screenshot
+                write_download(self.db, entry.id, fields)
                 return "unchanged"
 
             unpacked = work / "unpacked"
@@ -395,7 +402,8 @@ async def ingest_async(
         failures: list[tuple[str, str]] = []
         wanted = set(widgets) if widgets is not None else None
         for p in parsed.problems:
-            if wanted is None or (isinstance(p.id, str) and p.id in wanted):  # a filtered run reports only what it asked for
+            # A filtered run reports only the bad entries it asked for.
+            if wanted is None or (isinstance(p.id, str) and p.id in wanted):
                 failures.append((p.label, f"skipped manifest entry: {p.cause}"))
         for item_id in unknown:
             failures.append((item_id, "not in the manifest (or its entry is invalid)"))
