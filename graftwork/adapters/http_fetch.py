@@ -93,9 +93,12 @@ class HttpFetcher:
 
     def __init__(
         self, *, timeout: float = 30.0, retries: int = 3, backoff: float = 0.5,
-        max_connections: int = 8,
+        max_connections: int = 8, deadline: float | None = None,
     ) -> None:
         self.timeout = timeout
+        # httpx's timeout bounds each network wait; a server dripping one byte at a time
+        # never trips it, so every attempt also has an overall deadline.
+        self.deadline = deadline if deadline is not None else timeout * 10
         self.retries = retries
         self.backoff = backoff
         self.max_connections = max_connections
@@ -141,7 +144,7 @@ class HttpFetcher:
     ) -> None:
         """One GET attempt; translates httpx failures into retryable or final errors."""
         try:
-            async with self._http().stream("GET", url) as response:
+            async with asyncio.timeout(self.deadline), self._http().stream("GET", url) as response:
                 if response.status_code >= 500:
                     raise _Retryable("status", _status_line(response))
                 if response.status_code >= 400:
@@ -155,7 +158,7 @@ class HttpFetcher:
                     if size > max_bytes:
                         raise _too_large(what, max_bytes)
                     on_chunk(chunk)
-        except httpx.TimeoutException:
+        except (httpx.TimeoutException, TimeoutError):
             raise _Retryable("timeout", "timed out") from None
         except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
             raise _Retryable("reset", "connection reset") from None

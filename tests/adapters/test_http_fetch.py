@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,6 +77,23 @@ async def test_stalled_body_times_out(server: LocalServer, tmp_path: Path) -> No
     url = server.route("/stall.zip", Reply(action=drip(BODY, pause=0.5)))
     with pytest.raises(FetchError, match=r"^timed out after 1 attempt$"):
         await download(fetcher(timeout=0.2, retries=0), url, tmp_path / "x")
+
+
+async def test_dripping_server_hits_the_attempt_deadline(server: LocalServer, tmp_path: Path) -> None:
+    # Each byte arrives well within the per-read timeout, but the whole body would take 5 s.
+    url = server.route("/drip.zip", Reply(action=drip(BODY[:100], pause=0.05)))
+    start = time.monotonic()
+    with pytest.raises(FetchError, match=r"^timed out after 1 attempt$"):
+        await download(fetcher(timeout=1.0, retries=0, deadline=0.5), url, tmp_path / "x")
+    assert time.monotonic() - start < 2
+
+
+async def test_backoff_doubles_between_attempts(server: LocalServer, tmp_path: Path) -> None:
+    url = server.route("/busy.zip", Reply(status=502))
+    start = time.monotonic()
+    with pytest.raises(FetchError, match="HTTP 502 Bad Gateway after 3 attempts"):
+        await download(fetcher(retries=2, backoff=0.15), url, tmp_path / "x")
+    assert time.monotonic() - start >= 0.15 + 0.3
 
 
 async def test_reset_connection_is_retried_then_reported(server: LocalServer, tmp_path: Path) -> None:

@@ -52,10 +52,13 @@ def drip(body: bytes, pause: float) -> Action:
         handler.send_response(200)
         handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
-        for i in range(len(body)):
-            handler.wfile.write(body[i : i + 1])
-            handler.wfile.flush()
-            time.sleep(pause)
+        try:
+            for i in range(len(body)):
+                handler.wfile.write(body[i : i + 1])
+                handler.wfile.flush()
+                time.sleep(pause)
+        except (BrokenPipeError, ConnectionResetError):
+            handler.close_connection = True  # the client gave up, as it should
 
     return act
 
