@@ -152,7 +152,7 @@ def _train(spec: dict[str, Any], emit: Emitter, watch: CancelWatch) -> int:
     from mlx_lm import load
     from mlx_lm.tuner import trainer as trainer_mod
     from mlx_lm.tuner.callbacks import TrainingCallback
-    from mlx_lm.tuner.datasets import CacheDataset, ChatDataset
+    from mlx_lm.tuner.datasets import ChatDataset
     from mlx_lm.tuner.utils import linear_to_lora_layers
 
     cfg = TrainConfig.model_validate(spec["config"])
@@ -174,23 +174,28 @@ def _train(spec: dict[str, Any], emit: Emitter, watch: CancelWatch) -> int:
         model.set_dtype(mx.float32)  # bf16/4-bit matmuls skip BLAS on the CPU (P1b)
     emit("log", level="info", message=f"loaded {spec['model']} in {time.perf_counter() - t0:.1f}s")
 
-    # Measure before training: too-long examples stop the run, or are dropped and listed.
+    # Measure before training with the very tokenization training uses (ChatDataset.process,
+    # kept for the CacheDataset below): too-long examples stop the run, or are dropped and listed.
     splits: dict[str, list[dict[str, Any]]] = {}
+    processed: dict[str, list[Any]] = {}
+    long: list[lengths.Measured] = []
     for split in ("train", "valid"):
         records = read_jsonl(data_dir / f"{split}.jsonl")
-        measured = lengths.measure(tokenizer, split, records, spec.get("labels", {}).get(split))
-        long = lengths.too_long(measured, cfg.max_seq_length)
-        if long:
-            emit("log", level="warning" if spec["drop_long"] else "error",
-                 message=("dropped " if spec["drop_long"] else "") + lengths.describe(long, cfg.max_seq_length),
-                 too_long=[m.__dict__ for m in long])
-            if not spec["drop_long"]:
-                emit("finished", state="failed", error=lengths.describe(long, cfg.max_seq_length)
-                     + " (shorten them, raise max_seq_length, or pass --drop-long)", too_long=[m.__dict__ for m in long])
-                return 3
-            keep = {m.line for m in measured} - {m.line for m in long}
-            records = [r for i, r in enumerate(records, 1) if i in keep]
-        splits[split] = records
+        proc = [ChatDataset(records, tokenizer, mask_prompt=cfg.mask_prompt).process(r) for r in records]
+        measured = lengths.from_counts(split, [len(p[0]) for p in proc], spec.get("labels", {}).get(split))
+        over = {m.line for m in lengths.too_long(measured, cfg.max_seq_length)}
+        long += [m for m in measured if m.line in over]
+        splits[split] = [r for i, r in enumerate(records, 1) if i not in over]
+        processed[split] = [p for i, p in enumerate(proc, 1) if i not in over]
+    if long:
+        listing = lengths.describe(long, cfg.max_seq_length)
+        too_long = [m.__dict__ for m in long]
+        if not spec["drop_long"]:
+            emit("log", level="error", message=listing, too_long=too_long)
+            emit("finished", state="failed", too_long=too_long,
+                 error=listing + " (shorten them, raise max_seq_length, or pass --drop-long)")
+            return 3
+        emit("log", level="warning", message="dropped " + listing, too_long=too_long)
     if len(splits["train"]) < cfg.batch_size:
         raise ValueError(f"the train split has {len(splits['train'])} example(s); batch_size is {cfg.batch_size}")
     if splits["valid"] and len(splits["valid"]) < cfg.batch_size:
@@ -219,8 +224,8 @@ def _train(spec: dict[str, Any], emit: Emitter, watch: CancelWatch) -> int:
         optimizer.init(model.trainable_parameters())
     opt_step = int(optimizer.state["step"].item()) if "step" in optimizer.state else 0
 
-    train_ds = CacheDataset(ChatDataset(splits["train"], tokenizer, mask_prompt=cfg.mask_prompt))
-    val_ds = CacheDataset(ChatDataset(splits["valid"], tokenizer, mask_prompt=cfg.mask_prompt)) if splits["valid"] else None
+    train_ds = _cached(splits["train"], processed["train"], tokenizer, cfg.mask_prompt)
+    val_ds = _cached(splits["valid"], processed["valid"], tokenizer, cfg.mask_prompt) if splits["valid"] else None
     trainable = sum(v.size for _, v in tree_flatten(model.trainable_parameters()))
     emit("started", total_iters=total_iters, start_iteration=start, optimizer_step=opt_step,
          trainable_params=int(trainable), n_train=len(splits["train"]), n_valid=len(splits["valid"]), versions=vers)
@@ -299,6 +304,15 @@ def _train(spec: dict[str, Any], emit: Emitter, watch: CancelWatch) -> int:
     emit("finished", state="done", iteration=total_iters, best_iteration=progress["best_iter"],
          best_val_loss=None if math.isinf(progress["best_loss"]) else progress["best_loss"])
     return 0
+
+
+def _cached(records: list[dict[str, Any]], processed: list[Any], tokenizer: Any, mask_prompt: bool) -> Any:
+    """A CacheDataset already holding the tokenization done while measuring."""
+    from mlx_lm.tuner.datasets import CacheDataset, ChatDataset
+
+    ds = CacheDataset(ChatDataset(records, tokenizer, mask_prompt=mask_prompt))
+    ds._proc_data = list(processed)  # same values CacheDataset would compute on first access
+    return ds
 
 
 def _pad_batch(items: list[tuple[list[int], int]], max_seq_length: int) -> tuple[Any, Any]:

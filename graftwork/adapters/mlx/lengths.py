@@ -24,11 +24,15 @@ def count_tokens(tokenizer: Any, record: dict[str, Any]) -> int:
 
 
 def measure(tokenizer: Any, split: str, records: list[dict[str, Any]], labels: list[str] | None = None) -> list[Measured]:
-    out = []
-    for i, record in enumerate(records):
-        label = labels[i] if labels and i < len(labels) and labels[i] else f"{split}.jsonl:{i + 1}"
-        out.append(Measured(split, i + 1, count_tokens(tokenizer, record), label))
-    return out
+    return from_counts(split, [count_tokens(tokenizer, r) for r in records], labels)
+
+
+def from_counts(split: str, counts: list[int], labels: list[str] | None = None) -> list[Measured]:
+    """Label token counts already taken (the trainer tokenizes once, for measuring and training)."""
+    return [
+        Measured(split, i + 1, n, labels[i] if labels and i < len(labels) and labels[i] else f"{split}.jsonl:{i + 1}")
+        for i, n in enumerate(counts)
+    ]
 
 
 def too_long(measured: list[Measured], max_seq_length: int) -> list[Measured]:
