@@ -75,7 +75,7 @@ def _print_estimate(est: dict[str, Any], console: Any = err_console) -> None:
     for item, cause in est["items_unreadable"]:
         lines.append(f"  will fail: {item}: {cause}")
     for line in lines:
-        console.print(line, markup=False, highlight=False)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 @command.command("prompts")
