@@ -198,6 +198,7 @@ def test_bad_items_are_reported_and_the_rest_carry_on(
         "slow": server.route("/slow.zip", Reply(body=widget_zip("slow"), delay=2)),
         "reset": server.route("/reset.zip", Reply(action=reset_connection)),
         "down": server.route("/down.zip", Reply(status=503)),
+        "empty": server.route("/empty.zip", b""),
     }
     entries = [*good, flaky, *({"id": k, "downloadUrl": v} for k, v in bad.items())]
     entries.append({"id": "../escape", "downloadUrl": server.url("/x.zip")})
@@ -205,7 +206,7 @@ def test_bad_items_are_reported_and_the_rest_carry_on(
 
     causes = dict(result.failed)
     assert causes == {
-        "entry #13 (id '../escape')": "skipped manifest entry: id contains a path separator",
+        "entry #14 (id '../escape')": "skipped manifest entry: id contains a path separator",
         "missing": "HTTP 404 Not Found",
         "html": "server sent an HTML page, not a zip archive",
         "corrupt": causes["corrupt"],
@@ -216,6 +217,7 @@ def test_bad_items_are_reported_and_the_rest_carry_on(
         "slow": "timed out after 2 attempts",
         "reset": "connection reset after 2 attempts",
         "down": "HTTP 503 Service Unavailable after 2 attempts",
+        "empty": "empty file, not a zip archive",
     }
     assert causes["corrupt"].startswith("corrupt zip archive")
     assert "compression ratio over 50" in causes["bomb"]
@@ -290,6 +292,30 @@ def test_called_from_a_worker_thread(workspace: Workspace, server: LocalServer, 
     thread.start()
     thread.join(30)
     assert "error" not in out and out["result"].ok == 2  # type: ignore[union-attr]
+
+
+REAL_MANIFEST = Path("/work/shared/uebersicht/widgets.json")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not REAL_MANIFEST.is_file(), reason="shared gallery manifest not present")
+def test_real_gallery_manifest_served_locally(workspace: Workspace, server: LocalServer, tmp_path: Path) -> None:
+    # The 414 real entries (ids, names, every field) with their downloads served from 127.0.0.1.
+    real = json.loads(REAL_MANIFEST.read_text(encoding="utf-8"))["widgets"]
+    for n, entry in enumerate(real):
+        path = f"/w/{n}.zip"
+        entry["downloadUrl"] = server.route(path, widget_zip(f"w{n}"))
+        entry["screenshotUrl"] = server.route(f"/s/{n}.png", b"\x89PNG")
+    configure(workspace)
+    result = ingest(workspace, write_manifest(tmp_path / "real.json", real))
+    assert (result.ok, result.failed) == (414, [])
+    assert visible(workspace.downloads_dir) == sorted(e["id"] for e in real)
+    stored = {r["id"]: r for r in rows(workspace, "select id, name, manifest, manifest_order from items")}
+    assert len(stored) == 414
+    first = real[0]
+    assert stored[first["id"]]["name"] == first["name"]
+    assert json.loads(stored[first["id"]]["manifest"]) == first
+    assert stored[real[-1]["id"]]["manifest_order"] == 413
 
 
 # ---- the command line -----------------------------------------------------------------------
