@@ -301,3 +301,20 @@ def test_an_unknown_model_stops_the_run_after_one_call(ws, server) -> None:
     with pytest.raises(TeacherStopError, match="check base_url"):
         run(ws, flags(server, concurrency=3))
     assert len(server.requests) <= 3  # only the calls already in flight; nothing sent after the 404
+
+
+def test_fresh_ignores_earlier_runs_but_never_repeats_its_own_calls(ws, server) -> None:
+    run(ws, flags(server), sample=2)
+    sent = len(server.requests)
+    first = run(ws, flags(server), fresh=True, limit=2)
+    assert first.summary["calls_reused"] == 0 and len(server.requests) == sent + 2
+    db = ws.catalog()
+    run_id = first.summary["run_id"]
+    # A crash after the replies were logged but before any task row was written.
+    db.execute("DELETE FROM teach_tasks WHERE run_id = ?", [run_id])
+    db.execute("UPDATE teach_runs SET state = 'running' WHERE id = ?", [run_id])
+    db.conn.commit()
+    db.close()
+    again = run(ws, flags(server), resume=True)
+    assert again.summary["run_id"] == run_id and again.summary["calls_reused"] == 2
+    assert len(server.requests) == sent + 2 and len(teacher_revisions(ws)) == 2

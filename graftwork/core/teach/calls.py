@@ -13,12 +13,14 @@ from graftwork.core.catalog.db import now
 from graftwork.core.teach.port import ChatRequest, Completion
 
 
-def find_finished(db: sqlite_utils.Database, request_hash: str) -> dict[str, Any] | None:
-    """The newest successful real (not dry-run) call with this request hash."""
-    rows = list(db.query(
-        "SELECT * FROM teacher_calls WHERE request_hash = ? AND status = 'ok' ORDER BY id DESC LIMIT 1",
-        [request_hash],
-    ))
+def find_finished(db: sqlite_utils.Database, request_hash: str, *, run_id: str | None = None) -> dict[str, Any] | None:
+    """The newest successful real (not dry-run) call with this request hash (of one run if given)."""
+    sql = "SELECT * FROM teacher_calls WHERE request_hash = ? AND status = 'ok'"
+    params: list[Any] = [request_hash]
+    if run_id is not None:
+        sql += " AND run_id = ?"
+        params.append(run_id)
+    rows = list(db.query(sql + " ORDER BY id DESC LIMIT 1", params))
     return rows[0] if rows else None
 
 

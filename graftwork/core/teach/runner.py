@@ -37,7 +37,6 @@ from graftwork.core.teach.port import (
     TeacherStopError,
 )
 from graftwork.core.teach.templates import (
-    WidgetContext,
     critique_messages,
     draft_messages,
     dry_run_reply,
@@ -62,8 +61,7 @@ class DryRunTeacher:
         user = request.messages[-1]["content"]
         stage = m.group(1) if (m := re.search(r"\[stage:(\w+)\]", system)) else "draft"
         name = m.group(1).strip() if (m := re.search(r"^Widget: (.+)$", user, re.M)) else "widget"
-        ctx = WidgetContext(name, name, "", "", {}, "", 0, 0, False)
-        text = dry_run_reply(stage, ctx)
+        text = dry_run_reply(stage, name)
         return Completion(text=text, model=self.model, input_tokens=0, output_tokens=0, latency_ms=0)
 
     async def close(self) -> None:
@@ -110,8 +108,10 @@ class Engine:
     async def call(self, item_id: str | None, stage: str, messages: list[dict[str, str]]) -> StageOut:
         request = self.request(messages)
         request_hash = request.hash(self.teacher.base_url)
-        if not self.cfg.dry_run and not self.fresh:
-            hit = calls.find_finished(self.db, request_hash)
+        if not self.cfg.dry_run and (self.run_id or not self.fresh):
+            # fresh: ignore earlier runs' calls, yet never repeat one of this run's own (a crash
+            # can land between logging a reply and marking its task done).
+            hit = calls.find_finished(self.db, request_hash, run_id=self.run_id if self.fresh else None)
             if hit is not None:
                 self.tally.reused += 1
                 return StageOut(hit["text"], hit["id"], reused=True)

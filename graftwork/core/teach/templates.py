@@ -79,9 +79,9 @@ def refine_messages(ctx: WidgetContext, draft: str, issues: list[str]) -> list[d
     ]
 
 
-def dry_run_reply(stage: str, ctx: WidgetContext) -> str:
+def dry_run_reply(stage: str, name: str) -> str:
     """Placeholder replies for dry runs: obviously fake, yet shaped like real ones."""
     if stage == "critique":
         return json.dumps({"verdict": "pass", "issues": ["[dry-run] no teacher was asked"]})
-    return (f"[dry-run] {stage} placeholder for {ctx.name}: no teacher was called. A real run "
+    return (f"[dry-run] {stage} placeholder for {name}: no teacher was called. A real run "
             "asks the teacher for the user's request that leads to this widget.")
