@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import review_world, tiny_model
+from support import review_world
 from support.review_world import add_samples, make_run, make_set, sample_rows
 
 from graftwork.core.workspace import Workspace
 
 FAKE_TOOLKIT = Path(__file__).resolve().parent / "support" / "fake_apple_toolkit"
-tiny_model_dir = tiny_model.tiny_model_dir  # session fixtures
+review_model_dir = review_world.review_model_dir  # session fixtures
 tiny_adapter_dir = review_world.tiny_adapter_dir
 
 
@@ -38,9 +38,9 @@ def _closed_port() -> int:
 # ---- sample + review --------------------------------------------------------------------
 
 @pytest.mark.mlx
-def test_sample_then_review_promote_and_export(workspace: Workspace, tiny_model_dir: Path, tiny_adapter_dir: Path) -> None:
+def test_sample_then_review_promote_and_export(workspace: Workspace, review_model_dir: Path, tiny_adapter_dir: Path) -> None:
     make_set(workspace)
-    run_id = make_run(workspace, "widgets", str(tiny_model_dir), tiny_adapter_dir)
+    run_id = make_run(workspace, "widgets", str(review_model_dir), tiny_adapter_dir)
     out = graftwork(workspace, "sample", "--run", run_id[:15], "--n", "1", "--seed", "2", "--temperature", "0.5",
                     "--max-tokens", "8")
     assert out.returncode == 0, out.stderr

@@ -9,7 +9,8 @@ from support import review_world
 
 from graftwork.adapters.mlx.generate import GenerationError, run_generation
 
-tiny_adapter_dir = review_world.tiny_adapter_dir  # session fixture
+review_model_dir = review_world.review_model_dir  # session fixtures
+tiny_adapter_dir = review_world.tiny_adapter_dir
 
 pytestmark = pytest.mark.mlx
 
@@ -32,25 +33,25 @@ def _texts(events: list[dict], which: str) -> dict[str, str]:
     return {e["key"]: e["text"] for e in events if e["type"] == "sample" and e["which"] == which}
 
 
-def test_base_and_adapter_outputs_same_seed_same_text(tiny_model_dir: Path, tiny_adapter_dir: Path) -> None:
-    first = _generate(tiny_model_dir, tiny_adapter_dir, seed=3)
+def test_base_and_adapter_outputs_same_seed_same_text(review_model_dir: Path, tiny_adapter_dir: Path) -> None:
+    first = _generate(review_model_dir, tiny_adapter_dir, seed=3)
     assert first[0]["type"] == "loaded" and first[-1]["type"] == "finished"
     base, adapter = _texts(first, "base"), _texts(first, "adapter")
     assert set(base) == set(adapter) == {"a", "b"}
     assert all(e["tokens"] >= 1 and e["ms"] > 0 for e in first if e["type"] == "sample")
     assert base != adapter  # the adapter changes what the model writes
-    again = _generate(tiny_model_dir, tiny_adapter_dir, seed=3)
+    again = _generate(review_model_dir, tiny_adapter_dir, seed=3)
     assert _texts(again, "base") == base and _texts(again, "adapter") == adapter
-    other = _generate(tiny_model_dir, None, seed=4)
+    other = _generate(review_model_dir, None, seed=4)
     assert _texts(other, "base") != base  # a different seed samples differently at temperature 0.8
     assert not _texts(other, "adapter")
 
 
-def test_greedy_adapter_writes_what_it_was_trained_on(tiny_model_dir: Path, tiny_adapter_dir: Path) -> None:
-    events = _generate(tiny_model_dir, tiny_adapter_dir, seed=0, temperature=0.0)
+def test_greedy_adapter_writes_what_it_was_trained_on(review_model_dir: Path, tiny_adapter_dir: Path) -> None:
+    events = _generate(review_model_dir, tiny_adapter_dir, seed=0, temperature=0.0)
     assert "export" in _texts(events, "adapter")["a"]
 
 
-def test_missing_adapter_is_a_clear_error(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_missing_adapter_is_a_clear_error(review_model_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(GenerationError, match="generation failed"):
-        _generate(tiny_model_dir, tmp_path / "no-adapter", seed=0)
+        _generate(review_model_dir, tmp_path / "no-adapter", seed=0)

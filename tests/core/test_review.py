@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from support import review_world, tiny_model
+from support import review_world
 from support.review_world import WIDGETS, add_samples, make_run, make_set, sample_rows
 
 from graftwork.core.candidates import load_candidates
@@ -20,7 +20,7 @@ from graftwork.core.review.review import ReviewError, get_sample, promote_run, s
 from graftwork.core.review.samples import SampleError, SampleSettings, load_held_out, sample_run
 from graftwork.core.workspace import Workspace
 
-tiny_model_dir = tiny_model.tiny_model_dir  # session fixtures
+review_model_dir = review_world.review_model_dir  # session fixtures
 tiny_adapter_dir = review_world.tiny_adapter_dir
 
 
@@ -49,12 +49,12 @@ def test_bad_settings_and_missing_adapter_are_clear(workspace: Workspace) -> Non
 
 @pytest.mark.mlx
 def test_sample_stores_base_and_adapter_beside_the_reference(
-    workspace: Workspace, tiny_model_dir: Path, tiny_adapter_dir: Path
+    workspace: Workspace, review_model_dir: Path, tiny_adapter_dir: Path
 ) -> None:
     from graftwork.adapters.mlx.generate import run_generation
 
     make_set(workspace)
-    run_id = make_run(workspace, "widgets", str(tiny_model_dir), tiny_adapter_dir)
+    run_id = make_run(workspace, "widgets", str(review_model_dir), tiny_adapter_dir)
     settings = SampleSettings(split="test", n=2, seed=5, temperature=0.8, max_tokens=10)
     result = sample_run(workspace, run_id, settings, generate=run_generation, job=Job(None, "sample"))
     assert result.ok == 2
