@@ -128,7 +128,7 @@ def toolkit_commands(
     train, valid = set_files(ws, set_name)
     name = check_adapter_name(cfg.adapter_name or set_name)
     toolkit = Path(cfg.toolkit_dir).expanduser() if cfg.toolkit_dir else None
-    python = cfg.python or ("python" if for_display else sys.executable)
+    python = str(Path(cfg.python).expanduser()) if cfg.python else ("python" if for_display else sys.executable)
     ckpt_dir = out_dir / "checkpoints"
     train_argv = [python, "-m", "examples.train_adapter", "--train-data", str(train)]
     if valid is not None:
