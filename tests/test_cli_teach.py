@@ -93,6 +93,7 @@ def test_killed_bulk_run_resumes_without_repeating_finished_calls(ws: Workspace,
         assert len(later) == len(set(later))
         all_ok = [request_hash(r["body"], server.base_url) for r in server.served("ok")]
         assert all(all_ok.count(h) == 1 for h in finished)
+    assert query(ws, "SELECT COUNT(*) FROM teacher_calls WHERE status = 'started'")[0][0] == 0
     per_item = dict(query(ws, "SELECT item_id, COUNT(*) FROM prompt_revisions WHERE origin = 'teacher' "
                               "AND state = 'accepted' GROUP BY item_id"))
     assert per_item == {f"w{i:02d}": 1 for i in range(12)}

@@ -318,3 +318,29 @@ def test_fresh_ignores_earlier_runs_but_never_repeats_its_own_calls(ws, server) 
     again = run(ws, flags(server), resume=True)
     assert again.summary["run_id"] == run_id and again.summary["calls_reused"] == 2
     assert len(server.requests) == sent + 2 and len(teacher_revisions(ws)) == 2
+
+
+def test_a_new_run_supersedes_unfinished_ones_and_resume_skips_widgets_accepted_meanwhile(ws, server) -> None:
+    server.script({"status": 401})
+    with pytest.raises(TeacherAuthError):
+        run(ws, flags(server, concurrency=1))
+    db = ws.catalog()
+    stopped_id = next(iter(db.query("SELECT id FROM teach_runs")))["id"]
+    prompts.add_revision(db, "w1", "Accepted in the TUI meanwhile.", origin="tui", state="accepted")
+    db.close()
+    result = run(ws, flags(server), resume=True)
+    assert result.summary["run_id"] == stopped_id and result.ok == 4
+    assert ("w1", "has an accepted prompt now (from elsewhere)") in result.skipped
+    assert sorted(r["item_id"] for r in teacher_revisions(ws)) == ["w0", "w2", "w3", "w4"]
+    db = ws.catalog()
+    assert next(r["status"] for r in db.query("SELECT status FROM teacher_calls ORDER BY id")) == "auth-error"
+    db.execute("UPDATE teach_runs SET state = 'running' WHERE id = ?", [stopped_id])  # as if killed
+    db.conn.commit()
+    add_widget(db, ws, "w9", prompt=None, order=9)
+    db.close()
+    newer = run(ws, flags(server))
+    assert newer.summary["run_id"] != stopped_id and newer.ok == 1
+    db = ws.catalog()
+    states = {r["id"]: r["state"] for r in db.query("SELECT id, state FROM teach_runs")}
+    db.close()
+    assert states == {stopped_id: "superseded", newer.summary["run_id"]: "done"}

@@ -27,7 +27,14 @@ from graftwork.core.jobs import Cancelled, Job, StageResult
 from graftwork.core.teach import calls
 from graftwork.core.teach.config import TeacherConfig, code_budget
 from graftwork.core.teach.gating import Critique, gate, parse_critique
-from graftwork.core.teach.plan import Counter, Plan, TeachOptions, make_plan, widget_context
+from graftwork.core.teach.plan import (
+    UNFINISHED,
+    Counter,
+    Plan,
+    TeachOptions,
+    make_plan,
+    widget_context,
+)
 from graftwork.core.teach.port import (
     ChatRequest,
     Completion,
@@ -46,6 +53,7 @@ from graftwork.core.workspace import Workspace
 
 TeacherFactory = Callable[[TeacherConfig], Teacher]
 LOG_EVERY = 2.0  # seconds between "cost so far" lines in the job log
+INTERRUPTED = "the run stopped before the reply was logged"
 
 
 class DryRunTeacher:
@@ -194,6 +202,10 @@ class TeachRun:
         if stored is not None:
             self._count(item_id, stored["state"], stored.get("reasons") or [], earlier=True)
             return
+        if self.opts.area == "main" and self._accepted_elsewhere(item_id):
+            self.result.skipped.append((item_id, "has an accepted prompt now (from elsewhere)"))
+            self._progress(item_id, "skipped")
+            return
         ctx = widget_context(self.ws, self.db, item_id, self.budget, self.count)
         engine = self.engine
         draft = await engine.stage(item_id, "draft", draft_messages(ctx))
@@ -225,6 +237,11 @@ class TeachRun:
             "revision_id": revision_id, "area": self.opts.area,
         })
         self._count(item_id, state, verdict.reasons)
+
+    def _accepted_elsewhere(self, item_id: str) -> bool:
+        """A resumed run skips widgets that got an accepted prompt meanwhile (TUI, another run)."""
+        cur = prompts.current(self.db, item_id)
+        return bool(cur and cur["state"] == "accepted" and cur["provenance"].get("task") != f"{self.run_id}:{item_id}")
 
     def _store(self, item_id: str, text: str, state: str, provenance: dict[str, Any], note: str | None) -> int | None:
         if self.opts.area == "sample":
@@ -325,9 +342,21 @@ def _open_run(db: sqlite_utils.Database, plan: Plan, cfg: TeacherConfig, job: Jo
         with db.conn:
             db["teach_runs"].update(plan.run_id, {"state": "running", "updated_at": stamp,
                                                   "job_id": job.id if job else None})
+            # Calls of this run still "started" died with the process that sent them.
+            db.conn.execute(f"UPDATE teacher_calls SET status = 'interrupted', error = '{INTERRUPTED}' "
+                            "WHERE run_id = ? AND status = 'started'", [plan.run_id])
         return plan.run_id
     run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+    marks = ", ".join("?" for _ in UNFINISHED)
     with db.conn:
+        # A new run selects all remaining work itself, so older unfinished runs of the same area
+        # are superseded and --resume never goes back to them.
+        db.conn.execute(
+            f"UPDATE teach_runs SET state = 'superseded', updated_at = ? WHERE area = ? AND dry_run = ? "
+            f"AND state IN ({marks})", [stamp, plan.options.area, int(cfg.dry_run), *UNFINISHED],
+        )
+        db.conn.execute(f"UPDATE teacher_calls SET status = 'interrupted', error = '{INTERRUPTED}' "
+                        "WHERE status = 'started' AND run_id IN (SELECT id FROM teach_runs WHERE state = 'superseded')")
         db["teach_runs"].insert({
             "id": run_id, "area": plan.options.area, "job_id": job.id if job else None,
             "params": json.dumps(plan.options.to_dict()), "config": json.dumps(cfg.public_dict()),
