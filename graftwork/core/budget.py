@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from graftwork.core.candidates import Candidate
     from graftwork.core.jobs import Job, StageResult
+    from graftwork.core.project import ProjectConfig
     from graftwork.core.tokens import TokenCount, TokenCounter
     from graftwork.core.workspace import Workspace
 
@@ -138,7 +140,7 @@ def run_budget(
     ws: Workspace, counter: TokenCounter, *, max_tokens: int | None = None, widgets_only: bool = False, job: Job
 ) -> StageResult:
     from graftwork.core.atomic import write_json
-    from graftwork.core.candidates import load_candidates, load_codes
+    from graftwork.core.candidates import list_candidates, load_codes
     from graftwork.core.catalog.db import now
     from graftwork.core.jobs import StageResult
     from graftwork.core.project import load_project
@@ -166,18 +168,17 @@ def run_budget(
                               "recommendations": report["recommendations"]}
             return result
 
-        cands = load_candidates(db, ws.downloads_dir, project)
-        job.set_total(len(cands.examples))
-        counted = counter.count_many(cands.examples, progress=lambda n: job.advance(n))
-        counts = {e.item_id: c for e, c in zip(cands.examples, counted, strict=True)}
+        cands, skipped = list_candidates(db)
+        job.set_total(len(cands))
+        counts, shas, failed = count_candidates(ws, counter, project, cands, job)
         strategy = strategy_for(counts, limit)
-        analysis = size_analysis(counts, limit, counter.id, cands.skipped)
-        for name, data in ((ANALYSIS_FILE, analysis), (STRATEGY_FILE, strategy)):
-            write_json(ws.root / name, data)
-            result.outputs.append(ws.root / name)
-        _store_budget(db, cands.examples, counts, strategy, limit, counter.id, now())
-        _report_failures(job, result, cands.failed)
-        result.skipped = list(cands.skipped)
+        analysis = size_analysis(counts, limit, counter.id, skipped)
+        write_json_fast(ws.root / ANALYSIS_FILE, analysis, "items")
+        write_json_fast(ws.root / STRATEGY_FILE, strategy, "strategy")
+        result.outputs += [ws.root / ANALYSIS_FILE, ws.root / STRATEGY_FILE]
+        _store_budget(db, counts, shas, strategy, limit, counter.id, now())
+        _report_failures(job, result, failed)
+        result.skipped = list(skipped)
         result.ok = len(counts)
         excluded = [
             {"id": i, "total": e["current_total_tokens"], "widget": e["current_widget_tokens"], "over_by": e["over_by"]}
@@ -190,25 +191,97 @@ def run_budget(
         db.close()
 
 
+def count_candidates(
+    ws: Workspace, counter: TokenCounter, project: ProjectConfig, cands: Sequence[Candidate], job: Job
+) -> tuple[dict[str, TokenCount], dict[str, str], list[tuple[str, str]]]:
+    """Counts (in catalog order), example sha256s and failures for ``cands``.
+
+    Examples seen before are found by their ingredients (prompt + analysis' code hash), so an
+    edit re-reads and recounts only the edited widget. A stale analysis hash simply misses
+    (aliases are stored under the hash of the code actually read). `build` always counts
+    the exact line it writes.
+    """
+    from graftwork.core.candidates import widget_code
+    from graftwork.core.examples import make_example, sha256_text
+    from graftwork.core.tokens import identity_key
+
+    phash = project.content_hash()
+    lookup = getattr(counter, "lookup_identities", None)
+    idents = {c.item_id: identity_key(counter.id, phash, c.prompt, c.code_sha256)
+              for c in cands if c.code_sha256 and lookup}
+    hits = lookup(list(idents.values())) if lookup else {}
+    if hits:
+        job.advance(len(hits))
+    found: dict[str, tuple[TokenCount, str]] = {i: hits[k] for i, k in idents.items() if k in hits}
+    failed: list[tuple[str, str]] = []
+    examples, new_idents = [], []
+    for c in cands:
+        if c.item_id in found:
+            continue
+        try:
+            code = widget_code(ws.downloads_dir, c.item_id, c.folder)
+        except (ValueError, OSError) as exc:
+            failed.append((c.item_id, str(exc)))
+            job.advance()
+            continue
+        examples.append(make_example(c.item_id, project.system_prompt, project.tool, c.prompt, code))
+        new_idents.append(identity_key(counter.id, phash, c.prompt, sha256_text(code)))
+    counted = counter.count_many(examples, progress=lambda n: job.advance(n))
+    fresh = {k: (cnt, ex.sha256()) for k, ex, cnt in zip(new_idents, examples, counted, strict=True)}
+    if fresh and hasattr(counter, "store_identities"):
+        counter.store_identities(fresh)
+    for k, ex in zip(new_idents, examples, strict=True):
+        found[ex.item_id] = fresh[k]
+    order = [c.item_id for c in cands if c.item_id in found]
+    return {i: found[i][0] for i in order}, {i: found[i][1] for i in order}, failed
+
+
+def write_json_fast(path: Path, data: dict[str, Any], big_key: str) -> None:
+    """Pretty JSON with the large mapping ``big_key`` one entry per line: readable, and the C
+    encoder does the work (indent= falls back to the pure-Python one, 10x slower)."""
+    from graftwork.core.atomic import write_text
+
+    dump = json.JSONEncoder(ensure_ascii=False).encode  # one encoder: dumps() builds one per call
+    lines = ["{"]
+    keys = list(data)
+    for n, key in enumerate(keys):
+        comma = "," if n < len(keys) - 1 else ""
+        value = data[key]
+        if key == big_key and isinstance(value, dict) and value:
+            entries = [f"    {dump(k)}: {dump(v)}" for k, v in value.items()]
+            lines.append(f"  {dump(key)}: {{\n" + ",\n".join(entries) + f"\n  }}{comma}")
+        else:
+            lines.append(f"  {dump(key)}: {dump(value)}{comma}")
+    lines.append("}")
+    write_text(path, "\n".join(lines) + "\n")
+
+
 def _report_failures(job: Job, result: StageResult, failed: Sequence[tuple[str, str]]) -> None:
     for item_id, cause in failed:
         job.item_failed(item_id, cause)
         result.failed.append((item_id, cause))
 
 
-def _store_budget(db: Any, examples: Sequence[Any], counts: Mapping[str, TokenCount], strategy: dict[str, Any],
+def _store_budget(db: Any, counts: Mapping[str, TokenCount], shas: Mapping[str, str], strategy: dict[str, Any],
                   limit: int, tokenizer: str, stamp: str) -> None:
-    rows = []
-    for ex in examples:
-        entry, c = strategy["strategy"][ex.item_id], counts[ex.item_id]
-        rows.append((ex.item_id, limit, c.total, c.widget, json.dumps(c.parts), entry["action"],
-                     entry.get("reason"), entry.get("over_by", 0), tokenizer, ex.sha256(), stamp))
+    """Make the budget table describe this run: rows that did not change are left alone (their
+    computed_at stays), changed ones replaced, rows of items no longer counted removed."""
+    rows = {}
+    for item_id, c in counts.items():
+        entry = strategy["strategy"][item_id]
+        rows[item_id] = (item_id, limit, c.total, c.widget, json.dumps(c.parts), entry["action"],
+                         entry.get("reason"), entry.get("over_by", 0), tokenizer, shas[item_id])
+    old = {r[0]: tuple(r) for r in db.conn.execute(
+        "SELECT item_id, max_tokens, total_tokens, widget_tokens, parts, action, reason, over_by,"
+        " tokenizer, example_sha256 FROM budget")}
+    changed = [(*row, stamp) for i, row in rows.items() if old.get(i) != row]
+    gone = [(i,) for i in old if i not in rows]
     with db.conn:  # one transaction: the table always describes one whole budget run
-        db.conn.execute("DELETE FROM budget")
+        db.conn.executemany("DELETE FROM budget WHERE item_id = ?", gone)
         db.conn.executemany(
-            "INSERT INTO budget (item_id, max_tokens, total_tokens, widget_tokens, parts, action, reason,"
-            " over_by, tokenizer, example_sha256, computed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            rows,
+            "INSERT OR REPLACE INTO budget (item_id, max_tokens, total_tokens, widget_tokens, parts, action,"
+            " reason, over_by, tokenizer, example_sha256, computed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            changed,
         )
 
 

@@ -14,7 +14,7 @@ from graftwork.core.project import ProjectConfig
 from graftwork.core.sources.uebersicht import load_widget_code
 
 _JSX_SQL = """
-SELECT a.item_id, a.folder FROM analysis a LEFT JOIN items i ON i.id = a.item_id
+SELECT a.item_id, a.folder, a.code_sha256 FROM analysis a LEFT JOIN items i ON i.id = a.item_id
 WHERE a.is_jsx = 1 AND (a.error IS NULL OR a.error = '')
 ORDER BY COALESCE(i.manifest_order, 1e18), a.item_id
 """
@@ -25,6 +25,16 @@ JOIN (SELECT item_id, MAX(rev) AS rev FROM prompt_revisions GROUP BY item_id) m
 """
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A usable widget before its code is read (analysis row + current prompt)."""
+
+    item_id: str
+    folder: str
+    prompt: str
+    code_sha256: str | None  # analysis' hash of load_widget_code's output
+
+
 @dataclass
 class Candidates:
     examples: list[Example] = field(default_factory=list)
@@ -33,12 +43,15 @@ class Candidates:
 
 
 def current_prompts(db: Any) -> dict[str, tuple[str, str]]:
-    """item id -> (text, state) of the newest revision (the current prompt)."""
-    return {row[0]: (row[1] or "", row[2] or "") for row in db.execute(_CURRENT_PROMPTS_SQL).fetchall()}
+    """item id -> (text, state) of the newest revision (the current prompt).
+
+    The same rule as prompts.current_all, as one bare query: re-budget reads every prompt and
+    must stay well under 0.2 s for 2,000 widgets."""
+    return {r[0]: (r[1] or "", r[2] or "") for r in db.execute(_CURRENT_PROMPTS_SQL).fetchall()}
 
 
-def jsx_widgets(db: Any) -> list[tuple[str, str]]:
-    return [(row[0], row[1] or "") for row in db.execute(_JSX_SQL).fetchall()]
+def jsx_widgets(db: Any) -> list[tuple[str, str, str | None]]:
+    return [(r[0], r[1] or "", r[2]) for r in db.execute(_JSX_SQL).fetchall()]
 
 
 def widget_code(downloads_dir: Path, item_id: str, folder: str) -> str:
@@ -59,7 +72,7 @@ def load_codes(db: Any, downloads_dir: Path) -> tuple[dict[str, str], list[tuple
     """Code of every JSX widget (no prompt needed) and the (id, cause) failures."""
     codes: dict[str, str] = {}
     failed: list[tuple[str, str]] = []
-    for item_id, folder in jsx_widgets(db):
+    for item_id, folder, _ in jsx_widgets(db):
         try:
             codes[item_id] = widget_code(downloads_dir, item_id, folder)
         except (ValueError, OSError) as exc:
@@ -67,24 +80,40 @@ def load_codes(db: Any, downloads_dir: Path) -> tuple[dict[str, str], list[tuple
     return codes, failed
 
 
-def load_candidates(db: Any, downloads_dir: Path, project: ProjectConfig) -> Candidates:
-    out = Candidates()
+def list_candidates(db: Any) -> tuple[list[Candidate], list[tuple[str, str]]]:
+    """JSX widgets with a usable current prompt, and the skipped ones with their reason."""
     prompts = current_prompts(db)
-    for item_id, folder in jsx_widgets(db):
-        text, state = prompts.get(item_id, ("", ""))
+    out: list[Candidate] = []
+    skipped: list[tuple[str, str]] = []
+    for item_id, folder, code_sha in jsx_widgets(db):
         if item_id not in prompts:
-            out.skipped.append((item_id, "no prompt yet"))
+            skipped.append((item_id, "no prompt yet"))
             continue
+        text, state = prompts[item_id]
         if state == "rejected":
-            out.skipped.append((item_id, "current prompt is rejected"))
-            continue
-        if not text.strip():
-            out.skipped.append((item_id, "current prompt is empty"))
-            continue
+            skipped.append((item_id, "current prompt is rejected"))
+        elif not text.strip():
+            skipped.append((item_id, "current prompt is empty"))
+        else:
+            out.append(Candidate(item_id, folder, text, code_sha))
+    return out, skipped
+
+
+def make_examples(cands: list[Candidate], downloads_dir: Path, project: ProjectConfig) -> Candidates:
+    """Read each candidate's code and build its Example; unreadable widgets are failures."""
+    out = Candidates()
+    for c in cands:
         try:
-            code = widget_code(downloads_dir, item_id, folder)
+            code = widget_code(downloads_dir, c.item_id, c.folder)
         except (ValueError, OSError) as exc:
-            out.failed.append((item_id, str(exc)))
+            out.failed.append((c.item_id, str(exc)))
             continue
-        out.examples.append(make_example(item_id, project.system_prompt, project.tool, text, code))
+        out.examples.append(make_example(c.item_id, project.system_prompt, project.tool, c.prompt, code))
+    return out
+
+
+def load_candidates(db: Any, downloads_dir: Path, project: ProjectConfig) -> Candidates:
+    cands, skipped = list_candidates(db)
+    out = make_examples(cands, downloads_dir, project)
+    out.skipped = skipped
     return out

@@ -64,6 +64,13 @@ def cache_key(tokenizer_id: str, rendered: str) -> str:
     return hashlib.sha256(f"{tokenizer_id}\0{rendered}".encode()).hexdigest()
 
 
+def identity_key(tokenizer_id: str, project_hash: str, prompt: str, code_sha256: str) -> str:
+    """Names an example by its ingredients (not its text), so a re-budget can find its count
+    without reading the widget's code: "id:" + sha256(tokenizer, project, prompt, code hash)."""
+    blob = f"{tokenizer_id}\0{project_hash}\0{code_sha256}\0{prompt.strip()}"
+    return "id:" + hashlib.sha256(blob.encode()).hexdigest()
+
+
 class CachingCounter:
     """TokenCounter over a backend, caching in memory and (given a catalog path) in SQLite.
 
@@ -79,6 +86,7 @@ class CachingCounter:
         self.batch = batch
         self._memo: dict[str, TokenCount] = {}
         self._fixed: dict[str, int] = {}  # system / tools texts: the same in every example
+        self._alias_memo: dict[str, tuple[TokenCount, str]] = {}
         self._local = threading.local()
         self._lock = threading.Lock()
 
@@ -109,6 +117,38 @@ class CachingCounter:
                 progress(len(chunk))
         return [found[k] for k in keys]
 
+    # -- identity aliases ------------------------------------------------------------------
+    # Rows keyed "id:..." (identity_key) hold {"parts": ..., "example_sha256": ...} in the
+    # parts column: the count of an example found by its ingredients.
+    def lookup_identities(self, keys: Sequence[str]) -> dict[str, tuple[TokenCount, str]]:
+        conn = self._conn()
+        if conn is None:
+            return {k: self._alias_memo[k] for k in keys if k in self._alias_memo}
+        missing = [k for k in dict.fromkeys(keys) if k not in self._alias_memo]
+        for start in range(0, len(missing), _SQL_CHUNK):
+            chunk = missing[start : start + _SQL_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for key, total, blob in conn.execute(
+                f"SELECT key, total, parts FROM token_cache WHERE tokenizer = ? AND key IN ({marks})",
+                [self.id, *chunk],
+            ):
+                data = json.loads(blob)
+                self._alias_memo[key] = (TokenCount(int(total), data["parts"]), data["example_sha256"])
+        return {k: self._alias_memo[k] for k in keys if k in self._alias_memo}
+
+    def store_identities(self, entries: dict[str, tuple[TokenCount, str]]) -> None:
+        self._alias_memo.update(entries)
+        conn = self._conn()
+        if conn is None or not entries:
+            return
+        stamp = now()
+        with conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO token_cache (key, tokenizer, total, parts, created_at) VALUES (?, ?, ?, ?, ?)",
+                [(k, self.id, c.total, json.dumps({"parts": c.parts, "example_sha256": sha}), stamp)
+                 for k, (c, sha) in entries.items()],
+            )
+
     # -- counting --------------------------------------------------------------------------
     def _fixed_count(self, text: str) -> int:
         if text not in self._fixed:
@@ -116,6 +156,20 @@ class CachingCounter:
         return self._fixed[text]
 
     def _count_fresh(self, examples: Sequence[Example], rendered: Sequence[str]) -> list[TokenCount]:
+        # A backend that can split one encoding into parts (tiktoken) does all the work;
+        # anything it cannot handle falls back to counting the parts separately.
+        direct = getattr(self.backend, "count_examples", None)
+        if direct is None:
+            return self._count_parts(examples, rendered)
+        out = direct(examples, rendered)
+        todo = [i for i, c in enumerate(out) if c is None]
+        if todo:
+            again = self._count_parts([examples[i] for i in todo], [rendered[i] for i in todo])
+            for i, c in zip(todo, again, strict=True):
+                out[i] = c
+        return out  # type: ignore[return-value]
+
+    def _count_parts(self, examples: Sequence[Example], rendered: Sequence[str]) -> list[TokenCount]:
         # One batched call for all totals, users and assistants; duplicates counted once.
         texts: list[str] = []
         index: dict[str, int] = {}

@@ -149,3 +149,20 @@ def test_widgets_only_counts_code_without_prompts(workspace) -> None:
     assert report["recommendations"]["exclusion"]["excluded"] == ["b"]
     assert result.summary["over_limit"] == 1
     assert not (workspace.root / "training_data_strategy.json").exists()
+
+
+def test_changed_code_is_recounted_after_analyze(workspace) -> None:
+    db = workspace.catalog()
+    add_widget(db, workspace, "a")
+    counter = CachingCounter(TiktokenBackend(), workspace.db_path)
+    first = run_budget(workspace, counter, job=Job(None, "b"))
+    before = json.loads((workspace.root / "training_data_strategy.json").read_text())["strategy"]["a"]
+    # New code on disk, analysis re-run (add_widget rewrites the row and its code hash).
+    add_widget(db, workspace, "a", code=widget_source("a", lines=50), prompt=None)
+    run_budget(workspace, counter, job=Job(None, "b"))
+    after = json.loads((workspace.root / "training_data_strategy.json").read_text())["strategy"]["a"]
+    assert after["current_widget_tokens"] > before["current_widget_tokens"]
+    row = db["budget"].get("a")
+    assert row["total_tokens"] == after["current_total_tokens"]
+    assert first.ok == 1
+    db.close()

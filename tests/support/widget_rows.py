@@ -7,6 +7,7 @@ import hashlib
 from pathlib import Path
 
 from graftwork.core.catalog.db import now
+from graftwork.core.sources.uebersicht import load_widget_code
 from graftwork.core.workspace import Workspace
 
 
@@ -37,7 +38,10 @@ def add_widget(
                         "added_at": stamp, "updated_at": stamp}, pk="id")
     db["analysis"].upsert({"item_id": item_id, "kind": "jsx" if is_jsx else "coffee", "is_jsx": int(is_jsx),
                            "is_coffee": int(not is_jsx), "has_js": 0, "folder": folder, "files": "[]",
-                           "file_count": 1, "error": error, "analyzed_at": stamp}, pk="item_id")
+                           "file_count": 1, "error": error, "analyzed_at": stamp,
+                           # as analyze stores it: the hash of exactly what build concatenates
+                           "code_sha256": hashlib.sha256(load_widget_code(root).encode()).hexdigest()},
+                          pk="item_id")
     if prompt is not None:
         add_prompt(db, item_id, prompt, state=state)
     return root
