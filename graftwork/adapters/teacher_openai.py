@@ -130,7 +130,8 @@ class OpenAITeacher:
             ) from None
         except openai.APIStatusError as exc:
             if exc.status_code >= 500 or exc.status_code in (408, 409):
-                raise _Retry(f"HTTP {exc.status_code} server error") from None
+                kind = "server error" if exc.status_code >= 500 else "try again"
+                raise _Retry(f"HTTP {exc.status_code} {kind}") from None
             # 400/422: the request itself is wrong; retrying would not help.
             raise TeacherCallError(
                 f"HTTP {exc.status_code}: {self._redact(_short(_server_message(exc)))}"

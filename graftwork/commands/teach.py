@@ -86,7 +86,7 @@ def _print_estimate(est: dict[str, Any], console: Any = err_console) -> None:
 @click.option("--gating", type=click.Choice(["lenient", "strict"]), default=None, help="How strictly results are accepted.")
 @click.option("--sample", type=click.IntRange(min=1), default=None,
               help="Run on N widgets into the separate sample area (main prompts untouched).")
-@click.option("--resume", is_flag=True, help="Continue the last unfinished run with its options.")
+@click.option("--resume", is_flag=True, help="Continue the last unfinished run with its widgets and options (with --sample: the last sample run).")
 @click.option("--fresh", is_flag=True, help="Do not reuse finished calls of earlier runs.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @teacher_options
