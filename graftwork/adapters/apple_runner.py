@@ -6,6 +6,7 @@ for us, but redraws are forwarded at most every REDRAW_EVERY seconds so a log is
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import signal
@@ -70,21 +71,33 @@ def run_command(
     # usually writes to a SQLite connection that belongs to this thread.
     threading.Thread(target=read, daemon=True).start()
     stopped = False
-    while True:
-        try:
-            line = lines.get(timeout=0.1)
-        except queue.Empty:
-            line = ""
-        if line is None:
-            break
-        if line:
-            on_line(line)
-        if not stopped and proc.poll() is None and should_stop():
-            stopped = True
-            os.killpg(proc.pid, signal.SIGINT)  # lets the toolkit save what it has
+    try:
+        while True:
             try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+                line = lines.get(timeout=0.1)
+            except queue.Empty:
+                line = ""
+            if line is None:
+                break
+            if line:
+                on_line(line)
+            if not stopped and proc.poll() is None and should_stop():
+                stopped = True
+                _stop(proc)
+    finally:
+        if proc.poll() is None:  # Ctrl-C or an error here: never leave the toolkit running
+            _stop(proc)
     code = proc.wait()
     return 130 if stopped else code
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGINT first (the toolkit can save what it has), SIGKILL after 10 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()

@@ -127,3 +127,33 @@ def test_toolkit_exit_code_fails_the_job(workspace: Workspace, monkeypatch: pyte
     db.close()
     assert job["state"] == "failed" and "exited with code 3" in job["error"]
     assert "RuntimeError: MPS backend out of memory (fake)" in logs
+
+
+def test_cancel_stops_the_toolkit_and_marks_the_job_cancelled(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    from graftwork.core.jobs import Cancelled
+
+    make_set(workspace)
+    monkeypatch.setenv("FAKE_TOOLKIT_SLEEP", "30")  # would take minutes if not stopped
+    cfg = load_apple(workspace, {"toolkit_dir": str(FAKE_TOOLKIT), "python": sys.executable, "adapter_name": "w"})
+    cancel = threading.Event()
+    seen: list[str] = []
+
+    def listen(event) -> None:
+        if event.type == "log":
+            seen.append(event.message)
+            if event.message.startswith("Loaded"):
+                cancel.set()  # as the TUI's cancel does, from the first real output on
+
+    db = workspace.catalog()
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        run_job(db, "apple-train", lambda job: apple_train_stage(workspace, "widgets", cfg, job, run_command),
+                listeners=[listen], cancel_event=cancel)
+    assert time.monotonic() - started < 20
+    job = next(db.query("select * from jobs where kind = 'apple-train'"))
+    db.close()
+    assert job["state"] == "cancelled"
+    assert not any("export_fmadapter" in m for m in seen)  # export never started

@@ -65,19 +65,25 @@ def run_generation(
         # Writing the request from a thread: a large request must not block reading events.
         threading.Thread(target=_write_request, args=(proc.stdin, request), daemon=True).start()
         error: str | None = None
-        with os.fdopen(read_fd, encoding="utf-8") as events:
-            for line in events:
-                if should_stop():
-                    proc.terminate()
-                    break
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    continue
-                if event.get("type") == "error":
-                    error = event.get("message") or "unknown error"
-                else:
-                    on_event(event)
+        try:
+            with os.fdopen(read_fd, encoding="utf-8") as events:
+                for line in events:
+                    if should_stop():
+                        break
+                    try:
+                        event = json.loads(line)
+                    except ValueError:
+                        continue
+                    if event.get("type") == "error":
+                        error = event.get("message") or "unknown error"
+                    else:
+                        on_event(event)
+        except BaseException:
+            proc.kill()  # on_event raised or Ctrl-C: the child's work is not wanted
+            proc.wait()
+            raise
+        if should_stop() and proc.poll() is None:
+            proc.kill()
         code = proc.wait()
         if should_stop():
             return

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 
@@ -29,11 +30,13 @@ def main() -> int:
     ckpt = Path(args.checkpoint_dir)
     ckpt.mkdir(parents=True, exist_ok=True)
     steps = max(1, len(rows) // args.batch_size)
+    pause = float(os.environ.get("FAKE_TOOLKIT_SLEEP", "0"))  # seconds per step, to test cancel
     for epoch in range(1, args.epochs + 1):
         for step in range(1, steps + 1):
             loss = 2.0 / (epoch + step / steps)
             sys.stdout.write(f"\rEpoch {epoch}/{args.epochs}: {100 * step // steps:3d}%|{'#' * step}| {step}/{steps} [loss={loss:.4f}]")
             sys.stdout.flush()
+            time.sleep(pause)
         sys.stdout.write("\n")
         print(f"Epoch {epoch} eval loss: {1.5 / epoch:.4f}", flush=True)
         (ckpt / f"adapter-epoch{epoch}.pt").write_bytes(b"fake checkpoint")
