@@ -216,6 +216,29 @@ def test_demo_never_takes_over_a_folder_it_did_not_make(tmp_path: Path) -> None:
     demo.prepare(tmp_path / "fresh")  # its own folder: reused
 
 
+def test_demo_runs_the_training_hook_when_wiring_provides_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graftwork import wiring
+    from graftwork.commands.demo import demo_stages
+
+    plan = demo.prepare(tmp_path / "ws")
+    monkeypatch.delattr(wiring, "demo_train", raising=False)
+    assert [s.name for s in demo_stages(plan)][-1] == "export mlx-chat"
+
+    calls: list[tuple[str, str]] = []
+
+    def fake_train(ws: Workspace, set_name: str, *, job: Job) -> StageResult:
+        calls.append((str(ws.root), set_name))
+        return StageResult(ok=1)
+
+    monkeypatch.setattr(wiring, "demo_train", fake_train, raising=False)
+    last = demo_stages(plan)[-1]
+    assert last.job_kind() == "train"
+    assert last.work(Job(None, "train")).ok == 1
+    assert calls == [(str(plan.ws.root), "demo")]
+
+
 @pytest.mark.slow
 def test_demo_runs_end_to_end_and_again(tmp_path: Path) -> None:
     target = tmp_path / "demo ws"  # a space in the path must survive the file:// URLs
