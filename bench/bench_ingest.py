@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import sys
 import tempfile
 import time
+import urllib.request
+from http.server import BaseHTTPRequestHandler
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,37 +56,70 @@ def _one_widget(tmp_path: Path, entry: dict) -> Path:
     return path
 
 
+def _serve(n: int, delay: float, conn: Connection) -> None:
+    """The server process: n widget zips plus /_count (zip requests answered so far)."""
+    with LocalServer() as server:
+        for i in range(n):
+            item_id = f"widget-{i:04d}"
+            server.route(f"/{item_id}.zip", Reply(body=widget_zip(item_id, "x" * 2000), delay=delay))
+
+        def count(handler: BaseHTTPRequestHandler) -> None:
+            body = str(sum(1 for _, p in server.requests if p.endswith(".zip"))).encode()
+            handler.send_response(200)
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+
+        server.route("/_count", Reply(action=count))
+        conn.send(server.url(""))
+        conn.recv()  # serve until the benchmark says stop
+
+
+def zip_requests(base: str) -> int:
+    with urllib.request.urlopen(f"{base}/_count") as answer:
+        return int(answer.read())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--widgets", type=int, default=400)
     parser.add_argument("--delay", type=float, default=0.05, help="server wait per request (s)")
     args = parser.parse_args()
-
-    with tempfile.TemporaryDirectory(prefix="graftwork-bench-ingest-") as tmp, LocalServer() as server:
-        tmp_path = Path(tmp)
-        entries = []
-        for i in range(args.widgets):
-            item_id = f"widget-{i:04d}"
-            url = server.route(f"/{item_id}.zip", Reply(body=widget_zip(item_id, "x" * 2000), delay=args.delay))
-            entries.append({"id": item_id, "name": item_id, "downloadUrl": url})
-        manifest = tmp_path / "manifest.json"
-        manifest.write_text(json.dumps({"widgets": entries}), encoding="utf-8")
-
-        # Warm-up (imports, first catalog): both timed runs then start from the same state.
-        timed_ingest(tmp_path / "ws-warm", str(_one_widget(tmp_path, entries[0])), 1)
-        server.clear_log()
-
-        parallel, result = timed_ingest(tmp_path / "ws-c8", str(manifest), 8)
-        check(result, args.widgets)
-        requests_c8 = server.count()
-        server.clear_log()
-        rerun, result = timed_ingest(tmp_path / "ws-c8", str(manifest), 8)
-        check(result, args.widgets)
-        rerun_requests = server.count()
-        serial, result = timed_ingest(tmp_path / "ws-c1", str(manifest), 1)
-        check(result, args.widgets)
-
     n = args.widgets
+
+    # The server runs in its own process, as a real one would: it must not compete with the
+    # client for this interpreter's GIL.
+    parent, child = multiprocessing.get_context("spawn").Pipe()
+    proc = multiprocessing.get_context("spawn").Process(target=_serve, args=(n, args.delay, child), daemon=True)
+    proc.start()
+    try:
+        base = parent.recv()
+        with tempfile.TemporaryDirectory(prefix="graftwork-bench-ingest-") as tmp:
+            tmp_path = Path(tmp)
+            entries = [
+                {"id": f"widget-{i:04d}", "name": f"widget-{i:04d}", "downloadUrl": f"{base}/widget-{i:04d}.zip"}
+                for i in range(n)
+            ]
+            manifest = tmp_path / "manifest.json"
+            manifest.write_text(json.dumps({"widgets": entries}), encoding="utf-8")
+
+            # Warm-up (imports, first catalog): both timed runs then start from the same state.
+            timed_ingest(tmp_path / "ws-warm", str(_one_widget(tmp_path, entries[0])), 1)
+
+            before = zip_requests(base)
+            parallel, result = timed_ingest(tmp_path / "ws-c8", str(manifest), 8)
+            check(result, n)
+            requests_c8 = zip_requests(base) - before
+            before = zip_requests(base)
+            rerun, result = timed_ingest(tmp_path / "ws-c8", str(manifest), 8)
+            check(result, n)
+            rerun_requests = zip_requests(base) - before
+            serial, result = timed_ingest(tmp_path / "ws-c1", str(manifest), 1)
+            check(result, n)
+    finally:
+        parent.send("stop")
+        proc.join(10)
+
     print(f"ingest of {n} widgets, server waits {args.delay * 1000:.0f} ms per request")
     print(f"  concurrency 8 : {parallel:6.2f} s  ({n / parallel:6.1f} widgets/s, {requests_c8} requests)")
     print(f"  concurrency 1 : {serial:6.2f} s  ({n / serial:6.1f} widgets/s)")
