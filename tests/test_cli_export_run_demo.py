@@ -50,7 +50,7 @@ def test_export_writes_the_default_folder(workspace: Workspace) -> None:
 def test_export_unknown_set_exits_2_with_a_message(workspace: Workspace) -> None:
     proc = graftwork("-w", str(workspace.root), "export", "--set", "nope", "--format", "apple")
     assert proc.returncode == 2
-    assert "unknown set 'nope'" in proc.stderr
+    assert proc.stderr.count("unknown set 'nope'") == 1
     assert "Traceback" not in proc.stderr
 
 

@@ -20,10 +20,11 @@ def command(ctx: click.Context, set_name: str, fmt: str, out_dir: Path | None) -
     """Export the train/valid/test files of a built set in another format.
 
     Example: graftwork export --set widgets-v1 --format mlx-chat"""
-    from graftwork.core.exporters import export_set
+    from graftwork.core.exporters import export_set, set_dir
     from graftwork.core.jobs import run_job
 
     ws = workspace_from(ctx)
+    set_dir(ws, set_name)  # an unknown set is a usage error, said once, before any job starts
     db = ws.catalog()
     try:
         with progress_listener(f"export {fmt}") as listen:
