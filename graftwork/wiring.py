@@ -66,11 +66,11 @@ def budget(ws, *, max_tokens: int | None = None, widgets_only: bool = False, job
     return run_budget(ws, token_counter(ws), max_tokens=max_tokens, widgets_only=widgets_only, job=job)
 
 
-def build(ws, set_name: str, force: bool = False, *, job):  # -> StageResult
+def build(ws, set_name: str, force: bool = False, *, max_tokens: int | None = None, job):  # -> StageResult
     """Build datasets/<set_name> (see core/dataset.py)."""
     from graftwork.core.dataset import build as build_set
 
-    return build_set(ws, set_name, counter=token_counter(ws), force=force, job=job)
+    return build_set(ws, set_name, counter=token_counter(ws), force=force, max_tokens=max_tokens, job=job)
 
 
 # ---- export ---------------------------------------------------------------------------

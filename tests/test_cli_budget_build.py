@@ -51,6 +51,7 @@ def test_build_force_and_item_failure_exit_codes(workspace) -> None:
     out = _run(workspace, "build", "--set", "v1")
     assert out.returncode == 0, out.stderr
     assert "skipped huge: Exceeds limit (" in out.stdout
+    assert "skipped 1 widget(s) without a prompt yet" in out.stdout
     assert (workspace.datasets_dir / "v1" / "train.jsonl").is_file()
     again = _run(workspace, "build", "--set", "v1")
     assert again.returncode == 2

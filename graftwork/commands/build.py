@@ -8,8 +8,10 @@ from graftwork.commands._common import finish, out_console, progress_listener, w
 @click.command("build")
 @click.option("--set", "set_name", required=True, metavar="NAME", help="Dataset name: writes datasets/NAME/.")
 @click.option("--force", is_flag=True, help="Replace an existing set of that name.")
+@click.option("--max-tokens", type=click.IntRange(min=1), default=None,
+              help="Token limit per example (default: project.max_sequence_length, 4095).")
 @click.pass_context
-def command(ctx: click.Context, set_name: str, force: bool) -> None:
+def command(ctx: click.Context, set_name: str, force: bool, max_tokens: int | None) -> None:
     """Build datasets/NAME/{train,valid,test}.jsonl in Apple's adapter schema plus manifest.json,
     applying the token budget and curation decisions. Deterministic, stable 80/10/10 split.
 
@@ -29,14 +31,19 @@ def command(ctx: click.Context, set_name: str, force: bool) -> None:
     try:
         with progress_listener("build") as listen:
             result = run_job(
-                db, "build", lambda job: wiring.build(ws, set_name, force=force, job=job),
-                {"set": set_name, "force": force, "tokenizer": counter.id}, [listen],
+                db, "build", lambda job: wiring.build(ws, set_name, force=force, max_tokens=max_tokens, job=job),
+                {"set": set_name, "force": force, "max_tokens": max_tokens, "tokenizer": counter.id}, [listen],
             )
     finally:
         db.close()
     s = result.summary
+    no_prompt = [i for i, r in result.skipped if r == "no prompt yet"]
     for item_id, reason in result.skipped:
-        out_console.print(f"  skipped {item_id}: {reason}", markup=False, highlight=False)
+        if reason != "no prompt yet":
+            out_console.print(f"  skipped {item_id}: {reason}", markup=False, highlight=False)
+    if no_prompt:
+        out_console.print(f"  skipped {len(no_prompt)} widget(s) without a prompt yet "
+                          "(graftwork prompts draft)", markup=False, highlight=False)
     c = s["counts"]
     finish(result, f"built {s['path']}: train {c['train']}, valid {c['valid']}, test {c['test']} "
                    f"({len(result.skipped)} skipped, max {s['max_tokens']} tokens, {s['tokenizer']})")

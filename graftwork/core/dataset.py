@@ -111,7 +111,12 @@ def _place(tmp: Path, target: Path, force: bool) -> None:
     shutil.rmtree(aside, ignore_errors=True)
 
 
-def build(ws: Workspace, set_name: str, *, counter: TokenCounter, force: bool = False, job: Job) -> StageResult:
+def build(
+    ws: Workspace, set_name: str, *, counter: TokenCounter, force: bool = False, max_tokens: int | None = None,
+    job: Job,
+) -> StageResult:
+    """Build datasets/<set_name>. The budget is applied from fresh counts (through the token
+    cache, so never stale) at ``max_tokens`` or the project's max_sequence_length."""
     check_set_name(set_name)
     target = ws.datasets_dir / set_name
     ws.datasets_dir.mkdir(parents=True, exist_ok=True)
@@ -119,7 +124,7 @@ def build(ws: Workspace, set_name: str, *, counter: TokenCounter, force: bool = 
     if target.exists() and not force:  # fail before any work
         raise DatasetExistsError(f"dataset '{set_name}' already exists at {target}; pass --force to replace it")
     project = load_project(ws)
-    limit = project.max_sequence_length
+    limit = max_tokens or project.max_sequence_length
     fractions = project.splits.model_dump()
     db = ws.catalog()
     try:
@@ -150,6 +155,8 @@ def build(ws: Workspace, set_name: str, *, counter: TokenCounter, force: bool = 
             items.append(_manifest_item(ex, split, count.total, line))
             job.advance(item_id=ex.item_id)
         counts_by_split = {s: len(lines[s]) for s in SPLIT_NAMES}
+        if not items:
+            job.log(f"dataset '{set_name}' has no examples (nothing usable passed budget and curation)", level="warning")
         manifest = {
             "name": set_name,
             "created_at": now(),

@@ -177,3 +177,15 @@ def test_kill_between_the_two_renames_recovers_the_old_set(filled, monkeypatch) 
     recover_sets(ws.datasets_dir)  # what the next build (or reader) does first
     assert (ws.datasets_dir / "v1" / "train.jsonl").read_bytes() == before
     assert not [p for p in ws.datasets_dir.iterdir() if p.name.startswith(".")]
+
+
+def test_max_tokens_override_and_empty_set_warning(filled) -> None:
+    ws, _ = filled
+    events = []
+    job = Job(None, "build", listeners=[events.append])
+    result = build(ws, "tiny", counter=CachingCounter(TiktokenBackend(), ws.db_path), max_tokens=10, job=job)
+    assert result.ok == 0 and len(result.skipped) == 30
+    assert all(r.startswith("Exceeds limit (") and r.endswith(" > 10 tokens)") for _, r in result.skipped)
+    assert any(e.type == "log" and e.level == "warning" and "no examples" in e.message for e in events)
+    manifest = json.loads((ws.datasets_dir / "tiny" / "manifest.json").read_text())
+    assert manifest["max_tokens"] == 10 and manifest["counts"] == {"train": 0, "valid": 0, "test": 0}
