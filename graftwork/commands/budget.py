@@ -45,22 +45,22 @@ def command(ctx: click.Context, max_tokens: int | None, widgets_only: bool) -> N
             f"  chunking:   {rec['chunking']['widgets_chunked']} widgets -> {rec['chunking']['chunks_needed']} chunks",
         ]
         for line in lines:
-            out_console.print(line, markup=False, highlight=False)
+            _say(line)
         finish(result, "wrote widget_size_analysis.json")
         return
     st = s["stats"]
-    out_console.print(
-        f"{st['count']} examples ({s['tokenizer']}): min {st['min']}, median {st['median']}, "
-        f"p90 {st['p90']}, max {st['max']} tokens", markup=False, highlight=False,
-    )
+    _say(f"{st['count']} examples ({s['tokenizer']}): min {st['min']:g}, median {st['median']:g}, "
+         f"p90 {st['p90']:g}, max {st['max']:g} tokens")
     if result.skipped:
-        out_console.print(f"{len(result.skipped)} widget(s) not counted (no usable prompt)", markup=False)
+        _say(f"{len(result.skipped)} widget(s) not counted (no usable prompt)")
     if s["excluded"]:
-        out_console.print(f"excluded (over {s['max_tokens']} tokens):", markup=False)
+        _say(f"excluded (over {s['max_tokens']} tokens):")
         for e in sorted(s["excluded"], key=lambda e: -e["over_by"]):
-            out_console.print(
-                f"  {e['id']}: {e['total']} tokens (widget code {e['widget']}), over by {e['over_by']}",
-                markup=False, highlight=False,
-            )
-    finish(result, f"keep {s['keep']}, exclude {s['exclude']} at max {s['max_tokens']} tokens; "
-                   "wrote training_data_size_analysis.json and training_data_strategy.json")
+            _say(f"  {e['id']}: {e['total']} tokens (widget code {e['widget']}), over by {e['over_by']}")
+    _say("wrote training_data_size_analysis.json and training_data_strategy.json")
+    finish(result, f"keep {s['keep']}, exclude {s['exclude']} at max {s['max_tokens']} tokens")
+
+
+def _say(line: str) -> None:
+    # soft_wrap: one line stays one line when piped (scripts grep these)
+    out_console.print(line, markup=False, highlight=False, soft_wrap=True)

@@ -40,10 +40,11 @@ def command(ctx: click.Context, set_name: str, force: bool, max_tokens: int | No
     no_prompt = [i for i, r in result.skipped if r == "no prompt yet"]
     for item_id, reason in result.skipped:
         if reason != "no prompt yet":
-            out_console.print(f"  skipped {item_id}: {reason}", markup=False, highlight=False)
+            out_console.print(f"  skipped {item_id}: {reason}", markup=False, highlight=False, soft_wrap=True)
     if no_prompt:
         out_console.print(f"  skipped {len(no_prompt)} widget(s) without a prompt yet "
-                          "(graftwork prompts draft)", markup=False, highlight=False)
+                          "(graftwork prompts draft)", markup=False, highlight=False, soft_wrap=True)
     c = s["counts"]
-    finish(result, f"built {s['path']}: train {c['train']}, valid {c['valid']}, test {c['test']} "
-                   f"({len(result.skipped)} skipped, max {s['max_tokens']} tokens, {s['tokenizer']})")
+    out_console.print(f"wrote {s['path']} ({len(result.skipped)} skipped, max {s['max_tokens']} tokens, "
+                      f"{s['tokenizer']})", markup=False, highlight=False, soft_wrap=True)
+    finish(result, f"built {set_name}: train {c['train']}, valid {c['valid']}, test {c['test']}")
