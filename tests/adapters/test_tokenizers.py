@@ -151,3 +151,32 @@ def test_hf_folder_without_chat_template_is_a_config_error(tiny_model_dir: Path,
     (folder / "tokenizer_config.json").write_text(json.dumps(cfg))
     with pytest.raises(ConfigError, match=re.escape(f"{folder} has no chat template")):
         HFChatBackend(folder)
+
+
+def test_budget_and_build_with_the_hf_tokenizer(workspace, tiny_model_dir: Path) -> None:
+    from mlx_lm.utils import load_tokenizer
+    from support.widget_rows import add_widget
+
+    from graftwork import wiring
+    from graftwork.core.jobs import Job
+
+    workspace.config_path.write_text(f"project:\n  tokenizer: {{kind: hf, model_path: '{tiny_model_dir}'}}\n")
+    db = workspace.catalog()
+    add_widget(db, workspace, "clock")
+    db.close()
+    result = wiring.budget(workspace, job=Job(None, "budget"))
+    assert result.summary["tokenizer"].startswith("hf:")
+    entry = json.loads((workspace.root / "training_data_strategy.json").read_text())["strategy"]["clock"]
+    tok = load_tokenizer(tiny_model_dir)
+    project = load_project(workspace)
+    db = workspace.catalog()
+    from graftwork.core.candidates import load_candidates
+
+    ex = load_candidates(db, workspace.downloads_dir, project).examples[0]
+    db.close()
+    expected = len(tok.apply_chat_template(openai_messages(ex), tools=[openai_tool(t) for t in ex.tools]))
+    assert entry["current_total_tokens"] == expected
+    built = wiring.build(workspace, "hf", job=Job(None, "build"))
+    manifest = json.loads((workspace.datasets_dir / "hf" / "manifest.json").read_text())
+    assert built.ok == 1 and manifest["tokenizer"] == result.summary["tokenizer"]
+    assert manifest["items"][0]["tokens"] == expected
