@@ -78,8 +78,22 @@ def _message_problems(i: int, msg: Any) -> list[str]:
                 problems.extend(_tool_problems(t_index, tool))
     if "response_format" in msg:
         problems.extend(_response_format_problems(i, msg["response_format"]))
-    if "tool_calls" in msg and not isinstance(msg["tool_calls"], list):
-        problems.append(f"message {i}: tool_calls must be an array")
+    if "tool_calls" in msg:
+        problems.extend(_tool_call_problems(i, msg["tool_calls"]))
+    return problems
+
+
+def _tool_call_problems(i: int, calls: Any) -> list[str]:
+    """§3.2: each call names a function and gives its arguments (a JSON string or object)."""
+    if not isinstance(calls, list) or not calls:
+        return [f"message {i}: tool_calls must be a non-empty array"]
+    problems = []
+    for n, call in enumerate(calls):
+        fn = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str) or not fn["name"]:
+            problems.append(f"message {i}: tool_calls[{n}].function.name is missing")
+        elif not isinstance(fn.get("arguments"), str | dict):
+            problems.append(f"message {i}: tool_calls[{n}].function.arguments must be a JSON string or object")
     return problems
 
 
@@ -115,7 +129,17 @@ def line_problems(line: str) -> list[str]:
         problems.append("a sample needs at least one user -> assistant pair")
     if roles[-1] != "assistant":
         problems.append(f"the last message must be assistant, got {roles[-1]}")
+    for i in range(len(data) - 1):  # §4.2: a guided answer is a JSON object string
+        if "response_format" in data[i] and roles[i + 1] == "assistant" and not _is_json_object(data[i + 1]["content"]):
+            problems.append(f"message {i + 1}: the answer to a response_format must be a JSON object string")
     return problems
+
+
+def _is_json_object(text: Any) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except (TypeError, ValueError):
+        return False
 
 
 def validate_line(line: str) -> None:

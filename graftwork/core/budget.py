@@ -218,6 +218,7 @@ def count_candidates(
     for c in cands:
         if c.item_id in found:
             continue
+        job.check_cancelled()
         try:
             code = widget_code(ws.downloads_dir, c.item_id, c.folder)
         except (ValueError, OSError) as exc:
@@ -226,7 +227,11 @@ def count_candidates(
             continue
         examples.append(make_example(c.item_id, project.system_prompt, project.tool, c.prompt, code))
         new_idents.append(identity_key(counter.id, phash, c.prompt, sha256_text(code)))
-    counted = counter.count_many(examples, progress=lambda n: job.advance(n))
+    def progress(n: int) -> None:
+        job.advance(n)
+        job.check_cancelled()  # counts made so far stay cached for the next run
+
+    counted = counter.count_many(examples, progress=progress)
     fresh = {k: (cnt, ex.sha256()) for k, ex, cnt in zip(new_idents, examples, counted, strict=True)}
     if fresh and hasattr(counter, "store_identities"):
         counter.store_identities(fresh)

@@ -77,3 +77,16 @@ def test_bad_lines_are_rejected_with_the_cause(mutate, expected: str) -> None:
 def test_not_json_and_multiline_are_rejected() -> None:
     assert "not valid JSON" in line_problems("[{")[0]
     assert "one physical line" in line_problems(json.dumps(_good(), indent=1))[0]
+
+
+def test_tool_calls_and_response_format_answers() -> None:
+    base = _good()
+    call = {**base[2], "content": "", "tool_calls": [{"function": {"name": "create_widget", "arguments": "{}"}}]}
+    assert line_problems(_line([base[0], base[1], call])) == []
+    bad_call = {**call, "tool_calls": [{"function": {"arguments": "{}"}}]}
+    assert any("function.name is missing" in p for p in line_problems(_line([base[0], base[1], bad_call])))
+    rf = {"type": "json_schema", "json_schema": {"name": "Response<X>", "schema": {"type": "object"}}}
+    user = {**base[1], "response_format": rf}
+    assert line_problems(_line([base[0], user, {"role": "assistant", "content": "{\"a\": 1}"}])) == []
+    problems = line_problems(_line([base[0], user, {"role": "assistant", "content": "not json"}]))
+    assert any("JSON object string" in p for p in problems)

@@ -166,3 +166,25 @@ def test_changed_code_is_recounted_after_analyze(workspace) -> None:
     assert row["total_tokens"] == after["current_total_tokens"]
     assert first.ok == 1
     db.close()
+
+
+def test_cancel_keeps_the_counts_made_so_far(workspace) -> None:
+    import threading
+
+    from graftwork.core.jobs import Cancelled
+
+    db = workspace.catalog()
+    for i in range(6):
+        add_widget(db, workspace, f"c{i}")
+    db.close()
+    spy = SpyBackend()
+    counter = CachingCounter(spy, workspace.db_path, batch=2)
+    cancel = threading.Event()
+    job = Job(None, "budget", cancel_event=cancel, listeners=[lambda e: e.type == "progress" and cancel.set()])
+    with pytest.raises(Cancelled):
+        run_budget(workspace, counter, job=job)
+    assert not (workspace.root / "training_data_strategy.json").exists()
+    spy2 = SpyBackend()
+    run_budget(workspace, CachingCounter(spy2, workspace.db_path), job=Job(None, "budget"))
+    lines = [t for t in spy2.encoded if t.startswith('[{"role"')]
+    assert len(lines) == 4  # the first batch of 2 was kept in the cache
