@@ -45,7 +45,7 @@ def probe_mlx(facts: MachineFacts) -> None:
         import mlx.core as mx
 
         metal = bool(mx.metal.is_available())
-        facts.backend = "metal" if metal and mx.default_device() == mx.gpu else "cpu"
+        facts.backend = "metal" if metal and mx.default_device().type == mx.DeviceType.gpu else "cpu"
     except Exception as exc:  # a broken install is a fact to report, not a crash
         facts.backend, facts.backend_error = None, f"{type(exc).__name__}: {exc}"
     if facts.system == "Linux":

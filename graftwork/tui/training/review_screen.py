@@ -76,7 +76,8 @@ class ReviewScreen(Screen[str | None]):
         Binding("a", "verdict('accept')", "Accept", id="review.accept"),
         Binding("r", "verdict('reject')", "Reject", id="review.reject"),
         Binding("x", "verdict('none')", "Clear", id="review.clear", show=False),
-        *[Binding(str(n), f"score({n})", f"Score {n}", id=f"review.score{n}", show=n == 1) for n in range(1, 6)],
+        *[Binding(str(n), f"score({n})", "Score 1-5" if n == 1 else f"Score {n}", id=f"review.score{n}", show=n == 1)
+          for n in range(1, 6)],
         Binding("n", "note", "Note", id="review.note"),
         Binding("j,down", "move(1)", "Next", id="review.next", show=False),
         Binding("k,up", "move(-1)", "Previous", id="review.previous", show=False),
