@@ -69,6 +69,8 @@ def test_review_input_errors_exit_2_with_a_message(workspace: Workspace) -> None
     sid = add_samples(workspace, run_id, n=1)[0]
     bad_score = graftwork(workspace, "review", "set", str(sid), "--score", "9")
     assert bad_score.returncode == 2 and "9 is not in the range 1<=x<=5" in bad_score.stderr
+    both = graftwork(workspace, "review", "set", str(sid), "--accept", "--reject")
+    assert both.returncode == 2 and "only one of --accept, --reject and --clear" in both.stderr
     nothing = graftwork(workspace, "review", "set", str(sid))
     assert nothing.returncode == 2 and "give --accept, --reject" in nothing.stderr
     missing = graftwork(workspace, "review", "set", "999", "--accept")

@@ -50,16 +50,21 @@ def list_cmd(ctx: click.Context, run_id: str) -> None:
 
 @command.command("set")
 @click.argument("sample_id", type=int)
-@click.option("--accept", "verdict", flag_value="accept", help="Accept the adapter's output.")
-@click.option("--reject", "verdict", flag_value="reject", help="Reject the adapter's output.")
-@click.option("--clear", "verdict", flag_value="none", help="Clear the verdict.")
+@click.option("--accept", is_flag=True, help="Accept the adapter's output.")
+@click.option("--reject", is_flag=True, help="Reject the adapter's output.")
+@click.option("--clear", is_flag=True, help="Clear the verdict.")
 @click.option("--score", type=click.IntRange(1, 5), default=None, help="1 (bad) to 5 (excellent).")
 @click.option("--note", default=None)
 @click.pass_context
-def set_cmd(ctx: click.Context, sample_id: int, verdict: str | None, score: int | None, note: str | None) -> None:
+def set_cmd(ctx: click.Context, sample_id: int, accept: bool, reject: bool, clear: bool, score: int | None,
+            note: str | None) -> None:
     """Record a verdict, score or note on one sample."""
     from graftwork.core.review.review import set_verdict
 
+    chosen = [v for v, on in (("accept", accept), ("reject", reject), ("none", clear)) if on]
+    if len(chosen) > 1:
+        raise click.UsageError("give only one of --accept, --reject and --clear")
+    verdict = chosen[0] if chosen else None
     if verdict is None and score is None and note is None:
         raise click.UsageError("give --accept, --reject, --clear, --score or --note")
     ws = workspace_from(ctx)

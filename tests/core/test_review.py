@@ -159,3 +159,30 @@ def test_report_has_scores_per_run_and_every_sample(workspace: Workspace) -> Non
     assert "best validation loss 1.2500 at iteration 20" in text
     assert "```jsx\n// File: index.jsx\nexport const command = 'curl wttr.in/Lisbon'" in text
     assert WIDGETS[3][2] in text  # the cpu prompt
+
+
+@pytest.mark.mlx
+def test_cancelled_sampling_stores_nothing_and_stops_the_child(
+    workspace: Workspace, review_model_dir: Path, tiny_adapter_dir: Path
+) -> None:
+    import threading
+
+    from graftwork.adapters.mlx.generate import run_generation
+    from graftwork.core.jobs import Cancelled, run_job
+
+    make_set(workspace)
+    run_id = make_run(workspace, "widgets", str(review_model_dir), tiny_adapter_dir)
+    cancel = threading.Event()
+
+    def listen(event) -> None:
+        if event.type == "log" and "base model loaded" in event.message:
+            cancel.set()  # what the Runs pane's cancel does
+
+    db = workspace.catalog()
+    with pytest.raises(Cancelled):
+        run_job(db, "sample", lambda job: sample_run(workspace, run_id, SampleSettings(max_tokens=400),
+                                                     generate=run_generation, job=job),
+                listeners=[listen], cancel_event=cancel)
+    assert next(db.query("select state from jobs where kind = 'sample'"))["state"] == "cancelled"
+    db.close()
+    assert sample_rows(workspace, run_id) == []
