@@ -189,6 +189,23 @@ def fuse(ws, run_id: str, *, which: str = "best", out=None):  # -> Path
     return fuse_run(ws, run_id, which=which, out=out)
 
 
+def sample(ws, run_id: str, *, job, **settings):  # -> StageResult
+    """Base and adapter outputs for a run's held-out prompts (generation child process).
+    ``settings``: split, n, seed, temperature, max_tokens, adapter (see SampleSettings)."""
+    from graftwork.adapters.mlx.generate import run_generation
+    from graftwork.core.review.samples import SampleSettings, sample_run
+
+    return sample_run(ws, run_id, SampleSettings(**settings), generate=run_generation, job=job)
+
+
+def apple_train(ws, set_name: str, *, overrides: dict | None = None, job):  # -> StageResult
+    """Apple's toolkit (train_adapter, export_fmadapter) as a child process, output into the job."""
+    from graftwork.adapters.apple_runner import run_command
+    from graftwork.core.apple_toolkit import apple_train_stage, load_apple
+
+    return apple_train_stage(ws, set_name, load_apple(ws, overrides), job, run_command)
+
+
 # ---- tui ------------------------------------------------------------------------------
 
 
