@@ -2,7 +2,7 @@
 output side by side (syntax highlighted), with keyboard verdicts.
 
 Keys: a accept, r reject, x clear, 1-5 score, n note, j/k or down/up next/previous sample,
-p promote accepted samples, w jump to the training examples of the sample's widget, escape
+p promote accepted samples, s sample the run (when the app passes wiring.sample), w jump to the training examples of the sample's widget, escape
 close. All catalog reads and writes run in thread workers with their own connection.
 
 Jumping posts ReviewScreen.JumpToItem to the app and dismisses the screen with the item id,
@@ -10,6 +10,7 @@ so the app can select that widget in its Widgets pane (either way works)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.syntax import Syntax
@@ -82,6 +83,7 @@ class ReviewScreen(Screen[str | None]):
         Binding("j,down", "move(1)", "Next", id="review.next", show=False),
         Binding("k,up", "move(-1)", "Previous", id="review.previous", show=False),
         Binding("p", "promote", "Promote accepted", id="review.promote"),
+        Binding("s", "sample", "Sample run", id="review.sample"),
         Binding("w", "jump", "Widget examples", id="review.jump"),
         Binding("escape", "close", "Close", id="review.close"),
     ]
@@ -99,10 +101,14 @@ class ReviewScreen(Screen[str | None]):
 
     index: reactive[int] = reactive(0)
 
-    def __init__(self, ws: Workspace, run_id: str) -> None:
+    def __init__(self, ws: Workspace, run_id: str, sample: Callable[..., Any] | None = None) -> None:
+        """``sample``: wiring.sample (ws, run_id, job=..., **settings) to generate from the app;
+        without it, `s` says how to sample from a terminal."""
         super().__init__()
         self.ws = ws
         self.run_id = run_id
+        self.sampler = sample
+        self.sampling = False
         self.samples: list[dict[str, Any]] = []
         self.message_line = ""
 
@@ -146,7 +152,8 @@ class ReviewScreen(Screen[str | None]):
         self.samples = rows
         self.query_one("#review-title", Static).update(Text(f"Review · run {run_id} · {len(rows)} sample(s)", style="bold"))
         if error or not rows:
-            msg = error or f"No samples yet: run `graftwork sample --run {run_id}`."
+            how = "press s to sample base and adapter" if self.sampler else f"run `graftwork sample --run {run_id}`"
+            msg = error or f"No samples yet: {how}."
             self.query_one("#review-prompt", Static).update(Text(msg, style="yellow"))
             return
         self._refresh_list()
@@ -201,6 +208,26 @@ class ReviewScreen(Screen[str | None]):
                 sample["promoted"] = 1
         self._show()
         self._status(f"promoted {len(rows)} sample(s) into the catalog as generated examples", "green")
+
+    @work(thread=True, exclusive=True, group="review-sample")
+    def _sample(self) -> None:
+        from graftwork.core.jobs import run_job
+
+        db = self.ws.catalog()
+        try:
+            result = run_job(db, "sample", lambda job: self.sampler(self.ws, self.run_id, job=job),  # type: ignore[misc]
+                             params={"run": self.run_id})
+            message, style = f"stored {result.ok} new sample(s)", "green"
+        except Exception as exc:
+            message, style = f"sampling failed: {exc}", "red"
+        finally:
+            db.close()
+        self.app.call_from_thread(self._sampled, message, style)
+
+    def _sampled(self, message: str, style: str) -> None:
+        self.sampling = False
+        self._status(message, style)
+        self.load_samples()
 
     # -- view -------------------------------------------------------------------------------
     @property
@@ -277,6 +304,15 @@ class ReviewScreen(Screen[str | None]):
     def action_move(self, step: int) -> None:
         if self.samples:
             self.index = max(0, min(len(self.samples) - 1, self.index + step))
+
+    def action_sample(self) -> None:
+        if self.sampler is None:
+            self._status(f"sample from a terminal: graftwork sample --run {self.run_id}", "yellow")
+            return
+        if not self.sampling:
+            self.sampling = True
+            self._status("sampling base and adapter (test split)…", "yellow")
+            self._sample()
 
     def action_promote(self) -> None:
         self._promote()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+import pytest
+from support import review_world
 from support.review_world import add_samples, make_run, make_set, sample_rows
 from textual.app import App
 from textual.pilot import Pilot
@@ -13,16 +15,19 @@ from textual.widgets import Static
 from graftwork.core.workspace import Workspace
 from graftwork.tui.training.review_screen import NoteModal, ReviewScreen
 
+review_model_dir = review_world.review_model_dir  # session fixtures
+tiny_adapter_dir = review_world.tiny_adapter_dir
+
 
 class ReviewApp(App[None]):
-    def __init__(self, ws: Workspace, run_id: str) -> None:
+    def __init__(self, ws: Workspace, run_id: str, sample=None) -> None:
         super().__init__()
-        self.ws, self.run_id = ws, run_id
+        self.ws, self.run_id, self.sample = ws, run_id, sample
         self.jumped: list[str] = []
         self.dismissed: list[str | None] = []
 
     def on_mount(self) -> None:
-        self.push_screen(ReviewScreen(self.ws, self.run_id), self.dismissed.append)
+        self.push_screen(ReviewScreen(self.ws, self.run_id, self.sample), self.dismissed.append)
 
     def on_review_screen_jump_to_item(self, message: ReviewScreen.JumpToItem) -> None:
         self.jumped.append(message.item_id)
@@ -109,5 +114,24 @@ async def test_a_run_without_samples_says_what_to_do(workspace: Workspace) -> No
     async with app.run_test(size=(120, 30)) as pilot:
         await until(pilot, lambda: "No samples yet" in str(app.screen.query_one("#review-prompt", Static).render()))
         await pilot.press("a")  # nothing to judge: no error
+        await pilot.press("s")  # no sampler given: says how to sample from a terminal
+        await until(pilot, lambda: "graftwork sample --run" in str(app.screen.query_one("#review-status", Static).render()))
         await pilot.press("escape")
         await until(pilot, lambda: app.dismissed == [None])
+
+
+@pytest.mark.mlx
+async def test_s_samples_the_run_from_the_screen(workspace: Workspace, review_model_dir, tiny_adapter_dir) -> None:
+    from graftwork.wiring import sample
+
+    make_set(workspace)
+    run_id = make_run(workspace, "widgets", str(review_model_dir), tiny_adapter_dir)
+    app = ReviewApp(workspace, run_id, sample=lambda ws, rid, job: sample(ws, rid, job=job, n=1, max_tokens=6))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await until(pilot, lambda: "press s to sample" in str(app.screen.query_one("#review-prompt", Static).render()))
+        await pilot.press("s")
+        await until(pilot, lambda: len(_screen(app).samples) == 1, timeout=120)
+        assert _screen(app).samples[0]["item_id"] == "weather"
+        assert "stored 1 new sample(s)" in str(app.screen.query_one("#review-status", Static).render())
+        await pilot.press("a")
+        await until(pilot, lambda: sample_rows(workspace, run_id)[0]["verdict"] == "accept")
