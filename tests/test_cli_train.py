@@ -143,3 +143,26 @@ def test_config_file_replaces_defaults_and_events_decode(workspace: Workspace, t
     assert decode("\x1b[2K  10  1.234 ▼") is None and decode('{"type": "nope"}') is None
     with pytest.raises(ValueError):
         make_event("bogus")
+
+
+def test_run_records_prefix_lookup_and_metrics(workspace: Workspace) -> None:
+    from graftwork.core.train import runs
+
+    db = workspace.catalog()
+    runs.create_run(db, id="20260101-000000-a-1111", set_name="a", config={"iters": 3}, total_iters=3)
+    runs.create_run(db, id="20260101-000000-a-2222", set_name="a", config={"iters": 3}, total_iters=3)
+    with pytest.raises(runs.RunNotFound, match="ambiguous"):
+        runs.get_run(db, "20260101-000000-a")
+    run_id = "20260101-000000-a-1111"
+    assert runs.get_run(db, "20260101-000000-a-1")["config"] == {"iters": 3}
+    runs.record_event(db, run_id, {"type": "train", "iteration": 2, "loss": 1.5, "learning_rate": 1e-3,
+                                   "it_per_sec": 3.0, "tokens_per_sec": 90.0, "peak_memory_gb": 0.1})
+    runs.record_event(db, run_id, {"type": "val", "iteration": 2, "loss": float("nan"), "best": False})
+    runs.record_event(db, run_id, {"type": "val", "iteration": 3, "loss": 1.2, "best": True})
+    run = runs.get_run(db, run_id)
+    assert (run["last_iteration"], run["best_iteration"], run["best_val_loss"]) == (2, 3, 1.2)
+    assert [(m["kind"], m["iteration"], m["loss"]) for m in runs.run_metrics(db, run_id)] == [
+        ("train", 2, 1.5), ("val", 2, None), ("val", 3, 1.2)]
+    assert [r["id"] for r in runs.list_runs(db, "a")] == ["20260101-000000-a-2222", run_id]
+    assert runs.duration_seconds(run) is not None
+    db.close()
