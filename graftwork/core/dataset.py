@@ -125,35 +125,13 @@ def build(
         raise DatasetExistsError(f"dataset '{set_name}' already exists at {target}; pass --force to replace it")
     project = load_project(ws)
     limit = max_tokens or project.max_sequence_length
-    fractions = project.splits.model_dump()
     db = ws.catalog()
     try:
         cands = load_candidates(db, ws.downloads_dir, project)
-        curation = _curation(db)
-        job.set_total(len(cands.examples))
-        all_lines = [ex.apple_line() for ex in cands.examples]
-        counts = counter.count_many(cands.examples, apple_lines=all_lines)
-        result = StageResult(skipped=list(cands.skipped))
-        failed: list[tuple[str, str]] = list(cands.failed)
-        lines: dict[str, list[str]] = {s: [] for s in SPLIT_NAMES}
-        items: list[dict[str, Any]] = []
-        for ex, count, line in zip(cands.examples, counts, all_lines, strict=True):
-            job.check_cancelled()
-            verdict = _decide(ex, count.total, count.widget, limit, curation.get(ex.item_id))
-            if verdict is not None:
-                kind, reason = verdict
-                (failed if kind == "failed" else result.skipped).append((ex.item_id, reason))
-                job.advance(item_id=ex.item_id)
-                continue
-            problems = line_problems(line)
-            if problems:
-                failed.append((ex.item_id, "invalid Apple line: " + "; ".join(problems)))
-                job.advance(item_id=ex.item_id)
-                continue
-            split = assign_split(ex.item_id, fractions, project.seed)
-            lines[split].append(line)
-            items.append(_manifest_item(ex, split, count.total, line))
-            job.advance(item_id=ex.item_id)
+        for item_id, cause in cands.failed:
+            job.item_failed(item_id, cause)
+        result = StageResult(failed=list(cands.failed), skipped=list(cands.skipped))
+        lines, items = _select(cands.examples, counter, project, limit, _curation(db), result, job)
         counts_by_split = {s: len(lines[s]) for s in SPLIT_NAMES}
         if not items:
             job.log(f"dataset '{set_name}' has no examples (nothing usable passed budget and curation)", level="warning")
@@ -162,26 +140,16 @@ def build(
             "created_at": now(),
             "config_hash": config_hash(project, limit),
             "project_hash": project.content_hash(),
-            "splits": fractions,
+            "splits": project.splits.model_dump(),
             "seed": project.seed,
             "max_tokens": limit,
             "tokenizer": counter.id,
             "counts": counts_by_split,
             "items": items,
             "skipped": [{"id": i, "reason": r} for i, r in result.skipped],
-            "failed": [{"id": i, "reason": r} for i, r in failed],
+            "failed": [{"id": i, "reason": r} for i, r in result.failed],
         }
-        tmp = ws.datasets_dir / f".{set_name}.tmp-{uuid.uuid4().hex[:12]}"
-        tmp.mkdir()
-        try:
-            for split in SPLIT_NAMES:
-                _write_lines(tmp / f"{split}.jsonl", lines[split])
-            write_json(tmp / "manifest.json", manifest)
-            _fsync_dir(tmp)
-            _place(tmp, target, force)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        _write_set(ws.datasets_dir, set_name, lines, manifest, force)
         manifest_sha = hashlib.sha256((target / "manifest.json").read_bytes()).hexdigest()
         db["datasets"].upsert(
             {"name": set_name, "created_at": manifest["created_at"], "config_hash": manifest["config_hash"],
@@ -191,14 +159,57 @@ def build(
         )
     finally:
         db.close()
-    for item_id, cause in failed:
-        job.item_failed(item_id, cause)
-    result.failed = failed
     result.ok = len(items)
     result.outputs = [target / f"{s}.jsonl" for s in SPLIT_NAMES] + [target / "manifest.json"]
     result.summary = {"set": set_name, "path": str(target), "counts": counts_by_split, "max_tokens": limit,
-                      "tokenizer": counter.id, "skipped": len(result.skipped), "failed": len(failed)}
+                      "tokenizer": counter.id, "skipped": len(result.skipped), "failed": len(result.failed)}
     return result
+
+
+def _select(
+    examples: Sequence[Example], counter: TokenCounter, project: ProjectConfig, limit: int,
+    curation: dict[str, tuple[str, str]], result: StageResult, job: Job,
+) -> tuple[dict[str, list[str]], list[dict[str, Any]]]:
+    """Apply curation and the budget, validate, split: the lines per split and manifest items.
+    Skips and failures go into ``result``."""
+    job.set_total(len(examples))
+    all_lines = [ex.apple_line() for ex in examples]  # rendered once: counted, checked, written
+    counts = counter.count_many(examples, apple_lines=all_lines)
+    fractions = project.splits.model_dump()
+    lines: dict[str, list[str]] = {s: [] for s in SPLIT_NAMES}
+    items: list[dict[str, Any]] = []
+    for ex, count, line in zip(examples, counts, all_lines, strict=True):
+        job.check_cancelled()
+        verdict = _decide(ex, count.total, count.widget, limit, curation.get(ex.item_id))
+        problems = line_problems(line) if verdict is None else []
+        if problems:
+            verdict = ("failed", "invalid Apple line: " + "; ".join(problems))
+        if verdict is None:
+            split = assign_split(ex.item_id, fractions, project.seed)
+            lines[split].append(line)
+            items.append(_manifest_item(ex, split, count.total, line))
+        elif verdict[0] == "failed":
+            result.failed.append((ex.item_id, verdict[1]))
+            job.item_failed(ex.item_id, verdict[1])
+        else:
+            result.skipped.append((ex.item_id, verdict[1]))
+        job.advance(item_id=ex.item_id)
+    return lines, items
+
+
+def _write_set(datasets_dir: Path, name: str, lines: dict[str, list[str]], manifest: dict[str, Any], force: bool) -> None:
+    """Everything into a hidden temp folder (fsynced), then renamed into place."""
+    tmp = datasets_dir / f".{name}.tmp-{uuid.uuid4().hex[:12]}"
+    tmp.mkdir()
+    try:
+        for split in SPLIT_NAMES:
+            _write_lines(tmp / f"{split}.jsonl", lines[split])
+        write_json(tmp / "manifest.json", manifest)
+        _fsync_dir(tmp)
+        _place(tmp, datasets_dir / name, force)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def _decide(ex: Example, total: int, widget: int, limit: int, curated: tuple[str, str] | None) -> tuple[str, str] | None:

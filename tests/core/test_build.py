@@ -56,7 +56,7 @@ def test_build_writes_valid_apple_lines_manifest_and_catalog_row(filled) -> None
             assert item["split"] == split == assign_split(item["id"], project.splits.model_dump(), project.seed)
             assert item["code_sha256"] == sha256_text(msgs[2]["content"])
             assert item["prompt_sha256"] == sha256_text(msgs[1]["content"])
-    assert sum(manifest["counts"].values()) == 30 == len(by_id)
+    assert sum(manifest["counts"].values()) == 30 == len(by_id)  # each id once: splits never overlap
     assert manifest["counts"] == {s: len(v) for s, v in _lines(folder).items()}
     assert manifest["tokenizer"] == "tiktoken:cl100k_base" and manifest["max_tokens"] == 4095
     assert len(manifest["config_hash"]) == 64 and manifest["seed"] == 42
