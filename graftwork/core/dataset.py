@@ -1,8 +1,9 @@
 """Build a dataset: train/valid/test JSONL in Apple's adapter schema plus manifest.json.
 
 Everything is written into a hidden temp folder inside datasets/ and renamed into place, so a
-kill leaves the old set or the new one, never a mix. Replacing an existing set (--force) takes
-two renames (old aside, new in); `recover_sets` finishes or undoes an interrupted swap.
+kill leaves the old set or the new one, never a mix. Replacing an existing set (--force) is an
+atomic directory exchange where the OS has one (Linux, macOS); elsewhere two renames (old
+aside, new in), and `recover_sets` finishes or undoes an interrupted pair.
 """
 
 from __future__ import annotations
@@ -98,14 +99,39 @@ def _write_lines(path: Path, lines: Sequence[str]) -> None:
         os.fsync(fh.fileno())
 
 
+def swap_dirs(a: Path, b: Path) -> bool:
+    """Exchange two directories in one atomic step where the OS offers it (Linux renameat2
+    RENAME_EXCHANGE, macOS renamex_np RENAME_SWAP). False if it cannot; nothing moved then."""
+    import ctypes
+    import sys
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if sys.platform.startswith("linux") and hasattr(libc, "renameat2"):
+            at_fdcwd, rename_exchange = -100, 2
+            rc = libc.renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+        elif sys.platform == "darwin" and hasattr(libc, "renamex_np"):
+            rename_swap = 2
+            rc = libc.renamex_np(os.fsencode(a), os.fsencode(b), rename_swap)
+        else:
+            return False
+    except OSError:  # no usable libc
+        return False
+    return rc == 0  # e.g. EINVAL on a filesystem without exchange: the caller falls back
+
+
 def _place(tmp: Path, target: Path, force: bool) -> None:
     if not target.exists():
         os.rename(tmp, target)
         return
     if not force:
         raise DatasetExistsError(f"dataset '{target.name}' already exists at {target}; pass --force to replace it")
+    if swap_dirs(tmp, target):  # one step: readers see the old set or the new one
+        _fsync_dir(target.parent)
+        shutil.rmtree(tmp, ignore_errors=True)  # now holds the old set
+        return
     aside = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:12]}"
-    os.rename(target, aside)
+    os.rename(target, aside)  # two steps; recover_sets finishes or undoes a kill in between
     os.rename(tmp, target)
     _fsync_dir(target.parent)
     shutil.rmtree(aside, ignore_errors=True)

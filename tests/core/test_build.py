@@ -155,9 +155,27 @@ def test_failure_while_writing_leaves_the_old_set(filled, monkeypatch) -> None:
     assert not [p for p in ws.datasets_dir.iterdir() if p.name.startswith(".")]
 
 
+def test_force_replaces_in_one_atomic_exchange_on_linux(filled, monkeypatch) -> None:
+    import sys
+
+    ws, _ = filled
+    _build(ws)
+    swaps = []
+    real_swap = dataset.swap_dirs
+    monkeypatch.setattr(dataset, "swap_dirs", lambda a, b: swaps.append(real_swap(a, b)) or swaps[-1])
+    monkeypatch.setattr(dataset.os, "rename", lambda *a: pytest.fail("fell back to two renames"))
+    if not sys.platform.startswith(("linux", "darwin")):
+        pytest.skip("no atomic exchange on this OS")
+    _build(ws, force=True)
+    assert swaps == [True]
+    assert (ws.datasets_dir / "v1" / "manifest.json").is_file()
+    assert not [p for p in ws.datasets_dir.iterdir() if p.name.startswith(".")]
+
+
 def test_kill_between_the_two_renames_recovers_the_old_set(filled, monkeypatch) -> None:
     ws, db = filled
     _build(ws)
+    monkeypatch.setattr(dataset, "swap_dirs", lambda a, b: False)  # a filesystem without exchange
     before = (ws.datasets_dir / "v1" / "train.jsonl").read_bytes()
     real_rename = os.rename
     calls = []
