@@ -51,7 +51,7 @@ class TokenCounter(Protocol):
 
     id: str
 
-    def count(self, example: Example) -> TokenCount: ...
+    def count(self, example: Example, *, persist: bool = True) -> TokenCount: ...
 
     def count_many(
         self, examples: Sequence[Example], progress: Callable[[int], None] | None = None,
@@ -88,12 +88,25 @@ class CachingCounter:
         self._memo: dict[str, TokenCount] = {}
         self._fixed: dict[str, int] = {}  # system / tools texts: the same in every example
         self._alias_memo: dict[str, tuple[TokenCount, str]] = {}
+        self._volatile: dict[str, TokenCount] = {}  # count(persist=False): memory only
         self._local = threading.local()
         self._lock = threading.Lock()
 
     # -- public ----------------------------------------------------------------------------
-    def count(self, example: Example) -> TokenCount:
-        return self.count_many([example])[0]
+    def count(self, example: Example, *, persist: bool = True) -> TokenCount:
+        """One example. ``persist=False`` (live previews while typing) keeps the count in
+        memory only, so drafts never pile up in the catalog."""
+        if persist:
+            return self.count_many([example])[0]
+        rendered = self.backend.render(example)
+        key = cache_key(self.id, rendered)
+        hit = self._volatile.get(key) or self._lookup([key]).get(key)
+        if hit is None:
+            hit = self._count_fresh([example], [rendered])[0]
+            if len(self._volatile) > 1000:
+                self._volatile.clear()
+            self._volatile[key] = hit
+        return hit
 
     def count_texts(self, texts: Sequence[str]) -> list[int]:
         return self.backend.count_texts(list(texts)) if texts else []
@@ -110,6 +123,10 @@ class CachingCounter:
             rendered = [self.backend.render(e) for e in examples]
         keys = [cache_key(self.id, r) for r in rendered]
         found = self._lookup(keys)
+        promoted = {k: self._volatile.pop(k) for k in keys if k not in found and k in self._volatile}
+        if promoted:  # counted during a live preview: store it now, no need to count again
+            self._store(promoted)
+            found.update(promoted)
         misses = [i for i, k in enumerate(keys) if k not in found]
         if progress and len(examples) > len(misses):
             progress(len(examples) - len(misses))

@@ -188,3 +188,18 @@ def test_cancel_keeps_the_counts_made_so_far(workspace) -> None:
     run_budget(workspace, CachingCounter(spy2, workspace.db_path), job=Job(None, "budget"))
     lines = [t for t in spy2.encoded if t.startswith('[{"role"')]
     assert len(lines) == 4  # the first batch of 2 was kept in the cache
+
+
+def test_live_preview_counts_are_not_persisted(workspace) -> None:
+    from graftwork.core.examples import make_example
+    from graftwork.core.project import load_project
+
+    project = load_project(workspace)
+    counter = CachingCounter(TiktokenBackend(), workspace.db_path)
+    ex = make_example("x", project.system_prompt, project.tool, "A clock while typ", "code")
+    live = counter.count(ex, persist=False)
+    db = workspace.catalog()
+    assert db["token_cache"].count == 0
+    assert counter.count(ex) == live
+    assert db["token_cache"].count == 1
+    db.close()
