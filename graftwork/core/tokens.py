@@ -123,7 +123,7 @@ class CachingCounter:
             rendered = [self.backend.render(e) for e in examples]
         keys = [cache_key(self.id, r) for r in rendered]
         found = self._lookup(keys)
-        promoted = {k: self._volatile.pop(k) for k in keys if k not in found and k in self._volatile}
+        promoted = {k: c for k in keys if k not in found and (c := self._volatile.pop(k, None)) is not None}
         if promoted:  # counted during a live preview: store it now, no need to count again
             self._store(promoted)
             found.update(promoted)
