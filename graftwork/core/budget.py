@@ -45,9 +45,13 @@ def strategy_entry(total: int, widget: int, max_tokens: int) -> dict[str, Any]:
     }
 
 
-def strategy_for(counts: Mapping[str, TokenCount], max_tokens: int) -> dict[str, Any]:
-    """The seed's training_data_strategy.json for ``counts`` (id -> TokenCount)."""
-    strategy = {i: strategy_entry(c.total, c.widget, max_tokens) for i, c in counts.items()}
+def strategy_for(counts: Mapping[str, TokenCount | tuple[int, int]], max_tokens: int) -> dict[str, Any]:
+    """The seed's training_data_strategy.json for ``counts``: id -> TokenCount, or id ->
+    (total, widget tokens) when only the numbers are at hand (the TUI's budget rows)."""
+    strategy = {}
+    for i, c in counts.items():
+        total, widget = (c.total, c.widget) if not isinstance(c, tuple) else c
+        strategy[i] = strategy_entry(int(total), int(widget), max_tokens)
     keep = sum(1 for e in strategy.values() if e["action"] == "keep")
     return {
         "max_sequence_length": max_tokens,

@@ -50,6 +50,7 @@ def test_strategy_has_the_seed_shape_and_boundary_is_keep() -> None:
     assert s["summary"] == {"keep": 1, "exclude": 2}
     # The same counts at another limit: the TUI's instant preview.
     assert strategy_for({"c": _tc(5286, 4233)}, 6000)["summary"] == {"keep": 1, "exclude": 0}
+    assert strategy_for({"c": (5286, 4233)}, 4095)["strategy"]["c"]["over_by"] == 1191
 
 
 def test_histogram_and_stats() -> None:
