@@ -67,6 +67,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--hf", action="store_true",
+                    help="also time the HF chat-template tokenizer (a tiny model folder built offline)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
@@ -125,6 +127,30 @@ def main() -> None:
         print(f"re-budget after editing one prompt: {same[0]:.3f} s wall / {same[1]:.3f} s CPU (same counter, "
               f"as the TUI), {fresh[0]:.3f} s wall / {fresh[1]:.3f} s CPU (new process, SQLite cache); "
               f"keep {res.summary['keep']}, exclude {res.summary['exclude']}")
+
+
+        if args.hf:
+            bench_hf(examples, Path(tmp))
+
+
+def bench_hf(examples: list, tmp: Path) -> None:
+    """HF tokenizer + chat template: budget counting vs mlx-lm's apply_chat_template per example."""
+    from graftwork.adapters.mlx.tiny_model import build_tiny_model
+    from graftwork.adapters.tokenizers import HFChatBackend, openai_messages, openai_tool
+
+    backend = HFChatBackend(build_tiny_model(tmp / "tiny"))
+    tok = backend.tokenizer
+    t = time.perf_counter()
+    plain = [len(tok.apply_chat_template(openai_messages(e), tools=[openai_tool(x) for x in e.tools]))
+             for e in examples]
+    plain_s = time.perf_counter() - t
+    t = time.perf_counter()
+    counts = CachingCounter(backend, None).count_many(examples)
+    ours = time.perf_counter() - t
+    assert [c.total for c in counts] == plain
+    print(f"hf (tiny qwen2 tokenizer, mean {sum(plain) / len(plain):.0f} tokens): apply_chat_template one by one "
+          f"{len(examples) / plain_s:.0f} examples/s; budget counting with parts {len(examples) / ours:.0f} "
+          f"examples/s; ratio {plain_s / ours:.2f}")
 
 
 if __name__ == "__main__":

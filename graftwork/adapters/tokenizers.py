@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+from bisect import bisect_left
 from collections.abc import Sequence
 from functools import lru_cache, partial
 from pathlib import Path
@@ -189,6 +190,7 @@ class HFChatBackend:
             if f.is_file():
                 digest.update(f.read_bytes())
         self.id = f"hf:{folder.resolve()}:{digest.hexdigest()[:16]}"
+        self._tools_memo: dict[str, int] = {}
 
     @property
     def tokenizer(self) -> Any:
@@ -204,10 +206,53 @@ class HFChatBackend:
         tools = json.dumps([openai_tool(t) for t in example.tools], ensure_ascii=False)
         return {**example.parts(), "tools": tools}
 
+    def count_examples(self, examples: Sequence[Example], rendered: Sequence[str]) -> list[TokenCount | None]:
+        """Total and parts from one encoding of each rendered chat: tokens are attributed by
+        their character offsets to the system, user and assistant texts (the template writes
+        them verbatim); tools are counted once (they are the same in every example) and the
+        rest is structure. None where a text cannot be found in the rendering."""
+        out: list[TokenCount | None] = []
+        encodings = self._fast.encode_batch(list(rendered), add_special_tokens=False)
+        for ex, text, enc in zip(examples, rendered, encodings, strict=True):
+            spans = _chat_spans(ex, text)
+            if spans is None:
+                out.append(None)
+                continue
+            starts = [start for start, _ in enc.offsets]
+            parts = {name: bisect_left(starts, b) - bisect_left(starts, a) for name, (a, b) in spans.items()}
+            parts["tools"] = self._tools_tokens(ex)
+            parts["structure"] = len(starts) - sum(parts.values())
+            out.append(TokenCount(len(starts), dict(sorted(parts.items(), key=lambda kv: _PART_ORDER[kv[0]]))))
+        return out
+
+    def _tools_tokens(self, example: Example) -> int:
+        text = self.part_texts(example)["tools"]
+        if text not in self._tools_memo:
+            self._tools_memo[text] = len(self._fast.encode(text, add_special_tokens=False).ids)
+        return self._tools_memo[text]
+
     def count_texts(self, texts: Sequence[str]) -> list[int]:
         # Rendering then encoding without extra specials gives the ids apply_chat_template
         # would (research Q5); encode_batch runs on all cores.
         return [len(e.ids) for e in self._fast.encode_batch(list(texts), add_special_tokens=False)]
+
+
+_PART_ORDER = {"system": 0, "tools": 1, "user": 2, "assistant": 3, "structure": 4}
+
+
+def _chat_spans(example: Example, text: str) -> dict[str, tuple[int, int]] | None:
+    """Character ranges of the system, user and assistant texts in a rendered chat: the
+    assistant is the last occurrence, the user the last one before it, the system the first."""
+    a_start = text.rfind(example.assistant)
+    u_start = text.rfind(example.user, 0, a_start) if a_start >= 0 else -1
+    s_start = text.find(example.system, 0, u_start) if u_start >= 0 else -1
+    if min(a_start, u_start, s_start) < 0 or s_start + len(example.system) > u_start:
+        return None
+    return {
+        "system": (s_start, s_start + len(example.system)),
+        "user": (u_start, u_start + len(example.user)),
+        "assistant": (a_start, a_start + len(example.assistant)),
+    }
 
 
 def make_backend(cfg: TokenizerConfig) -> TokenizerBackend:

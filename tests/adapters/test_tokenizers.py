@@ -128,7 +128,8 @@ def test_hf_count_equals_the_chat_template_length(tiny_model_dir: Path) -> None:
         ids = tok.apply_chat_template(openai_messages(ex), tools=[openai_tool(t) for t in ex.tools])
         assert count.total == len(ids)
         assert sum(count.parts.values()) == count.total
-        assert count.parts["assistant"] == len(tok.encode(ex.assistant, add_special_tokens=False))
+        assert abs(count.parts["assistant"] - len(tok.encode(ex.assistant, add_special_tokens=False))) <= 2
+        assert count.parts["structure"] >= 0 and count.parts["tools"] > 0
     assert backend.id.startswith(f"hf:{tiny_model_dir.resolve()}:")
 
 
