@@ -151,14 +151,16 @@ def test_report_shows_prompt_and_curation(populated) -> None:
     assert clock["CT_decision"] == "exclude" and clock["CT_note"] == "too plain, has a comma"
 
 
-def test_binary_appledouble_jsx_inside_the_widget_folder_fails(workspace: Workspace) -> None:
-    # build concatenates every .jsx under the folder; a resource-fork `._index.jsx` would be garbage
+def test_binary_appledouble_jsx_inside_the_widget_folder_is_ignored(workspace: Workspace) -> None:
+    # build concatenates every .jsx under the folder; a resource-fork `._index.jsx` is macOS
+    # metadata, so the code loader skips it and the widget analyzes cleanly from index.jsx alone
     db = workspace.catalog()
     add_item(db, workspace, "fork", {"fork.widget/index.jsx": JSX, "fork.widget/._index.jsx": b"\x00\x05\x16\x07\x00\x02\xff"}, order=0)
     result = run_job(db, "analyze", lambda job: analyze(workspace, job, db))
-    assert dict(result.failed) == {"fork": "._index.jsx is not UTF-8 (byte 0xff at offset 6)"}
-    row = next(db.query("SELECT files, error FROM analysis WHERE item_id = 'fork'"))
+    assert result.failed == []
+    row = next(db.query("SELECT files, error, is_jsx FROM analysis WHERE item_id = 'fork'"))
     assert [f["path"] for f in json.loads(row["files"])] == ["index.jsx"]
+    assert row["error"] is None and row["is_jsx"] == 1
 
 
 def test_find_widget_folder_prefers_the_shallowest_widget_dir(tmp_path: Path) -> None:
