@@ -28,7 +28,7 @@ def palette_commands(screen: MainScreen) -> Iterable[SystemCommand]:
     for key, (label, _) in QUICK_FILTERS.items():
         yield cmd(f"widgets: show {label}", f"Quick filter: {label}",
                   lambda k=key: (screen.action_pane("widgets"), wp.action_quick_filter(k)))
-    for index, (label, _) in enumerate(COLUMNS):
+    for index, (label, _, _) in enumerate(COLUMNS):
         yield cmd(f"widgets: sort by {label.lower()}", "Sort the table (again to reverse)",
                   lambda i=index: wp._sort(i))
     if wp.selected_id:

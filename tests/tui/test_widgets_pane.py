@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable
-
+from graftwork.tui.widgets.virtual_table import VirtualTable
 from graftwork.tui.widgets.widgets_pane import WidgetsPane
 from tests.tui.helpers import main_screen, settle, until
 
@@ -12,7 +11,7 @@ async def test_filter_and_select_shows_detail(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await main_screen(pilot)
-        table = screen.query_one("#widgets-table", DataTable)
+        table = screen.query_one("#widgets-table", VirtualTable)
         assert table.row_count == 9
         await pilot.press("slash", *"weath")
         assert table.row_count == 1
@@ -30,7 +29,7 @@ async def test_markup_characters_are_shown_literally(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await main_screen(pilot)
-        table = screen.query_one("#widgets-table", DataTable)
+        table = screen.query_one("#widgets-table", VirtualTable)
         table.move_cursor(row=1)
         await until(pilot, lambda: screen.selected_id == "markup")
         await settle(pilot)
@@ -42,7 +41,7 @@ async def test_deleted_download_folder_is_explained(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await main_screen(pilot)
-        screen.query_one("#widgets-table", DataTable).move_cursor(row=5)
+        screen.query_one("#widgets-table", VirtualTable).move_cursor(row=5)
         await until(pilot, lambda: screen.selected_id == "gone")
         await settle(pilot)
         assert "is missing" in str(screen.query_one("#detail-files").render())

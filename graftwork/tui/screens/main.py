@@ -4,6 +4,7 @@ own connection) and hands results down. Stages run as Jobs whose events stream t
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -14,6 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Middle
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
@@ -31,6 +33,7 @@ from graftwork.tui.widgets.widgets_pane import WidgetsPane
 
 PANES = ("widgets", "prompt", "budget", "runs")
 MIN_SIZE = (80, 24)
+SELECT_SETTLE_SECONDS = 0.08
 
 STAGE_LABELS = {"ingest": "ingest", "analyze": "analyze", "draft_prompts": "draft prompts",
                 "budget": "budget", "build": "build", "export": "export"}
@@ -56,6 +59,8 @@ class MainScreen(Screen[None]):
         self.cancels: dict[str, threading.Event] = {}
         self.selected_id: str | None = None
         self.last_set = ""
+        self._select_timer: Timer | None = None
+        self._counted_once = False
         self.loaded = threading.Event()  # set after the first rows are on screen (benchmarks)
 
     def compose(self) -> ComposeResult:
@@ -91,7 +96,7 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.title = "graftwork"
-        self.sub_title = str(self.app.ws.root)
+        self.sub_title = self.app.ws.root.name  # the folder name: stable in pictures
         self._check_size()
         self.reload()
         self.query_one("#widgets-table").focus()
@@ -140,6 +145,9 @@ class MainScreen(Screen[None]):
         self.runs_pane.set_jobs(jobs)
         if self.selected_id in self.rows:
             self.budget_pane.select(self.rows[self.selected_id])
+        # Thousands of rows are long-lived: keep them out of the cyclic collector's full
+        # passes, which otherwise stall a keystroke's repaint by ~100 ms now and then.
+        gc.freeze()
         self.loaded.set()
 
     @work(thread=True, exclusive=True, group="row", exit_on_error=False)
@@ -163,7 +171,11 @@ class MainScreen(Screen[None]):
     def _selected(self, event: ItemSelected) -> None:
         self.selected_id = event.item_id
         self.budget_pane.select(self.rows.get(event.item_id) if event.item_id else None)
-        self.load_item(event.item_id)
+        # Holding an arrow key or typing a filter moves the cursor many times a second: load
+        # (and highlight) the detail only once the selection rests.
+        if self._select_timer is not None:
+            self._select_timer.stop()
+        self._select_timer = self.set_timer(SELECT_SETTLE_SECONDS, lambda: self.load_item(self.selected_id))
 
     @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
     def load_item(self, item_id: str | None) -> None:
@@ -196,6 +208,9 @@ class MainScreen(Screen[None]):
     # -- changes from panes ---------------------------------------------------------------
     @on(PromptCounted)
     def _counted(self, event: PromptCounted) -> None:
+        if not self._counted_once:  # the tokenizer's tables were just loaded: freeze them too
+            self._counted_once = True
+            gc.freeze()
         row = self.rows.get(event.item_id)
         if row is None:
             return

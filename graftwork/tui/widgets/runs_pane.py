@@ -46,7 +46,7 @@ def job_cells(job: JobRow, now: datetime | None = None) -> tuple[Text, ...]:
     start = _parse(job.started_at)
     return (
         Text(job.id), Text(job.kind), Text(job.state, STATE_STYLE.get(job.state, "")),
-        Text(progress), Text(start.strftime("%Y-%m-%d %H:%M:%S") if start else "—"),
+        Text(progress), Text(start.strftime("%m-%d %H:%M:%S") if start else "—"),
         Text(duration(job.started_at, job.ended_at, now), justify="right"),
     )
 
@@ -98,7 +98,8 @@ class RunsPane(Vertical):
             yield table
             with Vertical(id="runs-right"):
                 yield Static(Text("Log", style="bold"), id="runs-log-title")
-                yield RichLog(id="runs-log", markup=False, highlight=False, wrap=True, max_lines=5000)
+                yield RichLog(id="runs-log", markup=False, highlight=False, wrap=True, max_lines=5000,
+                              min_width=20)
 
     def on_mount(self) -> None:
         self.set_interval(0.2, self._flush_pending)

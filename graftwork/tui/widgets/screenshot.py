@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 
-def halfcell(path: Path, width: int = 48, max_rows: int = 14) -> Text:
+def halfcell(path: Path, width: int = 28, max_rows: int = 10) -> Text:
     """Render an image as coloured half blocks (runs in a worker: decoding is not free)."""
     from PIL import Image
 
@@ -21,7 +21,7 @@ def halfcell(path: Path, width: int = 48, max_rows: int = 14) -> Text:
     rows = max(1, min(max_rows, round(h * cols / w / 2)))  # a cell is about twice as tall
     img = img.resize((cols, rows * 2))
     px = img.load()
-    out = Text()
+    out = Text(no_wrap=True, overflow="crop")
     for y in range(rows):
         for x in range(cols):
             top, bottom = px[x, 2 * y], px[x, 2 * y + 1]

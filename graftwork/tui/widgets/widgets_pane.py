@@ -13,22 +13,25 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import Input, Static
 
 from graftwork.tui.data import NONE, WidgetRow
 from graftwork.tui.widgets.detail import DetailView
+from graftwork.tui.widgets.virtual_table import VirtualTable
 
-# (label, sort key)
-COLUMNS: list[tuple[str, Callable[[WidgetRow], Any]]] = [
-    ("ID", lambda r: r.id.casefold()),
-    ("Name", lambda r: r.name.casefold()),
-    ("Kind", lambda r: r.kind),
-    ("Download", lambda r: r.download),
-    ("Prompt", lambda r: r.prompt),
-    ("Tokens", lambda r: -1 if r.tokens is None else r.tokens),
-    ("Budget", lambda r: r.action),
-    ("Decision", lambda r: r.decision),
+# (label, width, sort key): fixed widths so all eight columns fit beside the detail at 120
+# columns; longer values are cropped (the detail shows them in full).
+COLUMNS: list[tuple[str, int, Callable[[WidgetRow], Any]]] = [
+    ("ID", 10, lambda r: r.id.casefold()),
+    ("Name", 15, lambda r: r.name.casefold()),
+    ("Kind", 6, lambda r: r.kind),
+    ("DL", 3, lambda r: r.download),
+    ("Prompt", 8, lambda r: r.prompt),
+    ("Tokens", 6, lambda r: -1 if r.tokens is None else r.tokens),
+    ("Budget", 7, lambda r: r.action),
+    ("Decision", 10, lambda r: r.decision),
 ]
+DOWNLOAD = {"ok": "ok", "failed": "err"}
 
 QUICK_FILTERS: dict[str, tuple[str, Callable[[WidgetRow], bool]]] = {
     "all": ("all", lambda r: True),
@@ -47,14 +50,14 @@ def cells(row: WidgetRow) -> tuple[Text, ...]:
     tokens = Text("—" if row.tokens is None else f"{row.tokens:,}", justify="right",
                   style="red" if row.over_by > 0 else "")
     return (
-        Text(row.id), Text(row.name), Text(row.kind), Text(row.download, STYLE.get(row.download, "")),
+        Text(row.id), Text(row.name), Text(row.kind), Text(DOWNLOAD.get(row.download, row.download), STYLE.get(row.download, "")),
         Text(row.prompt, STYLE.get(row.prompt, "")), tokens,
         Text(row.action, STYLE.get(row.action, "")),
         Text(row.decision.replace("_", " "), STYLE.get(row.decision, "")),
     )
 
 
-class WidgetTable(DataTable):
+class WidgetTable(VirtualTable):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "pane_sort", "Sort", id="widgets.sort", tooltip="Sort by the next column"),
         Binding("r", "pane_reverse", "Reverse", id="widgets.reverse", tooltip="Reverse the sort"),
@@ -108,10 +111,7 @@ class WidgetsPane(Vertical):
             with Vertical(id="widgets-left"):
                 yield Input(placeholder="filter: id, name or author", id="widgets-filter")
                 yield Static(id="widgets-status")
-                table = WidgetTable(id="widgets-table", cursor_type="row", zebra_stripes=True)
-                for label, _ in COLUMNS:
-                    table.add_column(label, key=label)
-                yield table
+                yield WidgetTable([(label, width) for label, width, _ in COLUMNS], id="widgets-table")
             yield DetailView(id="widgets-detail")
 
     def on_mount(self) -> None:
@@ -123,6 +123,7 @@ class WidgetsPane(Vertical):
         self.rows = rows
         self.by_id = {r.id: r for r in rows}
         self._cells = {r.id: cells(r) for r in rows}
+        self.query_one(WidgetTable).clear_cache()
         self.refresh_table()
 
     def update_row(self, row: WidgetRow) -> None:
@@ -133,30 +134,21 @@ class WidgetsPane(Vertical):
         else:
             self.rows.append(row)
         self.by_id[row.id] = row
-        self._cells[row.id] = new = cells(row)
-        table = self.query_one(WidgetTable)
-        if row.id in table.rows:
-            for (label, _), cell in zip(COLUMNS, new, strict=True):
-                table.update_cell(row.id, label, cell)
+        self._cells[row.id] = cells(row)
+        self.query_one(WidgetTable).refresh_key(row.id)
 
     def refresh_table(self) -> None:
         needle = self.filter_text.casefold()
         keep = QUICK_FILTERS[self.quick][1]
         visible = [r for r in self.rows if keep(r) and (not needle or needle in r.haystack())]
         if self.sort_column >= 0:
-            key = COLUMNS[self.sort_column][1]
+            key = COLUMNS[self.sort_column][2]
             visible.sort(key=key, reverse=self.sort_reverse)
         elif self.sort_reverse:
             visible.reverse()
         self.shown = visible
-        table = self.query_one(WidgetTable)
-        table.clear()
-        for r in visible:
-            table.add_row(*self._cells[r.id], key=r.id)
-        if visible:
-            ids = [r.id for r in visible]
-            target = ids.index(self.selected_id) if self.selected_id in ids else 0
-            table.move_cursor(row=target, animate=False, scroll=True)
+        self.query_one(WidgetTable).set_rows([r.id for r in visible], self._cells.__getitem__,
+                                             keep=self.selected_id)
         self._status()
         if not visible:
             self._select(None)
@@ -180,13 +172,13 @@ class WidgetsPane(Vertical):
             self.post_message(ItemSelected(item_id))
 
     # -- events ----------------------------------------------------------------------------
-    @on(DataTable.RowHighlighted, "#widgets-table")
-    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._select(event.row_key.value if event.row_key else None)
+    @on(VirtualTable.Highlighted, "#widgets-table")
+    def _highlighted(self, event: VirtualTable.Highlighted) -> None:
+        self._select(event.key)
 
-    @on(DataTable.HeaderSelected, "#widgets-table")
-    def _header(self, event: DataTable.HeaderSelected) -> None:
-        self._sort(event.column_index)
+    @on(VirtualTable.HeaderClicked, "#widgets-table")
+    def _header(self, event: VirtualTable.HeaderClicked) -> None:
+        self._sort(event.column)
 
     @on(SortRequest)
     def _sort_request(self, event: SortRequest) -> None:
