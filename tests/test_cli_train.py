@@ -63,6 +63,7 @@ def test_config_layers_and_flags(workspace: Workspace) -> None:
 
 
 def test_usage_and_missing_set_errors(workspace: Workspace) -> None:
+    assert "no runs yet" in cli(workspace, "runs").stdout
     proc = cli(workspace, "train")
     assert proc.returncode == 2 and "--set NAME" in proc.stderr
     workspace.config_path.write_text("train:\n  model: /nonexistent/model\n")
@@ -70,9 +71,14 @@ def test_usage_and_missing_set_errors(workspace: Workspace) -> None:
     assert proc.returncode != 0 and "no such folder" in proc.stderr
     proc = cli(workspace, "train", "--set", "nope", "--model", str(workspace.root))
     assert proc.returncode != 0 and "not built" in proc.stderr
+    bad = workspace.datasets_dir / "bad"
+    bad.mkdir()
+    (bad / "train.jsonl").write_text('[{"role": "user", "content": "no system message"}]\n')
+    proc = cli(workspace, "train", "--set", "bad", "--model", str(workspace.root))
+    assert proc.returncode != 0 and "train.jsonl:1: not an Apple-schema example" in proc.stderr
+    assert json.loads(cli(workspace, "runs", "--json").stdout)[0]["state"] == "failed"
     proc = cli(workspace, "fuse", "--run", "nothing")
     assert proc.returncode == 2 and "no run 'nothing'" in proc.stderr
-    assert "no runs yet" in cli(workspace, "runs").stdout
 
 
 @pytest.mark.mlx
