@@ -239,6 +239,12 @@ def build_services(ws):  # -> graftwork.core.services.Services
         token_counter=get_counter,
         teacher_draft=_optional(ws, "graftwork.wiring", "teacher_draft"),
         accept_teacher_draft=_optional(ws, "graftwork.wiring", "accept_teacher_draft"),
+        extras={
+            # training area: train(set_name, overrides=..., job=...) bound to ws; the review
+            # screen takes wiring.sample unbound (it passes ws itself)
+            "train": stage("graftwork.wiring", "train", "training"),
+            "sample": sv.Lazy("graftwork.wiring", "sample", "sampling"),
+        },
     )
 
 

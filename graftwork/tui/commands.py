@@ -54,6 +54,11 @@ def palette_commands(screen: MainScreen) -> Iterable[SystemCommand]:
         available = is_available(getattr(services, kind))
         yield cmd(f"runs: {verb}", help_ if available else f"{help_} (not available yet)",
                   lambda k=kind: screen.action_start(k))
+    if "train" in services.extras:
+        yield cmd("runs: train on a set", "Train a LoRA adapter (training area)", screen.action_train)
+    job = rp.jobs.get(rp.selected_id or "")
+    if job is not None and job.kind in ("train", "sample"):
+        yield cmd("runs: review samples", "Review base and adapter outputs of this run", screen.action_review)
     if rp.selected_id and rp.selected_id in screen.cancels:
         yield cmd("runs: cancel job", "Cancel the selected job", rp.action_cancel)
     yield cmd("app: help", "Show every key", screen.app.action_help)

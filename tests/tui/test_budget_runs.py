@@ -127,3 +127,26 @@ async def test_build_from_the_palette_finishes_and_writes_files(make_app, fixtur
     for name in ("train.jsonl", "valid.jsonl", "test.jsonl", "manifest.json"):
         assert (out / name).is_file()
     assert (out / "train.jsonl").read_text(encoding="utf-8").strip()
+
+
+async def test_train_job_embeds_the_training_run_view(make_app, fixture_ws) -> None:
+    """Extension point: the training area's TrainingRunView replaces the log for train jobs."""
+    db = fixture_ws.catalog()
+    db["jobs"].insert({"id": "job-train001", "kind": "train", "state": "done", "params": "{}",
+                       "total": 10, "done": 10, "failed": 0,
+                       "started_at": "2026-11-20T11:00:00.000+00:00",
+                       "ended_at": "2026-11-20T11:01:00.000+00:00", "summary": "{}"})
+    db.close()
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        await pilot.press("4")
+        await until(pilot, lambda: screen.runs_pane.selected_id == "job-train001")
+        await settle(pilot)
+        from graftwork.tui.training.run_view import TrainingRunView
+
+        assert len(screen.query(TrainingRunView)) == 1
+        await pilot.press("down")
+        await settle(pilot)
+        assert len(screen.query(TrainingRunView)) == 0
+        assert app.is_running

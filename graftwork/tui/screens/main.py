@@ -36,7 +36,7 @@ MIN_SIZE = (80, 24)
 SELECT_SETTLE_SECONDS = 0.08
 
 STAGE_LABELS = {"ingest": "ingest", "analyze": "analyze", "draft_prompts": "draft prompts",
-                "budget": "budget", "build": "build", "export": "export"}
+                "budget": "budget", "build": "build", "export": "export", "train": "train"}
 
 
 class MainScreen(Screen[None]):
@@ -311,6 +311,53 @@ class MainScreen(Screen[None]):
             self.run_stage("budget", call, {"max_tokens": self.budget_pane.limit})
         else:
             self.run_stage(kind, call, {})
+
+    def action_train(self) -> None:
+        """Extension point: the training area's stage, when it is wired in."""
+        call = self.app.services.extras.get("train")
+        if not is_available(call):
+            self.notify("training is not available yet", severity="warning")
+            return
+
+        def go(v: dict[str, Any] | None) -> None:
+            if v:
+                self.run_stage("train", call, {"set_name": v["set_name"], "overrides": {}})
+
+        self.app.push_screen(modals.FormModal("Train a LoRA adapter", [
+            modals.Field("set_name", "Set name", self.last_set)], ok="Train"), go)
+
+    def action_review(self) -> None:
+        """Open the training area's Review screen for the selected train/sample job."""
+        job = self.runs_pane.jobs.get(self.runs_pane.selected_id or "")
+        if job is None or job.kind not in ("train", "sample"):
+            self.notify("Select a train or sample job in Runs first", severity="warning")
+            return
+        self._open_review(str(job.params.get("run_id") or job.id))
+
+    @work(thread=True, group="review", exit_on_error=False)
+    def _open_review(self, run_or_job: str) -> None:
+        db = self.app.ws.catalog()
+        try:
+            rows = list(db.query("select id from runs where id = ? or job_id = ?", [run_or_job, run_or_job]))
+        finally:
+            db.close()
+        run_id = rows[0]["id"] if rows else run_or_job
+        self.app.call_from_thread(self._push_review, run_id)
+
+    def _push_review(self, run_id: str) -> None:
+        try:
+            from graftwork.tui.training.review_screen import ReviewScreen
+        except ImportError:
+            self.notify("the review screen is not available yet", severity="warning")
+            return
+        sampler = self.app.services.extras.get("sample")
+
+        def jump(item_id: str | None) -> None:  # "training examples of the same widget"
+            if item_id:
+                self.action_pane("widgets")
+                self.widgets_pane.show_item(item_id)
+
+        self.app.push_screen(ReviewScreen(self.app.ws, run_id, sample=sampler if is_available(sampler) else None), jump)
 
     def run_stage(self, kind: str, call: Callable[..., Any], params: dict[str, Any]) -> Worker[Any]:
         """Run ``call(job=..., **params)`` as a Job in a thread worker; events go to Runs."""

@@ -69,6 +69,9 @@ class RunsPane(Vertical):
         Binding("b", "screen.start('budget')", "Budget", id="runs.budget"),
         Binding("m", "screen.start('build')", "Build set", id="runs.build"),
         Binding("e", "screen.start('export')", "Export", id="runs.export"),
+        Binding("t", "screen.train", "Train", id="runs.train", tooltip="Train a LoRA adapter on a set"),
+        Binding("v", "screen.review", "Review", id="runs.review",
+                tooltip="Review samples of the selected train job"),
     ]
 
     class CancelRequest(Message):

@@ -218,6 +218,16 @@ class WidgetsPane(Vertical):
         self.refresh_table()
         self.query_one(WidgetTable).focus()
 
+    def show_item(self, item_id: str) -> None:
+        """Filter the table down to one item (by id) and select it."""
+        box = self.query_one("#widgets-filter", Input)
+        box.display = True
+        box.value = item_id
+        self.filter_text = item_id
+        self.selected_id = None
+        self.refresh_table()
+        self.query_one(WidgetTable).focus()
+
     def action_quick_filter(self, name: str | None = None) -> None:
         names = list(QUICK_FILTERS)
         self.quick = name if name in QUICK_FILTERS else names[(names.index(self.quick) + 1) % len(names)]
