@@ -206,6 +206,26 @@ def apple_train(ws, set_name: str, *, overrides: dict | None = None, job):  # ->
     return apple_train_stage(ws, set_name, load_apple(ws, overrides), job, run_command)
 
 
+DEMO_MODEL_DIR = "models/tiny-demo"
+
+
+def demo_train(ws, set_name: str, *, job):  # -> StageResult
+    """The demo's last stage: a few LoRA iterations on a tiny random-weight model built offline,
+    so a new user sees the whole loop (train, best checkpoint, samples) without downloading."""
+    model_dir = ws.root / DEMO_MODEL_DIR
+    if not (model_dir / "config.json").is_file():
+        job.log(f"building a tiny offline model in {DEMO_MODEL_DIR}/")
+        build_tiny_model(model_dir)
+    overrides = {
+        "model": str(model_dir), "iters": 30, "batch_size": 1, "learning_rate": 1e-3,
+        "steps_per_report": 5, "steps_per_eval": 10, "steps_per_save": 10, "val_batches": -1,
+        "lora": {"num_layers": -1},
+    }
+    # The tiny tokenizer splits code into more tokens than cl100k: drop (and list) what is too
+    # long for it rather than stop the demo.
+    return train(ws, set_name, overrides=overrides, drop_long=True, job=job)
+
+
 # ---- tui ------------------------------------------------------------------------------
 
 
