@@ -14,8 +14,11 @@ from rich.text import Text
 from graftwork.core.jobs import JobEvent, Listener, StageResult
 from graftwork.core.workspace import Workspace, resolve_workspace
 
-err_console = Console(stderr=True, highlight=False)
-out_console = Console(highlight=False)
+# Piped output is read by scripts and logs: give tables room instead of rich's 80-column
+# default, which squeezes ids and numbers into ellipses.
+_PIPE_WIDTH = 200
+err_console = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else _PIPE_WIDTH)
+out_console = Console(highlight=False, width=None if sys.stdout.isatty() else _PIPE_WIDTH)
 
 
 def workspace_from(ctx: click.Context) -> Workspace:
