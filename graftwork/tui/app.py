@@ -6,6 +6,9 @@ builds the Services facade in the composition root. Tests build `GraftworkApp(ws
 
 from __future__ import annotations
 
+import gc
+import logging
+import os
 import sys
 from collections.abc import Iterable
 from typing import Any, ClassVar
@@ -143,10 +146,26 @@ class GraftworkApp(App[None]):
         self.exit()
 
 
+GRAPHICS_TERMINALS = ("kitty", "wezterm", "iterm", "ghostty", "konsole", "foot", "mlterm", "contour")
+
+
 def _graphics_supported() -> bool:
-    """Terminal graphics need a real terminal queried before Textual takes it over."""
-    if not sys.stdout.isatty():
+    """Terminal graphics (kitty protocol or sixel) on terminals known to draw them.
+
+    textual-image finds out by querying the terminal, which must happen before Textual takes
+    it over; a terminal that never answers can leave its input in a state where later keys
+    go missing. So the query runs only where the environment names a graphics-capable
+    terminal, or when GRAFTWORK_GRAPHICS=1; GRAFTWORK_GRAPHICS=0 never queries. Everything
+    else gets the character-cell (half block) screenshot."""
+    choice = os.environ.get("GRAFTWORK_GRAPHICS", "").lower()
+    if not sys.stdout.isatty() or choice in ("0", "no", "off"):
         return False
+    names = " ".join(os.environ.get(k, "") for k in ("TERM", "TERM_PROGRAM", "LC_TERMINAL")).lower()
+    known = any(name in names for name in GRAPHICS_TERMINALS) or "KITTY_WINDOW_ID" in os.environ
+    if not (known or choice in ("1", "yes", "on")):
+        return False
+    # textual-image logs a traceback when a query goes unanswered: keep the terminal clean.
+    logging.getLogger("textual_image").setLevel(logging.CRITICAL)
     try:
         import textual_image.renderable as renderable
         import textual_image.widget  # noqa: F401  (queries the terminal's cell size once)
@@ -159,3 +178,4 @@ def run_app(ws: Workspace) -> None:
     from graftwork.wiring import build_services  # composition root: the only adapter door
 
     GraftworkApp(ws, build_services(ws), graphics=_graphics_supported()).run()
+    gc.unfreeze()  # the main screen froze long-lived rows; a frozen heap makes exit crawl

@@ -101,6 +101,10 @@ class MainScreen(Screen[None]):
         self.reload()
         self.query_one("#widgets-table").focus()
 
+    def on_unmount(self) -> None:
+        # Frozen objects make CPython's final shutdown crawl for many seconds: thaw them.
+        gc.unfreeze()
+
     # -- layout ----------------------------------------------------------------------------
     def on_resize(self) -> None:
         self._check_size()
