@@ -150,3 +150,26 @@ async def test_train_job_embeds_the_training_run_view(make_app, fixture_ws) -> N
         await settle(pilot)
         assert len(screen.query(TrainingRunView)) == 0
         assert app.is_running
+
+
+async def test_jobs_from_another_process_appear_with_their_log(make_app, fixture_ws) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        await pilot.press("4")
+        # a CLI in another terminal starts a job (its own connection, its own process)
+        from graftwork.core.jobs import Job
+
+        db = fixture_ws.catalog()
+        job = Job(db, "budget", {"max_tokens": 4095})
+        job.set_total(10)
+        job.log("counted by the CLI")
+        await until(pilot, lambda: job.id in screen.runs_pane.jobs, timeout=8)
+        screen.query_one("#runs-table", DataTable).move_cursor(row=0)
+        await until(pilot, lambda: screen.runs_pane.selected_id == job.id)
+        log = screen.query_one("#runs-log", RichLog)
+        await until(pilot, lambda: any("counted by the CLI" in line.text for line in log.lines), timeout=8)
+        job.advance(10)
+        job.finish()
+        await until(pilot, lambda: screen.runs_pane.jobs[job.id].state == "done", timeout=8)
+        db.close()

@@ -81,3 +81,16 @@ async def test_exclude_key_stores_decision_and_changes_strategy(make_app, fixtur
     db = fixture_ws.catalog()
     assert db["curation"].get("clock")["decision"] == "exclude"
     assert db.execute("select count(*) from curation_history where item_id='clock'").fetchone()[0] == 1
+
+
+async def test_mouse_selects_rows_and_sorts_by_header(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        table = screen.query_one("#widgets-table", VirtualTable)
+        await pilot.click("#widgets-table", offset=(5, 3))  # y: border, header, clock, markup
+        await until(pilot, lambda: screen.selected_id == "markup")
+        assert table.cursor_key == "markup"
+        await pilot.click("#widgets-table", offset=(14, 1))  # the Name header
+        assert screen.widgets_pane.sort_column == 1
+        assert table.keys[:2] == ["markup", "clock"]  # "[bold]…" < "Analog Clock"

@@ -34,6 +34,7 @@ from graftwork.tui.widgets.widgets_pane import WidgetsPane
 PANES = ("widgets", "prompt", "budget", "runs")
 MIN_SIZE = (80, 24)
 SELECT_SETTLE_SECONDS = 0.08
+JOB_POLL_SECONDS = 2.0  # jobs started elsewhere (a CLI in another terminal) show up this often
 
 STAGE_LABELS = {"ingest": "ingest", "analyze": "analyze", "draft_prompts": "draft prompts",
                 "budget": "budget", "build": "build", "export": "export", "train": "train"}
@@ -100,6 +101,7 @@ class MainScreen(Screen[None]):
         self._check_size()
         self.reload()
         self.query_one("#widgets-table").focus()
+        self.set_interval(JOB_POLL_SECONDS, self._poll_jobs)
 
     def on_unmount(self) -> None:
         # Frozen objects make CPython's final shutdown crawl for many seconds: thaw them.
@@ -417,6 +419,32 @@ class MainScreen(Screen[None]):
             return
         cancel.set()
         self.notify(f"cancelling {event.job_id}…", markup=False)
+
+    def _poll_jobs(self) -> None:
+        if self.query_one(TabbedContent).active == "runs" and not self.is_too_small():
+            self.poll_jobs()
+
+    def is_too_small(self) -> bool:
+        return self.has_class("-too-small")
+
+    @work(thread=True, exclusive=True, group="jobs-poll", exit_on_error=False)
+    def poll_jobs(self) -> None:
+        """Pick up jobs from other processes; their logs stream from the catalog."""
+        selected = self.runs_pane.selected_id
+        db = self.app.ws.catalog()
+        try:
+            jobs = load_jobs(db)
+            outside = next((j for j in jobs if j.id == selected and j.state == "running"
+                            and j.id not in self.cancels), None)
+            lines = load_job_logs(db, outside.id) if outside else None
+        finally:
+            db.close()
+        self.app.call_from_thread(self._polled, jobs, selected, lines)
+
+    def _polled(self, jobs: list[Any], selected: str | None, lines: list[dict[str, Any]] | None) -> None:
+        self.runs_pane.merge_jobs([j for j in jobs if j.id not in self.cancels])
+        if lines is not None and selected is not None:
+            self.runs_pane.show_log(selected, lines)
 
     @on(RunsPane.LogRequest)
     def _log_request(self, event: RunsPane.LogRequest) -> None:

@@ -119,6 +119,20 @@ class RunsPane(Vertical):
             target = self.order.index(self.selected_id) if self.selected_id in self.order else 0
             table.move_cursor(row=target, animate=False)
 
+    def merge_jobs(self, jobs: list[JobRow]) -> None:
+        """Fold in jobs read from the catalog (new ones rebuild the table, rare)."""
+        if any(j.id not in self.jobs for j in jobs):
+            for j in jobs:
+                self.jobs[j.id] = j
+            ordered = sorted(self.jobs.values(), key=lambda j: j.started_at, reverse=True)
+            self.set_jobs(ordered)
+            return
+        for j in jobs:
+            old = self.jobs[j.id]
+            if (old.state, old.done, old.total, old.failed) != (j.state, j.done, j.total, j.failed):
+                self.jobs[j.id] = j
+                self._pending.add(j.id)
+
     def show_log(self, job_id: str, lines: list[dict[str, Any]]) -> None:
         if job_id != self.selected_id:
             return

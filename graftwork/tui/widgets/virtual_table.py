@@ -178,8 +178,11 @@ class VirtualTable(ScrollView, can_focus=True):
         self.post_message(self.Highlighted(self, self.cursor_key))
 
     def on_click(self, event: events.Click) -> None:
-        if event.y == 0:
-            x = event.x + int(self.scroll_x)
+        offset = event.get_content_offset(self)
+        if offset is None:  # on the border or scrollbar
+            return
+        if offset.y == 0:
+            x = offset.x + int(self.scroll_x)
             edge = 0
             for index, (_, width) in enumerate(self.columns):
                 edge += width + 2
@@ -187,4 +190,4 @@ class VirtualTable(ScrollView, can_focus=True):
                     self.post_message(self.HeaderClicked(self, index))
                     break
             return
-        self.move_cursor(int(self.scroll_y) + event.y - 1)
+        self.move_cursor(int(self.scroll_y) + offset.y - 1)
