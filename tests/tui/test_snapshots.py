@@ -46,3 +46,21 @@ def test_pane_snapshot(snap_compare, make_app, name: str, keys: tuple[str, ...])
 
 def test_too_small_snapshot(snap_compare, make_app) -> None:
     assert snap_compare(make_app(), terminal_size=(60, 16), run_before=_before())
+
+
+def test_wide_characters_snapshot(snap_compare, make_app) -> None:
+    """Emoji and wide characters in a name and a prompt keep the layout aligned."""
+
+    async def run(pilot: Pilot) -> None:
+        await _ready(pilot)
+        screen = pilot.app.screen
+        screen.query_one("#widgets-table").move_cursor(2)
+        await until(pilot, lambda: screen.prompt_pane.item_id == "weather")
+        await until(pilot, lambda: screen.prompt_pane.gauge.total is not None)
+        await pilot.press("2")
+        await settle(pilot)
+        for node in [*screen.query(Input), *screen.query(TextArea)]:
+            node.cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run)

@@ -94,3 +94,17 @@ async def test_mouse_selects_rows_and_sorts_by_header(make_app) -> None:
         await pilot.click("#widgets-table", offset=(14, 1))  # the Name header
         assert screen.widgets_pane.sort_column == 1
         assert table.keys[:2] == ["markup", "clock"]  # "[bold]…" < "Analog Clock"
+
+
+async def test_note_key_stores_a_curation_note(make_app, fixture_ws) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        await until(pilot, lambda: screen.selected_id == "clock")
+        await pilot.press("n")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "FormModal")
+        await pilot.press(*"fix[bold]", "enter")
+        await until(pilot, lambda: app.screen is screen)
+        await settle(pilot)
+    row = fixture_ws.catalog()["curation"].get("clock")
+    assert (row["decision"], row["note"]) == ("include", "fix[bold]")  # the decision is kept
