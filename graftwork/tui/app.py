@@ -17,12 +17,14 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.worker import Worker
 
 from graftwork.core.errors import GraftworkError
 from graftwork.core.services import Services
 from graftwork.core.workspace import Workspace
 from graftwork.tui.screens.error import ErrorScreen
 from graftwork.tui.screens.help import HelpScreen, help_text
+from graftwork.tui.worker_errors import report_worker_error
 
 
 class GraftworkApp(App[None]):
@@ -85,6 +87,9 @@ class GraftworkApp(App[None]):
 
     def _fatal(self, title: str, message: str) -> None:
         self.push_screen(ErrorScreen(title, message))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_worker_error(self, event)
 
     @property
     def main(self) -> Any:

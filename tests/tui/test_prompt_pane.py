@@ -107,3 +107,42 @@ async def test_emoji_prompt_round_trips(make_app, fixture_ws) -> None:
         await pilot.press("ctrl+s")
         await until(pilot, lambda: len(pane.revisions) == 3)
     assert history(fixture_ws.catalog(), "weather")[-1]["text"].endswith("with emoji.🌈")
+
+
+async def test_failed_save_is_reported_and_retried(make_app, fixture_ws) -> None:
+    from graftwork.core.prompts import add_revision
+
+    calls: list[str] = []
+
+    def flaky(db, item_id, text, **kw):
+        calls.append(text)
+        if len(calls) == 1:
+            raise OSError("disk full")
+        return add_revision(db, item_id, text, **kw)
+
+    app = make_app(add_revision=flaky)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        pane = screen.prompt_pane
+        await until(pilot, lambda: pane.item_id == "clock")
+        await pilot.press("2", "home", "Z", "ctrl+s")
+        await until(pilot, lambda: any("disk full" in n.message for n in app._notifications))
+        assert pane.dirty  # nothing pretended to be saved
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not pane.dirty)
+    assert history(fixture_ws.catalog(), "clock")[-1]["text"].startswith("Z")
+
+
+async def test_counter_failure_shows_in_the_gauge(make_app) -> None:
+    from graftwork.core.services import NotAvailable
+
+    def no_counter():
+        raise NotAvailable("the token counter is not available yet")
+
+    app = make_app(token_counter=no_counter)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        pane = screen.prompt_pane
+        await until(pilot, lambda: "not available yet" in pane.gauge.note)
+        assert "not available yet" in str(pane.gauge.render())
+        assert app.is_running

@@ -17,10 +17,10 @@ from textual.containers import Center, Middle
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from graftwork.core.errors import GraftworkError
-from graftwork.core.jobs import Cancelled, run_job
+from graftwork.core.jobs import run_job
 from graftwork.core.services import is_available
 from graftwork.tui.data import WidgetRow, load_detail, load_job_logs, load_jobs, load_rows
 from graftwork.tui.messages import CatalogChanged, ItemSelected, JobUpdate, PromptCounted
@@ -30,6 +30,7 @@ from graftwork.tui.widgets.prompt_pane import PromptPane
 from graftwork.tui.widgets.runs_pane import RunsPane
 from graftwork.tui.widgets.screenshot import halfcell
 from graftwork.tui.widgets.widgets_pane import WidgetsPane
+from graftwork.tui.worker_errors import report_worker_error
 
 PANES = ("widgets", "prompt", "budget", "runs")
 MIN_SIZE = (80, 24)
@@ -401,15 +402,7 @@ class MainScreen(Screen[None]):
             self.reload()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Errors from any worker become notifications (the job log already has them)."""
-        if event.state != WorkerState.ERROR:
-            return
-        error = event.worker.error
-        if isinstance(error, Cancelled):
-            return
-        name = event.worker.name or "work"
-        message = str(error) if isinstance(error, GraftworkError) else f"{type(error).__name__}: {error}"
-        self.notify(f"{name}: {message}", severity="error", markup=False, timeout=8)
+        report_worker_error(self, event)
 
     @on(RunsPane.CancelRequest)
     def _cancel(self, event: RunsPane.CancelRequest) -> None:

@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import OptionList, Static, TextArea
 from textual.widgets.option_list import Option
+from textual.worker import Worker
 
 from graftwork.core.examples import Example
 from graftwork.core.services import is_available
@@ -27,6 +28,7 @@ from graftwork.tui.data import Revision, load_revisions
 from graftwork.tui.messages import PromptCounted
 from graftwork.tui.widgets.revisions import diff_text, revision_label
 from graftwork.tui.widgets.token_gauge import TokenGauge
+from graftwork.tui.worker_errors import report_worker_error
 
 AUTOSAVE_SECONDS = 0.8
 COUNT_SETTLE_SECONDS = 0.03  # let a burst of keystrokes coalesce before tokenizing
@@ -75,6 +77,9 @@ class PromptPane(Vertical):
                 yield Static(Text("Diff", style="bold"), id="prompt-diff-title", classes="section")
                 with VerticalScroll(id="prompt-diff-scroll"):
                     yield Static(id="prompt-diff")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_worker_error(self, event)
 
     @property
     def editor(self) -> TextArea:
@@ -150,8 +155,11 @@ class PromptPane(Vertical):
         time.sleep(COUNT_SETTLE_SECONDS)
         if generation != self._generation:
             return  # a newer keystroke is already queued
-        counter = self.app.services.token_counter()
-        result = counter.count(example)
+        try:
+            result = self.app.services.token_counter().count(example)
+        except Exception as exc:  # shown in the gauge, not as one notification per keystroke
+            self.app.call_from_thread(self._count_failed, generation, f"cannot count: {exc}")
+            return
         if generation != self._generation:
             return
         parts = {k: int(v) for k, v in dict(result.parts).items()}
@@ -164,6 +172,11 @@ class PromptPane(Vertical):
         self.gauge.note = ""
         self.post_message(PromptCounted(item_id, total, parts))
 
+    def _count_failed(self, generation: int, message: str) -> None:
+        if generation == self._generation:
+            self.gauge.total = None
+            self.gauge.note = message
+
     def flush(self) -> None:
         """Save the editor as a new revision if it changed (debounce end, item switch, quit)."""
         if self._timer is not None:
@@ -173,7 +186,8 @@ class PromptPane(Vertical):
             if not self.editor.text.strip():
                 self.gauge.note = "an empty prompt is not saved"
                 return
-            self.saved_text = self.editor.text
+            # saved_text moves only once the revision is stored (see _saved): a failed save
+            # leaves the editor dirty, so the next pause or quit tries again.
             self._save(self.item_id, self.editor.text, None)
 
     @work(thread=True, group="prompt-save", exit_on_error=False)
@@ -184,10 +198,12 @@ class PromptPane(Vertical):
             revisions = load_revisions(db, item_id)
         finally:
             db.close()
-        self.app.call_from_thread(self._saved, item_id, revisions)
+        self.app.call_from_thread(self._saved, item_id, revisions, text)
 
-    def _saved(self, item_id: str, revisions: list[Revision]) -> None:
+    def _saved(self, item_id: str, revisions: list[Revision], text: str | None = None) -> None:
         if item_id == self.item_id:
+            if text is not None:
+                self.saved_text = text
             self.revisions = revisions
             self._fill_revisions()
         self.post_message(self.Saved(item_id))
