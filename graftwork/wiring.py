@@ -264,6 +264,9 @@ def build_services(ws):  # -> graftwork.core.services.Services
             # screen takes wiring.sample unbound (it passes ws itself)
             "train": stage("graftwork.wiring", "train", "training"),
             "sample": sv.Lazy("graftwork.wiring", "sample", "sampling"),
+            # teacher area: estimate first (the app asks for confirmation), then the bulk run
+            "teach_estimate": stage("graftwork.wiring", "teach_estimate", "the teacher estimate"),
+            "teach": stage("graftwork.wiring", "teach_prompts", "teacher drafts"),
         },
     )
 

@@ -56,6 +56,9 @@ def palette_commands(screen: MainScreen) -> Iterable[SystemCommand]:
                   lambda k=kind: screen.action_start(k))
     if "train" in services.extras:
         yield cmd("runs: train on a set", "Train a LoRA adapter (training area)", screen.action_train)
+    if "teach" in services.extras:
+        yield cmd("runs: teacher drafts", "Teacher drafts for widgets without a prompt (estimate first)",
+                  screen.action_teach)
     job = rp.jobs.get(rp.selected_id or "")
     if job is not None and job.kind in ("train", "sample"):
         yield cmd("runs: review samples", "Review base and adapter outputs of this run", screen.action_review)

@@ -173,3 +173,33 @@ async def test_jobs_from_another_process_appear_with_their_log(make_app, fixture
         job.finish()
         await until(pilot, lambda: screen.runs_pane.jobs[job.id].state == "done", timeout=8)
         db.close()
+
+
+async def test_teacher_run_shows_the_estimate_and_asks_first(make_app) -> None:
+    ran: list[str] = []
+
+    def estimate() -> dict:
+        return {"calls": 4, "model": "teacher-x", "items": 4, "input_tokens": 9000,
+                "output_tokens_max": 4000, "cost_max": 0.0123, "dry_run": False}
+
+    def teach(*, job) -> StageResult:
+        ran.append(job.kind)
+        return StageResult(ok=4)
+
+    app = make_app()
+    app.services.extras = {"teach_estimate": estimate, "teach": teach}
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        await pilot.press("4", "g")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "ConfirmModal")
+        text = " ".join(str(w.render()) for w in app.screen.query("Static"))
+        assert "4 calls" in text and "$0.0123" in text
+        await pilot.press("n")
+        await settle(pilot)
+        assert ran == []
+        await pilot.press("g")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "ConfirmModal")
+        await pilot.press("y")
+        await until(pilot, lambda: ran == ["teach"])
+        await until(pilot, lambda: any(j.kind == "teach" and j.state == "done"
+                                       for j in screen.runs_pane.jobs.values()))

@@ -38,7 +38,8 @@ SELECT_SETTLE_SECONDS = 0.08
 JOB_POLL_SECONDS = 2.0  # jobs started elsewhere (a CLI in another terminal) show up this often
 
 STAGE_LABELS = {"ingest": "ingest", "analyze": "analyze", "draft_prompts": "draft prompts",
-                "budget": "budget", "build": "build", "export": "export", "train": "train"}
+                "budget": "budget", "build": "build", "export": "export", "train": "train",
+                "teach": "teacher drafts"}
 
 
 class MainScreen(Screen[None]):
@@ -332,6 +333,28 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(modals.FormModal("Train a LoRA adapter", [
             modals.Field("set_name", "Set name", self.last_set)], ok="Train"), go)
+
+    def action_teach(self) -> None:
+        """Teacher drafts for every widget without a prompt: estimate, confirm, run."""
+        extras = self.app.services.extras
+        if not (is_available(extras.get("teach")) and is_available(extras.get("teach_estimate"))):
+            self.notify("teacher drafts are not available yet", severity="warning")
+            return
+        self.notify("estimating the teacher run…", timeout=2)
+        self._estimate_teach()
+
+    @work(thread=True, group="teach-estimate", exit_on_error=False, name="teacher estimate")
+    def _estimate_teach(self) -> None:
+        estimate = self.app.services.extras["teach_estimate"]()
+        self.app.call_from_thread(self._confirm_teach, estimate)
+
+    def _confirm_teach(self, estimate: dict[str, Any]) -> None:
+        def go(yes: bool | None) -> None:
+            if yes:
+                self.run_stage("teach", self.app.services.extras["teach"], {})
+
+        self.app.push_screen(modals.ConfirmModal("Ask the teacher for drafts?",
+                                                 modals.teach_estimate_text(estimate)), go)
 
     def action_review(self) -> None:
         """Open the training area's Review screen for the selected train/sample job."""

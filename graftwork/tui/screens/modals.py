@@ -101,3 +101,50 @@ def export_form(default_set: str = "") -> FormModal:
 def note_form(item_label: str, note: str) -> FormModal:
     return FormModal(f"Curation note for {item_label}", [Field("note", "Note", note, required=False)],
                      ok="Save")
+
+
+class ConfirmModal(ModalScreen[bool]):
+    """A yes/no question (`y`/`n`, Enter = yes, Escape = no)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y,enter", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
+
+    def __init__(self, title: str, body: Text) -> None:
+        super().__init__()
+        self.form_title, self.body = title, body
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form"):
+            yield Static(Text(self.form_title, style="bold"), id="form-title")
+            yield Static(self.body)
+            with Horizontal(id="form-buttons"):
+                yield Button("Yes (y)", variant="primary", id="confirm-yes")
+                yield Button("No (n)", id="confirm-no")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+    @on(Button.Pressed, "#confirm-yes")
+    def _yes(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#confirm-no")
+    def _no(self) -> None:
+        self.dismiss(False)
+
+
+def teach_estimate_text(est: dict[str, Any]) -> Text:
+    out = Text()
+    out.append(f"{est.get('calls', 0)} calls", style="bold")
+    out.append(f" to {est.get('model', '?')} for {est.get('items', 0)} widgets")
+    if est.get("calls_reused"):
+        out.append(f" ({est['calls_reused']} answers reused)")
+    out.append(f"\n{est.get('input_tokens', 0):,} input tokens, up to "
+               f"{est.get('output_tokens_max', 0):,} output tokens\n")
+    if est.get("dry_run"):
+        out.append("dry run: no requests are sent, no cost", style="green")
+    else:
+        out.append(f"cost: up to ${est.get('cost_max', 0):.4f}", style="bold yellow")
+    return out

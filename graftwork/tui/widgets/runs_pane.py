@@ -70,6 +70,8 @@ class RunsPane(Vertical):
         Binding("m", "screen.start('build')", "Build set", id="runs.build"),
         Binding("e", "screen.start('export')", "Export", id="runs.export"),
         Binding("t", "screen.train", "Train", id="runs.train", tooltip="Train a LoRA adapter on a set"),
+        Binding("g", "screen.teach", "Teacher drafts", id="runs.teach",
+                tooltip="Teacher drafts for widgets without a prompt (shows the cost first)"),
         Binding("v", "screen.review", "Review", id="runs.review",
                 tooltip="Review samples of the selected train job"),
     ]
