@@ -23,7 +23,7 @@ async def test_pane_keys_and_focus(make_app) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await main_screen(pilot)
         tabs = screen.query_one(TabbedContent)
-        for key, pane, focus in (("2", "prompt", "prompt-editor"), ("f4", "budget", "budget-limit"),
+        for key, pane, focus in (("2", "prompt", "prompt-editor"), ("f4", "budget", "budget-histogram"),
                                  ("f5", "runs", "runs-table"), ("f2", "widgets", "widgets-table")):
             await pilot.press(key)
             assert tabs.active == pane

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from textual.widgets import DataTable, Input, RichLog
+from textual.widgets import DataTable, Input, RichLog, TabbedContent
 
 from graftwork.core.jobs import Cancelled, StageResult
 from graftwork.tui.widgets.histogram import Histogram
@@ -20,10 +20,16 @@ async def test_changing_the_limit_updates_the_preview_at_once(make_app) -> None:
         assert pane.current_preview().over == 1  # huge (6,200 > 4,095)
         await pilot.press("3")
         limit = pane.query_one("#budget-limit", Input)
+        assert pane.query_one(Histogram).has_focus  # digits still switch panes here
+        await pilot.press("l")
         assert limit.has_focus
         limit.value = ""
         await pilot.press(*"1000")
         assert pane.limit == 1000
+        await pilot.press("enter")
+        assert pane.query_one(Histogram).has_focus
+        await pilot.press("4")
+        assert screen.query_one(TabbedContent).active == "runs"
         p = pane.current_preview()
         # kept: markup 900, gone 800 and the selected clock (recounted live by the fake
         # counter, a few dozen tokens); over: weather 1,500 and huge 6,200

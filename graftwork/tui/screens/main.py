@@ -125,7 +125,7 @@ class MainScreen(Screen[None]):
     def action_pane(self, pane: str) -> None:
         self.query_one(TabbedContent).active = pane
         target = {"widgets": "#widgets-table", "prompt": "#prompt-editor",
-                  "budget": "#budget-limit", "runs": "#runs-table"}[pane]
+                  "budget": "#budget-histogram", "runs": "#runs-table"}[pane]
         self.query_one(target).focus()
 
     # -- loading ---------------------------------------------------------------------------

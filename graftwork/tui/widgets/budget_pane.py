@@ -35,6 +35,8 @@ def preview_text(p: Preview) -> Text:
 class BudgetPane(Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("l", "edit_limit", "Limit", id="budget.limit", tooltip="Change the token limit"),
+        Binding("escape", "leave_limit", "Done", show=False, id="budget.limit_done",
+                tooltip="Leave the limit field"),
     ]
 
     def __init__(self, **kw: Any) -> None:
@@ -48,7 +50,11 @@ class BudgetPane(Vertical):
             yield Label("max_sequence_length ")
             yield Input(str(self.limit), id="budget-limit", type="integer", max_length=7)
             yield Static(id="budget-preview")
-        yield Histogram(id="budget-histogram")
+        # The pane's focus lands on the chart, not the number field: digits typed into the
+        # field would otherwise swallow the 1-4 pane keys.
+        hist = Histogram(id="budget-histogram")
+        hist.can_focus = True
+        yield hist
         yield StackedBar(id="budget-bar")
 
     def set_rows(self, rows: list[WidgetRow], limit: int | None = None) -> None:
@@ -86,3 +92,7 @@ class BudgetPane(Vertical):
 
     def action_edit_limit(self) -> None:
         self.query_one("#budget-limit", Input).focus()
+
+    @on(Input.Submitted, "#budget-limit")
+    def action_leave_limit(self) -> None:
+        self.query_one(Histogram).focus()
