@@ -59,6 +59,8 @@ def palette_commands(screen: MainScreen) -> Iterable[SystemCommand]:
     if "teach" in services.extras:
         yield cmd("runs: teacher drafts", "Teacher drafts for widgets without a prompt (estimate first)",
                   screen.action_teach)
+    yield cmd("runs: compare training runs", "History of training runs; mark two to compare loss curves",
+              screen.action_history)
     job = rp.jobs.get(rp.selected_id or "")
     if job is not None and job.kind in ("train", "sample"):
         yield cmd("runs: review samples", "Review base and adapter outputs of this run", screen.action_review)

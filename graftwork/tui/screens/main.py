@@ -389,6 +389,20 @@ class MainScreen(Screen[None]):
 
         self.app.push_screen(ReviewScreen(self.app.ws, run_id, sample=sampler if is_available(sampler) else None), jump)
 
+    def action_history(self) -> None:
+        """The history of training runs (RunHistory reads the catalog in its own workers)."""
+        from graftwork.tui.training.history_screen import RunHistoryScreen
+
+        self.app.push_screen(RunHistoryScreen(self.app.ws), self._history_chosen)
+
+    def _history_chosen(self, chosen: tuple[str, str | None] | None) -> None:
+        if chosen is None:
+            return
+        run_id, job_id = chosen
+        self.action_pane("runs")
+        if job_id is None or not self.runs_pane.select_job(job_id):
+            self.notify(f"run {run_id} has no job in Runs", severity="warning", markup=False)
+
     def run_stage(self, kind: str, call: Callable[..., Any], params: dict[str, Any]) -> Worker[Any]:
         """Run ``call(job=..., **params)`` as a Job in a thread worker; events go to Runs."""
         cancel = threading.Event()

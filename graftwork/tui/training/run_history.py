@@ -62,6 +62,8 @@ class RunHistory(Widget):
         self.app.call_from_thread(self._loaded, runs)
 
     def _loaded(self, runs: list[dict[str, Any]]) -> None:
+        if not self.is_attached:  # its screen closed while the worker read
+            return
         self.runs = runs
         ids = {r["id"] for r in runs}
         self.marked = [m for m in self.marked if m in ids]
@@ -125,6 +127,8 @@ class RunHistory(Widget):
         self.app.call_from_thread(self._draw, ids, curves)
 
     def _draw(self, ids: list[str], curves: dict[str, RunSnapshot]) -> None:
+        if not self.is_attached:
+            return
         self.curves = curves
         series = []
         for n, rid in enumerate(ids):

@@ -74,6 +74,8 @@ class RunsPane(Vertical):
                 tooltip="Teacher drafts for widgets without a prompt (shows the cost first)"),
         Binding("v", "screen.review", "Review", id="runs.review",
                 tooltip="Review samples of the selected train job"),
+        Binding("h", "screen.history", "Run history", id="runs.history",
+                tooltip="Every training run; mark two to compare their loss curves"),
     ]
 
     class CancelRequest(Message):
@@ -213,6 +215,15 @@ class RunsPane(Vertical):
         view.add_class("training-view")
         self.query_one("#runs-right").mount(view, before=log)
         log.styles.height = 10
+
+    def select_job(self, job_id: str) -> bool:
+        """Move the cursor to a job (its log and training view follow); False if not listed."""
+        if job_id not in self.order:
+            return False
+        table = self.query_one("#runs-table", DataTable)
+        table.move_cursor(row=self.order.index(job_id), animate=False)
+        table.focus()
+        return True
 
     def action_cancel(self) -> None:
         if self.selected_id is not None:
