@@ -10,14 +10,13 @@ the app shows as a notification) when the target does not exist yet.
 from __future__ import annotations
 
 import importlib
-import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from graftwork.core.errors import GraftworkError, ItemError
-from graftwork.core.examples import Example, make_example, sha256_text
+from graftwork.core.examples import Example, make_example
 from graftwork.core.workspace import Workspace
 
 
@@ -99,55 +98,6 @@ class Services:
     extras: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
 
-# ---- fallbacks for two small writes -----------------------------------------------------
-# Until core.prompts / core.curation land, these follow the documented schema (HACKING.md)
-# so an edit made in the app is never lost. The real functions win as soon as they import.
-
-def fallback_add_revision(db: Any, item_id: str, text: str, *, origin: str = "tui",
-                          state: str = "draft", provenance: dict | None = None,
-                          note: str | None = None) -> int:
-    from graftwork.core.catalog.db import now
-
-    with db.conn:
-        row = db.execute(
-            "select coalesce(max(rev), 0) from prompt_revisions where item_id = ?", [item_id]
-        ).fetchone()
-        rev = int(row[0]) + 1
-        db["prompt_revisions"].insert({
-            "item_id": item_id, "rev": rev, "text": text, "sha256": sha256_text(text),
-            "state": state, "origin": origin,
-            "provenance": json.dumps(provenance or {}, ensure_ascii=False), "note": note,
-            "created_at": now(),
-        })
-    return rev
-
-
-def fallback_set_decision(db: Any, item_id: str, decision: str, note: str | None = None) -> None:
-    from graftwork.core.catalog.db import now
-
-    if decision not in ("include", "exclude", "needs_work"):
-        raise ValueError(f"unknown decision {decision!r}")
-    ts = now()
-    with db.conn:
-        db["curation"].upsert(
-            {"item_id": item_id, "decision": decision, "note": note, "updated_at": ts},
-            pk="item_id",
-        )
-        db["curation_history"].insert(
-            {"item_id": item_id, "decision": decision, "note": note, "created_at": ts}
-        )
-
-
-def prefer(module: str, attr: str, fallback: Callable[..., Any]) -> Callable[..., Any]:
-    """The real function when it imports, else ``fallback`` (resolved at call time)."""
-    lazy = Lazy(module, attr, attr)
-
-    def call(*args: Any, **kwargs: Any) -> Any:
-        return (lazy.resolve() if lazy.available else fallback)(*args, **kwargs)
-
-    return call
-
-
 # ---- examples -----------------------------------------------------------------------------
 
 def item_folder(ws: Workspace, db: Any, item_id: str) -> Any:
@@ -159,20 +109,13 @@ def item_folder(ws: Workspace, db: Any, item_id: str) -> Any:
 
 def example_builder(ws: Workspace) -> Callable[[Any, str, str], Example]:
     """Builds the complete example exactly as build writes it (system + tool + user + code)."""
+    from graftwork.core.candidates import widget_code
     from graftwork.core.project import load_project
-    from graftwork.core.sources.uebersicht import load_widget_code
 
     def _code(db: Any, item_id: str) -> str:
-        # build's own loader when it exists, so the gauge counts exactly what build writes
+        # build's own loader, so the gauge counts exactly what build writes
         rows = list(db.query("select folder from analysis where item_id = ?", [item_id]))
         folder = rows[0]["folder"] if rows and rows[0]["folder"] else ""
-        try:
-            from graftwork.core.candidates import widget_code
-        except ImportError:
-            path = item_folder(ws, db, item_id)
-            if not path.is_dir():
-                raise ItemError(item_id, f"download folder {path.name} is missing") from None
-            return load_widget_code(path)
         try:
             return widget_code(ws.downloads_dir, item_id, folder)
         except ValueError as exc:
@@ -208,6 +151,5 @@ def cached(factory: Callable[[], Any]) -> Callable[[], Any]:
 
 __all__ = [
     "Lazy", "NotAvailable", "Services", "TokenCounter", "_unavailable", "cached",
-    "example_builder", "fallback_add_revision", "fallback_set_decision", "is_available",
-    "item_folder", "prefer",
+    "example_builder", "is_available", "item_folder",
 ]
