@@ -25,12 +25,10 @@ from graftwork.core.workspace import Workspace
 
 
 def training_hook(ws: Workspace) -> Stage | None:
-    """TRAINING HOOK: if the training area provides `wiring.demo_train(ws, set_name, *, job)`
-    (a few iterations on a tiny offline model), the demo runs it after the export."""
-    try:
-        from graftwork import wiring
-    except ImportError:
-        return None
+    """`wiring.demo_train(ws, set_name, *, job)` (a few iterations on a tiny offline model),
+    run after the export; a build whose wiring leaves it out ends the demo at the export."""
+    from graftwork import wiring
+
     train = getattr(wiring, "demo_train", None)
     if train is None:
         return None
@@ -94,14 +92,10 @@ def print_summary(ws: Workspace, results: list[tuple[Stage, StageResult]]) -> No
         highlight=False, markup=False)
 
 
-def open_tui(ws: Workspace) -> bool:
-    try:
-        from graftwork.tui.app import run_app
-    except ImportError:
-        err_console.print("(the workstation is not available in this build; summary above)")
-        return False
+def open_tui(ws: Workspace) -> None:
+    from graftwork.tui.app import run_app
+
     run_app(ws)
-    return True
 
 
 @click.command("demo")
