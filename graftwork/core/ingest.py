@@ -26,6 +26,7 @@ from urllib.parse import urljoin, urlsplit
 
 import sqlite_utils
 
+from graftwork.core.atomic import write_bytes
 from graftwork.core.catalog.db import now
 from graftwork.core.errors import ConfigError
 from graftwork.core.jobs import Job, StageResult
@@ -366,9 +367,7 @@ class Ingest:
         dest = self.screenshots / f"{entry.id}{suffix}"
         try:
             data = await self.fetcher.read(entry.screenshot_url, max_bytes=MAX_SCREENSHOT_BYTES)
-            tmp = self.scratch / f"{entry.id}.screenshot"
-            tmp.write_bytes(data)
-            os.replace(tmp, dest)
+            await asyncio.to_thread(write_bytes, dest, data)
         except (FetchError, OSError) as exc:
             cause = exc.cause if isinstance(exc, FetchError) else str(exc)
             self.job.log(f"{entry.id}: screenshot not saved: {cause}", level="warning", item_id=entry.id)
