@@ -8,7 +8,6 @@ The teacher, the TUI and build all go through these functions.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import re
 import sqlite3
@@ -21,6 +20,7 @@ import sqlite_utils
 from graftwork.core.atomic import write_text
 from graftwork.core.catalog.db import now
 from graftwork.core.errors import GraftworkError, ItemError
+from graftwork.core.examples import sha256_text
 from graftwork.core.jobs import Job, StageResult
 from graftwork.core.workspace import Workspace
 
@@ -41,10 +41,6 @@ class UnknownItemError(ItemError):
 def require_item(db: sqlite_utils.Database, item_id: str) -> None:
     if not list(db.query("SELECT 1 FROM items WHERE id = ?", [item_id])):
         raise UnknownItemError(item_id)
-
-
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _decode(row: dict[str, Any]) -> dict[str, Any]:

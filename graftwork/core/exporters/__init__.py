@@ -7,7 +7,6 @@ cause, left out, and the export goes on."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 from graftwork.core.atomic import atomic_writer, write_json, write_text
 from graftwork.core.errors import ConfigError, GraftworkError
+from graftwork.core.examples import sha256_text
 from graftwork.core.exporters import alpaca, apple, mlx_chat
 from graftwork.core.jobs import Job, StageResult
 from graftwork.core.workspace import Workspace
@@ -49,10 +49,6 @@ def set_dir(ws: Workspace, set_name: str) -> Path:
 
 def default_out_dir(ws: Workspace, set_name: str, fmt: str) -> Path:
     return ws.datasets_dir / set_name / "export" / fmt
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _manifest_items(folder: Path) -> list[dict[str, Any]]:
@@ -136,7 +132,7 @@ def _system_prompts(lines_by_split: dict[str, list[str]]) -> dict[str, str]:
             except (ValueError, LookupError, TypeError, AttributeError):
                 continue  # broken lines are reported by the conversion itself
             if isinstance(text, str):
-                found.setdefault(alpaca.sha256(text), text)
+                found.setdefault(sha256_text(text), text)
     return found
 
 
@@ -170,7 +166,7 @@ def export_set(
         for index, line in enumerate(lines):
             if job is not None:
                 job.check_cancelled()
-            sha = _sha(line)
+            sha = sha256_text(line)
             item_id = ids(split, index, sha)
             try:
                 converted.append(convert(line, split, item_id, sha))

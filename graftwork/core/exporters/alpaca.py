@@ -5,11 +5,11 @@ alpaca.schema.json (draft-07, additionalProperties false) before it is written."
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
+from graftwork.core.examples import sha256_text
 from graftwork.core.exporters.apple import InvalidExample, validate_messages
 
 SCHEMA_PATH = Path(__file__).with_name("alpaca.schema.json")
@@ -37,10 +37,6 @@ def validate_record(record: Any) -> None:
         raise InvalidExample(f"alpaca schema: {where}: {err.message}")
 
 
-def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def apple_to_alpaca(
     messages: list[dict[str, Any]], *, item_id: str, split: str, source: str, set_name: str,
     example_sha256: str,
@@ -64,7 +60,7 @@ def apple_to_alpaca(
             "split": split,
             "set": set_name,
             "source": source,
-            "system_prompt_sha256": sha256(system["content"]),
+            "system_prompt_sha256": sha256_text(system["content"]),
             "example_sha256": example_sha256,
             "tool": tools[0]["function"]["name"] if tools else None,
         },
