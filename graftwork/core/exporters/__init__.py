@@ -87,16 +87,17 @@ class _Ids:
     else by the manifest's order within the split, else by position."""
 
     def __init__(self, ws: Workspace, folder: Path) -> None:
-        self.items = _manifest_items(folder)
         self.by_sha, self.sources = _catalog_lookup(ws)
-        for item in self.items:
+        self.by_split: dict[str, list[str]] = {}  # built once, not per line
+        for item in _manifest_items(folder):
             if isinstance(item.get("example_sha256"), str):
                 self.by_sha.setdefault(item["example_sha256"], item["id"])
+            self.by_split.setdefault(item.get("split"), []).append(item["id"])
 
     def __call__(self, split: str, index: int, sha: str) -> str:
         if sha in self.by_sha:
             return self.by_sha[sha]
-        in_split = [i["id"] for i in self.items if i.get("split") == split]
+        in_split = self.by_split.get(split, [])
         return in_split[index] if index < len(in_split) else f"{split}-{index + 1:04d}"
 
     def source(self, item_id: str) -> str:
