@@ -15,6 +15,8 @@ from typing import Any
 import sqlite_utils
 
 from graftwork.core.atomic import atomic_writer
+from graftwork.core.curation import all_decisions
+from graftwork.core.prompts import current_all
 from graftwork.core.workspace import Workspace
 
 REPORT_NAME = "widget_processing_results.csv"
@@ -70,14 +72,8 @@ def report_rows(db: sqlite_utils.Database) -> tuple[list[str], list[list[str]]]:
         fields.update(dict.fromkeys(m))
     downloads = {r["item_id"]: r for r in db.query("SELECT item_id, status FROM downloads")}
     analysis = {r["item_id"]: r for r in db.query("SELECT * FROM analysis")}
-    prompts = {
-        r["item_id"]: r
-        for r in db.query(
-            "SELECT p.* FROM prompt_revisions p JOIN (SELECT item_id, MAX(rev) AS rev "
-            "FROM prompt_revisions GROUP BY item_id) m ON p.item_id = m.item_id AND p.rev = m.rev"
-        )
-    }
-    decisions = {r["item_id"]: r for r in db.query("SELECT * FROM curation")}
+    prompts = current_all(db)
+    decisions = all_decisions(db)
 
     header = [f"OS_{f}" for f in fields] + PS_COLUMNS + AI_COLUMNS + CT_COLUMNS
     rows = []
