@@ -23,6 +23,7 @@ from graftwork.core.atomic import write_json
 from graftwork.core.budget import exceeds_reason, strategy_entry
 from graftwork.core.candidates import load_candidates
 from graftwork.core.catalog.db import now
+from graftwork.core.curation import all_decisions
 from graftwork.core.errors import ConfigError, GraftworkError
 from graftwork.core.examples import Example, sha256_text
 from graftwork.core.jobs import Job, StageResult
@@ -74,7 +75,7 @@ def recover_sets(datasets_dir: Path, name: str | None = None) -> None:
 
 
 def _curation(db: Any) -> dict[str, tuple[str, str]]:
-    return {r[0]: (r[1] or "", r[2] or "") for r in db.execute("SELECT item_id, decision, note FROM curation").fetchall()}
+    return {i: (r["decision"] or "", r["note"] or "") for i, r in all_decisions(db).items()}
 
 
 def _fsync_dir(path: Path) -> None:
