@@ -42,6 +42,7 @@ left join downloads d on d.item_id = i.id
 left join analysis a on a.item_id = i.id
 left join budget b on b.item_id = i.id
 left join curation c on c.item_id = i.id
+{where}
 order by i.manifest_order, i.id
 """
 
@@ -54,7 +55,12 @@ def _parts(raw: str | None) -> dict[str, int]:
     return {str(k): int(v) for k, v in data.items() if isinstance(v, int | float)}
 
 
-def load_rows(db: Any) -> list[WidgetRow]:
+def load_rows(db: Any, item_id: str | None = None) -> list[WidgetRow]:
+    """Every row, or only ``item_id``'s (a one-item refresh must not read the whole catalog)."""
+    if item_id is None:
+        sql, params = ROWS_SQL.format(where=""), []
+    else:
+        sql, params = ROWS_SQL.format(where="where i.id = ?"), [item_id]
     return [
         WidgetRow(
             id=r["id"], name=r["name"] or "", author=r["author"] or "", kind=r["kind"] or NONE,
@@ -62,7 +68,7 @@ def load_rows(db: Any) -> list[WidgetRow]:
             tokens=r["total_tokens"], action=r["action"] or NONE,
             decision=r["decision"] or NONE, over_by=r["over_by"] or 0, parts=_parts(r["parts"]),
         )
-        for r in db.query(ROWS_SQL)
+        for r in db.query(sql, params)
     ]
 
 

@@ -162,7 +162,7 @@ class MainScreen(Screen[None]):
     def reload_item(self, item_id: str) -> None:
         db = self.app.ws.catalog()
         try:
-            rows = [r for r in load_rows(db) if r.id == item_id]
+            rows = load_rows(db, item_id)
         finally:
             db.close()
         if rows:
