@@ -210,10 +210,9 @@ def count_candidates(
     from graftwork.core.tokens import identity_key
 
     phash = project.content_hash()
-    lookup = getattr(counter, "lookup_identities", None)
     idents = {c.item_id: identity_key(counter.id, phash, c.prompt, c.code_sha256)
-              for c in cands if c.code_sha256 and lookup}
-    hits = lookup(list(idents.values())) if lookup else {}
+              for c in cands if c.code_sha256}
+    hits = counter.lookup_identities(list(idents.values()))
     if hits:
         job.advance(len(hits))
     found: dict[str, tuple[TokenCount, str]] = {i: hits[k] for i, k in idents.items() if k in hits}
@@ -237,7 +236,7 @@ def count_candidates(
 
     counted = counter.count_many(examples, progress=progress)
     fresh = {k: (cnt, ex.sha256()) for k, ex, cnt in zip(new_idents, examples, counted, strict=True)}
-    if fresh and hasattr(counter, "store_identities"):
+    if fresh:
         counter.store_identities(fresh)
     for k, ex in zip(new_idents, examples, strict=True):
         found[ex.item_id] = fresh[k]

@@ -60,6 +60,10 @@ class TokenCounter(Protocol):
 
     def count_texts(self, texts: Sequence[str]) -> list[int]: ...
 
+    def lookup_identities(self, keys: Sequence[str]) -> dict[str, tuple[TokenCount, str]]: ...
+
+    def store_identities(self, entries: dict[str, tuple[TokenCount, str]]) -> None: ...
+
 
 def cache_key(tokenizer_id: str, rendered: str) -> str:
     return hashlib.sha256(f"{tokenizer_id}\0{rendered}".encode()).hexdigest()
