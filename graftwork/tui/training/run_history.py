@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -78,9 +79,12 @@ class RunHistory(Widget):
             config = r.get("config") if isinstance(r.get("config"), dict) else {}
             best = r.get("best_val_loss")
             mark = str(self.marked.index(r["id"]) + 1) if r["id"] in self.marked else ""
-            table.add_row(mark, r["id"], r.get("set_name") or "", r.get("state") or "",
-                          f"{r.get('last_iteration') or 0}/{r.get('total_iters') or '?'}",
-                          "-" if best is None else f"{best:.4f}", str(config.get("model", "")), key=r["id"])
+            # Text cells: a DataTable parses plain strings as markup, and set names and model
+            # paths are user data.
+            table.add_row(Text(mark), Text(r["id"]), Text(r.get("set_name") or ""), Text(r.get("state") or ""),
+                          Text(f"{r.get('last_iteration') or 0}/{r.get('total_iters') or '?'}"),
+                          Text("-" if best is None else f"{best:.4f}"), Text(str(config.get("model", ""))),
+                          key=r["id"])
         if self.runs:
             table.move_cursor(row=min(row, len(self.runs) - 1))
 

@@ -131,3 +131,16 @@ async def test_run_view_accepts_the_training_job_id(workspace: Workspace) -> Non
         view = app.query_one(TrainingRunView)
         await until(pilot, lambda: view.snapshot is not None)
         assert view.snapshot.run["id"] == "run-by-job"
+
+
+async def test_history_shows_markup_in_user_data_literally(workspace: Workspace) -> None:
+    db = workspace.catalog()
+    create_run(db, id="20261122-040000-m", set_name="[bold]set", config={"model": "/m/[/x]"},
+               state="done", total_iters=4)
+    db.close()
+    app = Host(lambda: RunHistory(workspace))
+    async with app.run_test(size=(140, 40)) as pilot:
+        history = app.query_one(RunHistory)
+        await until(pilot, lambda: len(history.runs) == 1)
+        row = [str(cell) for cell in history.query_one("#history-table").get_row("20261122-040000-m")]
+        assert row[2] == "[bold]set" and row[6] == "/m/[/x]"
