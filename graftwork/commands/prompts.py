@@ -114,7 +114,7 @@ def set_(ctx: click.Context, item_id: str, text: str | None, file_: str | None, 
         raise click.UsageError("the prompt text is empty")
     ws = workspace_from(ctx)
     db = ws.catalog()
-    before = store.current(db, item_id) if text else None
+    before = store.current(db, item_id)
     rev = store.add_revision(db, item_id, text, origin="manual", note=note)
     write_report(ws, db)
     same = before is not None and before["id"] == rev["id"]
