@@ -73,7 +73,7 @@ def _copy_capped(src: Path, sink: IO[bytes] | None, max_bytes: int, what: str) -
             for chunk in iter(lambda: fh.read(CHUNK), b""):
                 size += len(chunk)
                 if size > max_bytes:
-                    raise FetchError(f"{what} larger than {max_bytes} bytes")
+                    raise _too_large(what, max_bytes)
                 digest.update(chunk)
                 if sink is None:
                     kept += chunk
