@@ -13,11 +13,13 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
+from textual.worker import Worker
 from textual_plotext import PlotextPlot
 
 from graftwork.core.workspace import Workspace
 from graftwork.tui.training.data import RunSnapshot, load_curves, load_runs
 from graftwork.tui.training.run_view import draw_curves
+from graftwork.tui.worker_errors import report_worker_error
 
 MAX_COMPARED = 2
 COLORS = [("cyan", "blue"), ("orange", "red")]  # (val, train) per compared run
@@ -57,7 +59,10 @@ class RunHistory(Widget):
     def on_mount(self) -> None:
         self.reload()
 
-    @work(thread=True, exclusive=True, group="run-history-load")
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_worker_error(self, event)  # an unreadable catalog is a notification, not a crash
+
+    @work(thread=True, exclusive=True, group="run-history-load", exit_on_error=False)
     def reload(self) -> None:
         runs = load_runs(self.ws)
         self.app.call_from_thread(self._loaded, runs)
@@ -124,7 +129,7 @@ class RunHistory(Widget):
         current = self.selected_id()
         return [current] if current else []
 
-    @work(thread=True, exclusive=True, group="run-history-curves")
+    @work(thread=True, exclusive=True, group="run-history-curves", exit_on_error=False)
     def _load_curves(self) -> None:
         ids = self.compared()
         curves = load_curves(self.ws, ids)

@@ -11,10 +11,12 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Static
+from textual.worker import Worker
 from textual_plotext import PlotextPlot
 
 from graftwork.core.workspace import Workspace
 from graftwork.tui.training.data import RunSnapshot, load_snapshot
+from graftwork.tui.worker_errors import report_worker_error
 
 POLL_SECONDS = 1.0
 STATE_STYLE = {"running": "yellow", "done": "green", "cancelled": "magenta", "failed": "red"}
@@ -71,7 +73,10 @@ class TrainingRunView(Widget):
         else:
             self._timer.pause()  # finished: nothing will change any more
 
-    @work(thread=True, exclusive=True, group="run-view-poll")
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        report_worker_error(self, event)  # a notification, not a crash
+
+    @work(thread=True, exclusive=True, group="run-view-poll", exit_on_error=False)
     def poll(self) -> None:
         snap = load_snapshot(self.ws, self.run_id)
         self.app.call_from_thread(self._show, snap)
