@@ -213,9 +213,9 @@ def count_candidates(
     idents = {c.item_id: identity_key(counter.id, phash, c.prompt, c.code_sha256)
               for c in cands if c.code_sha256}
     hits = counter.lookup_identities(list(idents.values()))
-    if hits:
-        job.advance(len(hits))
     found: dict[str, tuple[TokenCount, str]] = {i: hits[k] for i, k in idents.items() if k in hits}
+    if found:  # per item: two widgets with the same prompt and code share one hit
+        job.advance(len(found))
     failed: list[tuple[str, str]] = []
     examples, new_idents = [], []
     for c in cands:

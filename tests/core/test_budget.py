@@ -204,3 +204,15 @@ def test_live_preview_counts_are_not_persisted(workspace) -> None:
     assert counter.count(ex) == live
     assert db["token_cache"].count == 1
     db.close()
+
+
+def test_progress_reaches_the_total_when_twins_hit_the_cache(workspace) -> None:
+    db = workspace.catalog()
+    for name in ("twin1", "twin2"):  # forks: same prompt, same code, one identity key
+        add_widget(db, workspace, name, code=widget_source("same"))
+    db.close()
+    counter = CachingCounter(TiktokenBackend(), workspace.db_path)
+    run_budget(workspace, counter, job=Job(None, "budget"))
+    job = Job(None, "budget")
+    run_budget(workspace, counter, job=job)
+    assert job.total == 2 and job.done == 2
