@@ -10,6 +10,7 @@ and the report, never the training data itself.
 from __future__ import annotations
 
 import ast
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -187,7 +188,7 @@ def _eval_number(expr: str, consts: dict[str, float]) -> float | None:
     """Evaluate a small arithmetic expression (`1000 * 60`, `MINUTE * 5`) or return None."""
     try:
         tree = ast.parse(expr.strip(), mode="eval")
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # deep nesting exhausts the parser
         return None
 
     def ev(node: ast.AST) -> float:
@@ -218,9 +219,10 @@ def _eval_number(expr: str, consts: dict[str, float]) -> float | None:
         raise ValueError("not arithmetic")
 
     try:
-        return ev(tree)
-    except (ValueError, ZeroDivisionError, OverflowError):
+        value = ev(tree)
+    except (ValueError, ZeroDivisionError, OverflowError, RecursionError):
         return None
+    return value if math.isfinite(value) else None  # `1e400` is inf: no interval
 
 
 _CONST_RE = re.compile(r"(?m)^\s*(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=\s*([^;\n]+)")

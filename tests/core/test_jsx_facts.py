@@ -165,3 +165,11 @@ def test_exports_listed_at_the_end() -> None:
     f = extract_facts(src)
     assert (f.command, f.refresh_ms) == ("whoami", 2000)
     assert f.exports == ["command", "refreshFrequency", "default"]
+
+
+def test_refresh_expressions_that_cannot_be_an_interval_give_no_ms() -> None:
+    # Found in hostile or broken widgets: each used to raise out of extract_facts and stop
+    # the whole analyze stage (OverflowError on inf, RecursionError/MemoryError in the parser).
+    for expr in ("1e400", "1e308 * 10", "(" * 300 + "1" + ")" * 300, "-" * 100_000 + "1", "1+" * 100_000 + "1"):
+        f = extract_facts(f"export const refreshFrequency = {expr};\n")
+        assert f.refresh_frequency == expr and f.refresh_ms is None
