@@ -140,6 +140,9 @@ def test_config_file_replaces_defaults_and_events_decode(workspace: Workspace, t
     f.write_text("model: a/b\niters: 5\nlora: {rank: 4}\n")
     cfg = _load_config(workspace, {"batch_size": 2}, f)
     assert (cfg.model, cfg.iters, cfg.lora.rank, cfg.batch_size) == ("a/b", 5, 4, 2)
+    f.write_text("model: a/b\nepochs: 2\n")
+    cfg = _load_config(workspace, {"iters": 9}, f)
+    assert (cfg.iters, cfg.epochs) == (9, None)  # --iters wins over the file's epochs, as without --config
     f.write_text("model: a/b\niter: 5\n")
     with pytest.raises(ConfigError, match=r"my-train\.yaml: unknown key 'iter'"):
         _load_config(workspace, {}, f)

@@ -233,12 +233,7 @@ def train(
 
 
 def _load_config(ws: Workspace, overrides: dict[str, Any], config_file: Path | None) -> TrainConfig:
-    if config_file is None:
-        return load_train_config(ws, overrides)
-    from graftwork.core.config import load_section
-
-    return load_section(ws, "train", TrainConfig, {k: v for k, v in overrides.items() if v is not None},
-                        defaults_file=config_file)
+    return load_train_config(ws, overrides, defaults_file=config_file)
 
 
 def _train(ws: Workspace, db: Any, set_name: str | None, overrides: dict[str, Any], resume: str | None,

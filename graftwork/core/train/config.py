@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -61,12 +62,15 @@ class TrainConfig(StrictModel):
 FLAG_KEYS = ("model", "iters", "batch_size", "learning_rate", "max_seq_length")
 
 
-def load_train_config(ws: Workspace | None, overrides: dict[str, Any] | None = None) -> TrainConfig:
-    """Defaults < workspace < flags. Setting --iters clears a configured ``epochs``."""
+def load_train_config(
+    ws: Workspace | None, overrides: dict[str, Any] | None = None, *, defaults_file: Path | None = None
+) -> TrainConfig:
+    """Defaults (configs/train.yaml or ``defaults_file``, i.e. --config) < workspace < flags.
+    Setting --iters clears a configured ``epochs``."""
     flags = {k: v for k, v in (overrides or {}).items() if v is not None}
     if "iters" in flags:
         flags.setdefault("epochs", None)
-    cfg = load_section(ws, "train", TrainConfig, flags)
+    cfg = load_section(ws, "train", TrainConfig, flags, defaults_file=defaults_file)
     if "iters" in flags and cfg.epochs is not None:
         cfg = cfg.model_copy(update={"epochs": None})
     return cfg
