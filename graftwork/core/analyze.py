@@ -93,14 +93,18 @@ def _primary_first(files: list[str], suffix: str) -> list[str]:
     return sorted(code, key=lambda f: (Path(f).name != f"index{suffix}", f.count("/"), f))
 
 
-def analyze_item(ws: Workspace, item_id: str, download_path: str | None = None) -> ItemAnalysis:
-    """Analyze one downloaded item; never raises for bad input (the row carries the error)."""
-    row: dict[str, Any] = {
+def _empty_row(item_id: str) -> dict[str, Any]:
+    return {
         "item_id": item_id, "kind": "none", "is_jsx": 0, "is_coffee": 0, "has_js": 0,
         "folder": None, "files": "[]", "file_count": 0, "total_bytes": 0, "code_bytes": 0,
         "code_sha256": None, "refresh_frequency": None, "command": None, "styling": None,
         "imports": "[]", "facts": "{}", "error": None, "analyzed_at": now(),
     }
+
+
+def analyze_item(ws: Workspace, item_id: str, download_path: str | None = None) -> ItemAnalysis:
+    """Analyze one downloaded item; never raises for bad input (the row carries the error)."""
+    row = _empty_row(item_id)
     root = ws.downloads_dir / item_id
     if not root.is_dir() and download_path:
         alt = Path(download_path)
@@ -198,7 +202,11 @@ def analyze(ws: Workspace, job: Job, db: sqlite_utils.Database | None = None) ->
     for r in todo:
         job.check_cancelled()
         item_id = r["id"]
-        res = analyze_item(ws, item_id, r["path"])
+        try:
+            res = analyze_item(ws, item_id, r["path"])
+        except Exception as exc:  # an unreadable file or a scanner bug: this item fails, the rest go on
+            cause = f"{type(exc).__name__}: {exc}"
+            res = ItemAnalysis({**_empty_row(item_id), "error": cause}, cause)
         db["analysis"].upsert(res.row, pk="item_id")
         for w in res.warnings:
             job.log(f"{item_id}: {w}", level="warning", item_id=item_id)

@@ -170,3 +170,25 @@ def test_find_widget_folder_prefers_the_shallowest_widget_dir(tmp_path: Path) ->
     folder, candidates = find_widget_folder(tmp_path)
     assert folder == tmp_path / "Z.widget"
     assert [c.relative_to(tmp_path).as_posix() for c in candidates] == ["Z.widget", "A/B.widget", "A/B.widget/inner.widget"]
+
+
+def test_an_item_that_raises_fails_alone_and_the_rest_go_on(populated, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Mocked: as root (CI) no file can be made unreadable, and no known input breaks the
+    # scanner any more; a fact scanner that raises stands in for both.
+    import graftwork.core.analyze as analyze_mod
+
+    real = analyze_mod.extract_facts
+
+    def flaky(source: str, kind: str = "jsx"):
+        if "uptime" in source:
+            raise PermissionError(13, "Permission denied", "coffee.widget/index.coffee")
+        return real(source, kind)
+
+    monkeypatch.setattr(analyze_mod, "extract_facts", flaky)
+    ws, db = populated
+    result = run_job(db, "analyze", lambda job: analyze(ws, job, db))
+    failed = dict(result.failed)
+    assert "Permission denied" in failed["coffee"] and "index.coffee" in failed["coffee"]
+    assert result.ok == 4 and set(failed) == {"gone", "latin1", "coffee"}
+    assert db["analysis"].get("coffee")["error"] == failed["coffee"]
+    assert (ws.root / REPORT_NAME).is_file()
