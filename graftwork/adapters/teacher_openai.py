@@ -10,7 +10,9 @@ Error text from the server is never passed on as is: providers echo (part of) th
 from __future__ import annotations
 
 import asyncio
+import datetime
 import email.utils
+import json
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -51,10 +53,14 @@ def retry_after_seconds(headers: Any) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        if parsed is None:
-            return None
-        return max(0.0, parsed.timestamp() - time.time())
+        pass
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):  # a garbled header must not end the run: back off instead
+        return None
+    if parsed.tzinfo is None:  # "-0000" means UTC, not local time
+        parsed = parsed.replace(tzinfo=datetime.UTC)
+    return max(0.0, parsed.timestamp() - time.time())
 
 
 class OpenAITeacher:
@@ -146,8 +152,6 @@ class OpenAITeacher:
         text = response.choices[0].message.content
         if not text or not text.strip():
             raise _Retry("reply has empty content")
-        import json
-
         raw = json.loads(self._redact(json.dumps(response.model_dump(mode="json"))))
         usage = response.usage
         if usage is not None:

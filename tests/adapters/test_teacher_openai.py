@@ -150,6 +150,7 @@ def test_retry_after_forms() -> None:
     assert retry_after_seconds({}) is None
     date = email.utils.formatdate(time.time() + 30, usegmt=True)
     assert 25 <= retry_after_seconds({"retry-after": date}) <= 31
+    assert retry_after_seconds({"retry-after": "soon"}) is None  # garbled: back off, do not crash
 
 
 def test_models_endpoint_works_for_the_openai_client(server) -> None:
