@@ -375,11 +375,8 @@ class MainScreen(Screen[None]):
         self.app.call_from_thread(self._push_review, run_id)
 
     def _push_review(self, run_id: str) -> None:
-        try:
-            from graftwork.tui.training.review_screen import ReviewScreen
-        except ImportError:
-            self.notify("the review screen is not available yet", severity="warning")
-            return
+        from graftwork.tui.training.review_screen import ReviewScreen
+
         sampler = self.app.services.extras.get("sample")
 
         def jump(item_id: str | None) -> None:  # "training examples of the same widget"

@@ -1,10 +1,9 @@
 """Pane 4, Runs: every job with state, progress, start time and duration; the selected job's
 log (loaded from the catalog, then streamed live); cancel. A `train` job embeds the training
-area's TrainingRunView when that module exists."""
+area's TrainingRunView."""
 
 from __future__ import annotations
 
-import importlib
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -14,9 +13,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widget import Widget
 from textual.widgets import DataTable, RichLog, Static
 
+from graftwork.core.catalog.db import now as now_iso
 from graftwork.core.jobs import JobEvent
 from graftwork.tui.data import JobRow
 
@@ -148,17 +147,13 @@ class RunsPane(Vertical):
     def on_job_event(self, event: JobEvent) -> None:
         job = self.jobs.get(event.job_id)
         if job is None:
-            from graftwork.core.catalog.db import now
-
-            job = JobRow(event.job_id, event.job_kind, "running", None, 0, 0, now(), None, {}, None)
+            job = JobRow(event.job_id, event.job_kind, "running", None, 0, 0, now_iso(), None, {}, None)
             self.jobs[job.id] = job
             self.order.insert(0, job.id)
             self._resort()
         job.total, job.done, job.failed = event.total, event.done, event.failed
         if event.type == "finished":
-            from graftwork.core.catalog.db import now
-
-            job.state, job.ended_at = event.state, now()
+            job.state, job.ended_at = event.state, now_iso()
         self._pending.add(job.id)
         if event.type == "log" and event.job_id == self.selected_id:
             self.query_one("#runs-log", RichLog).write(
@@ -199,19 +194,17 @@ class RunsPane(Vertical):
         self.post_message(self.LogRequest(job_id))
 
     def _embed_training(self, job: JobRow) -> None:
-        """Extension point: the training area's live view for `train` jobs."""
+        """The training area's live view for `train` jobs."""
         for old in self.query(".training-view"):
             old.remove()
         log = self.query_one("#runs-log", RichLog)
         log.display = True
         if job.kind != "train":
             return
-        try:
-            view_cls = importlib.import_module("graftwork.tui.training.run_view").TrainingRunView
-        except (ImportError, AttributeError):
-            return
+        from graftwork.tui.training.run_view import TrainingRunView  # plotext: only when needed
+
         run_id = str(job.params.get("run_id") or job.id)
-        view: Widget = view_cls(self.app.ws, run_id)
+        view = TrainingRunView(self.app.ws, run_id)
         view.add_class("training-view")
         self.query_one("#runs-right").mount(view, before=log)
         log.styles.height = 10
