@@ -46,13 +46,9 @@ def _yn(flag: Any) -> str:
     return "Y" if flag else "N"
 
 
-def _teacher_model(provenance: Any) -> str:
-    if isinstance(provenance, str):
-        try:
-            provenance = json.loads(provenance)
-        except ValueError:
-            return ""
-    if not isinstance(provenance, dict):
+def _teacher_model(provenance: dict[str, Any] | None) -> str:
+    """From a current revision's provenance (already decoded by prompts.current_all)."""
+    if not provenance:
         return ""
     return str(provenance.get("model") or provenance.get("teacher_model") or "")
 
