@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graftwork.core.atomic import write_json
+from graftwork.core.atomic import write_json, write_text
 from graftwork.core.catalog.db import now
 from graftwork.core.errors import GraftworkError
+from graftwork.core.exporters.mlx_chat import export_line
 from graftwork.core.jobs import Job, StageResult
 from graftwork.core.train import runs as runs_mod
 from graftwork.core.train.config import TrainConfig, load_train_config
@@ -67,12 +68,6 @@ def _set_folder(ws: Workspace, set_name: str) -> Path:
     return folder
 
 
-def _to_mlx_chat(messages: Any) -> dict[str, Any]:
-    from graftwork.core.exporters.mlx_chat import apple_to_mlx_chat
-
-    return apple_to_mlx_chat(messages)
-
-
 def _labels(folder: Path, lines: list[str]) -> list[str]:
     """Item ids for lines, when the set's manifest maps content hashes to items."""
     by_sha: dict[str, str] = {}
@@ -101,12 +96,10 @@ def export_set(ws: Workspace, set_name: str, data_dir: Path) -> dict[str, list[s
         out = []
         for n, line in enumerate(lines, 1):
             try:
-                out.append(json.dumps(_to_mlx_chat(json.loads(line)), ensure_ascii=False))
+                out.append(export_line(line))
             except (ValueError, KeyError, TypeError) as exc:
                 raise TrainError(f"{src}:{n}: not an Apple-schema example ({exc})") from None
-        tmp = data_dir / f".{split}.jsonl.tmp"
-        tmp.write_text("".join(line + "\n" for line in out), encoding="utf-8")
-        os.replace(tmp, data_dir / f"{split}.jsonl")
+        write_text(data_dir / f"{split}.jsonl", "".join(line + "\n" for line in out))
         labels[split] = _labels(folder, lines)
     return labels
 
@@ -313,7 +306,7 @@ def _train(ws: Workspace, db: Any, set_name: str | None, overrides: dict[str, An
         elif kind == "checkpoint" and event.get("reason") == "cancel":
             job.log(f"checkpoint written at iteration {event['iteration']}")
 
-    (rdir / "owner.pid").write_text(str(os.getpid()))  # lets --resume tell a killed run from a live one
+    write_text(rdir / "owner.pid", str(os.getpid()))  # lets --resume tell a killed run from a live one
     try:
         outcome = run_child(spec, rdir, on_event, lambda: job.cancelled)
     except BaseException as exc:
