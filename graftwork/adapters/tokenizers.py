@@ -23,6 +23,7 @@ from typing import Any
 
 from graftwork.core.errors import ConfigError
 from graftwork.core.examples import Example
+from graftwork.core.exporters.mlx_chat import tool_to_openai
 from graftwork.core.project import TokenizerConfig
 from graftwork.core.tokens import CachingCounter, TokenCount, TokenizerBackend
 
@@ -153,11 +154,9 @@ def apple_line_spans(example: Example, line: str) -> dict[str, tuple[int, int]] 
 
 
 def openai_tool(tool: dict[str, Any]) -> dict[str, Any]:
-    """Apple's tool shape (`function.arguments` = schema) -> OpenAI/mlx-lm (`parameters`)."""
-    fn = dict(tool.get("function", {}))
-    if "arguments" in fn:
-        fn["parameters"] = fn.pop("arguments")
-    return {**tool, "function": fn}
+    """Apple's tool shape (`function.arguments` = schema) -> OpenAI/mlx-lm (`parameters`):
+    the mlx-chat exporter's conversion, so counts see the tool exactly as training does."""
+    return tool_to_openai(tool)
 
 
 def openai_messages(example: Example) -> list[dict[str, str]]:
