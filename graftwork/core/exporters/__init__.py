@@ -147,6 +147,7 @@ def export_set(
     out = Path(out_dir) if out_dir is not None else default_out_dir(ws, set_name, fmt)
     if out.resolve() == folder.resolve():
         raise ConfigError(f"--out {out} is the set itself; exporting there would replace the built files")
+    job = job if job is not None else Job(None, "export")  # callers outside a job (trainer, tests)
     ids = _Ids(ws, folder)
     convert = _converter(fmt, ids, set_name)
     result = StageResult()
@@ -158,15 +159,13 @@ def export_set(
         except UnicodeDecodeError as exc:
             raise GraftworkError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start}); rebuild the set") from None
         lines_by_split[split] = [ln for ln in text.splitlines() if ln.strip()]
-    if job is not None:
-        job.set_total(sum(len(v) for v in lines_by_split.values()))
+    job.set_total(sum(len(v) for v in lines_by_split.values()))
 
     counts: dict[str, int] = {}
     for split, lines in lines_by_split.items():
         converted: list[str] = []
         for index, line in enumerate(lines):
-            if job is not None:
-                job.check_cancelled()
+            job.check_cancelled()
             sha = sha256_text(line)
             item_id = ids(split, index, sha)
             try:
@@ -175,10 +174,8 @@ def export_set(
             except (apple.InvalidExample, ValueError, KeyError, TypeError) as exc:
                 cause = f"{split}.jsonl line {index + 1}: {exc}"
                 result.failed.append((item_id, cause))
-                if job is not None:
-                    job.item_failed(item_id, cause)
-            if job is not None:
-                job.advance(item_id=item_id)
+                job.item_failed(item_id, cause)
+            job.advance(item_id=item_id)
         counts[split] = len(converted)
         target = out / f"{split}.jsonl"
         if not converted and fmt == "mlx-chat":
