@@ -138,8 +138,8 @@ def analyze_item(ws: Workspace, item_id: str, download_path: str | None = None) 
 
     suffix = f".{kind}"
     if kind == "jsx":
-        # Exactly the files build will concatenate (load_widget_code), debris included, so a
-        # stray binary `._index.jsx` fails here instead of landing in the training data.
+        # Exactly the files build will concatenate (load_widget_code; macOS `._*` twins are
+        # left out there too), so a non-UTF-8 file fails here instead of reaching the data.
         names_for_code = [p.relative_to(folder).as_posix() for p in jsx_files(folder)]
     else:
         names_for_code = names
