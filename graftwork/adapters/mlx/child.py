@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from graftwork.adapters.mlx import lengths
+from graftwork.core.atomic import write_json
 from graftwork.core.train.config import TrainConfig
 from graftwork.core.train.events import encode, make_event
 
@@ -97,11 +98,11 @@ class Checkpointer:
         tmp = folder / "adapters.tmp.safetensors"
         mx.save_safetensors(str(tmp), weights)
         os.replace(tmp, folder / "adapters.safetensors")  # never a half-written adapter
-        (folder / "adapter_config.json").write_text(json.dumps(self.adapter_config, indent=2), encoding="utf-8")
+        write_json(folder / "adapter_config.json", self.adapter_config)
 
     def save_best(self, iteration: int, val_loss: float) -> None:
         self._write_adapter(self.best_dir)
-        (self.best_dir / "state.json").write_text(json.dumps({"iteration": iteration, "val_loss": val_loss}))
+        write_json(self.best_dir / "state.json", {"iteration": iteration, "val_loss": val_loss})
 
     def save_last(self, state: dict[str, Any]) -> None:
         import mlx.core as mx
@@ -112,10 +113,7 @@ class Checkpointer:
         tmp = self.last_dir / "optimizer.tmp.safetensors"
         mx.save_safetensors(str(tmp), opt)
         os.replace(tmp, self.last_dir / "optimizer.safetensors")
-        state = {**state, "optimizer_step": int(self.optimizer.state["step"].item())}
-        tmp_state = self.last_dir / "state.tmp.json"
-        tmp_state.write_text(json.dumps(state, indent=2))
-        os.replace(tmp_state, self.last_dir / "state.json")
+        write_json(self.last_dir / "state.json", {**state, "optimizer_step": int(self.optimizer.state["step"].item())})
 
     def load_last(self) -> dict[str, Any]:
         import mlx.core as mx
