@@ -7,7 +7,6 @@ an example over max_seq_length is caught here instead of being truncated with a 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -18,17 +17,9 @@ class Measured:
     label: str  # item id when known, else "<split>.jsonl:<line>"
 
 
-def count_tokens(tokenizer: Any, record: dict[str, Any]) -> int:
-    ids = tokenizer.apply_chat_template(record["messages"], tools=record.get("tools"), return_dict=False)
-    return len(ids)
-
-
-def measure(tokenizer: Any, split: str, records: list[dict[str, Any]], labels: list[str] | None = None) -> list[Measured]:
-    return from_counts(split, [count_tokens(tokenizer, r) for r in records], labels)
-
-
 def from_counts(split: str, counts: list[int], labels: list[str] | None = None) -> list[Measured]:
-    """Label token counts already taken (the trainer tokenizes once, for measuring and training)."""
+    """Label token counts already taken (the child tokenizes once, with ChatDataset.process, for
+    measuring and training)."""
     return [
         Measured(split, i + 1, n, labels[i] if labels and i < len(labels) and labels[i] else f"{split}.jsonl:{i + 1}")
         for i, n in enumerate(counts)
