@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from graftwork.commands._common import err_console, out_console, progress_listener, workspace_from
+
+if TYPE_CHECKING:
+    from graftwork.core.apple_toolkit import AppleConfig
+    from graftwork.core.jobs import JobEvent
+    from graftwork.core.workspace import Workspace
 
 
 def _settings(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -26,7 +31,8 @@ def _settings(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
-def _config(ws, adapter_name, epochs, learning_rate, batch_size, precision):
+def _config(ws: Workspace, adapter_name: str | None, epochs: int | None, learning_rate: float | None,
+            batch_size: int | None, precision: str | None) -> AppleConfig:
     from graftwork.core.apple_toolkit import load_apple
 
     return load_apple(ws, {
@@ -70,15 +76,18 @@ def train(ctx: click.Context, set_name: str, **flags: Any) -> None:
     cfg = _config(ws, **flags)
     require_toolkit(cfg)
 
-    def echo(event) -> None:  # the toolkit's own output, as it comes
+    def echo(event: JobEvent) -> None:  # the toolkit's own output, as it comes
         if event.type == "log" and event.level == "info":
             out_console.print(event.message, markup=False, highlight=False, soft_wrap=True)
 
     db = ws.catalog()
-    with progress_listener("apple train") as listen:
-        result = run_job(
-            db, "apple-train", lambda job: apple_train_stage(ws, set_name, cfg, job, runner),
-            params={"set": set_name, **cfg.model_dump()}, listeners=[listen, echo],
-        )
+    try:
+        with progress_listener("apple train") as listen:
+            result = run_job(
+                db, "apple-train", lambda job: apple_train_stage(ws, set_name, cfg, job, runner),
+                params={"set": set_name, **cfg.model_dump()}, listeners=[listen, echo],
+            )
+    finally:
+        db.close()
     out_console.print(f"adapter package: {result.summary['package']}", markup=False, highlight=False)
     sys.exit(result.exit_code)
