@@ -230,53 +230,34 @@ def demo_train(ws, set_name: str, *, job):  # -> StageResult
 
 
 def build_services(ws):  # -> graftwork.core.services.Services
-    """The facade the workstation receives. Every stage is resolved lazily by name, so the app
-    starts fast and shows "not available yet" for stages that have not landed."""
+    """The facade the workstation receives: this module's stages bound to ws, core stages
+    imported on first use (Lazy), so the app starts fast."""
+    from functools import partial
+
     from graftwork.core import services as sv
-
-    def stage(module: str, attr: str, label: str) -> sv.Lazy:
-        return sv.Lazy(module, attr, label, ws=ws)
-
-    counter = sv.Lazy("graftwork.wiring", "token_counter", "the token counter", ws=ws)
-    get_counter = sv.cached(counter)
-    get_counter.available = counter.available  # type: ignore[attr-defined]
-
-    def template_draft(db, item_id: str) -> str:
-        return sv.Lazy("graftwork.core.prompts", "template_draft_for", "the template draft")(db, item_id)
 
     return sv.Services(
         ws=ws,
-        ingest=stage("graftwork.wiring", "ingest", "ingest"),
-        analyze=stage("graftwork.core.analyze", "analyze", "analyze"),
-        draft_prompts=stage("graftwork.core.prompts", "draft_missing", "prompt drafting"),
-        budget=stage("graftwork.wiring", "budget", "budget"),
-        build=stage("graftwork.wiring", "build", "build"),
-        export=stage("graftwork.core.exporters", "export_set", "export"),
-        add_revision=sv.Lazy("graftwork.core.prompts", "add_revision", "the prompt store"),
-        set_decision=sv.Lazy("graftwork.core.curation", "set_decision", "curation"),
-        template_draft=template_draft,
+        ingest=partial(ingest, ws),
+        analyze=sv.Lazy("graftwork.core.analyze", "analyze", ws=ws),
+        draft_prompts=sv.Lazy("graftwork.core.prompts", "draft_missing", ws=ws),
+        budget=partial(budget, ws),
+        build=partial(build, ws),
+        export=sv.Lazy("graftwork.core.exporters", "export_set", ws=ws),
+        add_revision=sv.Lazy("graftwork.core.prompts", "add_revision"),
+        set_decision=sv.Lazy("graftwork.core.curation", "set_decision"),
+        template_draft=sv.Lazy("graftwork.core.prompts", "template_draft_for"),
         example_for=sv.example_builder(ws),
-        token_counter=get_counter,
-        teacher_draft=_optional(ws, "graftwork.wiring", "teacher_draft"),
-        accept_teacher_draft=_optional(ws, "graftwork.wiring", "accept_teacher_draft"),
+        token_counter=sv.cached(partial(token_counter, ws)),
+        teacher_draft=partial(teacher_draft, ws),
+        accept_teacher_draft=partial(accept_teacher_draft, ws),
         extras={
-            # training area: train(set_name, overrides=..., job=...) bound to ws; the review
-            # screen takes wiring.sample unbound (it passes ws itself)
-            "train": stage("graftwork.wiring", "train", "training"),
-            "sample": sv.Lazy("graftwork.wiring", "sample", "sampling"),
-            # teacher area: estimate first (the app asks for confirmation), then the bulk run
-            "teach_estimate": stage("graftwork.wiring", "teach_estimate", "the teacher estimate"),
-            "teach": stage("graftwork.wiring", "teach_prompts", "teacher drafts"),
+            # train(set_name, overrides=..., job=...) bound to ws; the review screen takes
+            # sample unbound (it passes ws itself)
+            "train": partial(train, ws),
+            "sample": sample,
+            # estimate first (the app asks for confirmation), then the bulk run
+            "teach_estimate": partial(teach_estimate, ws),
+            "teach": partial(teach_prompts, ws),
         },
     )
-
-
-def _optional(ws, module: str, attr: str):
-    """An extension point: bound to ws when another area has added it, else None."""
-    import importlib
-
-    try:
-        fn = getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError):
-        return None
-    return lambda *a, **k: fn(ws, *a, **k)

@@ -2,9 +2,8 @@
 root (`graftwork.wiring.build_services`). The TUI never imports adapters or stage modules
 itself; it calls these from worker threads, each of which opens its own catalog connection.
 
-Stage functions are written by other areas and land gradually, so every field is a `Lazy`
-callable that imports its target on first use and raises `NotAvailable` (a one-line message
-the app shows as a notification) when the target does not exist yet.
+Stages that live in core modules are `Lazy` callables: imported on first use, so the app
+starts fast.
 """
 
 from __future__ import annotations
@@ -15,13 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from graftwork.core.errors import GraftworkError, ItemError
+from graftwork.core.errors import ItemError
 from graftwork.core.examples import Example, make_example
 from graftwork.core.workspace import Workspace
-
-
-class NotAvailable(GraftworkError):
-    """A feature whose implementation has not landed (or cannot run on this machine)."""
 
 
 class TokenCounter(Protocol):
@@ -30,47 +25,23 @@ class TokenCounter(Protocol):
 
 
 class Lazy:
-    """A callable resolved by import path on first call; `available` says whether it resolves.
+    """A callable resolved by import path on first call.
 
-    ``bind_ws`` prepends the workspace to the call (stages are `fn(ws, ..., job=job)`).
+    ``ws`` prepends the workspace to the call (stages are `fn(ws, ..., job=job)`).
     """
 
-    def __init__(self, module: str, attr: str, label: str, ws: Workspace | None = None) -> None:
-        self.module, self.attr, self.label, self.ws = module, attr, label, ws
+    def __init__(self, module: str, attr: str, ws: Workspace | None = None) -> None:
+        self.module, self.attr, self.ws = module, attr, ws
         self._fn: Callable[..., Any] | None = None
 
     def resolve(self) -> Callable[..., Any]:
         if self._fn is None:
-            try:
-                fn = getattr(importlib.import_module(self.module), self.attr)
-            except (ImportError, AttributeError):
-                raise NotAvailable(f"{self.label} is not available yet") from None
-            self._fn = fn
+            self._fn = getattr(importlib.import_module(self.module), self.attr)
         return self._fn
-
-    @property
-    def available(self) -> bool:
-        try:
-            self.resolve()
-        except NotAvailable:
-            return False
-        return True
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         fn = self.resolve()
         return fn(self.ws, *args, **kwargs) if self.ws is not None else fn(*args, **kwargs)
-
-
-def _unavailable(label: str) -> Callable[..., Any]:
-    def call(*_a: Any, **_k: Any) -> Any:
-        raise NotAvailable(f"{label} is not available yet")
-
-    call.available = False  # type: ignore[attr-defined]
-    return call
-
-
-def is_available(fn: Callable[..., Any] | None) -> bool:
-    return fn is not None and getattr(fn, "available", True)
 
 
 @dataclass
@@ -92,7 +63,7 @@ class Services:
     template_draft: Callable[[Any, str], str]  # (db, item_id) -> draft text
     example_for: Callable[[Any, str, str], Example]  # (db, item_id, prompt) -> complete example
     token_counter: Callable[[], TokenCounter]  # cached; call from a worker (loading is slow)
-    # -- extension points for other areas (None until they exist) ---------------------------
+    # -- teacher (None: the pane hides the key; without accept, it stores the draft itself) --
     teacher_draft: Callable[[str], Any] | None = None  # (item_id) -> {"text": ..., ...} or str
     accept_teacher_draft: Callable[[str, Any], Any] | None = None  # (item_id, draft) -> revision
     extras: dict[str, Callable[..., Any]] = field(default_factory=dict)
@@ -145,11 +116,7 @@ def cached(factory: Callable[[], Any]) -> Callable[[], Any]:
                 box.append(factory())
             return box[0]
 
-    get.available = getattr(factory, "available", True)  # type: ignore[attr-defined]
     return get
 
 
-__all__ = [
-    "Lazy", "NotAvailable", "Services", "TokenCounter", "_unavailable", "cached",
-    "example_builder", "is_available", "item_folder",
-]
+__all__ = ["Lazy", "Services", "TokenCounter", "cached", "example_builder", "item_folder"]

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
 
-from graftwork.core.services import is_available
 from graftwork.tui.widgets.widgets_pane import COLUMNS, QUICK_FILTERS
 
 if TYPE_CHECKING:
@@ -51,9 +50,7 @@ def palette_commands(screen: MainScreen) -> Iterable[SystemCommand]:
               ("build", "build a set", "Build train/valid/test JSONL (asks for a name)"),
               ("export", "export a set", "Export a built set (apple, mlx-chat, alpaca)")]
     for kind, verb, help_ in stages:
-        available = is_available(getattr(services, kind))
-        yield cmd(f"runs: {verb}", help_ if available else f"{help_} (not available yet)",
-                  lambda k=kind: screen.action_start(k))
+        yield cmd(f"runs: {verb}", help_, lambda k=kind: screen.action_start(k))
     if "train" in services.extras:
         yield cmd("runs: train on a set", "Train a LoRA adapter (training area)", screen.action_train)
     if "teach" in services.extras:

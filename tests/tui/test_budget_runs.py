@@ -103,16 +103,6 @@ async def test_failing_stage_is_a_notification_not_a_crash(make_app) -> None:
         assert job.state == "failed"
 
 
-async def test_unavailable_stage_says_so(make_app) -> None:
-    from graftwork.core.services import _unavailable
-
-    app = make_app(export=_unavailable("export"))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await main_screen(pilot)
-        await pilot.press("4", "e")
-        assert any("not available yet" in n.message for n in app._notifications)
-
-
 async def test_build_from_the_palette_finishes_and_writes_files(make_app, fixture_ws) -> None:
     """Uses the build area's real stage (graftwork.wiring.build) and real tokenizer."""
     app = make_app()

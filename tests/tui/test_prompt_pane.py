@@ -134,10 +134,10 @@ async def test_failed_save_is_reported_and_retried(make_app, fixture_ws) -> None
 
 
 async def test_counter_failure_shows_in_the_gauge(make_app) -> None:
-    from graftwork.core.services import NotAvailable
+    from graftwork.core.errors import GraftworkError
 
-    def no_counter():
-        raise NotAvailable("the token counter is not available yet")
+    def no_counter():  # a stand-in for a tokenizer that cannot load
+        raise GraftworkError("the token counter is not available yet")
 
     app = make_app(token_counter=no_counter)
     async with app.run_test(size=(120, 40)) as pilot:

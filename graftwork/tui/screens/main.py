@@ -21,7 +21,6 @@ from textual.worker import Worker
 
 from graftwork.core.errors import GraftworkError
 from graftwork.core.jobs import run_job
-from graftwork.core.services import is_available
 from graftwork.tui.data import WidgetRow, load_detail, load_job_logs, load_jobs, load_rows
 from graftwork.tui.messages import CatalogChanged, ItemSelected, JobUpdate, PromptCounted
 from graftwork.tui.screens import modals
@@ -291,11 +290,7 @@ class MainScreen(Screen[None]):
     # -- stages ----------------------------------------------------------------------------
     def action_start(self, kind: str) -> None:
         """Run a pipeline stage; stages that need input ask for it first."""
-        services = self.app.services
-        call = getattr(services, kind)
-        if not is_available(call):
-            self.notify(f"{STAGE_LABELS[kind]} is not available yet", severity="warning")
-            return
+        call = getattr(self.app.services, kind)
         if kind == "ingest":
             def go(v: dict[str, Any] | None) -> None:
                 if v:
@@ -321,11 +316,8 @@ class MainScreen(Screen[None]):
             self.run_stage(kind, call, {})
 
     def action_train(self) -> None:
-        """Extension point: the training area's stage, when it is wired in."""
-        call = self.app.services.extras.get("train")
-        if not is_available(call):
-            self.notify("training is not available yet", severity="warning")
-            return
+        """Train a LoRA adapter on a built set (asks for the set's name)."""
+        call = self.app.services.extras["train"]
 
         def go(v: dict[str, Any] | None) -> None:
             if v:
@@ -336,10 +328,6 @@ class MainScreen(Screen[None]):
 
     def action_teach(self) -> None:
         """Teacher drafts for every widget without a prompt: estimate, confirm, run."""
-        extras = self.app.services.extras
-        if not (is_available(extras.get("teach")) and is_available(extras.get("teach_estimate"))):
-            self.notify("teacher drafts are not available yet", severity="warning")
-            return
         self.notify("estimating the teacher run…", timeout=2)
         self._estimate_teach()
 
@@ -377,14 +365,13 @@ class MainScreen(Screen[None]):
     def _push_review(self, run_id: str) -> None:
         from graftwork.tui.training.review_screen import ReviewScreen
 
-        sampler = self.app.services.extras.get("sample")
 
         def jump(item_id: str | None) -> None:  # "training examples of the same widget"
             if item_id:
                 self.action_pane("widgets")
                 self.widgets_pane.show_item(item_id)
 
-        self.app.push_screen(ReviewScreen(self.app.ws, run_id, sample=sampler if is_available(sampler) else None), jump)
+        self.app.push_screen(ReviewScreen(self.app.ws, run_id, sample=self.app.services.extras.get("sample")), jump)
 
     def action_history(self) -> None:
         """The history of training runs (RunHistory reads the catalog in its own workers)."""

@@ -23,7 +23,6 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker
 
 from graftwork.core.examples import Example
-from graftwork.core.services import is_available
 from graftwork.tui.data import Revision, load_revisions
 from graftwork.tui.messages import PromptCounted
 from graftwork.tui.widgets.revisions import diff_text, revision_label
@@ -259,9 +258,9 @@ class PromptPane(Vertical):
             self.editor.load_text(text)
         self.editor.focus()
 
-    # -- teacher extension point ---------------------------------------------------------
+    # -- teacher draft -------------------------------------------------------------------
     def action_teacher_draft(self) -> None:
-        if self.item_id is not None and is_available(self.app.services.teacher_draft):
+        if self.item_id is not None and self.app.services.teacher_draft is not None:
             self.notify("Asking the teacher…")
             self._teacher(self.item_id)
 
