@@ -141,6 +141,16 @@ def test_doctor_reports_this_machine_and_exits_0(workspace: Workspace) -> None:
         assert name in table.stdout
 
 
+def test_doctor_never_shows_credentials_of_the_teacher_url() -> None:
+    from graftwork.adapters.machine import probe_teacher
+    from graftwork.core.doctor import MachineFacts
+
+    facts = MachineFacts(system="Linux", machine="x86_64", python="3")
+    probe_teacher(facts, {"base_url": f"http://user:s3cret@127.0.0.1:{_closed_port()}/v1?key=s3cret"})
+    assert facts.teacher_reachable is False and facts.teacher_url.startswith("http://127.0.0.1:")
+    assert "s3cret" not in json.dumps(facts.as_dict())
+
+
 def test_doctor_sees_a_local_model_and_a_found_toolkit(workspace: Workspace, tmp_path: Path) -> None:
     model = workspace.root / "models" / "tiny"
     model.mkdir(parents=True)

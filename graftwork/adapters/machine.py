@@ -13,6 +13,7 @@ from graftwork.core.apple_toolkit import load_apple, require_toolkit
 from graftwork.core.config import configs_dir, deep_merge, read_yaml, workspace_settings
 from graftwork.core.doctor import MachineFacts
 from graftwork.core.errors import GraftworkError
+from graftwork.core.teach.config import public_url
 from graftwork.core.workspace import Workspace
 
 TEACHER_TIMEOUT = 2.0
@@ -109,7 +110,7 @@ def probe_teacher(facts: MachineFacts, teacher: dict[str, Any]) -> None:
     base_url = teacher.get("base_url")
     if not base_url:
         return
-    facts.teacher_url = str(base_url)
+    facts.teacher_url = public_url(str(base_url))  # doctor output gets pasted: no user:password
     headers = {}
     key_env = teacher.get("api_key_env")
     if isinstance(key_env, str) and os.environ.get(key_env):
@@ -117,7 +118,8 @@ def probe_teacher(facts: MachineFacts, teacher: dict[str, Any]) -> None:
     try:
         resp = httpx.get(f"{str(base_url).rstrip('/')}/models", headers=headers, timeout=TEACHER_TIMEOUT)
     except httpx.HTTPError as exc:
-        facts.teacher_reachable, facts.teacher_detail = False, f"{type(exc).__name__}: {exc}"
+        detail = str(exc).replace(str(base_url), facts.teacher_url)
+        facts.teacher_reachable, facts.teacher_detail = False, f"{type(exc).__name__}: {detail}"
         return
     facts.teacher_reachable = True  # any HTTP answer means the server is there
     facts.teacher_detail = f"HTTP {resp.status_code}" + (" - check the API key" if resp.status_code in (401, 403) else "")
@@ -135,5 +137,5 @@ def gather_facts(ws: Workspace | None, *, network: bool = True) -> MachineFacts:
     if network:
         probe_teacher(facts, teacher)
     elif teacher.get("base_url"):
-        facts.teacher_url, facts.teacher_detail = str(teacher["base_url"]), "not checked (--offline)"
+        facts.teacher_url, facts.teacher_detail = public_url(str(teacher["base_url"])), "not checked (--offline)"
     return facts
