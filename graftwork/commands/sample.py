@@ -24,9 +24,9 @@ def command(ctx: click.Context, run_id: str, split: str, n: int | None, seed: in
     tokens) and store both beside the reference answer for review.
 
     Example: graftwork sample --run 20261122-0215 --n 8 --temperature 0.7 --seed 1"""
-    from graftwork.adapters.mlx.generate import run_generation
+    from graftwork import wiring
     from graftwork.core.jobs import run_job
-    from graftwork.core.review.samples import SampleSettings, sample_run
+    from graftwork.core.review.samples import SampleSettings
 
     ws = workspace_from(ctx)
     settings = SampleSettings(split=split, n=n, seed=seed, temperature=temperature, max_tokens=max_tokens,
@@ -36,7 +36,7 @@ def command(ctx: click.Context, run_id: str, split: str, n: int | None, seed: in
     try:
         with progress_listener("sample") as listen:
             result = run_job(
-                db, "sample", lambda job: sample_run(ws, run_id, settings, generate=run_generation, job=job),
+                db, "sample", lambda job: wiring.sample(ws, run_id, job=job, **settings.__dict__),
                 params={"run": run_id, **settings.__dict__}, listeners=[listen],
             )
     finally:
