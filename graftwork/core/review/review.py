@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlite_utils
 
+from graftwork.core.atomic import write_text
 from graftwork.core.catalog.db import now
 from graftwork.core.errors import GraftworkError
 from graftwork.core.examples import make_example, sha256_text
@@ -93,9 +94,7 @@ def _write_widget(ws: Workspace, item_id: str, code: str) -> list[str]:
         shutil.rmtree(folder)
     files = _split_files(code)
     for rel, text in files.items():
-        path = folder / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_text(folder / rel, text)
     return sorted(files)
 
 
