@@ -18,6 +18,7 @@ from graftwork.commands.run import (
     prompts_import_stage,
     report_item_failures,
     run_stages,
+    stage_counts,
 )
 from graftwork.core import demo
 from graftwork.core.jobs import Job, StageResult
@@ -67,9 +68,7 @@ def print_summary(ws: Workspace, results: list[tuple[Stage, StageResult]]) -> No
     say("")
     say(f"[bold]Demo workspace[/] {ws.root}", highlight=False)
     for stage, result in results:
-        extra = f", {len(result.skipped)} skipped" if result.skipped else ""
-        extra += f", {len(result.failed)} failed" if result.failed else ""
-        say(f"  {stage.name:<20} {result.ok} ok{extra}", highlight=False, markup=False)
+        say(f"  {stage.name:<20} {stage_counts(result)}", highlight=False, markup=False)
     excluded = demo.over_budget(ws)
     for row in excluded:
         say(

@@ -117,7 +117,8 @@ def pipeline(ws: Workspace, manifest: str, set_name: str, force: bool) -> list[S
 # -- running -------------------------------------------------------------------------------------
 
 
-def _counts(result: StageResult) -> str:
+def stage_counts(result: StageResult) -> str:
+    """"3 ok, 1 skipped, 2 failed" (zero counts left out)."""
     text = f"{result.ok} ok"
     if result.skipped:
         text += f", {len(result.skipped)} skipped"
@@ -162,7 +163,7 @@ def run_stages(ws: Workspace, stages: list[Stage]) -> list[tuple[Stage, StageRes
             db.close()
         seconds = time.monotonic() - started
         mark = "[yellow]![/]" if result.failed else "[green]✓[/]"
-        out_console.print(f"{mark} {stage.name}: {_counts(result)} ({seconds:.1f}s)")
+        out_console.print(f"{mark} {stage.name}: {stage_counts(result)} ({seconds:.1f}s)")
         done.append((stage, result))
     return done
 
