@@ -17,9 +17,9 @@ from graftwork.core.errors import ConfigError, GraftworkError
 from graftwork.core.examples import sha256_text
 from graftwork.core.exporters import alpaca, apple, mlx_chat
 from graftwork.core.jobs import Job, StageResult
+from graftwork.core.splits import SPLIT_NAMES
 from graftwork.core.workspace import Workspace
 
-SPLITS = ("train", "valid", "test")
 FORMATS: dict[str, str] = {
     "apple": "Apple adapter toolkit: each line a JSON array of messages (a checked copy)",
     "mlx-chat": 'mlx-lm chat data: {"messages": [...], "tools": [...]} with OpenAI `parameters`',
@@ -152,7 +152,7 @@ def export_set(
     convert = _converter(fmt, ids, set_name)
     result = StageResult()
     lines_by_split: dict[str, list[str]] = {}
-    for split in SPLITS:
+    for split in SPLIT_NAMES:
         path = folder / f"{split}.jsonl"
         try:
             text = path.read_text(encoding="utf-8") if path.is_file() else ""
