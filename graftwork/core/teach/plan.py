@@ -19,7 +19,7 @@ UNFINISHED = ("running", "partial", "stopped", "failed", "cancelled")
 
 
 def char_estimate(text: str) -> int:
-    """Fallback token count (about 4 characters a token) when no tokenizer is wired in."""
+    """A rough token count (about 4 characters a token) for callers that need no exact one."""
     return (len(text) + 3) // 4
 
 
