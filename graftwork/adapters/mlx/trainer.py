@@ -22,6 +22,7 @@ from typing import Any
 from graftwork.core.atomic import write_json, write_text
 from graftwork.core.catalog.db import now
 from graftwork.core.errors import GraftworkError
+from graftwork.core.examples import sha256_text
 from graftwork.core.exporters.mlx_chat import export_line
 from graftwork.core.jobs import Job, StageResult
 from graftwork.core.train import runs as runs_mod
@@ -68,25 +69,26 @@ def _set_folder(ws: Workspace, set_name: str) -> Path:
     return folder
 
 
-def _labels(folder: Path, lines: list[str]) -> list[str]:
-    """Item ids for lines, when the set's manifest maps content hashes to items."""
+def _labels(by_sha: dict[str, str], lines: list[str]) -> list[str]:
+    """Item ids for lines ("" when the manifest does not know the line)."""
+    return [by_sha.get(sha256_text(line), "") for line in lines]
+
+
+def _ids_by_sha(folder: Path) -> dict[str, str]:
+    """example_sha256 -> item id from the set's manifest.json (as build writes it)."""
     by_sha: dict[str, str] = {}
     with contextlib.suppress(OSError, ValueError, AttributeError, TypeError):
-        data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        items = data.get("items") or []
-        if isinstance(items, dict):
-            items = [{"id": k, **v} for k, v in items.items()]
-        for item in items:
-            sha = item.get("example_sha256") or item.get("sha256")
-            if sha and item.get("id"):
-                by_sha[sha] = item["id"]
-    return [by_sha.get(hashlib.sha256(line.encode("utf-8")).hexdigest(), "") for line in lines]
+        for item in json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("items") or []:
+            if item.get("example_sha256") and item.get("id"):
+                by_sha[item["example_sha256"]] = item["id"]
+    return by_sha
 
 
 def export_set(ws: Workspace, set_name: str, data_dir: Path) -> dict[str, list[str]]:
     """Write the set as mlx-lm chat JSONL into data_dir; return item labels per split."""
     folder = _set_folder(ws, set_name)
     data_dir.mkdir(parents=True, exist_ok=True)
+    by_sha = _ids_by_sha(folder)  # read once for all splits
     labels: dict[str, list[str]] = {}
     for split in ("train", "valid", "test"):
         src = folder / f"{split}.jsonl"
@@ -100,7 +102,7 @@ def export_set(ws: Workspace, set_name: str, data_dir: Path) -> dict[str, list[s
             except (ValueError, KeyError, TypeError) as exc:
                 raise TrainError(f"{src}:{n}: not an Apple-schema example ({exc})") from None
         write_text(data_dir / f"{split}.jsonl", "".join(line + "\n" for line in out))
-        labels[split] = _labels(folder, lines)
+        labels[split] = _labels(by_sha, lines)
     return labels
 
 
