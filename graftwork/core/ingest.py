@@ -278,7 +278,8 @@ class Ingest:
             except (FetchError, ArchiveError) as exc:
                 self._failed(entry, exc.cause, getattr(exc, "attempts", None))
             except OSError as exc:
-                self._failed(entry, f"file system error: {exc.strerror or exc} ({exc.filename or ''})".rstrip(" ()"))
+                where = f" ({exc.filename})" if exc.filename else ""
+                self._failed(entry, f"file system error: {exc.strerror or exc}{where}")
             except Exception as exc:  # one broken item must never stop the others
                 self._failed(entry, f"{type(exc).__name__}: {exc}")
             else:
