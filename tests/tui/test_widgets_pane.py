@@ -108,3 +108,18 @@ async def test_note_key_stores_a_curation_note(make_app, fixture_ws) -> None:
         await settle(pilot)
     row = fixture_ws.catalog()["curation"].get("clock")
     assert (row["decision"], row["note"]) == ("include", "fix[bold]")  # the decision is kept
+
+
+async def test_detail_follows_a_decision_and_note(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        await until(pilot, lambda: screen.selected_id == "clock")
+        await settle(pilot)
+        assert "decision include" in str(screen.query_one("#detail-info").render())
+        await pilot.press("x")
+        await until(pilot, lambda: "decision exclude" in str(screen.query_one("#detail-info").render()))
+        await pilot.press("n")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "FormModal")
+        await pilot.press(*"[b]why", "enter")
+        await until(pilot, lambda: "[b]why" in str(screen.query_one("#detail-info").render()))

@@ -41,6 +41,17 @@ STAGE_LABELS = {"ingest": "ingest", "analyze": "analyze", "draft_prompts": "draf
                 "teach": "teacher drafts"}
 
 
+def _read_detail(ws: Any, db: Any, item_id: str) -> tuple[Any, Any]:
+    """The item's detail and its screenshot's character-cell rendering (worker threads only)."""
+    detail, shot = load_detail(ws, db, item_id), None
+    if detail is not None and detail.screenshot is not None:
+        try:
+            shot = halfcell(detail.screenshot)
+        except Exception:  # any unreadable image: the detail says so instead
+            shot = None
+    return detail, shot
+
+
 class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "pane('widgets')", "Widgets", id="pane.widgets", tooltip="Show the Widgets pane"),
@@ -162,10 +173,14 @@ class MainScreen(Screen[None]):
         db = self.app.ws.catalog()
         try:
             rows = load_rows(db, item_id)
+            # the selected item's detail shows its decision and note too
+            detail = _read_detail(self.app.ws, db, item_id) if item_id == self.selected_id else None
         finally:
             db.close()
         if rows:
             self.app.call_from_thread(self._row_changed, rows[0])
+        if detail is not None:
+            self.app.call_from_thread(self._show_detail, item_id, *detail)
 
     def _row_changed(self, row: WidgetRow) -> None:
         self.rows[row.id] = row
@@ -190,12 +205,7 @@ class MainScreen(Screen[None]):
         if item_id is not None:
             db = self.app.ws.catalog()
             try:
-                detail = load_detail(self.app.ws, db, item_id)
-                if detail is not None and detail.screenshot is not None:
-                    try:
-                        shot = halfcell(detail.screenshot)
-                    except Exception:  # any unreadable image: the detail says so instead
-                        shot = None
+                detail, shot = _read_detail(self.app.ws, db, item_id)
                 try:
                     example = self.app.services.example_for(db, item_id, detail.prompt if detail else "")
                 except GraftworkError as exc:
@@ -204,10 +214,14 @@ class MainScreen(Screen[None]):
                 db.close()
         self.app.call_from_thread(self._show_item, item_id, detail, shot, example, problem)
 
+    def _show_detail(self, item_id: str | None, detail: Any, shot: Any) -> None:
+        if item_id == self.selected_id:
+            self.widgets_pane.query_one("#widgets-detail").show(detail, shot, self.app.graphics)
+
     def _show_item(self, item_id: str | None, detail: Any, shot: Any, example: Any, problem: str) -> None:
         if item_id != self.selected_id:
             return
-        self.widgets_pane.query_one("#widgets-detail").show(detail, shot, self.app.graphics)
+        self._show_detail(item_id, detail, shot)
         name = detail.name if detail else ""
         revisions = detail.revisions if detail else []
         self.prompt_pane.load(item_id, name, revisions, example, self.limit, problem)
