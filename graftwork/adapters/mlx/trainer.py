@@ -290,8 +290,8 @@ def _train(ws: Workspace, db: Any, set_name: str | None, overrides: dict[str, An
     metrics_path = rdir / "metrics.jsonl"
 
     def on_event(event: dict[str, Any]) -> None:
-        with metrics_path.open("a", encoding="utf-8") as fh:
-            fh.write(encode({"run_id": run_id, **event}) + "\n")
+        metrics.write(encode({"run_id": run_id, **event}) + "\n")
+        metrics.flush()  # followers (the TUI, tests) read the file while the run goes on
         runs_mod.record_event(db, run_id, event)
         kind = event["type"]
         if kind == "started":
@@ -309,11 +309,14 @@ def _train(ws: Workspace, db: Any, set_name: str | None, overrides: dict[str, An
             job.log(f"checkpoint written at iteration {event['iteration']}")
 
     write_text(rdir / "owner.pid", str(os.getpid()))  # lets --resume tell a killed run from a live one
+    metrics = metrics_path.open("a", encoding="utf-8")  # open for the whole run: one write per event
     try:
         outcome = run_child(spec, rdir, on_event, lambda: job.cancelled)
     except BaseException as exc:
         runs_mod.update_run(db, run_id, state="failed", error=f"{type(exc).__name__}: {exc}", ended_at=now())
         raise
+    finally:
+        metrics.close()
     if outcome.state == "cancelled" and not job.cancelled:
         job.cancel()  # Ctrl-C in the CLI: the job ends as cancelled, like a TUI cancel
     runs_mod.update_run(db, run_id, state=outcome.state, error=outcome.error, ended_at=now())
