@@ -364,7 +364,7 @@ class MainScreen(Screen[None]):
         if job is None or job.kind not in ("train", "sample"):
             self.notify("Select a train or sample job in Runs first", severity="warning")
             return
-        self._open_review(str(job.params.get("run_id") or job.id))
+        self._open_review(str(job.params.get("run") or job.id))  # sample jobs name their run
 
     @work(thread=True, group="review", exit_on_error=False)
     def _open_review(self, run_or_job: str) -> None:

@@ -56,3 +56,25 @@ async def test_runs_pane_opens_history_and_compares_two_runs(make_app, fixture_w
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, MainScreen))
         await until(pilot, lambda: main.runs_pane.selected_id == job_id)
+
+
+async def test_review_opens_from_a_sample_job(make_app, fixture_ws: Workspace) -> None:
+    from graftwork.core.jobs import Job
+    from graftwork.tui.training.review_screen import ReviewScreen
+
+    _run(fixture_ws, OLD, with_job=True)
+    db = fixture_ws.catalog()
+    job = Job(db, "sample", {"run": OLD})  # what `graftwork sample --run` records
+    job.finish()
+    db.close()
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        main = await main_screen(pilot)
+        await pilot.press("4")
+        await until(pilot, lambda: job.id in main.runs_pane.jobs)
+        assert main.runs_pane.select_job(job.id)
+        await until(pilot, lambda: main.runs_pane.selected_id == job.id)
+        await pilot.press("v")
+        await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        await until(pilot, lambda: "sample(s)" in str(app.screen.query_one("#review-title").render()))
+        assert app.screen.run_id == OLD
