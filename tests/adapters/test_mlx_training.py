@@ -166,6 +166,18 @@ def test_too_long_examples_stop_the_run_or_are_dropped(workspace: Workspace, tin
     assert started["n_train"] == 32
 
 
+def test_a_diverging_run_is_followed_to_its_end(workspace: Workspace, tiny_model_dir: Path) -> None:
+    # NaN losses reach the parent as None; following them must not crash the run.
+    write_tiny_set(workspace.datasets_dir, "tiny")
+    result = _train(workspace, "tiny", overrides={"model": str(tiny_model_dir), "iters": 4,
+                                                  **FAST, "optimizer": "sgd", "learning_rate": 1e30,
+                                                  "steps_per_eval": 2})
+    assert result.summary["state"] == "done"
+    events = [json.loads(line) for line in
+              (workspace.runs_dir / result.summary["run_id"] / "metrics.jsonl").read_text().splitlines()]
+    assert any(e["type"] == "val" and e["loss"] is None for e in events)
+
+
 def test_length_buckets_group_similar_lengths() -> None:
     from graftwork.adapters.mlx.child import make_batches
 

@@ -301,8 +301,9 @@ def _train(ws: Workspace, db: Any, set_name: str | None, overrides: dict[str, An
                 job.advance(event["start_iteration"])
         elif kind == "train":
             job.advance(max(0, event["iteration"] - job.done), message=f"loss {event['loss']:.3f}" if event.get("loss") is not None else "")
-        elif kind == "val":
-            job.log(f"iteration {event['iteration']}: val loss {event['loss']:.4f}" + (" (best)" if event.get("best") else ""))
+        elif kind == "val":  # loss is None when it was NaN/inf (a diverging run)
+            loss = f"{event['loss']:.4f}" if event.get("loss") is not None else "not finite"
+            job.log(f"iteration {event['iteration']}: val loss {loss}" + (" (best)" if event.get("best") else ""))
         elif kind == "log":
             job.log(event.get("message", ""), level=event.get("level", "info"))
         elif kind == "checkpoint" and event.get("reason") == "cancel":
