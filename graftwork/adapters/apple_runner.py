@@ -14,13 +14,14 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable
+from typing import IO
 
 from graftwork.core.apple_toolkit import ToolkitCommand
 
 REDRAW_EVERY = 1.0
 
 
-def _split_lines(stream, emit: Callable[[str, bool], None]) -> None:
+def _split_lines(stream: IO[bytes], emit: Callable[[str, bool], None]) -> None:
     """Read bytes, cut at \\n (a real line) or \\r (a redraw), decode leniently."""
     buf = b""
     while chunk := stream.read1(4096) if hasattr(stream, "read1") else stream.read(4096):

@@ -18,6 +18,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import Field, field_validator
 
+from graftwork.core.atomic import write_json
 from graftwork.core.config import (
     StrictModel,
     configs_dir,
@@ -27,6 +28,7 @@ from graftwork.core.config import (
     workspace_settings,
 )
 from graftwork.core.errors import ConfigError, GraftworkError
+from graftwork.core.jobs import Job, StageResult
 from graftwork.core.workspace import Workspace
 
 ADAPTER_NAME_RE = re.compile(r"^\w+$", re.ASCII)
@@ -180,16 +182,13 @@ class CommandRunner(Protocol):
 
 
 def apple_train_stage(
-    ws: Workspace, set_name: str, cfg: AppleConfig, job: Any, run_command: CommandRunner
-) -> Any:
+    ws: Workspace, set_name: str, cfg: AppleConfig, job: Job, run_command: CommandRunner
+) -> StageResult:
     """Run train_adapter then export_fmadapter, every output line into the job's log.
 
     Output goes to runs/apple-<job id>/ (checkpoints/, export/<name>.fmadapter, toolkit.log).
     A non-zero exit stops the stage and fails it with the tool's exit code.
     """
-    from graftwork.core.atomic import write_json
-    from graftwork.core.jobs import StageResult
-
     require_toolkit(cfg)
     out_dir = ws.runs_dir / f"apple-{job.id}"
     commands = toolkit_commands(ws, set_name, cfg, out_dir)
