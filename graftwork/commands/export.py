@@ -5,13 +5,12 @@ from pathlib import Path
 import click
 
 from graftwork.commands._common import finish, out_console, progress_listener, workspace_from
-
-FORMAT_NAMES = ("apple", "mlx-chat", "alpaca")  # same keys as core.exporters.FORMATS
+from graftwork.core.exporters import FORMATS
 
 
 @click.command("export")
 @click.option("--set", "set_name", required=True, metavar="NAME", help="Name of a built set (datasets/NAME).")
-@click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), required=True,
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), required=True,
               help="apple: checked copy; mlx-chat: mlx-lm chat data; alpaca: instruction/input/output/meta.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: datasets/NAME/export/FORMAT/).")
