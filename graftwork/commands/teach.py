@@ -194,8 +194,8 @@ def log_cmd(ctx: click.Context, overrides: dict[str, Any], limit: int, errors: b
         problem = r["error"] or ("; ".join(retries) if retries else "")
         status_style = {"ok": "green", "dry-run": "cyan"}.get(r["status"], "red")
         table.add_row(
-            str(r["id"]), (r["started_at"] or "")[:19].replace("T", " "), r["run_id"] or "-", r["item_id"] or "-",
-            r["stage"] or "", r["model"] or "", f"[{status_style}]{r['status']}[/]", str(r["attempts"] or 0),
+            str(r["id"]), (r["started_at"] or "")[:19].replace("T", " "), r["run_id"] or "-", _escape(r["item_id"] or "-"),
+            r["stage"] or "", _escape(r["model"] or ""), f"[{status_style}]{r['status']}[/]", str(r["attempts"] or 0),
             str(r["input_tokens"] or 0), str(r["output_tokens"] or 0), str(r["latency_ms"] or 0),
             f"{r['cost'] or 0:.5f}", _escape(problem),
         )
@@ -226,7 +226,7 @@ def samples_cmd(ctx: click.Context, overrides: dict[str, Any], run_id: str | Non
     for name in ("widget", "state", "prompt", "note"):
         table.add_column(name, overflow="fold")
     for r in rows:
-        table.add_row(r["item_id"], r["state"], _escape(r["text"]), _escape(r["note"] or ""))
+        table.add_row(_escape(r["item_id"]), r["state"], _escape(r["text"]), _escape(r["note"] or ""))
     out_console.print(table)
 
 
