@@ -38,19 +38,20 @@ def run_dir(runs_root: Path, run_id: str) -> Path:
     return runs_root / run_id
 
 
+_JSON_FIELDS = ("config", "versions")
+
+
+def _encoded(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: json.dumps(v, ensure_ascii=False, default=str) if k in _JSON_FIELDS and not isinstance(v, str) else v
+            for k, v in row.items()}
+
+
 def create_run(db: sqlite_utils.Database, **fields: Any) -> None:
-    row = {"state": "running", "started_at": now(), **fields}
-    for key in ("config", "versions"):
-        if key in row and not isinstance(row[key], str):
-            row[key] = json.dumps(row[key], ensure_ascii=False, default=str)
-    db["runs"].insert(row, pk="id")
+    db["runs"].insert(_encoded({"state": "running", "started_at": now(), **fields}), pk="id")
 
 
 def update_run(db: sqlite_utils.Database, run_id: str, **fields: Any) -> None:
-    for key in ("config", "versions"):
-        if key in fields and not isinstance(fields[key], str):
-            fields[key] = json.dumps(fields[key], ensure_ascii=False, default=str)
-    db["runs"].update(run_id, fields)
+    db["runs"].update(run_id, _encoded(fields))
 
 
 def get_run(db: sqlite_utils.Database, run_id: str) -> dict[str, Any]:
@@ -125,7 +126,7 @@ def record_event(db: sqlite_utils.Database, run_id: str, event: dict[str, Any]) 
 
 def _decode(row: dict[str, Any]) -> dict[str, Any]:
     out = dict(row)
-    for key in ("config", "versions"):
+    for key in _JSON_FIELDS:
         if isinstance(out.get(key), str):
             with contextlib.suppress(ValueError):
                 out[key] = json.loads(out[key])
