@@ -364,28 +364,18 @@ class MainScreen(Screen[None]):
         if job is None or job.kind not in ("train", "sample"):
             self.notify("Select a train or sample job in Runs first", severity="warning")
             return
-        self._open_review(str(job.params.get("run") or job.id))  # sample jobs name their run
+        self._push_review(str(job.params.get("run") or job.id))  # sample jobs name their run
 
-    @work(thread=True, group="review", exit_on_error=False)
-    def _open_review(self, run_or_job: str) -> None:
-        db = self.app.ws.catalog()
-        try:
-            rows = list(db.query("select id from runs where id = ? or job_id = ?", [run_or_job, run_or_job]))
-        finally:
-            db.close()
-        run_id = rows[0]["id"] if rows else run_or_job
-        self.app.call_from_thread(self._push_review, run_id)
-
-    def _push_review(self, run_id: str) -> None:
+    def _push_review(self, run_or_job: str) -> None:
+        """The screen resolves a train job's id to its run itself (in its loading worker)."""
         from graftwork.tui.training.review_screen import ReviewScreen
-
 
         def jump(item_id: str | None) -> None:  # "training examples of the same widget"
             if item_id:
                 self.action_pane("widgets")
                 self.widgets_pane.show_item(item_id)
 
-        self.app.push_screen(ReviewScreen(self.app.ws, run_id, sample=self.app.services.extras.get("sample")), jump)
+        self.app.push_screen(ReviewScreen(self.app.ws, run_or_job, sample=self.app.services.extras.get("sample")), jump)
 
     def action_history(self) -> None:
         """The history of training runs (RunHistory reads the catalog in its own workers)."""

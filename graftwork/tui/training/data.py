@@ -37,7 +37,7 @@ def _tail(path: Path, n: int) -> list[str]:
     return [line for line in lines if line.strip()][-n:]
 
 
-def _run_or_job(db: Any, run_or_job_id: str) -> dict[str, Any]:
+def run_or_job(db: Any, run_or_job_id: str) -> dict[str, Any]:
     """A run by id (or prefix), else the run a `train` job drove (the Runs pane knows jobs)."""
     from graftwork.core.train.runs import RunNotFound, get_run
 
@@ -55,7 +55,7 @@ def load_snapshot(ws: Workspace, run_id: str) -> RunSnapshot:
 
     db = ws.catalog()
     try:
-        run = _run_or_job(db, run_id)
+        run = run_or_job(db, run_id)
         points = run_metrics(db, run["id"])
         tail: list[str] = []
         if run.get("job_id"):

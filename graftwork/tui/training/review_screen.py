@@ -63,7 +63,7 @@ class NoteModal(ModalScreen[str | None]):
 
 
 class ReviewScreen(Screen[str | None]):
-    """Self-contained: give it a workspace and a run id and push it."""
+    """Self-contained: give it a workspace and a run id (or its train job's id) and push it."""
 
     class JumpToItem(Message):
         """Show the training examples of this widget (select it in the Widgets pane)."""
@@ -134,11 +134,11 @@ class ReviewScreen(Screen[str | None]):
     @work(thread=True, exclusive=True, group="review-load")
     def load_samples(self) -> None:
         from graftwork.core.review.samples import list_samples
-        from graftwork.core.train.runs import get_run
+        from graftwork.tui.training.data import run_or_job
 
         db = self.ws.catalog()
         try:
-            run_id = get_run(db, self.run_id)["id"]
+            run_id = run_or_job(db, self.run_id)["id"]
             rows = list_samples(db, run_id)
             error = None
         except Exception as exc:  # shown on the screen, never a crash

@@ -203,8 +203,7 @@ class RunsPane(Vertical):
             return
         from graftwork.tui.training.run_view import TrainingRunView  # plotext: only when needed
 
-        run_id = str(job.params.get("run_id") or job.id)
-        view = TrainingRunView(self.app.ws, run_id)
+        view = TrainingRunView(self.app.ws, job.id)  # it finds the run this job trained
         view.add_class("training-view")
         self.query_one("#runs-right").mount(view, before=log)
         log.styles.height = 10
