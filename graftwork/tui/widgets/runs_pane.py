@@ -172,10 +172,9 @@ class RunsPane(Vertical):
         running = {j for j, row in self.jobs.items() if row.state == "running"}
         for job_id in self._pending | running:
             if job_id in self.jobs and job_id in self.order:
-                for col, cell in zip(("State", "Progress", "Duration"),
-                                     (job_cells(self.jobs[job_id], now)[i] for i in (2, 3, 5)),
-                                     strict=True):
-                    table.update_cell(job_id, col, cell)
+                cells = job_cells(self.jobs[job_id], now)
+                for col, i in (("State", 2), ("Progress", 3), ("Duration", 5)):
+                    table.update_cell(job_id, col, cells[i])
         self._pending.clear()
 
     # -- events ----------------------------------------------------------------------------
