@@ -3,6 +3,8 @@ caller's process or threads: P4). `python -m graftwork.adapters.mlx.fuse MODEL A
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -33,13 +35,22 @@ def fuse_run(ws: Workspace, run_id: str, *, which: str = "best", out: Path | Non
     if out.exists() and any(out.iterdir()):
         raise FuseError(f"{out} exists and is not empty; pass --out to choose another folder")
     model = run["config"]["model"]
-    proc = subprocess.run(
-        [sys.executable, "-m", "graftwork.adapters.mlx.fuse", model, str(adapter), str(out)],
-        env=child_env(), capture_output=True, text=True,
-    )
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
-        raise FuseError(f"fusing run {run['id']} failed:\n{tail}")
+    # Fuse into a hidden sibling and rename it: a crash or Ctrl-C never leaves a half-written
+    # model folder at ``out`` (which would also block the next try as "not empty").
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "graftwork.adapters.mlx.fuse", model, str(adapter), str(partial)],
+            env=child_env(), capture_output=True, text=True,
+        )
+        if proc.returncode != 0:
+            tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
+            raise FuseError(f"fusing run {run['id']} failed:\n{tail}")
+        os.replace(partial, out)  # onto a missing or empty folder
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
     return out
 
 
