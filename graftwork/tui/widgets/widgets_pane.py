@@ -129,10 +129,11 @@ class WidgetsPane(Vertical):
     def update_row(self, row: WidgetRow) -> None:
         """Repaint one row in place: no re-filter or re-sort, so typing stays cheap and the
         cursor does not jump (the next filter or sort places the row anew)."""
-        if row.id in self.by_id:
-            self.rows[self.rows.index(self.by_id[row.id])] = row
-        else:
+        old = self.by_id.get(row.id)
+        if old is None:
             self.rows.append(row)
+        elif old is not row:  # the live count changes its row in place: no search of every row
+            self.rows[self.rows.index(old)] = row
         self.by_id[row.id] = row
         self._cells[row.id] = cells(row)
         self.query_one(WidgetTable).refresh_key(row.id)
