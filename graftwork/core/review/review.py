@@ -24,6 +24,7 @@ from graftwork.core.atomic import write_text
 from graftwork.core.catalog.db import now
 from graftwork.core.errors import GraftworkError
 from graftwork.core.examples import make_example, sha256_text
+from graftwork.core.review.samples import SAMPLES_WITH_REVIEW
 from graftwork.core.sources.uebersicht import load_widget_code
 from graftwork.core.workspace import Workspace
 
@@ -37,9 +38,7 @@ class ReviewError(GraftworkError):
 
 
 def get_sample(db: sqlite_utils.Database, sample_id: int) -> dict[str, Any]:
-    rows = list(db.query(
-        "select s.*, coalesce(r.verdict, 'none') as verdict, r.score, r.note, coalesce(r.promoted, 0) as promoted "
-        "from samples s left join reviews r on r.sample_id = s.id where s.id = ?", [sample_id]))
+    rows = list(db.query(f"{SAMPLES_WITH_REVIEW} where s.id = ?", [sample_id]))
     if not rows:
         raise ReviewError(f"no sample {sample_id} (see `graftwork review list --run ID`)")
     return rows[0]
@@ -107,7 +106,7 @@ def promote_sample(ws: Workspace, db: sqlite_utils.Database, sample: dict[str, A
     if not code:
         raise ReviewError(f"sample {sample['id']}: the adapter output is empty; nothing to promote")
     new_id = f"{sample['item_id']}__gen{sample['id']}"
-    source = db["items"].get(sample["item_id"]) if _has_item(db, sample["item_id"]) else {}
+    source = next(iter(db.query("select * from items where id = ?", [sample["item_id"]])), {})
     stamp = now()
     files = _write_widget(ws, new_id, code)
     code = load_widget_code(ws.downloads_dir / new_id)  # exactly what build will read back
@@ -147,10 +146,6 @@ def promote_sample(ws: Workspace, db: sqlite_utils.Database, sample: dict[str, A
         db["promotions"].upsert(row, pk="sample_id")
         db["reviews"].update(sample["id"], {"promoted": 1, "updated_at": stamp})
     return row
-
-
-def _has_item(db: sqlite_utils.Database, item_id: str) -> bool:
-    return bool(list(db.query("select 1 from items where id = ?", [item_id])))
 
 
 def promote_run(ws: Workspace, db: sqlite_utils.Database, run_id: str) -> list[dict[str, Any]]:

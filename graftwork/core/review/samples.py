@@ -20,6 +20,11 @@ from graftwork.core.jobs import Job, StageResult
 from graftwork.core.workspace import Workspace
 
 SPLITS = ("train", "valid", "test")
+# A sample with its review; no review row reads as verdict "none", not promoted.
+SAMPLES_WITH_REVIEW = (
+    "select s.*, coalesce(r.verdict, 'none') as verdict, r.score, r.note, coalesce(r.promoted, 0) as promoted "
+    "from samples s left join reviews r on r.sample_id = s.id"
+)
 
 
 class SampleError(GraftworkError):
@@ -192,8 +197,4 @@ def list_samples(db: Any, run_id: str) -> list[dict[str, Any]]:
     """Samples of a run with their review (verdict, score, note, promoted), oldest first."""
     if not db["samples"].exists():
         return []
-    return list(db.query(
-        "select s.*, coalesce(r.verdict, 'none') as verdict, r.score, r.note, coalesce(r.promoted, 0) as promoted "
-        "from samples s left join reviews r on r.sample_id = s.id where s.run_id = ? order by s.id",
-        [run_id],
-    ))
+    return list(db.query(f"{SAMPLES_WITH_REVIEW} where s.run_id = ? order by s.id", [run_id]))
