@@ -52,15 +52,16 @@ def default_out_dir(ws: Workspace, set_name: str, fmt: str) -> Path:
 
 
 def _manifest_items(folder: Path) -> list[dict[str, Any]]:
-    """Per-item entries of the set's manifest.json (tolerant of its exact layout)."""
+    """Per-item entries of the set's manifest.json, in the list shape build writes; a missing
+    or damaged manifest gives none (lines are then named by position)."""
     try:
         data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
     items = data.get("items") if isinstance(data, dict) else None
-    if isinstance(items, dict):  # {id: {...}} layout
-        items = [{"id": k, **v} for k, v in items.items() if isinstance(v, dict)]
-    return [i for i in items or [] if isinstance(i, dict) and isinstance(i.get("id"), str)]
+    if not isinstance(items, list):
+        return []
+    return [i for i in items if isinstance(i, dict) and isinstance(i.get("id"), str)]
 
 
 def _catalog_lookup(ws: Workspace) -> tuple[dict[str, str], dict[str, str]]:
