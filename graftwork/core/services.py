@@ -71,11 +71,14 @@ class Services:
 
 # ---- examples -----------------------------------------------------------------------------
 
+def _folder(db: Any, item_id: str) -> str:
+    rows = list(db.query("select folder from analysis where item_id = ?", [item_id]))
+    return rows[0]["folder"] if rows and rows[0]["folder"] else ""
+
+
 def item_folder(ws: Workspace, db: Any, item_id: str) -> Any:
     """The widget folder of an item: analysis.folder (relative to downloads/) else downloads/<id>."""
-    rows = list(db.query("select folder from analysis where item_id = ?", [item_id]))
-    folder = rows[0]["folder"] if rows and rows[0]["folder"] else item_id
-    return ws.downloads_dir / folder
+    return ws.downloads_dir / (_folder(db, item_id) or item_id)
 
 
 def example_builder(ws: Workspace) -> Callable[[Any, str, str], Example]:
@@ -83,24 +86,15 @@ def example_builder(ws: Workspace) -> Callable[[Any, str, str], Example]:
     from graftwork.core.candidates import widget_code
     from graftwork.core.project import load_project
 
-    def _code(db: Any, item_id: str) -> str:
-        # build's own loader, so the gauge counts exactly what build writes
-        rows = list(db.query("select folder from analysis where item_id = ?", [item_id]))
-        folder = rows[0]["folder"] if rows and rows[0]["folder"] else ""
-        try:
-            return widget_code(ws.downloads_dir, item_id, folder)
-        except ValueError as exc:
-            raise ItemError(item_id, str(exc)) from None
-
-    lock = threading.Lock()
-    project: list[Any] = []
+    project = cached(lambda: load_project(ws))
 
     def example_for(db: Any, item_id: str, prompt: str) -> Example:
-        with lock:
-            if not project:
-                project.append(load_project(ws))
-        cfg = project[0]
-        return make_example(item_id, cfg.system_prompt, cfg.tool, prompt, _code(db, item_id))
+        cfg = project()
+        try:  # build's own loader, so the gauge counts exactly what build writes
+            code = widget_code(ws.downloads_dir, item_id, _folder(db, item_id))
+        except ValueError as exc:
+            raise ItemError(item_id, str(exc)) from None
+        return make_example(item_id, cfg.system_prompt, cfg.tool, prompt, code)
 
     return example_for
 
