@@ -65,17 +65,16 @@ def _manifest_items(folder: Path) -> list[dict[str, Any]]:
 
 
 def _catalog_lookup(ws: Workspace) -> tuple[dict[str, str], dict[str, str]]:
-    """(example sha256 -> item id, item id -> source) from the catalog, if it has them."""
+    """(example sha256 -> item id, item id -> source) from the catalog (migrated: both tables exist)."""
     by_sha: dict[str, str] = {}
     sources: dict[str, str] = {}
     if not ws.db_path.exists():
         return by_sha, sources
     db = ws.catalog()
     try:
-        if db["budget"].exists():
-            for row in db.execute("select item_id, example_sha256 from budget").fetchall():
-                if row[1]:
-                    by_sha[row[1]] = row[0]
+        for row in db.execute("select item_id, example_sha256 from budget").fetchall():
+            if row[1]:
+                by_sha[row[1]] = row[0]
         for row in db.execute("select id, source from items").fetchall():
             sources[row[0]] = row[1] or "unknown"
     finally:
