@@ -34,8 +34,10 @@ def teacher_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        kwargs["overrides"] = {key: kwargs.pop(key) for key in
-                               ("base_url", "model", "api_key_env", "concurrency", "dry_run")}
+        # Imported here, not at module level: `graftwork --help` stays light.
+        from graftwork.core.teach.config import FLAG_KEYS
+
+        kwargs["overrides"] = {key: kwargs.pop(key) for key in FLAG_KEYS}
         return fn(*args, **kwargs)
 
     return wrapper

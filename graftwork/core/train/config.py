@@ -59,9 +59,6 @@ class TrainConfig(StrictModel):
         return self.iters
 
 
-FLAG_KEYS = ("model", "iters", "batch_size", "learning_rate", "max_seq_length")
-
-
 def load_train_config(
     ws: Workspace | None, overrides: dict[str, Any] | None = None, *, defaults_file: Path | None = None
 ) -> TrainConfig:

@@ -17,7 +17,6 @@ import time
 from typing import Any
 
 EVENT_TYPES = frozenset({"started", "train", "val", "checkpoint", "log", "finished"})
-FINAL_STATES = frozenset({"done", "cancelled", "failed"})
 
 
 def make_event(type_: str, **fields: Any) -> dict[str, Any]:

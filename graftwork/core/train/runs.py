@@ -12,15 +12,12 @@ import math
 import re
 import secrets
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from graftwork.core.catalog.db import now
 from graftwork.core.errors import GraftworkError
-
-RUN_STATES = ("running", "done", "cancelled", "failed")
 
 
 class RunNotFound(GraftworkError):
@@ -32,10 +29,6 @@ def new_run_id(set_name: str) -> str:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", set_name).strip("-")[:40] or "set"
     return f"{stamp}-{slug}-{secrets.token_hex(2)}"
-
-
-def run_dir(runs_root: Path, run_id: str) -> Path:
-    return runs_root / run_id
 
 
 _JSON_FIELDS = ("config", "versions")
