@@ -127,9 +127,7 @@ class GraftworkApp(App[None]):
         self.push_screen(HelpScreen(help_text(self.binding_groups(), self._keymap, self.get_key_display_for)))
 
     def get_key_display_for(self, key: str) -> str:
-        from textual.binding import Binding as _B
-
-        return self.get_key_display(_B(key, ""))
+        return self.get_key_display(Binding(key, ""))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         from graftwork.tui.commands import palette_commands
