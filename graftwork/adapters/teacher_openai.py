@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from graftwork.core.teach.config import TeacherConfig
+from graftwork.core.teach.plan import char_estimate
 from graftwork.core.teach.port import (
     ChatRequest,
     Completion,
@@ -157,8 +158,8 @@ class OpenAITeacher:
         if usage is not None:
             input_tokens, output_tokens = usage.prompt_tokens or 0, usage.completion_tokens or 0
         else:  # some local servers omit usage: a rough estimate beats a silent zero cost
-            input_tokens = sum(len(m["content"]) for m in request.messages) // 4
-            output_tokens = len(text) // 4
+            input_tokens = sum(char_estimate(m["content"]) for m in request.messages)
+            output_tokens = char_estimate(text)
         return Completion(
             text=self._redact(text), model=response.model or request.model,
             input_tokens=input_tokens, output_tokens=output_tokens, latency_ms=0, raw=raw,
