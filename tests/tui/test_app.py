@@ -15,7 +15,7 @@ from graftwork.tui.screens.help import HelpScreen
 from graftwork.wiring import build_services
 from tests.tui.fakes import with_fakes
 from tests.tui.fixture_workspace import build_fixture
-from tests.tui.helpers import main_screen, until
+from tests.tui.helpers import main_screen, settle, until
 
 
 async def test_pane_keys_and_focus(make_app) -> None:
@@ -87,6 +87,8 @@ async def test_user_keymap_remaps_by_binding_id(tmp_path: Path) -> None:
         screen = await main_screen(pilot)
         await until(pilot, lambda: screen.selected_id == "clock")
         await pilot.press("x")  # the default key no longer excludes
+        await settle(pilot)
+        assert screen.rows["clock"].decision == "include"
         await pilot.press("e")
         await until(pilot, lambda: screen.rows["clock"].decision == "exclude")
         assert any("no.such" in n.message for n in app._notifications)
