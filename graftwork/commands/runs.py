@@ -45,4 +45,4 @@ def command(ctx: click.Context, set_name: str | None, as_json: bool) -> None:
         iters = f"{r.get('last_iteration') or 0}/{r.get('total_iters') or '?'}"
         table.add_row(r["id"], r["set_name"], r["state"], iters, best,
                       (r.get("started_at") or "")[:19].replace("T", " "), _duration(duration_seconds(r)))
-    out_console.print(table)
+    out_console.print(table, markup=False, highlight=False)  # set names are user data, not markup
