@@ -116,6 +116,8 @@ def _generate_all(request: dict[str, Any], emit: Callable[..., None]) -> None:
     for which, adapter in phases:
         t0 = time.perf_counter()
         model, tokenizer = load(request["model"], adapter_path=adapter)
+        if not mx.metal.is_available():
+            model.set_dtype(mx.float32)  # as in training: bf16/4-bit matmuls skip BLAS on the CPU (P1b)
         emit("loaded", which=which, ms=(time.perf_counter() - t0) * 1000)
         for prompt in request["prompts"]:
             text = tokenizer.apply_chat_template(
