@@ -110,7 +110,7 @@ class ReviewScreen(Screen[str | None]):
         self.sampler = sample
         self.sampling = False
         self.samples: list[dict[str, Any]] = []
-        self.message_line = ""
+        self.message_line = Text()
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -262,11 +262,12 @@ class ReviewScreen(Screen[str | None]):
             f"  ·  {s['item_id']} ({s['split']}) seed {s['seed']} temp {s['temperature']:g} · {self.index + 1}/{len(self.samples)}",
         )
         if self.message_line:
-            line.append("\n" + self.message_line)
+            line.append("\n")
+            line.append_text(self.message_line)
         self.query_one("#review-status", Static).update(line)
 
     def _status(self, message: str, style: str = "") -> None:
-        self.message_line = message
+        self.message_line = Text(message, style=style)
         self._show()
         if not self.samples:
             self.query_one("#review-status", Static).update(Text(message, style=style))
