@@ -36,6 +36,17 @@ def test_held_out_prompts_come_from_the_set_split_with_item_ids(workspace: Works
     assert "tools" in held[0].messages[0]
 
 
+def test_a_broken_split_line_is_named_with_its_cause(workspace: Workspace) -> None:
+    make_set(workspace)
+    path = workspace.datasets_dir / "widgets" / "test.jsonl"
+    path.write_text(path.read_text() + "{not json\n[1]\n")
+    with pytest.raises(SampleError, match=r"test\.jsonl:3: not JSON"):
+        load_held_out(workspace, "widgets", "test")
+    path.write_text(path.read_text().replace("{not json\n", ""))
+    with pytest.raises(SampleError, match=r"test\.jsonl:3: not an Apple sample"):
+        load_held_out(workspace, "widgets", "test")
+
+
 def test_bad_settings_and_missing_adapter_are_clear(workspace: Workspace) -> None:
     with pytest.raises(SampleError, match="--split"):
         SampleSettings(split="dev").check()

@@ -99,8 +99,12 @@ def load_held_out(ws: Workspace, set_name: str, split: str) -> list[HeldOut]:
     order = by_split.get(split, [])
     out: list[HeldOut] = []
     for index, line in enumerate(x for x in path.read_text(encoding="utf-8").splitlines() if x.strip()):
-        messages = json.loads(line)
-        if not isinstance(messages, list) or not messages or messages[-1].get("role") != "assistant":
+        try:
+            messages = json.loads(line)
+        except ValueError as exc:
+            raise SampleError(f"{path}:{index + 1}: not JSON ({exc})") from None
+        if not isinstance(messages, list) or not messages or not isinstance(messages[-1], dict) \
+                or messages[-1].get("role") != "assistant":
             raise SampleError(f"{path}:{index + 1}: not an Apple sample ending with an assistant answer")
         item_id = by_sha.get(sha256_text(line)) or (order[index] if index < len(order) else f"{split}-{index + 1:04d}")
         out.append(HeldOut(item_id, split, messages[:-1], str(messages[-1].get("content") or "")))
