@@ -3,6 +3,7 @@ connection and is only ever called from worker threads, never on the UI thread."
 
 from __future__ import annotations
 
+import glob
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,7 +129,7 @@ def find_screenshot(ws: Workspace, item_id: str, recorded: str | None) -> Path |
             return path
     shots = ws.downloads_dir / ".screenshots"
     if shots.is_dir():
-        for candidate in sorted(shots.glob(f"{item_id}.*")):
+        for candidate in sorted(shots.glob(f"{glob.escape(item_id)}.*")):  # ids are user data
             if candidate.is_file():
                 return candidate
     return None
