@@ -42,7 +42,7 @@ def progress_listener(description: str) -> Iterator[Listener]:
             progress.update(task, total=event.total)
         elif event.type == "progress":
             progress.update(task, completed=event.done, item=event.item_id or "")
-        elif event.type == "log" and event.level in ("error", "warning"):
+        elif event.type == "log" and event.level in ("error", "warning") and not event.fatal:
             style = "red" if event.level == "error" else "yellow"
             # Messages carry user data (names like "[bold]"): never parse them as markup.
             progress.console.print(Text.assemble((f"{event.level}: ", style), event.message), soft_wrap=True)

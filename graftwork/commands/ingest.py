@@ -40,20 +40,14 @@ def command(
     Example: graftwork ingest --manifest widgets.json --widgets AnalogClock,battery
     """
     from graftwork import wiring
-    from graftwork.core.jobs import JobEvent, run_job
+    from graftwork.core.jobs import run_job
 
     ws = workspace_from(ctx)
     ids = _widget_ids(widgets, widget_file)
     params = {"manifest": manifest, "widgets": ids, "concurrency": concurrency, "refresh": refresh}
     db = ws.catalog()
     try:
-        with progress_listener("ingest") as show:
-
-            def listen(event: JobEvent) -> None:
-                # A stage-level error (no item) is printed once, by cli.main, with its exit code.
-                if not (event.type == "log" and event.level == "error" and event.item_id is None):
-                    show(event)
-
+        with progress_listener("ingest") as listen:
             result = run_job(
                 db, "ingest",
                 lambda job: wiring.ingest(

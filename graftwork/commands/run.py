@@ -17,7 +17,7 @@ import click
 
 from graftwork.commands._common import err_console, out_console, progress_listener, workspace_from
 from graftwork.core.errors import GraftworkError
-from graftwork.core.jobs import Job, JobEvent, Listener, StageResult, run_job
+from graftwork.core.jobs import Job, StageResult, run_job
 from graftwork.core.workspace import Workspace
 
 
@@ -127,24 +127,6 @@ def stage_counts(result: StageResult) -> str:
     return text
 
 
-def _hold_fatal_log(listen: Listener) -> Listener:
-    """run_job logs a stage's exception as an error line just before it finishes "failed";
-    StageFailed reports the same cause, so that one line is held back and dropped."""
-    held: list[JobEvent] = []
-
-    def wrapped(event: JobEvent) -> None:
-        if held and not (event.type == "finished" and event.state == "failed"):
-            listen(held.pop())
-        if event.type == "log" and event.level == "error" and event.item_id is None:
-            held.append(event)
-        elif not (event.type == "finished" and event.state == "failed"):
-            listen(event)
-        else:
-            held.clear()
-
-    return wrapped
-
-
 def run_stages(ws: Workspace, stages: list[Stage]) -> list[tuple[Stage, StageResult]]:
     """Run ``stages`` in order with a progress bar each; raise StageFailed at the first
     stage-level failure. Returns every stage with its result."""
@@ -155,7 +137,7 @@ def run_stages(ws: Workspace, stages: list[Stage]) -> list[tuple[Stage, StageRes
         try:
             with progress_listener(f"[{number}/{len(stages)}] {stage.name}") as listen:
                 result = run_job(
-                    db, stage.job_kind(), stage.work, stage.params, [_hold_fatal_log(listen)]
+                    db, stage.job_kind(), stage.work, stage.params, [listen]
                 )
         except Exception as exc:  # Ctrl-C (KeyboardInterrupt) is not caught: it aborts the run
             raise StageFailed(stage.name, exc) from exc

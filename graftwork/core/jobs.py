@@ -34,6 +34,9 @@ class JobEvent:
     message: str = ""
     item_id: str | None = None
     state: str = "running"
+    # The log line of the exception that ends a job: the caller reports that exception
+    # itself (CLI: one "error:" line with its exit code), so consoles skip this echo of it.
+    fatal: bool = False
 
 
 Listener = Callable[[JobEvent], None]
@@ -116,12 +119,12 @@ class Job:
         self._persist()
         self._emit("progress", item_id=item_id, message=message)
 
-    def log(self, message: str, level: str = "info", item_id: str | None = None) -> None:
+    def log(self, message: str, level: str = "info", item_id: str | None = None, *, fatal: bool = False) -> None:
         if self.db is not None:
             self.db["job_logs"].insert(
                 {"job_id": self.id, "ts": now(), "level": level, "item_id": item_id, "message": message}
             )
-        self._emit("log", level=level, message=message, item_id=item_id)
+        self._emit("log", level=level, message=message, item_id=item_id, fatal=fatal)
 
     def item_failed(self, item_id: str, cause: str) -> None:
         """One item failed: counted, logged with its cause, and the run goes on."""
@@ -173,7 +176,7 @@ def run_job(
         job.finish("cancelled")
         raise
     except Exception as exc:
-        job.log(f"{type(exc).__name__}: {exc}", level="error")
+        job.log(f"{type(exc).__name__}: {exc}", level="error", fatal=True)
         job.finish("failed", error=str(exc))
         raise
     job.finish(summary=result.summary)

@@ -110,3 +110,19 @@ def test_job_cancel_from_another_thread(workspace: Workspace) -> None:
     with pytest.raises(Cancelled):
         run_job(db, "budget", work, cancel_event=cancel)
     assert db.execute("select state from jobs").fetchone()[0] == "cancelled"
+
+
+def test_the_exception_that_ends_a_job_is_logged_once_and_marked_fatal(workspace: Workspace) -> None:
+    db = workspace.catalog()
+    events = []
+
+    def work(job: Job) -> StageResult:
+        job.log("a warning the console shows", level="warning")
+        raise ValueError("manifest is not valid JSON")
+
+    with pytest.raises(ValueError):
+        run_job(db, "ingest", work, listeners=[events.append])
+    logs = [e for e in events if e.type == "log"]
+    assert [(e.level, e.fatal) for e in logs] == [("warning", False), ("error", True)]
+    stored = [r["message"] for r in db["job_logs"].rows]
+    assert stored[-1] == "ValueError: manifest is not valid JSON"  # kept for the Runs pane
