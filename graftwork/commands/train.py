@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -54,7 +53,7 @@ def command(ctx: click.Context, set_name: str | None, config_file: Path | None, 
             if not err_console.is_terminal and event.message:
                 err_console.print(f"iteration {event.done}/{event.total}: {event.message}", markup=False)
         elif event.type == "log":
-            if event.level == "error" and re.match(r"^\w+(Error|Exception): ", event.message):
+            if event.fatal:
                 return  # the job's copy of the final error; main() prints it once
             style = {"error": "red", "warning": "yellow"}.get(event.level, "dim")
             progress.console.print(Text.assemble((f"{event.level}: ", style), event.message), soft_wrap=True)
