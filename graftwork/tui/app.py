@@ -42,17 +42,9 @@ class GraftworkApp(App[None]):
 
     # -- startup ---------------------------------------------------------------------------
     def on_mount(self) -> None:
-        self._apply_keymap()
         self.check_catalog()
 
-    def _apply_keymap(self) -> None:
-        from graftwork.core.config import workspace_settings
-
-        try:
-            keymap = workspace_settings(self.ws).get("keymap") or {}
-        except GraftworkError as exc:
-            self.keymap_problems.append(str(exc))
-            keymap = {}
+    def _apply_keymap(self, keymap: dict[str, Any]) -> None:
         known = {b.id for _, bindings in self.binding_groups() for b in bindings if b.id}
         clean: dict[str, str] = {}
         for binding_id, keys in keymap.items():
@@ -68,8 +60,16 @@ class GraftworkApp(App[None]):
 
     @work(thread=True, exit_on_error=False, group="startup")
     def check_catalog(self) -> None:
-        """Open (and migrate) the catalog off the UI thread; a locked or corrupt one gets a
-        clear error screen instead of a traceback."""
+        """Read the keymap and open (and migrate) the catalog off the UI thread; a locked or
+        corrupt catalog gets a clear error screen instead of a traceback."""
+        from graftwork.core.config import workspace_settings
+
+        try:
+            keymap = workspace_settings(self.ws).get("keymap") or {}
+        except GraftworkError as exc:
+            self.keymap_problems.append(str(exc))
+            keymap = {}
+        self.call_from_thread(self._apply_keymap, keymap)
         try:
             self.ws.catalog().close()
         except GraftworkError as exc:
