@@ -33,19 +33,24 @@ def _history(db: sqlite_utils.Database, item_id: str, decision: str, note: str |
 
 
 def set_decision(db: sqlite_utils.Database, item_id: str, decision: str, note: str | None = None) -> dict[str, Any]:
-    """Record ``decision`` for ``item_id`` (upsert) and append it to the history."""
+    """Record ``decision`` for ``item_id`` (upsert) and append it to the history.
+
+    ``note=None`` keeps the item's current note (changing only the decision must not lose
+    what the curator wrote); ``note=""`` clears it."""
     decision = _normalize(decision)
     require_item(db, item_id)
     ts = now()
-    row = {"item_id": item_id, "decision": decision, "note": note, "updated_at": ts}
     with write_txn(db):  # decision and history change together or not at all
+        if note is None:
+            note = (get_decision(db, item_id) or {}).get("note")
+        row = {"item_id": item_id, "decision": decision, "note": note or None, "updated_at": ts}
         db.execute(
             "INSERT INTO curation (item_id, decision, note, updated_at) VALUES (:item_id, :decision, :note, :updated_at) "
             "ON CONFLICT(item_id) DO UPDATE SET decision = excluded.decision, note = excluded.note, "
             "updated_at = excluded.updated_at",
             row,
         )
-        _history(db, item_id, decision, note, ts)
+        _history(db, item_id, decision, row["note"], ts)
     return row
 
 

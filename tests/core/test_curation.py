@@ -47,3 +47,15 @@ def test_unknown_item_and_unknown_decision(db) -> None:
     with pytest.raises(GraftworkError, match="unknown decision"):
         curation.set_decision(db, "clock", "maybe")
     assert db["curation_history"].count == 0
+
+
+def test_changing_only_the_decision_keeps_the_note_and_empty_clears_it(workspace) -> None:
+    from graftwork.core.curation import get_decision, set_decision
+
+    db = workspace.catalog()
+    db["items"].insert({"id": "w1", "source": "uebersicht", "name": "W"})
+    set_decision(db, "w1", "needs_work", "prompt misses the refresh rate")
+    set_decision(db, "w1", "include")
+    assert get_decision(db, "w1")["note"] == "prompt misses the refresh rate"
+    set_decision(db, "w1", "include", "")
+    assert get_decision(db, "w1")["note"] is None

@@ -25,6 +25,7 @@ from graftwork.tui.data import WidgetRow, load_detail, load_job_logs, load_jobs,
 from graftwork.tui.messages import CatalogChanged, ItemSelected, JobUpdate, PromptCounted
 from graftwork.tui.screens import modals
 from graftwork.tui.widgets.budget_pane import BudgetPane
+from graftwork.tui.widgets.detail import DetailView
 from graftwork.tui.widgets.prompt_pane import PromptPane
 from graftwork.tui.widgets.runs_pane import RunsPane
 from graftwork.tui.widgets.screenshot import halfcell
@@ -283,17 +284,16 @@ class MainScreen(Screen[None]):
 
         def done(values: dict[str, Any] | None) -> None:
             if values is not None:
-                self.set_decision(event.item_id, current, values["note"] or None)
+                self.set_decision(event.item_id, current, values["note"])  # "" clears the note
 
-        self.app.push_screen(modals.note_form(label, ""), done)
+        shown = self.query_one(DetailView).detail
+        note = shown.note if shown is not None and shown.id == event.item_id else None
+        self.app.push_screen(modals.note_form(label, note or ""), done)
 
     @work(thread=True, group="curation", exit_on_error=False)
     def set_decision(self, item_id: str, decision: str, note: str | None) -> None:
         db = self.app.ws.catalog()
         try:
-            if note is None:  # keep an existing note when only the decision changes
-                old = next(iter(db.query("select note from curation where item_id = ?", [item_id])), {})
-                note = old.get("note")
             self.app.services.set_decision(db, item_id, decision, note)
         finally:
             db.close()

@@ -34,6 +34,8 @@ def file_tree(files: list[str]) -> Text:
 
 
 class DetailView(VerticalScroll, can_focus=True):
+    detail: Detail | None = None  # what is shown now (the note form starts from its note)
+
     def compose(self) -> ComposeResult:
         yield Static(Text("Select a widget", style="dim"), id="detail-info")
         yield ScreenshotView(id="detail-shot")
@@ -41,6 +43,7 @@ class DetailView(VerticalScroll, can_focus=True):
         yield Static(id="detail-code")
 
     def show(self, detail: Detail | None, shot: Text | None, graphics: bool) -> None:
+        self.detail = detail
         info = self.query_one("#detail-info", Static)
         if detail is None:
             info.update(Text("Select a widget", style="dim"))
