@@ -17,7 +17,7 @@ from typing import Any
 import sqlite_utils
 
 from graftwork.core.catalog.db import now
-from graftwork.core.jobs import Job, StageResult
+from graftwork.core.jobs import Job, StageResult, stage_db
 from graftwork.core.jsx_facts import extract_facts
 from graftwork.core.report_csv import REPORT_NAME, write_report
 from graftwork.core.sources.uebersicht import jsx_files, load_widget_code
@@ -185,7 +185,7 @@ def analyze(ws: Workspace, job: Job, db: sqlite_utils.Database | None = None) ->
 
     Uses ``db`` or the job's connection (open one connection per thread).
     """
-    db = db if db is not None else (job.db if job.db is not None else ws.catalog())
+    db = stage_db(ws, job, db)
     result = StageResult()
     rows = list(
         db.query(

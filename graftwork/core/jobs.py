@@ -160,6 +160,14 @@ class Job:
         self._emit("finished", message=error or "")
 
 
+def stage_db(ws: Any, job: Job, db: sqlite_utils.Database | None = None) -> sqlite_utils.Database:
+    """The connection a stage works on: the one passed in, else the job's (run_job gives every
+    job one), else a new one for a bare call (the caller's thread owns it)."""
+    if db is not None:
+        return db
+    return job.db if job.db is not None else ws.catalog()
+
+
 def run_job(
     db: sqlite_utils.Database | None,
     kind: str,

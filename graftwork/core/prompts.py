@@ -21,7 +21,7 @@ from graftwork.core.atomic import write_text
 from graftwork.core.catalog.db import now
 from graftwork.core.errors import GraftworkError, ItemError
 from graftwork.core.examples import sha256_text
-from graftwork.core.jobs import Job, StageResult
+from graftwork.core.jobs import Job, StageResult, stage_db
 from graftwork.core.workspace import Workspace
 
 STATES = ("draft", "accepted", "rejected")
@@ -325,7 +325,7 @@ def draft_missing(ws: Workspace, job: Job, db: sqlite_utils.Database | None = No
     """Give every analyzed JSX widget that has no prompt yet a template draft."""
     from graftwork.core.report_csv import write_report
 
-    db = db if db is not None else (job.db if job.db is not None else ws.catalog())
+    db = stage_db(ws, job, db)
     result = StageResult()
     rows = list(
         db.query(
@@ -374,7 +374,7 @@ def import_dir(ws: Workspace, directory: Path, job: Job, db: sqlite_utils.Databa
     directory = Path(directory)
     if not directory.is_dir():
         raise GraftworkError(f"{directory}: no such folder")
-    db = db if db is not None else (job.db if job.db is not None else ws.catalog())
+    db = stage_db(ws, job, db)
     known = {r["id"] for r in db.query("SELECT id FROM items")}
     cur_all = current_all(db)
     files = sorted(p for p in directory.iterdir() if p.suffix == PROMPT_SUFFIX and p.is_file())
@@ -420,7 +420,7 @@ def export_dir(
     Files whose content is already identical are left untouched.
     """
     directory = Path(directory) if directory is not None else ws.prompts_dir
-    db = db if db is not None else (job.db if job.db is not None else ws.catalog())
+    db = stage_db(ws, job, db)
     prompts = current_all(db)
     result = StageResult()
     job.set_total(len(prompts))
