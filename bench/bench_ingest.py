@@ -27,8 +27,8 @@ from support.http_server import LocalServer, Reply  # noqa: E402
 from support.zips import widget_zip  # noqa: E402
 
 from graftwork import wiring  # noqa: E402
-from graftwork.core.jobs import StageResult, run_job  # noqa: E402
-from graftwork.core.workspace import Workspace  # noqa: E402
+from graftwork.core.base.jobs import StageResult, run_job  # noqa: E402
+from graftwork.core.base.workspace import Workspace  # noqa: E402
 
 
 def timed_ingest(root: Path, manifest: str, concurrency: int) -> tuple[float, StageResult]:
@@ -37,8 +37,11 @@ def timed_ingest(root: Path, manifest: str, concurrency: int) -> tuple[float, St
     try:
         start = time.perf_counter()
         result = run_job(
-            db, "ingest",
-            lambda job: wiring.ingest(ws, manifest, concurrency=concurrency, screenshots=False, job=job),
+            db,
+            "ingest",
+            lambda job: wiring.ingest(
+                ws, manifest, concurrency=concurrency, screenshots=False, job=job
+            ),
         )
         return time.perf_counter() - start, result
     finally:
@@ -61,7 +64,9 @@ def _serve(n: int, delay: float, conn: Connection) -> None:
     with LocalServer() as server:
         for i in range(n):
             item_id = f"widget-{i:04d}"
-            server.route(f"/{item_id}.zip", Reply(body=widget_zip(item_id, "x" * 2000), delay=delay))
+            server.route(
+                f"/{item_id}.zip", Reply(body=widget_zip(item_id, "x" * 2000), delay=delay)
+            )
 
         def count(handler: BaseHTTPRequestHandler) -> None:
             body = str(sum(1 for _, p in server.requests if p.endswith(".zip"))).encode()
@@ -90,14 +95,20 @@ def main() -> None:
     # The server runs in its own process, as a real one would: it must not compete with the
     # client for this interpreter's GIL.
     parent, child = multiprocessing.get_context("spawn").Pipe()
-    proc = multiprocessing.get_context("spawn").Process(target=_serve, args=(n, args.delay, child), daemon=True)
+    proc = multiprocessing.get_context("spawn").Process(
+        target=_serve, args=(n, args.delay, child), daemon=True
+    )
     proc.start()
     try:
         base = parent.recv()
         with tempfile.TemporaryDirectory(prefix="graftwork-bench-ingest-") as tmp:
             tmp_path = Path(tmp)
             entries = [
-                {"id": f"widget-{i:04d}", "name": f"widget-{i:04d}", "downloadUrl": f"{base}/widget-{i:04d}.zip"}
+                {
+                    "id": f"widget-{i:04d}",
+                    "name": f"widget-{i:04d}",
+                    "downloadUrl": f"{base}/widget-{i:04d}.zip",
+                }
                 for i in range(n)
             ]
             manifest = tmp_path / "manifest.json"
@@ -121,7 +132,9 @@ def main() -> None:
         proc.join(10)
 
     print(f"ingest of {n} widgets, server waits {args.delay * 1000:.0f} ms per request")
-    print(f"  concurrency 8 : {parallel:6.2f} s  ({n / parallel:6.1f} widgets/s, {requests_c8} requests)")
+    print(
+        f"  concurrency 8 : {parallel:6.2f} s  ({n / parallel:6.1f} widgets/s, {requests_c8} requests)"
+    )
     print(f"  concurrency 1 : {serial:6.2f} s  ({n / serial:6.1f} widgets/s)")
     print(f"  speed-up      : {serial / parallel:6.2f}x  (aim: at least 5x)")
     print(f"  re-run, all unchanged: {rerun:6.2f} s, {rerun_requests} requests")

@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from graftwork import wiring  # noqa: E402
-from graftwork.core.catalog.db import now  # noqa: E402
-from graftwork.core.jobs import Job  # noqa: E402
-from graftwork.core.workspace import Workspace  # noqa: E402
+from graftwork.core.base.catalog.db import now  # noqa: E402
+from graftwork.core.base.jobs import Job  # noqa: E402
+from graftwork.core.base.workspace import Workspace  # noqa: E402
 
 WIDGET = """export const command = "df -h / | tail -1";
 export const refreshFrequency = {ms};
@@ -43,11 +43,32 @@ def make_workspace(root: Path, n: int) -> Workspace:
         folder = f"{item}/{item}.widget"
         (ws.downloads_dir / folder).mkdir(parents=True)
         (ws.downloads_dir / folder / "index.jsx").write_text(WIDGET.format(ms=1000 + i, name=item))
-        db["items"].insert({"id": item, "source": "uebersicht", "name": item, "author": "bench",
-                            "description": f"Disk usage panel number {i}", "manifest": "{}",
-                            "manifest_order": i, "added_at": stamp, "updated_at": stamp})
-        db["analysis"].insert({"item_id": item, "kind": "jsx", "is_jsx": 1, "is_coffee": 0, "has_js": 0,
-                               "folder": folder, "files": "[]", "file_count": 1, "analyzed_at": stamp})
+        db["items"].insert(
+            {
+                "id": item,
+                "source": "uebersicht",
+                "name": item,
+                "author": "bench",
+                "description": f"Disk usage panel number {i}",
+                "manifest": "{}",
+                "manifest_order": i,
+                "added_at": stamp,
+                "updated_at": stamp,
+            }
+        )
+        db["analysis"].insert(
+            {
+                "item_id": item,
+                "kind": "jsx",
+                "is_jsx": 1,
+                "is_coffee": 0,
+                "has_js": 0,
+                "folder": folder,
+                "files": "[]",
+                "file_count": 1,
+                "analyzed_at": stamp,
+            }
+        )
     db.close()
     return ws
 
@@ -55,8 +76,11 @@ def make_workspace(root: Path, n: int) -> Workspace:
 @contextlib.contextmanager
 def fake_server(latency: float):
     script = ROOT / "tests" / "support" / "fake_openai_server.py"
-    proc = subprocess.Popen([sys.executable, str(script), "--port", "0", "--latency", str(latency)],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), "--port", "0", "--latency", str(latency)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = proc.stdout.readline() if proc.stdout else ""
         if " at " not in line:
@@ -70,7 +94,11 @@ def fake_server(latency: float):
 def timed_run(ws: Workspace, base_url: str, concurrency: int) -> tuple[float, dict]:
     db = ws.catalog()
     job = Job(db, "teach")
-    overrides = {"base_url": base_url, "api_key_env": "BENCH_TEACHER_KEY", "concurrency": concurrency}
+    overrides = {
+        "base_url": base_url,
+        "api_key_env": "BENCH_TEACHER_KEY",
+        "concurrency": concurrency,
+    }
     started = time.perf_counter()
     result = wiring.teach_prompts(ws, overrides=overrides, job=job)
     elapsed = time.perf_counter() - started
@@ -100,12 +128,18 @@ def main() -> int:
         par, par_summary = timed_run(par_ws, base_url, args.concurrency)
     ideal = args.n * args.latency
     speedup = seq / par
-    print(f"teacher bench: {args.n} prompts, {args.latency * 1000:.0f} ms server latency per call "
-          f"(server in its own process), {os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f}")
-    print(f"  sequential (concurrency 1): {seq:7.2f} s  ({seq_summary['calls_sent']} calls, "
-          f"overhead {(seq - ideal) / args.n * 1000:.1f} ms/call over the {ideal:.0f} s of latency)")
-    print(f"  concurrency {args.concurrency}:            {par:7.2f} s  ({par_summary['calls_sent']} calls, "
-          f"ideal {ideal / args.concurrency:.2f} s)")
+    print(
+        f"teacher bench: {args.n} prompts, {args.latency * 1000:.0f} ms server latency per call "
+        f"(server in its own process), {os.cpu_count()} CPU(s), load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        f"  sequential (concurrency 1): {seq:7.2f} s  ({seq_summary['calls_sent']} calls, "
+        f"overhead {(seq - ideal) / args.n * 1000:.1f} ms/call over the {ideal:.0f} s of latency)"
+    )
+    print(
+        f"  concurrency {args.concurrency}:            {par:7.2f} s  ({par_summary['calls_sent']} calls, "
+        f"ideal {ideal / args.concurrency:.2f} s)"
+    )
     print(f"  speedup: {speedup:.2f}x (aim >= 6x: {'met' if speedup >= 6 else 'NOT met'})")
     return 1 if args.check and speedup < 6 else 0
 

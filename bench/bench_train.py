@@ -33,11 +33,17 @@ sys.path.insert(0, str(ROOT))
 
 from graftwork.adapters.mlx.tiny_model import build_tiny_model  # noqa: E402
 from graftwork.adapters.mlx.trainer import child_env, export_set  # noqa: E402
-from graftwork.core.workspace import Workspace  # noqa: E402
+from graftwork.core.base.workspace import Workspace  # noqa: E402
 
 COLORS = ["red", "blue", "green", "gold", "pink", "gray", "teal", "navy"]
-TOOL = {"type": "function", "function": {"name": "create_widget", "description": "Create a widget.",
-        "arguments": {"type": "object", "properties": {"name": {"type": "string"}}}}}
+TOOL = {
+    "type": "function",
+    "function": {
+        "name": "create_widget",
+        "description": "Create a widget.",
+        "arguments": {"type": "object", "properties": {"name": {"type": "string"}}},
+    },
+}
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 REPORT = re.compile(r"^\s*(\d+)\s+([\d.]+)\s+[▼▲]\s+([\d,]+)\s+([\d.]+)k\s*$")
 
@@ -53,42 +59,110 @@ def write_set(ws: Workspace, name: str, n: int, mixed: bool) -> None:
             answer = f"export const render = () => <div style={{{{color: '{c}'}}}}>{c} {i}</div>;"
             if mixed and i % 4 == 0:
                 answer = "\n".join([answer] * 12)
-            line = json.dumps([{"role": "system", "content": "You write widgets.", "tools": [TOOL]},
-                               {"role": "user", "content": f"Make a {c} widget number {i}."},
-                               {"role": "assistant", "content": answer}])
+            line = json.dumps(
+                [
+                    {"role": "system", "content": "You write widgets.", "tools": [TOOL]},
+                    {"role": "user", "content": f"Make a {c} widget number {i}."},
+                    {"role": "assistant", "content": answer},
+                ]
+            )
             lines.append(line)
-            items.append({"id": f"{split}-{i}", "example_sha256": hashlib.sha256(line.encode()).hexdigest()})
+            items.append(
+                {"id": f"{split}-{i}", "example_sha256": hashlib.sha256(line.encode()).hexdigest()}
+            )
         (folder / f"{split}.jsonl").write_text("".join(x + "\n" for x in lines))
     (folder / "manifest.json").write_text(json.dumps({"items": items}))
 
 
-def run_graftwork(ws: Workspace, set_name: str, model: Path, args: argparse.Namespace, buckets: bool) -> dict:
-    ws.config_path.write_text(json.dumps({"train": {
-        "model": str(model), "batch_size": 4, "learning_rate": 1e-4, "mask_prompt": True,
-        "lora": {"num_layers": args.layers, "rank": 8, "scale": 20.0}, "steps_per_report": 10,
-        "steps_per_eval": args.iters, "val_batches": 1, "steps_per_save": 10 * args.iters,
-        "seed": 0, "length_buckets": buckets,
-    }}))
+def run_graftwork(
+    ws: Workspace, set_name: str, model: Path, args: argparse.Namespace, buckets: bool
+) -> dict:
+    ws.config_path.write_text(
+        json.dumps(
+            {
+                "train": {
+                    "model": str(model),
+                    "batch_size": 4,
+                    "learning_rate": 1e-4,
+                    "mask_prompt": True,
+                    "lora": {"num_layers": args.layers, "rank": 8, "scale": 20.0},
+                    "steps_per_report": 10,
+                    "steps_per_eval": args.iters,
+                    "val_batches": 1,
+                    "steps_per_save": 10 * args.iters,
+                    "seed": 0,
+                    "length_buckets": buckets,
+                }
+            }
+        )
+    )
     before = set(ws.runs_dir.iterdir())
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "graftwork", "-w", str(ws.root), "train", "--set", set_name,
-                           "--iters", str(args.iters)], capture_output=True, text=True, env=child_env())
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "graftwork",
+            "-w",
+            str(ws.root),
+            "train",
+            "--set",
+            set_name,
+            "--iters",
+            str(args.iters),
+        ],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+    )
     wall = time.perf_counter() - t0
     if proc.returncode:
         raise SystemExit(f"graftwork train failed:\n{proc.stderr[-2000:]}")
     (rdir,) = set(ws.runs_dir.iterdir()) - before
     events = [json.loads(x) for x in (rdir / "metrics.jsonl").read_text().splitlines()]
     train = [e for e in events if e["type"] == "train"]
-    return {"tok_s": statistics.mean(e["tokens_per_sec"] for e in train[1:]),
-            "wall": train[-1]["trained_tokens"] / wall, "data": rdir / "data"}
+    return {
+        "tok_s": statistics.mean(e["tokens_per_sec"] for e in train[1:]),
+        "wall": train[-1]["trained_tokens"] / wall,
+        "data": rdir / "data",
+    }
 
 
 def run_mlx_lm(data: Path, model: Path, args: argparse.Namespace, out: Path) -> dict:
-    cmd = [sys.executable, "-m", "mlx_lm", "lora", "--model", str(model), "--train", "--data", str(data),
-           "--iters", str(args.iters), "--batch-size", "4", "--num-layers", str(args.layers),
-           "--learning-rate", "1e-4", "--mask-prompt", "--steps-per-report", "10",
-           "--steps-per-eval", str(args.iters), "--val-batches", "1", "--save-every", str(10 * args.iters),
-           "--max-seq-length", "4095", "--seed", "0", "--adapter-path", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "mlx_lm",
+        "lora",
+        "--model",
+        str(model),
+        "--train",
+        "--data",
+        str(data),
+        "--iters",
+        str(args.iters),
+        "--batch-size",
+        "4",
+        "--num-layers",
+        str(args.layers),
+        "--learning-rate",
+        "1e-4",
+        "--mask-prompt",
+        "--steps-per-report",
+        "10",
+        "--steps-per-eval",
+        str(args.iters),
+        "--val-batches",
+        "1",
+        "--save-every",
+        str(10 * args.iters),
+        "--max-seq-length",
+        "4095",
+        "--seed",
+        "0",
+        "--adapter-path",
+        str(out),
+    ]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=child_env())
     wall = time.perf_counter() - t0
@@ -119,29 +193,43 @@ def main() -> None:
             write_set(ws, name, 64, mixed)
             data = tmp_path / f"data-{name}"
             export_set(ws, name, data)
-            variants = {"graftwork": lambda s=name: run_graftwork(ws, s, model, args, True),
-                        "mlx_lm": lambda d=data: run_mlx_lm(d, model, args, tmp_path / "adapters")}
+            variants = {
+                "graftwork": lambda s=name: run_graftwork(ws, s, model, args, True),
+                "mlx_lm": lambda d=data: run_mlx_lm(d, model, args, tmp_path / "adapters"),
+            }
             if mixed:
-                variants["graftwork_no_buckets"] = lambda s=name: run_graftwork(ws, s, model, args, False)
+                variants["graftwork_no_buckets"] = lambda s=name: run_graftwork(
+                    ws, s, model, args, False
+                )
             variants["graftwork"]()  # warm-up: fills MLX's JIT kernel cache (research P2)
             variants["mlx_lm"]()
             samples: dict[str, list[dict]] = {k: [] for k in variants}
             for _ in range(args.repeats):  # alternate so drift hits both sides alike
                 for key, fn in variants.items():
                     samples[key].append(fn())
-            results[name] = {k: {m: statistics.median(s[m] for s in v) for m in ("tok_s", "wall")}
-                             for k, v in samples.items()}
-    print(f"tiny model hidden={args.hidden} layers={args.layers}, {args.iters} iters, batch 4, "
-          f"median of {args.repeats}; LD_PRELOAD={child_env().get('LD_PRELOAD', '-')}")
+            results[name] = {
+                k: {m: statistics.median(s[m] for s in v) for m in ("tok_s", "wall")}
+                for k, v in samples.items()
+            }
+    print(
+        f"tiny model hidden={args.hidden} layers={args.layers}, {args.iters} iters, batch 4, "
+        f"median of {args.repeats}; LD_PRELOAD={child_env().get('LD_PRELOAD', '-')}"
+    )
     for name, res in results.items():
         for key, r in res.items():
-            print(f"  {name:8s} {key:22s} {r['tok_s']:9.0f} tok/s (trainer)  {r['wall']:9.0f} tok/s (wall)")
+            print(
+                f"  {name:8s} {key:22s} {r['tok_s']:9.0f} tok/s (trainer)  {r['wall']:9.0f} tok/s (wall)"
+            )
         g, p = res["graftwork"], res["mlx_lm"]
-        print(f"  {name:8s} ratio graftwork/mlx_lm: {g['tok_s'] / p['tok_s']:.3f} (trainer), "
-              f"{g['wall'] / p['wall']:.3f} (wall)")
+        print(
+            f"  {name:8s} ratio graftwork/mlx_lm: {g['tok_s'] / p['tok_s']:.3f} (trainer), "
+            f"{g['wall'] / p['wall']:.3f} (wall)"
+        )
         if "graftwork_no_buckets" in res:
             nb = res["graftwork_no_buckets"]
-            print(f"  {name:8s} ratio graftwork without buckets/mlx_lm: {nb['tok_s'] / p['tok_s']:.3f} (trainer)")
+            print(
+                f"  {name:8s} ratio graftwork without buckets/mlx_lm: {nb['tok_s'] / p['tok_s']:.3f} (trainer)"
+            )
 
 
 if __name__ == "__main__":

@@ -24,12 +24,27 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.workspace import Workspace
 
 T0 = "2026-11-20T10:00:00.000+00:00"
-WORDS = ["clock", "weather", "battery", "cpu", "memory", "network", "spotify", "calendar", "music", "disk", "todo", "crypto"]
-CODE = 'export const command = "date";\nexport const refreshFrequency = 1000;\n' \
-       'export const render = ({ output }) => <div>{output}</div>;\n'
+WORDS = [
+    "clock",
+    "weather",
+    "battery",
+    "cpu",
+    "memory",
+    "network",
+    "spotify",
+    "calendar",
+    "music",
+    "disk",
+    "todo",
+    "crypto",
+]
+CODE = (
+    'export const command = "date";\nexport const refreshFrequency = 1000;\n'
+    "export const render = ({ output }) => <div>{output}</div>;\n"
+)
 
 
 def generate(root: Path, n: int) -> Workspace:
@@ -40,27 +55,67 @@ def generate(root: Path, n: int) -> Workspace:
     for i in range(n):
         iid = f"w{i:05d}-{rng.choice(WORDS)}"
         name = f"{rng.choice(WORDS).title()} {rng.choice(WORDS)} {i}"
-        items.append({"id": iid, "source": "uebersicht", "name": name, "author": f"author{i % 97}",
-                      "description": f"A {name} widget.", "manifest": json.dumps({"id": iid}),
-                      "manifest_order": i, "added_at": T0, "updated_at": T0})
+        items.append(
+            {
+                "id": iid,
+                "source": "uebersicht",
+                "name": name,
+                "author": f"author{i % 97}",
+                "description": f"A {name} widget.",
+                "manifest": json.dumps({"id": iid}),
+                "manifest_order": i,
+                "added_at": T0,
+                "updated_at": T0,
+            }
+        )
         dls.append({"item_id": iid, "url": "file:///x.zip", "status": "ok", "attempts": 1})
         ans.append({"item_id": iid, "kind": "jsx", "is_jsx": 1, "folder": f"{iid}/{iid}.widget"})
         if i % 5:
             text = f"Create an Übersicht widget that shows {name.lower()}."
-            prs.append({"item_id": iid, "rev": 1, "text": text, "sha256": "x", "state": "draft",
-                        "origin": "template", "provenance": "{}", "created_at": T0})
+            prs.append(
+                {
+                    "item_id": iid,
+                    "rev": 1,
+                    "text": text,
+                    "sha256": "x",
+                    "state": "draft",
+                    "origin": "template",
+                    "provenance": "{}",
+                    "created_at": T0,
+                }
+            )
             total = int(rng.lognormvariate(7.4, 0.6))
-            bud.append({"item_id": iid, "max_tokens": 4095, "total_tokens": total,
-                        "widget_tokens": total - 300, "action": "keep" if total <= 4095 else "exclude",
-                        "over_by": max(0, total - 4095), "computed_at": T0,
-                        "parts": json.dumps({"system": 80, "tools": 160, "user": 30,
-                                             "assistant": total - 300, "structure": 30})})
+            bud.append(
+                {
+                    "item_id": iid,
+                    "max_tokens": 4095,
+                    "total_tokens": total,
+                    "widget_tokens": total - 300,
+                    "action": "keep" if total <= 4095 else "exclude",
+                    "over_by": max(0, total - 4095),
+                    "computed_at": T0,
+                    "parts": json.dumps(
+                        {
+                            "system": 80,
+                            "tools": 160,
+                            "user": 30,
+                            "assistant": total - 300,
+                            "structure": 30,
+                        }
+                    ),
+                }
+            )
         folder = ws.downloads_dir / iid / f"{iid}.widget"  # the gauge counts real code
         folder.mkdir(parents=True)
         (folder / "index.jsx").write_text(CODE * 40, encoding="utf-8")
     with db.conn:
-        for table, rows in (("items", items), ("downloads", dls), ("analysis", ans),
-                            ("prompt_revisions", prs), ("budget", bud)):
+        for table, rows in (
+            ("items", items),
+            ("downloads", dls),
+            ("analysis", ans),
+            ("prompt_revisions", prs),
+            ("budget", bud),
+        ):
             db[table].insert_all(rows, batch_size=1000)
     db.close()
     return ws
@@ -105,8 +160,10 @@ async def bench(ws: Workspace) -> dict[str, float]:
 
         # warm the real token counter (its first use loads the encoding)
         table.move_cursor(1)
-        while screen.prompt_pane.item_id != screen.widgets_pane.shown[1].id or \
-                screen.prompt_pane.gauge.total is None:
+        while (
+            screen.prompt_pane.item_id != screen.widgets_pane.shown[1].id
+            or screen.prompt_pane.gauge.total is None
+        ):
             await pilot.pause(0.01)
         await pilot.press("2")
         editor = screen.prompt_pane.editor
@@ -126,7 +183,11 @@ async def bench(ws: Workspace) -> dict[str, float]:
                 await asyncio.sleep(0.0005)
             shown.append(editor_painted[-1] - t)
         worst = sorted(range(len(shown)), key=shown.__getitem__)[-5:]
-        print("worst keys", [(i, round(1000 * shown[i]), round(1000 * handled[i])) for i in worst], file=sys.stderr)
+        print(
+            "worst keys",
+            [(i, round(1000 * shown[i]), round(1000 * handled[i])) for i in worst],
+            file=sys.stderr,
+        )
         out["typing_keys"] = len(handled)
         out["typing_handled_mean_ms"] = 1000 * statistics.mean(handled)
         out["typing_handled_max_ms"] = 1000 * max(handled)
@@ -173,9 +234,11 @@ def main() -> None:
         result = asyncio.run(bench(ws))
     for key, value in result.items():
         print(f"{key:28} {value:10.3f}" if isinstance(value, float) else f"{key:28} {value:10}")
-    print(f"aims: launch < 1.5 s: {'yes' if result['launch_to_first_paint_s'] < 1.5 else 'NO'}; "
-          f"filter < 100 ms: {'yes' if result['filter_key_max_ms'] < 100 else 'NO'}; "
-          f"no key > 50 ms: {'yes' if result['typing_painted_max_ms'] < 50 else 'NO'}")
+    print(
+        f"aims: launch < 1.5 s: {'yes' if result['launch_to_first_paint_s'] < 1.5 else 'NO'}; "
+        f"filter < 100 ms: {'yes' if result['filter_key_max_ms'] < 100 else 'NO'}; "
+        f"no key > 50 ms: {'yes' if result['typing_painted_max_ms'] < 50 else 'NO'}"
+    )
 
 
 if __name__ == "__main__":

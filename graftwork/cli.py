@@ -13,13 +13,16 @@ import sys
 import click
 
 from graftwork import __version__
-from graftwork.core.errors import GraftworkError
+from graftwork.core.base.errors import GraftworkError
 
 # name -> (module under graftwork.commands, one-line help). One line per command.
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("init", "Create a new workspace."),
     "ingest": ("ingest", "Download and safely extract the widgets of a gallery manifest."),
-    "analyze": ("analyze", "Scan downloads into the catalog and write widget_processing_results.csv."),
+    "analyze": (
+        "analyze",
+        "Scan downloads into the catalog and write widget_processing_results.csv.",
+    ),
     "prompts": ("prompts", "Draft, import and export prompts (every change is a revision)."),
     "curate": ("curate", "Record a curation decision: include, exclude or needs work."),
     "budget": ("budget", "Count tokens of every complete example against max_sequence_length."),
@@ -28,13 +31,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("run", "Run every stage in order: ingest, analyze, prompts, budget, build."),
     "demo": ("demo", "Create the demo workspace from data/, run the pipeline and open the app."),
     "tui": ("tui", "Open the workstation (same as bare `graftwork`)."),
-    "train": ("train", "Train a LoRA adapter on a set with mlx-lm (live loss, best checkpoint, resume)."),
+    "train": (
+        "train",
+        "Train a LoRA adapter on a set with mlx-lm (live loss, best checkpoint, resume).",
+    ),
     "runs": ("runs", "List training runs."),
     "fuse": ("fuse", "Fuse a run's adapter into its base model."),
     "sample": ("sample", "Generate from base and adapter for held-out prompts, side by side."),
     "review": ("review", "Review samples and export a Markdown report."),
     "apple": ("apple", "Commands of Apple's adapter toolkit for a set (print or run)."),
-    "doctor": ("doctor", "Say what this machine can do: platform, MLX backend, model, toolkit, teacher."),
+    "doctor": (
+        "doctor",
+        "Say what this machine can do: platform, MLX backend, model, toolkit, teacher.",
+    ),
     "teach": ("teach", "Ask a teacher LLM for prompt drafts, critiques and refinements."),
 }
 
@@ -57,7 +66,10 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, invoke_without_command=True)
 @click.option(
-    "-w", "--workspace", type=click.Path(file_okay=False), default=None,
+    "-w",
+    "--workspace",
+    type=click.Path(file_okay=False),
+    default=None,
     help="Workspace folder (else $GRAFTWORK_WORKSPACE, else the nearest parent with graftwork.yaml).",
 )
 @click.version_option(__version__, prog_name="graftwork")

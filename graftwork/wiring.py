@@ -11,29 +11,40 @@ from __future__ import annotations
 
 
 def ingest(
-    ws, manifest: str, *, widgets: list[str] | None = None, concurrency: int | None = None,
-    refresh: bool = False, screenshots: bool = True, job,
+    ws,
+    manifest: str,
+    *,
+    widgets: list[str] | None = None,
+    concurrency: int | None = None,
+    refresh: bool = False,
+    screenshots: bool = True,
+    job,
 ):  # -> StageResult
     """Download and safely extract the manifest's widgets into ws. Blocking; runs its own
     event loop, so it works from a worker thread (opens its own catalog connection)."""
     from graftwork.adapters.archive import ArchiveLimits, ZipExtractor
     from graftwork.adapters.http_fetch import HttpFetcher
-    from graftwork.core.ingest import IngestOptions, run_ingest
-    from graftwork.core.project import load_project
+    from graftwork.core.base.project import load_project
+    from graftwork.core.ingest.ingest import IngestOptions, run_ingest
 
     limits = load_project(ws).ingest
     workers = concurrency or limits.concurrency
     fetcher = HttpFetcher(
-        timeout=limits.timeout_seconds, retries=limits.retries, backoff=limits.backoff_seconds,
+        timeout=limits.timeout_seconds,
+        retries=limits.retries,
+        backoff=limits.backoff_seconds,
         max_connections=workers,
     )
     extractor = ZipExtractor(
         ArchiveLimits(
-            max_members=limits.max_members, max_uncompressed_bytes=limits.max_uncompressed_bytes,
+            max_members=limits.max_members,
+            max_uncompressed_bytes=limits.max_uncompressed_bytes,
             max_compression_ratio=limits.max_compression_ratio,
         )
     )
-    options = IngestOptions(limits=limits, concurrency=workers, refresh=refresh, screenshots=screenshots)
+    options = IngestOptions(
+        limits=limits, concurrency=workers, refresh=refresh, screenshots=screenshots
+    )
     return run_ingest(ws, manifest, fetcher, extractor, options, job, widgets)
 
 
@@ -42,13 +53,13 @@ def ingest(
 _COUNTERS: dict = {}
 
 
-def token_counter(ws):  # -> graftwork.core.tokens.CachingCounter
+def token_counter(ws):  # -> graftwork.core.budget.tokens.CachingCounter
     """The workspace's token counter (tokenizer from the project config), built once per
     workspace and tokenizer setting; counts are cached in the catalog's token_cache."""
     import threading
 
     from graftwork.adapters.tokenizers import make_counter
-    from graftwork.core.project import load_project
+    from graftwork.core.base.project import load_project
 
     cfg = load_project(ws).tokenizer
     key = (str(ws.root), cfg.model_dump_json())
@@ -61,16 +72,22 @@ def token_counter(ws):  # -> graftwork.core.tokens.CachingCounter
 
 def budget(ws, *, max_tokens: int | None = None, widgets_only: bool = False, job):  # -> StageResult
     """Count every candidate example and write the strategy files (see core/budget.py)."""
-    from graftwork.core.budget import run_budget
+    from graftwork.core.budget.budget import run_budget
 
-    return run_budget(ws, token_counter(ws), max_tokens=max_tokens, widgets_only=widgets_only, job=job)
+    return run_budget(
+        ws, token_counter(ws), max_tokens=max_tokens, widgets_only=widgets_only, job=job
+    )
 
 
-def build(ws, set_name: str, force: bool = False, *, max_tokens: int | None = None, job):  # -> StageResult
+def build(
+    ws, set_name: str, force: bool = False, *, max_tokens: int | None = None, job
+):  # -> StageResult
     """Build datasets/<set_name> (see core/dataset.py)."""
-    from graftwork.core.dataset import build as build_set
+    from graftwork.core.dataset.build import build as build_set
 
-    return build_set(ws, set_name, counter=token_counter(ws), force=force, max_tokens=max_tokens, job=job)
+    return build_set(
+        ws, set_name, counter=token_counter(ws), force=force, max_tokens=max_tokens, job=job
+    )
 
 
 # ---- export ---------------------------------------------------------------------------
@@ -123,8 +140,14 @@ def teach_prompts(ws, *, overrides: dict | None = None, job, **options):  # -> S
     from graftwork.core.teach.runner import teach_prompts as run
 
     cfg = teacher_config(ws, overrides)
-    return run(ws, cfg=cfg, teacher_factory=_teacher_factory, count=teacher_counter(),
-               options=TeachOptions(**options), job=job)
+    return run(
+        ws,
+        cfg=cfg,
+        teacher_factory=_teacher_factory,
+        count=teacher_counter(),
+        options=TeachOptions(**options),
+        job=job,
+    )
 
 
 def teacher_draft(ws, item_id: str, *, overrides: dict | None = None) -> dict:
@@ -148,7 +171,9 @@ def accept_teacher_draft(ws, item_id: str, draft: dict) -> dict:
         db.close()
 
 
-def teach_log(ws, *, limit: int = 50, errors: bool = False, run_id: str | None = None) -> list[dict]:
+def teach_log(
+    ws, *, limit: int = 50, errors: bool = False, run_id: str | None = None
+) -> list[dict]:
     """Teacher calls, newest first (errors: failed calls and calls that needed retries)."""
     from graftwork.core.teach.calls import list_calls
 
@@ -161,13 +186,29 @@ def teach_log(ws, *, limit: int = 50, errors: bool = False, run_id: str | None =
 
 # ---- training, sampling ---------------------------------------------------------------
 
-def train(ws, set_name: str | None, *, overrides: dict, resume: str | None = None,
-          drop_long: bool = False, job, config_file=None):  # -> StageResult
+
+def train(
+    ws,
+    set_name: str | None,
+    *,
+    overrides: dict,
+    resume: str | None = None,
+    drop_long: bool = False,
+    job,
+    config_file=None,
+):  # -> StageResult
     """Train (or resume) a LoRA run in a child process; see graftwork.adapters.mlx.trainer."""
     from graftwork.adapters.mlx.trainer import train as _train
 
-    return _train(ws, set_name, overrides=overrides, resume=resume, drop_long=drop_long, job=job,
-                  config_file=config_file)
+    return _train(
+        ws,
+        set_name,
+        overrides=overrides,
+        resume=resume,
+        drop_long=drop_long,
+        job=job,
+        config_file=config_file,
+    )
 
 
 def build_tiny_model(dest, **kwargs):  # -> Path
@@ -196,7 +237,7 @@ def sample(ws, run_id: str, *, job, **settings):  # -> StageResult
 def apple_train(ws, set_name: str, *, overrides: dict | None = None, job):  # -> StageResult
     """Apple's toolkit (train_adapter, export_fmadapter) as a child process, output into the job."""
     from graftwork.adapters.apple_runner import run_command
-    from graftwork.core.apple_toolkit import apple_train_stage, load_apple
+    from graftwork.core.apple.toolkit import apple_train_stage, load_apple
 
     return apple_train_stage(ws, set_name, load_apple(ws, overrides), job, run_command)
 
@@ -212,8 +253,14 @@ def demo_train(ws, set_name: str, *, job):  # -> StageResult
         job.log(f"building a tiny offline model in {DEMO_MODEL_DIR}/")
         build_tiny_model(model_dir)
     overrides = {
-        "model": str(model_dir), "iters": 30, "batch_size": 1, "learning_rate": 1e-3,
-        "steps_per_report": 5, "steps_per_eval": 10, "steps_per_save": 10, "val_batches": -1,
+        "model": str(model_dir),
+        "iters": 30,
+        "batch_size": 1,
+        "learning_rate": 1e-3,
+        "steps_per_report": 5,
+        "steps_per_eval": 10,
+        "steps_per_save": 10,
+        "val_batches": -1,
         "lora": {"num_layers": -1},
     }
     # The tiny tokenizer splits code into more tokens than cl100k: drop (and list) what is too
@@ -234,14 +281,14 @@ def build_services(ws):  # -> graftwork.core.services.Services
     return sv.Services(
         ws=ws,
         ingest=partial(ingest, ws),
-        analyze=sv.Lazy("graftwork.core.analyze", "analyze", ws=ws),
-        draft_prompts=sv.Lazy("graftwork.core.prompts", "draft_missing", ws=ws),
+        analyze=sv.Lazy("graftwork.core.analyze.analyze", "analyze", ws=ws),
+        draft_prompts=sv.Lazy("graftwork.core.prompts.prompts", "draft_missing", ws=ws),
         budget=partial(budget, ws),
         build=partial(build, ws),
-        export=sv.Lazy("graftwork.core.exporters", "export_set", ws=ws),
-        add_revision=sv.Lazy("graftwork.core.prompts", "add_revision"),
-        set_decision=sv.Lazy("graftwork.core.curation", "set_decision"),
-        template_draft=sv.Lazy("graftwork.core.prompts", "template_draft_for"),
+        export=sv.Lazy("graftwork.core.dataset.exporters", "export_set", ws=ws),
+        add_revision=sv.Lazy("graftwork.core.prompts.prompts", "add_revision"),
+        set_decision=sv.Lazy("graftwork.core.curate.curation", "set_decision"),
+        template_draft=sv.Lazy("graftwork.core.prompts.prompts", "template_draft_for"),
         example_for=sv.example_builder(ws),
         token_counter=sv.cached(partial(token_counter, ws)),
         teacher_draft=partial(teacher_draft, ws),

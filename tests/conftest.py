@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.workspace import Workspace
 
 
 @pytest.fixture(autouse=True)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from graftwork.cli import main
-from graftwork.core import prompts
-from graftwork.core.catalog.db import now
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.catalog.db import now
+from graftwork.core.base.workspace import Workspace
+from graftwork.core.prompts import prompts
 
 JSX = 'export const command = "uptime";\nexport const refreshFrequency = 10000;\nexport const render = ({ output }) => <div className="up">{output}</div>;\n'
 
@@ -30,10 +30,22 @@ def run(ws: Workspace, *args: str) -> int:
 def add_item(ws: Workspace, item_id: str, files: dict[str, bytes | str], order: int) -> None:
     db = ws.catalog()
     stamp = now()
-    db["items"].insert({"id": item_id, "source": "uebersicht", "name": item_id.title(), "author": "t",
-                        "description": f"Shows {item_id}", "manifest": json.dumps({"id": item_id, "name": item_id.title()}),
-                        "manifest_order": order, "added_at": stamp, "updated_at": stamp})
-    db["downloads"].insert({"item_id": item_id, "status": "ok", "path": f"downloads/{item_id}", "downloaded_at": stamp})
+    db["items"].insert(
+        {
+            "id": item_id,
+            "source": "uebersicht",
+            "name": item_id.title(),
+            "author": "t",
+            "description": f"Shows {item_id}",
+            "manifest": json.dumps({"id": item_id, "name": item_id.title()}),
+            "manifest_order": order,
+            "added_at": stamp,
+            "updated_at": stamp,
+        }
+    )
+    db["downloads"].insert(
+        {"item_id": item_id, "status": "ok", "path": f"downloads/{item_id}", "downloaded_at": stamp}
+    )
     for rel, content in files.items():
         p = ws.downloads_dir / item_id / rel
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -59,7 +71,10 @@ def test_analyze_ok_then_a_failure_gives_exit_1(ws: Workspace, capsys) -> None:
     out = capsys.readouterr().out
     assert "analyzed 3 item(s) (1 coffee, 2 jsx)" in out
     rows = csv_rows(ws)
-    assert rows["load"]["PS_widgetfoldername"] == "load/Load/load.widget" and rows["load"]["PS_isJSX"] == "Y"
+    assert (
+        rows["load"]["PS_widgetfoldername"] == "load/Load/load.widget"
+        and rows["load"]["PS_isJSX"] == "Y"
+    )
     assert rows["old"]["PS_iscoffee"] == "Y"
 
     (ws.downloads_dir / "uptime/uptime.widget/index.jsx").write_bytes(b"export const a = '\xff';\n")
@@ -86,10 +101,16 @@ def test_prompts_lifecycle(ws: Workspace, capsys, tmp_path: Path) -> None:
     assert "# rev 1 · draft · template" in out and "# rev 4 · accepted · manual" in out
     assert "Create an uptime widget." in out
     row = csv_rows(ws)["uptime"]
-    assert (row["AI_prompt_state"], row["AI_prompt_rev"], row["AI_prompt_origin"]) == ("accepted", "4", "manual")
+    assert (row["AI_prompt_state"], row["AI_prompt_rev"], row["AI_prompt_origin"]) == (
+        "accepted",
+        "4",
+        "manual",
+    )
 
     assert run(ws, "prompts", "export") == 0
-    assert (ws.prompts_dir / "uptime.prompt").read_text(encoding="utf-8") == "Create an uptime widget, refreshed every 10 s.\n"
+    assert (ws.prompts_dir / "uptime.prompt").read_text(
+        encoding="utf-8"
+    ) == "Create an uptime widget, refreshed every 10 s.\n"
     assert (ws.prompts_dir / "load.prompt").is_file()
 
     (ws.prompts_dir / "ghost.prompt").write_text("boo", encoding="utf-8")
@@ -145,6 +166,10 @@ def test_curate(ws: Workspace, capsys) -> None:
 
 
 def test_subprocess_exit_code(ws: Workspace) -> None:
-    proc = subprocess.run([sys.executable, "-m", "graftwork", "-w", str(ws.root), "curate", "nobody", "--exclude"],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "graftwork", "-w", str(ws.root), "curate", "nobody", "--exclude"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "nobody: unknown item id" in proc.stderr

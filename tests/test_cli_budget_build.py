@@ -10,8 +10,12 @@ from support.widget_rows import add_widget, curate, widget_source
 
 
 def _run(ws, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "graftwork", "-w", str(ws.root), *args],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "graftwork", "-w", str(ws.root), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def _fill(ws) -> None:
@@ -34,7 +38,12 @@ def test_budget_prints_summary_and_excluded_widgets(workspace) -> None:
     assert "keep 6, exclude 1 at max 4095 tokens" in out.stdout
     out = _run(workspace, "budget", "--max-tokens", "100000")
     assert "keep 7, exclude 0 at max 100000" in out.stdout
-    assert json.loads((workspace.root / "training_data_strategy.json").read_text())["max_sequence_length"] == 100000
+    assert (
+        json.loads((workspace.root / "training_data_strategy.json").read_text())[
+            "max_sequence_length"
+        ]
+        == 100000
+    )
 
 
 def test_budget_widgets_only(workspace) -> None:
@@ -62,12 +71,17 @@ def test_build_force_and_item_failure_exit_codes(workspace) -> None:
     forced = _run(workspace, "build", "--set", "v1", "--force")
     assert forced.returncode == 1
     assert "huge: included by curation but over budget:" in forced.stderr
-    assert json.loads((workspace.datasets_dir / "v1" / "manifest.json").read_text())["failed"][0]["id"] == "huge"
+    assert (
+        json.loads((workspace.datasets_dir / "v1" / "manifest.json").read_text())["failed"][0]["id"]
+        == "huge"
+    )
 
 
 def test_bad_tokenizer_config_is_exit_2_naming_the_path(workspace) -> None:
     missing = workspace.root / "no-model"
-    workspace.config_path.write_text(f"project:\n  tokenizer: {{kind: hf, model_path: {missing}}}\n")
+    workspace.config_path.write_text(
+        f"project:\n  tokenizer: {{kind: hf, model_path: {missing}}}\n"
+    )
     out = _run(workspace, "budget")
     assert out.returncode == 2
     assert str(missing) in out.stderr

@@ -15,17 +15,21 @@ from support.tiny_model import tiny_model_dir  # noqa: F401  (session fixture)
 
 from graftwork.commands.run import Stage, StageFailed, run_stages
 from graftwork.core import demo
-from graftwork.core.errors import ConfigError
-from graftwork.core.jobs import Job, StageResult
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.errors import ConfigError
+from graftwork.core.base.jobs import Job, StageResult
+from graftwork.core.base.workspace import Workspace
 
 
 def graftwork(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "200", "HF_HUB_OFFLINE": "1"}
     env.pop("GRAFTWORK_WORKSPACE", None)
     return subprocess.run(
-        [sys.executable, "-m", "graftwork", *args], capture_output=True, text=True,
-        cwd=cwd, env=env, timeout=300,
+        [sys.executable, "-m", "graftwork", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=300,
     )
 
 
@@ -66,25 +70,70 @@ def test_export_with_a_broken_line_exits_1_naming_it(workspace: Workspace, tmp_p
     with (folder / "valid.jsonl").open("a") as fh:
         fh.write('[{"role": "user", "content": "hi"}]\n')
     out = tmp_path / "alpaca-out"
-    proc = graftwork("-w", str(workspace.root), "export", "--set", "demo", "--format", "alpaca", "--out", str(out))
+    proc = graftwork(
+        "-w",
+        str(workspace.root),
+        "export",
+        "--set",
+        "demo",
+        "--format",
+        "alpaca",
+        "--out",
+        str(out),
+    )
     assert proc.returncode == 1
-    assert "valid-0002: valid.jsonl line 2: the first message must be the system message" in proc.stderr
+    assert (
+        "valid-0002: valid.jsonl line 2: the first message must be the system message"
+        in proc.stderr
+    )
     assert len((out / "valid.jsonl").read_text().splitlines()) == 1
 
 
 @pytest.mark.mlx
 @pytest.mark.slow
 def test_mlx_lm_lora_trains_on_the_mlx_chat_export(
-    workspace: Workspace, tmp_path: Path, tiny_model_dir: Path  # noqa: F811  (the imported fixture)
+    workspace: Workspace,
+    tmp_path: Path,
+    tiny_model_dir: Path,  # noqa: F811  (the imported fixture)
 ) -> None:
     write_set(workspace)
-    assert graftwork("-w", str(workspace.root), "export", "--set", "demo", "--format", "mlx-chat").returncode == 0
+    assert (
+        graftwork(
+            "-w", str(workspace.root), "export", "--set", "demo", "--format", "mlx-chat"
+        ).returncode
+        == 0
+    )
     data = workspace.datasets_dir / "demo" / "export" / "mlx-chat"
     proc = subprocess.run(
-        [sys.executable, "-m", "mlx_lm", "lora", "--model", str(tiny_model_dir), "--data", str(data),
-         "--train", "--iters", "1", "--batch-size", "1", "--num-layers", "1", "--val-batches", "1",
-         "--steps-per-report", "1", "--adapter-path", str(tmp_path / "adapter"), "--max-seq-length", "1024"],
-        capture_output=True, text=True, timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        [
+            sys.executable,
+            "-m",
+            "mlx_lm",
+            "lora",
+            "--model",
+            str(tiny_model_dir),
+            "--data",
+            str(data),
+            "--train",
+            "--iters",
+            "1",
+            "--batch-size",
+            "1",
+            "--num-layers",
+            "1",
+            "--val-batches",
+            "1",
+            "--steps-per-report",
+            "1",
+            "--adapter-path",
+            str(tmp_path / "adapter"),
+            "--max-seq-length",
+            "1024",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert (tmp_path / "adapter" / "adapters.safetensors").is_file()
@@ -109,8 +158,11 @@ def _stage(name: str, log: list[str], *, fail: Exception | None = None, items: i
 
 def test_run_stops_at_the_first_stage_failure(workspace: Workspace) -> None:
     log: list[str] = []
-    stages = [_stage("one", log), _stage("two", log, fail=ConfigError("graftwork.yaml: key 'x'")),
-              _stage("three", log)]
+    stages = [
+        _stage("one", log),
+        _stage("two", log, fail=ConfigError("graftwork.yaml: key 'x'")),
+        _stage("three", log),
+    ]
     with pytest.raises(StageFailed, match=r"stage 'two' failed: graftwork\.yaml: key 'x'") as info:
         run_stages(workspace, stages)
     assert info.value.exit_code == 2  # a config error keeps its exit code
@@ -160,9 +212,13 @@ def test_run_cli_builds_a_set_and_reports_item_failures(tmp_path: Path) -> None:
     assert (plan.ws.datasets_dir / "s1" / "train.jsonl").is_file()
     assert first not in set_ids(plan.ws.root, "s1")
 
-    again = graftwork("-w", str(plan.ws.root), "run", "--manifest", str(plan.manifest), "--set", "s1")
+    again = graftwork(
+        "-w", str(plan.ws.root), "run", "--manifest", str(plan.manifest), "--set", "s1"
+    )
     assert again.returncode == 2 and "stage 'build' failed" in again.stderr  # never overwrites
-    forced = graftwork("-w", str(plan.ws.root), "run", "--manifest", str(plan.manifest), "--set", "s1", "--force")
+    forced = graftwork(
+        "-w", str(plan.ws.root), "run", "--manifest", str(plan.manifest), "--set", "s1", "--force"
+    )
     assert forced.returncode == 0, forced.stderr
     assert first in set_ids(plan.ws.root, "s1")
 
@@ -182,7 +238,9 @@ def test_prepare_is_reproducible_and_serves_file_urls(tmp_path: Path) -> None:
         assert zipfile.ZipFile(archive).testzip() is None
         assert all(n.split("/")[0].endswith(".widget") for n in zipfile.ZipFile(archive).namelist())
         first[entry["id"]] = archive.read_bytes()
-        assert Path(entry["screenshotUrl"].removeprefix("file://")).read_bytes().startswith(b"\x89PNG")
+        assert (
+            Path(entry["screenshotUrl"].removeprefix("file://")).read_bytes().startswith(b"\x89PNG")
+        )
     demo.prepare(tmp_path / "ws")
     for entry in entries:
         assert Path(entry["downloadUrl"].removeprefix("file://")).read_bytes() == first[entry["id"]]
@@ -191,7 +249,9 @@ def test_prepare_is_reproducible_and_serves_file_urls(tmp_path: Path) -> None:
 def test_prepare_rejects_a_sample_without_its_widget_folder(tmp_path: Path) -> None:
     sample = tmp_path / "sample"
     (sample / "widgets" / "Only").mkdir(parents=True)
-    (sample / "manifest.json").write_text(json.dumps({"widgets": [{"id": "Only"}, {"id": "Ghost"}]}))
+    (sample / "manifest.json").write_text(
+        json.dumps({"widgets": [{"id": "Only"}, {"id": "Ghost"}]})
+    )
     with pytest.raises(demo.DemoError, match="no folder for manifest id"):
         demo.prepare(tmp_path / "ws", sample)
 
@@ -258,7 +318,8 @@ def test_demo_runs_end_to_end_and_again(tmp_path: Path) -> None:
     assert "// File: lib/format.jsx" in text  # the multi-file widget is concatenated
     export_rows = sum(
         len((set_dir / "export" / "mlx-chat" / f"{s}.jsonl").read_text().splitlines())
-        for s in ("train", "valid", "test") if (set_dir / "export" / "mlx-chat" / f"{s}.jsonl").exists()
+        for s in ("train", "valid", "test")
+        if (set_dir / "export" / "mlx-chat" / f"{s}.jsonl").exists()
     )
     assert export_rows == len(ids)
     before = (set_dir / "train.jsonl").read_bytes()

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from support import tiny_model as tiny
 
-from graftwork.core.errors import ConfigError
+from graftwork.core.base.errors import ConfigError
+from graftwork.core.base.workspace import Workspace
 from graftwork.core.train.config import TrainConfig, load_train_config
-from graftwork.core.workspace import Workspace
 
 tiny_model_dir = tiny.tiny_model_dir  # the shared session fixture, made visible here
 write_tiny_set = tiny.write_tiny_set
@@ -34,7 +34,10 @@ train:
 def cli(ws: Workspace, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "graftwork", "-w", str(ws.root), *args],
-        capture_output=True, text=True, timeout=timeout, env={**os.environ, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "COLUMNS": "200"},
     )
 
 
@@ -97,9 +100,16 @@ def test_train_runs_fuse(workspace: Workspace, tiny_model_dir: Path) -> None:
     proc = cli(workspace, "fuse", "--run", runs[0]["id"], "--last", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     check = subprocess.run(
-        [sys.executable, "-c", "import sys; from mlx_lm import load; m, t = load(sys.argv[1]); "
-         "print(len(m.layers), 'lora_a' in str(m.parameters().keys()))", str(out)],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-c",
+            "import sys; from mlx_lm import load; m, t = load(sys.argv[1]); "
+            "print(len(m.layers), 'lora_a' in str(m.parameters().keys()))",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert check.stdout.split() == ["2", "False"], check.stderr  # a plain model: LoRA fused in
     proc = cli(workspace, "fuse", "--run", runs[0]["id"], "--last", "--out", str(out))
@@ -111,8 +121,21 @@ def test_ctrl_c_checkpoints_and_marks_cancelled(workspace: Workspace, tiny_model
     write_tiny_set(workspace.datasets_dir, "tiny")
     workspace.config_path.write_text(FAST_YAML.format(model=tiny_model_dir))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "graftwork", "-w", str(workspace.root), "train", "--set", "tiny", "--iters", "1000"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "graftwork",
+            "-w",
+            str(workspace.root),
+            "train",
+            "--set",
+            "tiny",
+            "--iters",
+            "1000",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 120
     metrics: list[Path] = []
@@ -128,11 +151,15 @@ def test_ctrl_c_checkpoints_and_marks_cancelled(workspace: Workspace, tiny_model
     assert "cancelled" in out and "graftwork train --resume" in out
     runs = json.loads(cli(workspace, "runs", "--json").stdout)
     assert runs[0]["state"] == "cancelled"
-    state = json.loads((workspace.runs_dir / runs[0]["id"] / "adapters" / "last" / "state.json").read_text())
+    state = json.loads(
+        (workspace.runs_dir / runs[0]["id"] / "adapters" / "last" / "state.json").read_text()
+    )
     assert state["iteration"] == runs[0]["last_iteration"] > 0
 
 
-def test_config_file_replaces_defaults_and_events_decode(workspace: Workspace, tmp_path: Path) -> None:
+def test_config_file_replaces_defaults_and_events_decode(
+    workspace: Workspace, tmp_path: Path
+) -> None:
     from graftwork.adapters.mlx.trainer import _load_config
     from graftwork.core.train.events import decode, encode, make_event
 
@@ -142,7 +169,10 @@ def test_config_file_replaces_defaults_and_events_decode(workspace: Workspace, t
     assert (cfg.model, cfg.iters, cfg.lora.rank, cfg.batch_size) == ("a/b", 5, 4, 2)
     f.write_text("model: a/b\nepochs: 2\n")
     cfg = _load_config(workspace, {"iters": 9}, f)
-    assert (cfg.iters, cfg.epochs) == (9, None)  # --iters wins over the file's epochs, as without --config
+    assert (cfg.iters, cfg.epochs) == (
+        9,
+        None,
+    )  # --iters wins over the file's epochs, as without --config
     f.write_text("model: a/b\niter: 5\n")
     with pytest.raises(ConfigError, match=r"my-train\.yaml: unknown key 'iter'"):
         _load_config(workspace, {}, f)
@@ -158,20 +188,40 @@ def test_run_records_prefix_lookup_and_metrics(workspace: Workspace) -> None:
     from graftwork.core.train import runs
 
     db = workspace.catalog()
-    runs.create_run(db, id="20260101-000000-a-1111", set_name="a", config={"iters": 3}, total_iters=3)
-    runs.create_run(db, id="20260101-000000-a-2222", set_name="a", config={"iters": 3}, total_iters=3)
+    runs.create_run(
+        db, id="20260101-000000-a-1111", set_name="a", config={"iters": 3}, total_iters=3
+    )
+    runs.create_run(
+        db, id="20260101-000000-a-2222", set_name="a", config={"iters": 3}, total_iters=3
+    )
     with pytest.raises(runs.RunNotFound, match="ambiguous"):
         runs.get_run(db, "20260101-000000-a")
     run_id = "20260101-000000-a-1111"
     assert runs.get_run(db, "20260101-000000-a-1")["config"] == {"iters": 3}
-    runs.record_event(db, run_id, {"type": "train", "iteration": 2, "loss": 1.5, "learning_rate": 1e-3,
-                                   "it_per_sec": 3.0, "tokens_per_sec": 90.0, "peak_memory_gb": 0.1})
-    runs.record_event(db, run_id, {"type": "val", "iteration": 2, "loss": float("nan"), "best": False})
+    runs.record_event(
+        db,
+        run_id,
+        {
+            "type": "train",
+            "iteration": 2,
+            "loss": 1.5,
+            "learning_rate": 1e-3,
+            "it_per_sec": 3.0,
+            "tokens_per_sec": 90.0,
+            "peak_memory_gb": 0.1,
+        },
+    )
+    runs.record_event(
+        db, run_id, {"type": "val", "iteration": 2, "loss": float("nan"), "best": False}
+    )
     runs.record_event(db, run_id, {"type": "val", "iteration": 3, "loss": 1.2, "best": True})
     run = runs.get_run(db, run_id)
     assert (run["last_iteration"], run["best_iteration"], run["best_val_loss"]) == (2, 3, 1.2)
     assert [(m["kind"], m["iteration"], m["loss"]) for m in runs.run_metrics(db, run_id)] == [
-        ("train", 2, 1.5), ("val", 2, None), ("val", 3, 1.2)]
+        ("train", 2, 1.5),
+        ("val", 2, None),
+        ("val", 3, 1.2),
+    ]
     assert [r["id"] for r in runs.list_runs(db, "a")] == ["20260101-000000-a-2222", run_id]
     assert runs.duration_seconds(run) is not None
     db.close()

@@ -21,8 +21,8 @@ from support.http_server import LocalServer, Reply, reset_connection
 from support.zips import bomb_zip, make_zip, symlink_zip, widget_zip
 
 from graftwork import wiring
-from graftwork.core.jobs import StageResult, run_job
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.jobs import StageResult, run_job
+from graftwork.core.base.workspace import Workspace
 
 GRAFTWORK = Path(sys.executable).with_name("graftwork")
 FAST = {"retries": 1, "backoff_seconds": 0, "timeout_seconds": 2}
@@ -45,8 +45,12 @@ def publish(server: LocalServer, ids: list[str], *, screenshots: bool = False) -
     entries = []
     for n, item_id in enumerate(ids):
         entry = {
-            "id": item_id, "name": f"Name {item_id}", "author": "Tess", "description": f"About {item_id}",
-            "downloadUrl": server.route(f"/{item_id}.zip", widget_zip(item_id)), "modifiedAt": n,
+            "id": item_id,
+            "name": f"Name {item_id}",
+            "author": "Tess",
+            "description": f"About {item_id}",
+            "downloadUrl": server.route(f"/{item_id}.zip", widget_zip(item_id)),
+            "modifiedAt": n,
         }
         if screenshots:
             entry["screenshotUrl"] = server.route(f"/{item_id}.png", b"\x89PNG fake")
@@ -82,13 +86,18 @@ def visible(folder: Path) -> list[str]:
 def graftwork(ws: Workspace, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(GRAFTWORK), "-w", str(ws.root), "ingest", *args],
-        capture_output=True, text=True, timeout=timeout,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
 # ---- the happy path and skip work ---------------------------------------------------------
 
-def test_ingest_downloads_extracts_and_records(workspace: Workspace, server: LocalServer, tmp_path: Path) -> None:
+
+def test_ingest_downloads_extracts_and_records(
+    workspace: Workspace, server: LocalServer, tmp_path: Path
+) -> None:
     configure(workspace)
     entries = publish(server, ["alpha", "beta", "gamma"], screenshots=True)
     result = ingest(workspace, write_manifest(tmp_path / "m.json", entries))
@@ -96,12 +105,25 @@ def test_ingest_downloads_extracts_and_records(workspace: Workspace, server: Loc
     assert (result.ok, result.failed) == (3, [])
     downloads = workspace.downloads_dir
     assert visible(downloads) == ["alpha", "beta", "gamma"]
-    assert sorted(p.name for p in (downloads / "alpha").rglob("*") if p.is_file()) == ["README.md", "index.jsx"]
+    assert sorted(p.name for p in (downloads / "alpha").rglob("*") if p.is_file()) == [
+        "README.md",
+        "index.jsx",
+    ]
     assert not (downloads / ".ingest-tmp").exists()
 
     item = rows(workspace, "select * from items where id = 'beta'")[0]
-    assert (item["source"], item["name"], item["author"], item["description"], item["manifest_order"]) == (
-        "uebersicht", "Name beta", "Tess", "About beta", 1,
+    assert (
+        item["source"],
+        item["name"],
+        item["author"],
+        item["description"],
+        item["manifest_order"],
+    ) == (
+        "uebersicht",
+        "Name beta",
+        "Tess",
+        "About beta",
+        1,
     )
     assert json.loads(item["manifest"]) == entries[1]
     row = rows(workspace, "select * from downloads where item_id = 'beta'")[0]
@@ -110,16 +132,22 @@ def test_ingest_downloads_extracts_and_records(workspace: Workspace, server: Loc
     assert row["archive_sha256"] == hashlib.sha256(archive.read_bytes()).hexdigest()
     assert row["archive_bytes"] == archive.stat().st_size
     assert row["file_count"] == 2 and row["path"] == "downloads/beta"
-    assert row["extracted_bytes"] == sum(p.stat().st_size for p in (downloads / "beta").rglob("*") if p.is_file())
+    assert row["extracted_bytes"] == sum(
+        p.stat().st_size for p in (downloads / "beta").rglob("*") if p.is_file()
+    )
     assert row["screenshot_path"] == "downloads/.screenshots/beta.png"
     assert (downloads / ".screenshots" / "beta.png").read_bytes() == b"\x89PNG fake"
     job = rows(workspace, "select * from jobs where kind = 'ingest'")[0]
     assert (job["state"], job["total"], job["done"], job["failed"]) == ("done", 3, 3, 0)
 
 
-def test_second_run_makes_zero_requests(workspace: Workspace, server: LocalServer, tmp_path: Path) -> None:
+def test_second_run_makes_zero_requests(
+    workspace: Workspace, server: LocalServer, tmp_path: Path
+) -> None:
     configure(workspace)
-    manifest = write_manifest(tmp_path / "m.json", publish(server, ["a", "b", "c"], screenshots=True))
+    manifest = write_manifest(
+        tmp_path / "m.json", publish(server, ["a", "b", "c"], screenshots=True)
+    )
     ingest(workspace, manifest)
     server.clear_log()
     result = ingest(workspace, manifest)
@@ -128,7 +156,9 @@ def test_second_run_makes_zero_requests(workspace: Workspace, server: LocalServe
     assert result.summary == {"downloaded": 0, "unchanged": 3, "failed": 0}
 
 
-def test_changed_or_missing_files_are_fetched_again(workspace: Workspace, server: LocalServer, tmp_path: Path) -> None:
+def test_changed_or_missing_files_are_fetched_again(
+    workspace: Workspace, server: LocalServer, tmp_path: Path
+) -> None:
     configure(workspace)
     manifest = write_manifest(tmp_path / "m.json", publish(server, ["a", "b", "c"]))
     ingest(workspace, manifest)
@@ -137,7 +167,9 @@ def test_changed_or_missing_files_are_fetched_again(workspace: Workspace, server
     shutil.rmtree(workspace.downloads_dir / "b")
     result = ingest(workspace, manifest)
     assert sorted(p for _, p in server.requests) == ["/a.zip", "/b.zip"]
-    assert result.summary["downloaded"] == 2 and (workspace.downloads_dir / "b" / "b.widget").is_dir()
+    assert (
+        result.summary["downloaded"] == 2 and (workspace.downloads_dir / "b" / "b.widget").is_dir()
+    )
 
 
 def test_refresh_keeps_unchanged_extraction_and_replaces_changed_one(
@@ -164,7 +196,9 @@ def test_refresh_keeps_unchanged_extraction_and_replaces_changed_one(
     assert visible(workspace.downloads_dir) == ["a", "b"]
 
 
-def test_failed_refresh_keeps_the_earlier_download(workspace: Workspace, server: LocalServer, tmp_path: Path) -> None:
+def test_failed_refresh_keeps_the_earlier_download(
+    workspace: Workspace, server: LocalServer, tmp_path: Path
+) -> None:
     configure(workspace)
     manifest = write_manifest(tmp_path / "m.json", publish(server, ["keep"]))
     ingest(workspace, manifest)
@@ -180,16 +214,25 @@ def test_failed_refresh_keeps_the_earlier_download(workspace: Workspace, server:
 
 # ---- bad input: each item fails alone, with a one-line cause ------------------------------
 
+
 def test_bad_items_are_reported_and_the_rest_carry_on(
     workspace: Workspace, server: LocalServer, tmp_path: Path
 ) -> None:
     configure(workspace, timeout_seconds=0.3, max_compression_ratio=50, retries=1)
     good = publish(server, ["good1", "good2"])
-    flaky = {"id": "flaky", "downloadUrl": server.route("/flaky.zip", Reply(status=500), widget_zip("flaky"))}
+    flaky = {
+        "id": "flaky",
+        "downloadUrl": server.route("/flaky.zip", Reply(status=500), widget_zip("flaky")),
+    }
     bad = {
         "missing": server.url("/missing.zip"),
-        "html": server.route("/html.zip", Reply(body=b"<!DOCTYPE html><html><body>Login</body></html>",
-                                                headers={"Content-Type": "text/html"})),
+        "html": server.route(
+            "/html.zip",
+            Reply(
+                body=b"<!DOCTYPE html><html><body>Login</body></html>",
+                headers={"Content-Type": "text/html"},
+            ),
+        ),
         "corrupt": server.route("/corrupt.zip", b"PK\x03\x04" + b"\x00garbage" * 20),
         "symlink": server.route("/symlink.zip", symlink_zip()),
         "absolute": server.route("/absolute.zip", make_zip({"/etc/cron.d/evil": "x"})),
@@ -225,16 +268,22 @@ def test_bad_items_are_reported_and_the_rest_carry_on(
     assert server.count("/flaky.zip") == 2  # the 500 was retried, then it worked
     assert server.count("/missing.zip") == 1  # a 404 is not retried
     assert visible(workspace.downloads_dir) == ["flaky", "good1", "good2"]
-    failed_rows = {r["item_id"]: r for r in rows(workspace, "select * from downloads where status = 'failed'")}
+    failed_rows = {
+        r["item_id"]: r for r in rows(workspace, "select * from downloads where status = 'failed'")
+    }
     assert set(failed_rows) == set(bad)
     assert failed_rows["missing"]["error"] == "HTTP 404 Not Found"
     assert failed_rows["slow"]["attempts"] == 2
-    logged = {r["item_id"] for r in rows(workspace, "select item_id from job_logs where level = 'error'")}
+    logged = {
+        r["item_id"] for r in rows(workspace, "select item_id from job_logs where level = 'error'")
+    }
     assert set(bad) <= logged
     assert not (tmp_path / "evil.jsx").exists() and not Path("/etc/cron.d/evil").exists()
 
 
-def test_screenshot_failure_is_only_a_warning(workspace: Workspace, server: LocalServer, tmp_path: Path) -> None:
+def test_screenshot_failure_is_only_a_warning(
+    workspace: Workspace, server: LocalServer, tmp_path: Path
+) -> None:
     configure(workspace)
     [entry] = publish(server, ["pic"])
     entry["screenshotUrl"] = server.url("/nope.png")
@@ -245,7 +294,9 @@ def test_screenshot_failure_is_only_a_warning(workspace: Workspace, server: Loca
     assert rows(workspace, "select screenshot_path from downloads")[0]["screenshot_path"] is None
 
 
-def test_no_screenshots_skips_the_request(workspace: Workspace, server: LocalServer, tmp_path: Path) -> None:
+def test_no_screenshots_skips_the_request(
+    workspace: Workspace, server: LocalServer, tmp_path: Path
+) -> None:
     configure(workspace)
     manifest = write_manifest(tmp_path / "m.json", publish(server, ["pic"], screenshots=True))
     ingest(workspace, manifest, screenshots=False)
@@ -254,7 +305,10 @@ def test_no_screenshots_skips_the_request(workspace: Workspace, server: LocalSer
 
 # ---- manifest sources ---------------------------------------------------------------------
 
-def test_manifest_over_http_and_file_urls(workspace: Workspace, server: LocalServer, tmp_path: Path) -> None:
+
+def test_manifest_over_http_and_file_urls(
+    workspace: Workspace, server: LocalServer, tmp_path: Path
+) -> None:
     configure(workspace)
     zips = tmp_path / "gallery"
     zips.mkdir()
@@ -276,7 +330,9 @@ def test_manifest_over_http_and_file_urls(workspace: Workspace, server: LocalSer
     assert result.ok == 1 and (workspace.downloads_dir / "remote" / "remote.widget").is_dir()
 
 
-def test_called_from_a_worker_thread(workspace: Workspace, server: LocalServer, tmp_path: Path) -> None:
+def test_called_from_a_worker_thread(
+    workspace: Workspace, server: LocalServer, tmp_path: Path
+) -> None:
     # The TUI runs stages in worker threads: the stage must open its own loop and catalog.
     configure(workspace)
     manifest = write_manifest(tmp_path / "m.json", publish(server, ["t1", "t2"]))
@@ -299,7 +355,9 @@ REAL_MANIFEST = Path("/work/shared/uebersicht/widgets.json")
 
 @pytest.mark.slow
 @pytest.mark.skipif(not REAL_MANIFEST.is_file(), reason="shared gallery manifest not present")
-def test_real_gallery_manifest_served_locally(workspace: Workspace, server: LocalServer, tmp_path: Path) -> None:
+def test_real_gallery_manifest_served_locally(
+    workspace: Workspace, server: LocalServer, tmp_path: Path
+) -> None:
     # The 414 real entries (ids, names, every field) with their downloads served from 127.0.0.1.
     real = json.loads(REAL_MANIFEST.read_text(encoding="utf-8"))["widgets"]
     for n, entry in enumerate(real):
@@ -310,7 +368,9 @@ def test_real_gallery_manifest_served_locally(workspace: Workspace, server: Loca
     result = ingest(workspace, write_manifest(tmp_path / "real.json", real))
     assert (result.ok, result.failed) == (414, [])
     assert visible(workspace.downloads_dir) == sorted(e["id"] for e in real)
-    stored = {r["id"]: r for r in rows(workspace, "select id, name, manifest, manifest_order from items")}
+    stored = {
+        r["id"]: r for r in rows(workspace, "select id, name, manifest, manifest_order from items")
+    }
     assert len(stored) == 414
     first = real[0]
     assert stored[first["id"]]["name"] == first["name"]
@@ -320,6 +380,7 @@ def test_real_gallery_manifest_served_locally(workspace: Workspace, server: Loca
 
 # ---- the command line -----------------------------------------------------------------------
 
+
 def test_cli_exit_codes(workspace: Workspace, server: LocalServer, tmp_path: Path) -> None:
     configure(workspace)
     entries = publish(server, ["one", "two"])
@@ -328,7 +389,9 @@ def test_cli_exit_codes(workspace: Workspace, server: LocalServer, tmp_path: Pat
     assert ok.returncode == 0, ok.stderr
     assert "ingest: 2 ok (2 downloaded, 0 unchanged), 0 failed" in ok.stdout
 
-    broken = write_manifest(tmp_path / "broken.json", [*entries, {"id": "gone", "downloadUrl": server.url("/gone.zip")}])
+    broken = write_manifest(
+        tmp_path / "broken.json", [*entries, {"id": "gone", "downloadUrl": server.url("/gone.zip")}]
+    )
     some_failed = graftwork(workspace, "--manifest", broken)
     assert some_failed.returncode == 1
     assert "gone: HTTP 404 Not Found" in some_failed.stderr
@@ -339,7 +402,6 @@ def test_cli_exit_codes(workspace: Workspace, server: LocalServer, tmp_path: Pat
     filtered = graftwork(workspace, "--manifest", broken, "--widget-file", str(ids))
     assert filtered.returncode == 1 and "nobody: not in the manifest" in filtered.stderr
     assert "gone" not in filtered.stderr
-
 
 
 def run_main(ws: Workspace, *args: str) -> int:
@@ -360,7 +422,11 @@ def run_main(ws: Workspace, *args: str) -> int:
     ],
 )
 def test_cli_manifest_errors_exit_2(
-    workspace: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, message: str
+    workspace: Workspace,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    content: str | None,
+    message: str,
 ) -> None:
     path = tmp_path / "manifest.json"
     if content is not None:
@@ -374,12 +440,17 @@ def test_cli_usage_errors_exit_2(workspace: Workspace, tmp_path: Path) -> None:
     manifest = write_manifest(tmp_path / "m.json", [])
     assert run_main(workspace, "--manifest", manifest, "--concurrency", "0") == 2
     assert run_main(workspace, "--manifest", manifest, "--widgets", " , ") == 2
-    assert run_main(workspace, "--manifest", manifest, "--widget-file", str(tmp_path / "none.txt")) == 2
+    assert (
+        run_main(workspace, "--manifest", manifest, "--widget-file", str(tmp_path / "none.txt"))
+        == 2
+    )
     (workspace.config_path).write_text("project:\n  ingest: {concurency: 3}\n", encoding="utf-8")
     assert run_main(workspace, "--manifest", manifest) == 2
 
 
-def test_cli_widgets_filter_reports_unknown_ids(workspace: Workspace, server: LocalServer, tmp_path: Path) -> None:
+def test_cli_widgets_filter_reports_unknown_ids(
+    workspace: Workspace, server: LocalServer, tmp_path: Path
+) -> None:
     configure(workspace)
     manifest = write_manifest(tmp_path / "m.json", publish(server, ["solo", "other"]))
     assert run_main(workspace, "--manifest", manifest, "--widgets", "solo,ghost") == 1
@@ -389,21 +460,37 @@ def test_cli_widgets_filter_reports_unknown_ids(workspace: Workspace, server: Lo
 
 # ---- crash safety ---------------------------------------------------------------------------
 
-def test_sigkill_mid_run_leaves_nothing_half_written(workspace: Workspace, server: LocalServer, tmp_path: Path) -> None:
+
+def test_sigkill_mid_run_leaves_nothing_half_written(
+    workspace: Workspace, server: LocalServer, tmp_path: Path
+) -> None:
     configure(workspace)
     ids = [f"w{i:02d}" for i in range(12)]
     contents = {}
     for item_id in ids:
         # Big enough that extraction is not instant; slow enough that the kill lands mid-run.
-        files = {f"{item_id}.widget/index.jsx": f"// {item_id}\n", f"{item_id}.widget/data.bin": os.urandom(300_000)}
+        files = {
+            f"{item_id}.widget/index.jsx": f"// {item_id}\n",
+            f"{item_id}.widget/data.bin": os.urandom(300_000),
+        }
         contents[item_id] = files
         server.route(f"/{item_id}.zip", Reply(body=make_zip(files), delay=0.3))
     manifest = write_manifest(
         tmp_path / "m.json", [{"id": i, "downloadUrl": server.url(f"/{i}.zip")} for i in ids]
     )
     proc = subprocess.Popen(
-        [str(GRAFTWORK), "-w", str(workspace.root), "ingest", "--manifest", manifest, "--concurrency", "2"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(GRAFTWORK),
+            "-w",
+            str(workspace.root),
+            "ingest",
+            "--manifest",
+            manifest,
+            "--concurrency",
+            "2",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and len(visible(workspace.downloads_dir)) < 3:
@@ -419,14 +506,18 @@ def test_sigkill_mid_run_leaves_nothing_half_written(workspace: Workspace, serve
             assert (workspace.downloads_dir / item_id / name).read_bytes() == expected
     assert set(visible(workspace.downloads_dir)) <= set(ids)  # no temp folder looks like a widget
 
-    ok_before = {r["item_id"] for r in rows(workspace, "select item_id from downloads where status = 'ok'")}
+    ok_before = {
+        r["item_id"] for r in rows(workspace, "select item_id from downloads where status = 'ok'")
+    }
     assert ok_before and ok_before <= set(done_before)  # rows are written only after the rename
 
     server.clear_log()
     rerun = graftwork(workspace, "--manifest", manifest, "--concurrency", "4")
     assert rerun.returncode == 0, rerun.stderr
     assert visible(workspace.downloads_dir) == ids
-    recorded = {r["item_id"] for r in rows(workspace, "select item_id from downloads where status = 'ok'")}
+    recorded = {
+        r["item_id"] for r in rows(workspace, "select item_id from downloads where status = 'ok'")
+    }
     assert recorded == set(ids)
     requested = {p for _, p in server.requests}
     assert not {f"/{i}.zip" for i in ok_before} & requested  # finished work is not redone
@@ -436,13 +527,15 @@ def test_sigkill_mid_run_leaves_nothing_half_written(workspace: Workspace, serve
 def test_cancel_stops_new_downloads_and_keeps_finished_ones(
     workspace: Workspace, server: LocalServer, tmp_path: Path
 ) -> None:
-    from graftwork.core.jobs import Cancelled
+    from graftwork.core.base.jobs import Cancelled
 
     configure(workspace)
     ids = [f"c{i}" for i in range(8)]
     for item_id in ids:
         server.route(f"/{item_id}.zip", Reply(body=widget_zip(item_id), delay=0.05))
-    manifest = write_manifest(tmp_path / "m.json", [{"id": i, "downloadUrl": server.url(f"/{i}.zip")} for i in ids])
+    manifest = write_manifest(
+        tmp_path / "m.json", [{"id": i, "downloadUrl": server.url(f"/{i}.zip")} for i in ids]
+    )
     cancel = threading.Event()
 
     def stop_after_two(event) -> None:
@@ -452,8 +545,13 @@ def test_cancel_stops_new_downloads_and_keeps_finished_ones(
     db = workspace.catalog()
     try:
         with pytest.raises(Cancelled):
-            run_job(db, "ingest", lambda job: wiring.ingest(workspace, manifest, concurrency=1, job=job),
-                    listeners=[stop_after_two], cancel_event=cancel)
+            run_job(
+                db,
+                "ingest",
+                lambda job: wiring.ingest(workspace, manifest, concurrency=1, job=job),
+                listeners=[stop_after_two],
+                cancel_event=cancel,
+            )
     finally:
         db.close()
     assert server.count() == 2

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import IO
 
-from graftwork.core.apple_toolkit import ToolkitCommand
+from graftwork.core.apple.toolkit import ToolkitCommand
 
 REDRAW_EVERY = 1.0
 
@@ -42,11 +42,18 @@ def run_command(
     """Run ``command`` in the toolkit folder; return its exit code (130 if we stopped it)."""
     env = dict(os.environ)
     if command.cwd is not None:  # `python -m examples.train_adapter` needs the root on the path
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(command.cwd), env.get("PYTHONPATH")) if p)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(command.cwd), env.get("PYTHONPATH")) if p
+        )
     env["PYTHONUNBUFFERED"] = "1"
     proc = subprocess.Popen(
-        command.argv, cwd=command.cwd, env=env, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        command.argv,
+        cwd=command.cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     lines: queue.Queue[str | None] = queue.Queue()
     last_redraw = 0.0

@@ -18,7 +18,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from graftwork.core.ingest import ArchiveError, Extracted
+from graftwork.core.ingest.ingest import ArchiveError, Extracted
 
 CHUNK = 64 * 1024
 # Ratios are only checked past this size: small text files legitimately compress hundreds
@@ -77,13 +77,17 @@ class ZipExtractor:
         except zipfile.BadZipFile as exc:
             raise ArchiveError(f"corrupt zip archive ({exc})") from None
         except UnicodeDecodeError:
-            raise ArchiveError("corrupt zip archive (a member name claims UTF-8 but is not)") from None
+            raise ArchiveError(
+                "corrupt zip archive (a member name claims UTF-8 but is not)"
+            ) from None
 
     def _extract(self, zf: zipfile.ZipFile, archive_size: int, into: Path) -> Extracted:
         lim = self.limits
         infos = [i for i in zf.infolist() if not is_litter(i.filename.replace("\\", "/"))]
         if len(infos) > lim.max_members:
-            raise ArchiveError(f"archive has {len(infos)} members, more than the limit of {lim.max_members}")
+            raise ArchiveError(
+                f"archive has {len(infos)} members, more than the limit of {lim.max_members}"
+            )
         plan: list[tuple[zipfile.ZipInfo, tuple[str, ...]]] = []
         declared = 0
         for info in infos:  # refuse before writing anything when the headers already tell
@@ -91,7 +95,9 @@ class ZipExtractor:
             parts = safe_parts(info.filename)
             declared += info.file_size
             if declared > lim.max_uncompressed_bytes:
-                raise ArchiveError(f"archive expands past {lim.max_uncompressed_bytes} bytes (at member {info.filename!r})")
+                raise ArchiveError(
+                    f"archive expands past {lim.max_uncompressed_bytes} bytes (at member {info.filename!r})"
+                )
             if parts:
                 plan.append((info, parts))
 
@@ -105,7 +111,9 @@ class ZipExtractor:
             self._mkdir(target.parent, info.filename)
             total += self._write_member(zf, info, target, total)
             files += 1
-            if total > RATIO_FLOOR_BYTES and total > lim.max_compression_ratio * max(archive_size, 1):
+            if total > RATIO_FLOOR_BYTES and total > lim.max_compression_ratio * max(
+                archive_size, 1
+            ):
                 raise ArchiveError(
                     f"archive compression ratio over {lim.max_compression_ratio:g} (zip bomb?) at member {info.filename!r}"
                 )
@@ -120,7 +128,9 @@ class ZipExtractor:
         except (FileExistsError, NotADirectoryError):
             raise ArchiveError(f"member {member!r} conflicts with another member") from None
 
-    def _write_member(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, so_far: int) -> int:
+    def _write_member(
+        self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, so_far: int
+    ) -> int:
         """Stream one member to disk, counting real bytes against the limits."""
         lim = self.limits
         written = 0
@@ -132,15 +142,21 @@ class ZipExtractor:
                         raise ArchiveError(
                             f"archive expands past {lim.max_uncompressed_bytes} bytes (at member {info.filename!r})"
                         )
-                    if written > RATIO_FLOOR_BYTES and written > lim.max_compression_ratio * max(info.compress_size, 1):
+                    if written > RATIO_FLOOR_BYTES and written > lim.max_compression_ratio * max(
+                        info.compress_size, 1
+                    ):
                         raise ArchiveError(
                             f"member {info.filename!r} has a compression ratio over {lim.max_compression_ratio:g} (zip bomb?)"
                         )
                     dst.write(chunk)
         except (FileExistsError, IsADirectoryError, NotADirectoryError):
-            raise ArchiveError(f"member {info.filename!r} is duplicated or conflicts with another member") from None
+            raise ArchiveError(
+                f"member {info.filename!r} is duplicated or conflicts with another member"
+            ) from None
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
             raise ArchiveError(f"corrupt member {info.filename!r} ({exc})") from None
         except NotImplementedError as exc:
-            raise ArchiveError(f"member {info.filename!r} uses an unsupported compression ({exc})") from None
+            raise ArchiveError(
+                f"member {info.filename!r} uses an unsupported compression ({exc})"
+            ) from None
         return written

@@ -18,7 +18,7 @@ from urllib.request import url2pathname
 
 import httpx
 
-from graftwork.core.ingest import Downloaded, FetchError
+from graftwork.core.ingest.ingest import Downloaded, FetchError
 
 T = TypeVar("T")
 CHUNK = 64 * 1024
@@ -39,7 +39,7 @@ def _too_large(what: str, max_bytes: int) -> FetchError:
 
 
 def _status_line(response: httpx.Response) -> str:
-    """"HTTP 404 Not Found": the standard phrase, since the server's own is untrusted text."""
+    """ "HTTP 404 Not Found": the standard phrase, since the server's own is untrusted text."""
     try:
         phrase = HTTPStatus(response.status_code).phrase
     except ValueError:
@@ -63,7 +63,9 @@ def local_path(url: str) -> Path | None:
     return Path(url).expanduser()
 
 
-def _copy_capped(src: Path, sink: IO[bytes] | None, max_bytes: int, what: str) -> tuple[bytes, str, int]:
+def _copy_capped(
+    src: Path, sink: IO[bytes] | None, max_bytes: int, what: str
+) -> tuple[bytes, str, int]:
     """Copy ``src`` to ``sink`` (or into memory), hashing and enforcing the cap."""
     digest = hashlib.sha256()
     kept = bytearray()
@@ -92,8 +94,13 @@ class HttpFetcher:
     """The ingest Fetcher port. Create it anywhere; its httpx client opens inside the loop."""
 
     def __init__(
-        self, *, timeout: float = 30.0, retries: int = 3, backoff: float = 0.5,
-        max_connections: int = 8, deadline: float | None = None,
+        self,
+        *,
+        timeout: float = 30.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        max_connections: int = 8,
+        deadline: float | None = None,
     ) -> None:
         self.timeout = timeout
         # httpx's timeout bounds each network wait; a server dripping one byte at a time
@@ -108,7 +115,10 @@ class HttpFetcher:
         if self._client is None:
             self._client = httpx.AsyncClient(
                 timeout=httpx.Timeout(self.timeout),
-                limits=httpx.Limits(max_connections=self.max_connections, max_keepalive_connections=self.max_connections),
+                limits=httpx.Limits(
+                    max_connections=self.max_connections,
+                    max_keepalive_connections=self.max_connections,
+                ),
                 follow_redirects=True,
                 headers={"User-Agent": USER_AGENT},
             )
@@ -171,6 +181,7 @@ class HttpFetcher:
     async def download(self, url: str, dest: Path, *, max_bytes: int) -> Downloaded:
         path = local_path(url)
         if path is not None:
+
             def copy() -> tuple[str, int]:
                 with open(dest, "wb") as sink:
                     _, sha, size = _copy_capped(path, sink, max_bytes, "archive")

@@ -9,12 +9,12 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from graftwork.core.apple_toolkit import load_apple, require_toolkit
-from graftwork.core.config import configs_dir, deep_merge, read_yaml, workspace_settings
+from graftwork.core.apple.toolkit import load_apple, require_toolkit
+from graftwork.core.base.config import configs_dir, deep_merge, read_yaml, workspace_settings
+from graftwork.core.base.errors import GraftworkError
+from graftwork.core.base.workspace import Workspace
 from graftwork.core.doctor import MachineFacts
-from graftwork.core.errors import GraftworkError
 from graftwork.core.teach.config import public_url
-from graftwork.core.workspace import Workspace
 
 TEACHER_TIMEOUT = 2.0
 
@@ -46,7 +46,9 @@ def probe_mlx(facts: MachineFacts) -> None:
         import mlx.core as mx
 
         metal = bool(mx.metal.is_available())
-        facts.backend = "metal" if metal and mx.default_device().type == mx.DeviceType.gpu else "cpu"
+        facts.backend = (
+            "metal" if metal and mx.default_device().type == mx.DeviceType.gpu else "cpu"
+        )
     except Exception as exc:  # a broken install is a fact to report, not a crash
         facts.backend, facts.backend_error = None, f"{type(exc).__name__}: {exc}"
     if facts.system == "Linux":
@@ -65,7 +67,9 @@ def probe_memory(facts: MachineFacts) -> None:
 def _hf_cache_dir() -> Path:
     if os.environ.get("HF_HUB_CACHE"):
         return Path(os.environ["HF_HUB_CACHE"])
-    home = os.environ.get("HF_HOME") or os.path.join(os.path.expanduser("~"), ".cache", "huggingface")
+    home = os.environ.get("HF_HOME") or os.path.join(
+        os.path.expanduser("~"), ".cache", "huggingface"
+    )
     return Path(home) / "hub"
 
 
@@ -86,7 +90,9 @@ def probe_model(facts: MachineFacts, model: str | None, ws: Workspace | None = N
     else:
         cached = _hf_cache_dir() / f"models--{model.replace('/', '--')}"
         facts.model_kind = "cached" if cached.is_dir() else "hub"
-        facts.model_detail = "in the Hugging Face cache" if cached.is_dir() else "hub id, not downloaded"
+        facts.model_detail = (
+            "in the Hugging Face cache" if cached.is_dir() else "hub id, not downloaded"
+        )
 
 
 def probe_toolkit(facts: MachineFacts, ws: Workspace | None) -> None:
@@ -116,17 +122,23 @@ def probe_teacher(facts: MachineFacts, teacher: dict[str, Any]) -> None:
     if isinstance(key_env, str) and os.environ.get(key_env):
         headers["Authorization"] = f"Bearer {os.environ[key_env]}"
     try:
-        resp = httpx.get(f"{str(base_url).rstrip('/')}/models", headers=headers, timeout=TEACHER_TIMEOUT)
+        resp = httpx.get(
+            f"{str(base_url).rstrip('/')}/models", headers=headers, timeout=TEACHER_TIMEOUT
+        )
     except httpx.HTTPError as exc:
         detail = str(exc).replace(str(base_url), facts.teacher_url)
         facts.teacher_reachable, facts.teacher_detail = False, f"{type(exc).__name__}: {detail}"
         return
     facts.teacher_reachable = True  # any HTTP answer means the server is there
-    facts.teacher_detail = f"HTTP {resp.status_code}" + (" - check the API key" if resp.status_code in (401, 403) else "")
+    facts.teacher_detail = f"HTTP {resp.status_code}" + (
+        " - check the API key" if resp.status_code in (401, 403) else ""
+    )
 
 
 def gather_facts(ws: Workspace | None, *, network: bool = True) -> MachineFacts:
-    facts = MachineFacts(system=platform.system(), machine=platform.machine(), python=platform.python_version())
+    facts = MachineFacts(
+        system=platform.system(), machine=platform.machine(), python=platform.python_version()
+    )
     probe_mlx(facts)
     probe_memory(facts)
     train = _section(ws, "train", facts.config_errors)
@@ -137,5 +149,8 @@ def gather_facts(ws: Workspace | None, *, network: bool = True) -> MachineFacts:
     if network:
         probe_teacher(facts, teacher)
     elif teacher.get("base_url"):
-        facts.teacher_url, facts.teacher_detail = public_url(str(teacher["base_url"])), "not checked (--offline)"
+        facts.teacher_url, facts.teacher_detail = (
+            public_url(str(teacher["base_url"])),
+            "not checked (--offline)",
+        )
     return facts

@@ -109,7 +109,9 @@ class OpenAITeacher:
             completion.retries = retries
             return completion
         raise TeacherCallError(
-            f"gave up after {len(retries)} attempt(s): {retries[-1]}", attempts=len(retries), retries=retries
+            f"gave up after {len(retries)} attempt(s): {retries[-1]}",
+            attempts=len(retries),
+            retries=retries,
         )
 
     async def _attempt(self, request: ChatRequest) -> Completion:
@@ -125,7 +127,9 @@ class OpenAITeacher:
                 f"'{request.model}'. The run stopped; fix the key and run again with --resume"
             ) from None
         except openai.RateLimitError as exc:
-            raise _Retry("HTTP 429 rate limited", retry_after_seconds(exc.response.headers)) from None
+            raise _Retry(
+                "HTTP 429 rate limited", retry_after_seconds(exc.response.headers)
+            ) from None
         except openai.APITimeoutError:
             raise _Retry(f"timed out after {self.cfg.timeout:g}s") from None
         except openai.APIConnectionError as exc:
@@ -161,8 +165,12 @@ class OpenAITeacher:
             input_tokens = sum(char_estimate(m["content"]) for m in request.messages)
             output_tokens = char_estimate(text)
         return Completion(
-            text=self._redact(text), model=response.model or request.model,
-            input_tokens=input_tokens, output_tokens=output_tokens, latency_ms=0, raw=raw,
+            text=self._redact(text),
+            model=response.model or request.model,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            latency_ms=0,
+            raw=raw,
         )
 
 

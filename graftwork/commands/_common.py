@@ -11,13 +11,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from graftwork.core.jobs import JobEvent, Listener, StageResult
-from graftwork.core.workspace import Workspace, resolve_workspace
+from graftwork.core.base.jobs import JobEvent, Listener, StageResult
+from graftwork.core.base.workspace import Workspace, resolve_workspace
 
 # Piped output is read by scripts and logs: give tables room instead of rich's 80-column
 # default, which squeezes ids and numbers into ellipses.
 _PIPE_WIDTH = 200
-err_console = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else _PIPE_WIDTH)
+err_console = Console(
+    stderr=True, highlight=False, width=None if sys.stderr.isatty() else _PIPE_WIDTH
+)
 out_console = Console(highlight=False, width=None if sys.stdout.isatty() else _PIPE_WIDTH)
 
 
@@ -31,9 +33,14 @@ def workspace_from(ctx: click.Context) -> Workspace:
 def progress_listener(description: str) -> Iterator[Listener]:
     """A job listener that drives a rich progress bar and prints item failures on stderr."""
     progress = Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), TextColumn("{task.fields[item]}"),
-        console=err_console, transient=False, disable=not err_console.is_terminal,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[item]}"),
+        console=err_console,
+        transient=False,
+        disable=not err_console.is_terminal,
     )
     task = progress.add_task(description, total=None, item="")
 
@@ -45,7 +52,9 @@ def progress_listener(description: str) -> Iterator[Listener]:
         elif event.type == "log" and event.level in ("error", "warning") and not event.fatal:
             style = "red" if event.level == "error" else "yellow"
             # Messages carry user data (names like "[bold]"): never parse them as markup.
-            progress.console.print(Text.assemble((f"{event.level}: ", style), event.message), soft_wrap=True)
+            progress.console.print(
+                Text.assemble((f"{event.level}: ", style), event.message), soft_wrap=True
+            )
 
     with progress:
         yield listen

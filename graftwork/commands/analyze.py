@@ -3,8 +3,8 @@ from __future__ import annotations
 import click
 
 from graftwork.commands._common import finish, progress_listener, workspace_from
-from graftwork.core.analyze import analyze
-from graftwork.core.jobs import run_job
+from graftwork.core.analyze.analyze import analyze
+from graftwork.core.base.jobs import run_job
 
 
 @click.command("analyze")
@@ -19,7 +19,10 @@ def command(ctx: click.Context) -> None:
     db = ws.catalog()
     with progress_listener("analyze") as listen:
         result = run_job(db, "analyze", lambda job: analyze(ws, job, db), listeners=[listen])
-    kinds = ", ".join(f"{n} {k}" for k, n in sorted(result.summary.get("kinds", {}).items())) or "nothing"
+    kinds = (
+        ", ".join(f"{n} {k}" for k, n in sorted(result.summary.get("kinds", {}).items()))
+        or "nothing"
+    )
     finish(
         result,
         f"analyzed {result.ok} item(s) ({kinds}); {len(result.failed)} failed, "

@@ -11,34 +11,56 @@ import click
 from graftwork.commands._common import err_console, out_console, progress_listener, workspace_from
 
 if TYPE_CHECKING:
-    from graftwork.core.apple_toolkit import AppleConfig
-    from graftwork.core.jobs import JobEvent
-    from graftwork.core.workspace import Workspace
+    from graftwork.core.apple.toolkit import AppleConfig
+    from graftwork.core.base.jobs import JobEvent
+    from graftwork.core.base.workspace import Workspace
 
 
 def _settings(f: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--set", "set_name", required=True, help="Name of a built set (datasets/NAME)."),
-        click.option("--adapter-name", default=None, help="Name of the .fmadapter (^\\w+$; default: the set name)."),
+        click.option(
+            "--set", "set_name", required=True, help="Name of a built set (datasets/NAME)."
+        ),
+        click.option(
+            "--adapter-name",
+            default=None,
+            help="Name of the .fmadapter (^\\w+$; default: the set name).",
+        ),
         click.option("--epochs", type=int, default=None),
         click.option("--learning-rate", type=float, default=None),
         click.option("--batch-size", type=int, default=None),
-        click.option("--precision", type=click.Choice(["f16-mixed", "bf16-mixed", "f32"]), default=None,
-                     help="Default: f16-mixed on a Mac, bf16-mixed elsewhere."),
+        click.option(
+            "--precision",
+            type=click.Choice(["f16-mixed", "bf16-mixed", "f32"]),
+            default=None,
+            help="Default: f16-mixed on a Mac, bf16-mixed elsewhere.",
+        ),
     ]
     for option in reversed(options):
         f = option(f)
     return f
 
 
-def _config(ws: Workspace, adapter_name: str | None, epochs: int | None, learning_rate: float | None,
-            batch_size: int | None, precision: str | None) -> AppleConfig:
-    from graftwork.core.apple_toolkit import load_apple
+def _config(
+    ws: Workspace,
+    adapter_name: str | None,
+    epochs: int | None,
+    learning_rate: float | None,
+    batch_size: int | None,
+    precision: str | None,
+) -> AppleConfig:
+    from graftwork.core.apple.toolkit import load_apple
 
-    return load_apple(ws, {
-        "adapter_name": adapter_name, "epochs": epochs, "learning_rate": learning_rate,
-        "batch_size": batch_size, "precision": precision,
-    })
+    return load_apple(
+        ws,
+        {
+            "adapter_name": adapter_name,
+            "epochs": epochs,
+            "learning_rate": learning_rate,
+            "batch_size": batch_size,
+            "precision": precision,
+        },
+    )
 
 
 @click.group("apple")
@@ -51,7 +73,7 @@ def command() -> None:
 @click.pass_context
 def print_commands(ctx: click.Context, set_name: str, **flags: Any) -> None:
     """Print the exact train_adapter and export_fmadapter commands for the set."""
-    from graftwork.core.apple_toolkit import toolkit_commands
+    from graftwork.core.apple.toolkit import toolkit_commands
 
     ws = workspace_from(ctx)
     cfg = _config(ws, **flags)
@@ -60,7 +82,9 @@ def print_commands(ctx: click.Context, set_name: str, **flags: Any) -> None:
         out_console.print(f"# {cmd.label}", markup=False, highlight=False)
         out_console.print(cmd.shell(), markup=False, highlight=False, soft_wrap=True)
     if not cfg.toolkit_dir:
-        err_console.print("note: set train.apple.toolkit_dir in graftwork.yaml to let `graftwork apple train` run them")
+        err_console.print(
+            "note: set train.apple.toolkit_dir in graftwork.yaml to let `graftwork apple train` run them"
+        )
 
 
 @command.command("train")
@@ -69,8 +93,8 @@ def print_commands(ctx: click.Context, set_name: str, **flags: Any) -> None:
 def train(ctx: click.Context, set_name: str, **flags: Any) -> None:
     """Run the toolkit (train, then export) as a child process; its output lands in a job."""
     from graftwork.adapters.apple_runner import run_command as runner
-    from graftwork.core.apple_toolkit import apple_train_stage, require_toolkit
-    from graftwork.core.jobs import run_job
+    from graftwork.core.apple.toolkit import apple_train_stage, require_toolkit
+    from graftwork.core.base.jobs import run_job
 
     ws = workspace_from(ctx)
     cfg = _config(ws, **flags)
@@ -84,10 +108,15 @@ def train(ctx: click.Context, set_name: str, **flags: Any) -> None:
     try:
         with progress_listener("apple train") as listen:
             result = run_job(
-                db, "apple-train", lambda job: apple_train_stage(ws, set_name, cfg, job, runner),
-                params={"set": set_name, **cfg.model_dump()}, listeners=[listen, echo],
+                db,
+                "apple-train",
+                lambda job: apple_train_stage(ws, set_name, cfg, job, runner),
+                params={"set": set_name, **cfg.model_dump()},
+                listeners=[listen, echo],
             )
     finally:
         db.close()
-    out_console.print(f"adapter package: {result.summary['package']}", markup=False, highlight=False)
+    out_console.print(
+        f"adapter package: {result.summary['package']}", markup=False, highlight=False
+    )
     sys.exit(result.exit_code)

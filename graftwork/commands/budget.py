@@ -6,10 +6,17 @@ from graftwork.commands._common import finish, out_console, progress_listener, w
 
 
 @click.command("budget")
-@click.option("--max-tokens", type=click.IntRange(min=1), default=None,
-              help="Token limit per example (default: project.max_sequence_length, 4095).")
-@click.option("--widgets-only", is_flag=True,
-              help="Code-only counts of every JSX widget -> widget_size_analysis.json (no prompts needed).")
+@click.option(
+    "--max-tokens",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Token limit per example (default: project.max_sequence_length, 4095).",
+)
+@click.option(
+    "--widgets-only",
+    is_flag=True,
+    help="Code-only counts of every JSX widget -> widget_size_analysis.json (no prompts needed).",
+)
 @click.pass_context
 def command(ctx: click.Context, max_tokens: int | None, widgets_only: bool) -> None:
     """Count the tokens of every complete example exactly as `build` writes it and write
@@ -18,7 +25,7 @@ def command(ctx: click.Context, max_tokens: int | None, widgets_only: bool) -> N
     Example: graftwork budget --max-tokens 4095
     """
     from graftwork import wiring
-    from graftwork.core.jobs import run_job
+    from graftwork.core.base.jobs import run_job
 
     ws = workspace_from(ctx)
     counter = wiring.token_counter(ws)  # config errors surface before the job starts
@@ -27,9 +34,13 @@ def command(ctx: click.Context, max_tokens: int | None, widgets_only: bool) -> N
     try:
         with progress_listener("budget") as listen:
             result = run_job(
-                db, "budget",
-                lambda job: wiring.budget(ws, max_tokens=max_tokens, widgets_only=widgets_only, job=job),
-                params, [listen],
+                db,
+                "budget",
+                lambda job: wiring.budget(
+                    ws, max_tokens=max_tokens, widgets_only=widgets_only, job=job
+                ),
+                params,
+                [listen],
             )
     finally:
         db.close()
@@ -49,14 +60,18 @@ def command(ctx: click.Context, max_tokens: int | None, widgets_only: bool) -> N
         finish(result, "wrote widget_size_analysis.json")
         return
     st = s["stats"]
-    _say(f"{st['count']} examples ({s['tokenizer']}): min {st['min']:g}, median {st['median']:g}, "
-         f"p90 {st['p90']:g}, max {st['max']:g} tokens")
+    _say(
+        f"{st['count']} examples ({s['tokenizer']}): min {st['min']:g}, median {st['median']:g}, "
+        f"p90 {st['p90']:g}, max {st['max']:g} tokens"
+    )
     if result.skipped:
         _say(f"{len(result.skipped)} widget(s) not counted (no usable prompt)")
     if s["excluded"]:
         _say(f"excluded (over {s['max_tokens']} tokens):")
         for e in sorted(s["excluded"], key=lambda e: -e["over_by"]):
-            _say(f"  {e['id']}: {e['total']} tokens (widget code {e['widget']}), over by {e['over_by']}")
+            _say(
+                f"  {e['id']}: {e['total']} tokens (widget code {e['widget']}), over by {e['over_by']}"
+            )
     _say("wrote training_data_size_analysis.json and training_data_strategy.json")
     finish(result, f"keep {s['keep']}, exclude {s['exclude']} at max {s['max_tokens']} tokens")
 

@@ -6,10 +6,16 @@ from graftwork.commands._common import finish, out_console, progress_listener, w
 
 
 @click.command("build")
-@click.option("--set", "set_name", required=True, metavar="NAME", help="Dataset name: writes datasets/NAME/.")
+@click.option(
+    "--set", "set_name", required=True, metavar="NAME", help="Dataset name: writes datasets/NAME/."
+)
 @click.option("--force", is_flag=True, help="Replace an existing set of that name.")
-@click.option("--max-tokens", type=click.IntRange(min=1), default=None,
-              help="Token limit per example (default: project.max_sequence_length, 4095).")
+@click.option(
+    "--max-tokens",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Token limit per example (default: project.max_sequence_length, 4095).",
+)
 @click.pass_context
 def command(ctx: click.Context, set_name: str, force: bool, max_tokens: int | None) -> None:
     """Build datasets/NAME/{train,valid,test}.jsonl in Apple's adapter schema plus manifest.json,
@@ -18,21 +24,31 @@ def command(ctx: click.Context, set_name: str, force: bool, max_tokens: int | No
     Example: graftwork build --set widgets_v1
     """
     from graftwork import wiring
-    from graftwork.core.dataset import check_set_name
-    from graftwork.core.jobs import run_job
+    from graftwork.core.base.jobs import run_job
+    from graftwork.core.dataset.build import check_set_name
 
     ws = workspace_from(ctx)
     check_set_name(set_name)
     if (ws.datasets_dir / set_name).exists() and not force:
-        raise click.UsageError(f"dataset '{set_name}' already exists at {ws.datasets_dir / set_name}; "
-                               "pass --force to replace it")
+        raise click.UsageError(
+            f"dataset '{set_name}' already exists at {ws.datasets_dir / set_name}; "
+            "pass --force to replace it"
+        )
     counter = wiring.token_counter(ws)
     db = ws.catalog()
     try:
         with progress_listener("build") as listen:
             result = run_job(
-                db, "build", lambda job: wiring.build(ws, set_name, force=force, max_tokens=max_tokens, job=job),
-                {"set": set_name, "force": force, "max_tokens": max_tokens, "tokenizer": counter.id}, [listen],
+                db,
+                "build",
+                lambda job: wiring.build(ws, set_name, force=force, max_tokens=max_tokens, job=job),
+                {
+                    "set": set_name,
+                    "force": force,
+                    "max_tokens": max_tokens,
+                    "tokenizer": counter.id,
+                },
+                [listen],
             )
     finally:
         db.close()
@@ -40,11 +56,22 @@ def command(ctx: click.Context, set_name: str, force: bool, max_tokens: int | No
     no_prompt = [i for i, r in result.skipped if r == "no prompt yet"]
     for item_id, reason in result.skipped:
         if reason != "no prompt yet":
-            out_console.print(f"  skipped {item_id}: {reason}", markup=False, highlight=False, soft_wrap=True)
+            out_console.print(
+                f"  skipped {item_id}: {reason}", markup=False, highlight=False, soft_wrap=True
+            )
     if no_prompt:
-        out_console.print(f"  skipped {len(no_prompt)} widget(s) without a prompt yet "
-                          "(graftwork prompts draft)", markup=False, highlight=False, soft_wrap=True)
+        out_console.print(
+            f"  skipped {len(no_prompt)} widget(s) without a prompt yet (graftwork prompts draft)",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     c = s["counts"]
-    out_console.print(f"wrote {s['path']} ({len(result.skipped)} skipped, max {s['max_tokens']} tokens, "
-                      f"{s['tokenizer']})", markup=False, highlight=False, soft_wrap=True)
+    out_console.print(
+        f"wrote {s['path']} ({len(result.skipped)} skipped, max {s['max_tokens']} tokens, "
+        f"{s['tokenizer']})",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
     finish(result, f"built {set_name}: train {c['train']}, valid {c['valid']}, test {c['test']}")

@@ -3,20 +3,31 @@ from __future__ import annotations
 import click
 
 from graftwork.commands._common import out_console, workspace_from
-from graftwork.core.curation import all_decisions, clear_decision, set_decision
-from graftwork.core.report_csv import write_report
+from graftwork.core.analyze.report_csv import write_report
+from graftwork.core.curate.curation import all_decisions, clear_decision, set_decision
 
 
 @click.command("curate")
 @click.argument("item_id", required=False)
 @click.option("--include", "decision", flag_value="include", help="Use this item in datasets.")
-@click.option("--exclude", "decision", flag_value="exclude", help="Never use this item (always wins).")
-@click.option("--needs-work", "decision", flag_value="needs_work", help="Mark the item for another look.")
+@click.option(
+    "--exclude", "decision", flag_value="exclude", help="Never use this item (always wins)."
+)
+@click.option(
+    "--needs-work", "decision", flag_value="needs_work", help="Mark the item for another look."
+)
 @click.option("--clear", "clear", is_flag=True, help="Remove the decision (history keeps it).")
 @click.option("--note", default=None, help="Why (kept with the decision and in its history).")
 @click.option("--list", "list_", is_flag=True, help="List every decision.")
 @click.pass_context
-def command(ctx: click.Context, item_id: str | None, decision: str | None, clear: bool, note: str | None, list_: bool) -> None:
+def command(
+    ctx: click.Context,
+    item_id: str | None,
+    decision: str | None,
+    clear: bool,
+    note: str | None,
+    list_: bool,
+) -> None:
     """Record the curation decision (CT_*) for ITEM_ID.
 
     Examples: graftwork curate AnalogClock --exclude --note "coffee only";
@@ -35,7 +46,9 @@ def command(ctx: click.Context, item_id: str | None, decision: str | None, clear
     if not item_id:
         raise click.UsageError("give an ID (or --list)")
     if bool(decision) == clear:
-        raise click.UsageError("choose exactly one of --include, --exclude, --needs-work or --clear")
+        raise click.UsageError(
+            "choose exactly one of --include, --exclude, --needs-work or --clear"
+        )
     if clear:
         had = clear_decision(db, item_id, note)
         msg = f"{item_id}: decision cleared" if had else f"{item_id}: had no decision"

@@ -21,8 +21,8 @@ from graftwork.commands.run import (
     stage_counts,
 )
 from graftwork.core import demo
-from graftwork.core.jobs import Job, StageResult
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.jobs import Job, StageResult
+from graftwork.core.base.workspace import Workspace
 
 
 def training_hook(ws: Workspace) -> Stage | None:
@@ -65,6 +65,7 @@ def _line_count(path: Path) -> int:
 def print_summary(ws: Workspace, results: list[tuple[Stage, StageResult]]) -> None:
     def say(text: str, **kw: object) -> None:
         out_console.print(text, soft_wrap=True, **kw)  # paths and numbers stay on one line
+
     say("")
     say(f"[bold]Demo workspace[/] {ws.root}", highlight=False)
     for stage, result in results:
@@ -77,18 +78,28 @@ def print_summary(ws: Workspace, results: list[tuple[Stage, StageResult]]) -> No
             highlight=False,
         )
     if skipped := demo.not_jsx(ws):
-        say("not JSX, left out of the set: " + ", ".join(f"{i} ({kind})" for i, kind in skipped),
-            highlight=False, markup=False)
+        say(
+            "not JSX, left out of the set: " + ", ".join(f"{i} ({kind})" for i, kind in skipped),
+            highlight=False,
+            markup=False,
+        )
     set_dir = ws.datasets_dir / demo.SET_NAME
-    counts = {split: _line_count(set_dir / f"{split}.jsonl") for split in ("train", "valid", "test")}
-    say(f"set {demo.SET_NAME}: " + ", ".join(f"{k} {v}" for k, v in counts.items()), highlight=False)
+    counts = {
+        split: _line_count(set_dir / f"{split}.jsonl") for split in ("train", "valid", "test")
+    }
+    say(
+        f"set {demo.SET_NAME}: " + ", ".join(f"{k} {v}" for k, v in counts.items()), highlight=False
+    )
     written = sorted({str(p) for _, result in results for p in result.outputs})
     if written:
         say("files written:")
         for path in written:
             say(f"  {path}", highlight=False, markup=False)
-    say(f"next: graftwork -w {ws.root} tui   (or: graftwork -w {ws.root} export --set demo --format alpaca)",
-        highlight=False, markup=False)
+    say(
+        f"next: graftwork -w {ws.root} tui   (or: graftwork -w {ws.root} export --set demo --format alpaca)",
+        highlight=False,
+        markup=False,
+    )
 
 
 def open_tui(ws: Workspace) -> None:
@@ -98,10 +109,17 @@ def open_tui(ws: Workspace) -> None:
 
 
 @click.command("demo")
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Where to create the demo workspace (default: data/demo-workspace in a "
-                   "checkout, else ./graftwork-demo). Re-running reuses it.")
-@click.option("--no-tui", is_flag=True, help="Print the summary instead of opening the workstation.")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to create the demo workspace (default: data/demo-workspace in a "
+    "checkout, else ./graftwork-demo). Re-running reuses it.",
+)
+@click.option(
+    "--no-tui", is_flag=True, help="Print the summary instead of opening the workstation."
+)
 def command(directory: Path | None, no_tui: bool) -> None:
     """Create the demo workspace from the bundled sample widgets, run the whole pipeline
     (ingest from file:// URLs, analyze, prompts, budget, build set `demo`, export mlx-chat)
@@ -110,8 +128,11 @@ def command(directory: Path | None, no_tui: bool) -> None:
     Example: graftwork demo --dir /tmp/graftwork-demo --no-tui"""
     target = directory or demo.default_demo_dir(Path.cwd())
     plan = demo.prepare(target)
-    out_console.print(f"demo: {len(plan.widget_ids)} sample widgets served from {plan.manifest.parent}",
-                      highlight=False, markup=False)
+    out_console.print(
+        f"demo: {len(plan.widget_ids)} sample widgets served from {plan.manifest.parent}",
+        highlight=False,
+        markup=False,
+    )
     try:
         results = run_stages(plan.ws, demo_stages(plan))
     except StageFailed as exc:

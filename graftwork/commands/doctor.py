@@ -20,9 +20,9 @@ def command(ctx: click.Context, as_json: bool, offline: bool) -> None:
     """Platform, MLX backend and memory, configured model, Apple toolkit, teacher endpoint.
     Always exits 0: doctor reports, it does not fail."""
     from graftwork.adapters.machine import gather_facts
+    from graftwork.core.base.errors import WorkspaceError
+    from graftwork.core.base.workspace import resolve_workspace
     from graftwork.core.doctor import checks
-    from graftwork.core.errors import WorkspaceError
-    from graftwork.core.workspace import resolve_workspace
 
     explicit = (ctx.find_root().obj or {}).get("workspace")
     try:
@@ -32,7 +32,11 @@ def command(ctx: click.Context, as_json: bool, offline: bool) -> None:
     facts = gather_facts(ws, network=not offline)
     results = checks(facts)
     if as_json:
-        click.echo(json.dumps({"facts": facts.as_dict(), "checks": [c.__dict__ for c in results]}, indent=2))
+        click.echo(
+            json.dumps(
+                {"facts": facts.as_dict(), "checks": [c.__dict__ for c in results]}, indent=2
+            )
+        )
         return
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     for col in ("check", "status", "detail"):

@@ -11,8 +11,17 @@ from graftwork.commands._common import out_console, workspace_from
 
 @click.command("fuse")
 @click.option("--run", "run_id", required=True, metavar="ID", help="Run id (or a unique prefix).")
-@click.option("--best/--last", "best", default=True, help="Which adapter: best validation loss (default) or last.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder (default runs/ID/fused-best).")
+@click.option(
+    "--best/--last",
+    "best",
+    default=True,
+    help="Which adapter: best validation loss (default) or last.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder (default runs/ID/fused-best).",
+)
 @click.pass_context
 def command(ctx: click.Context, run_id: str, best: bool, out: Path | None) -> None:
     """Fuse a run's adapter into its base model and save the result as a model folder."""

@@ -10,7 +10,7 @@ from graftwork.commands._common import finish, progress_listener, workspace_from
 def _widget_ids(widgets: str | None, widget_file: str | None) -> list[str] | None:
     if widgets is None and widget_file is None:
         return None
-    from graftwork.core.manifest import read_widget_file
+    from graftwork.core.ingest.manifest import read_widget_file
 
     ids = [w.strip() for w in (widgets or "").split(",") if w.strip()]
     if widget_file is not None:
@@ -21,26 +21,45 @@ def _widget_ids(widgets: str | None, widget_file: str | None) -> list[str] | Non
 
 
 @click.command("ingest")
-@click.option("--manifest", required=True, metavar="PATH_OR_URL",
-              help="Gallery manifest: a path, file:// URL or http(s) URL.")
-@click.option("--widgets", default=None, metavar="A,B,C", help="Only these widget ids (comma separated).")
-@click.option("--widget-file", default=None, type=click.Path(dir_okay=False),
-              help="Only the widget ids in this file (one per line, # comments allowed).")
-@click.option("--concurrency", type=click.IntRange(1, 256), default=None,
-              help="Parallel downloads (default: project.ingest.concurrency, 8).")
+@click.option(
+    "--manifest",
+    required=True,
+    metavar="PATH_OR_URL",
+    help="Gallery manifest: a path, file:// URL or http(s) URL.",
+)
+@click.option(
+    "--widgets", default=None, metavar="A,B,C", help="Only these widget ids (comma separated)."
+)
+@click.option(
+    "--widget-file",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Only the widget ids in this file (one per line, # comments allowed).",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Parallel downloads (default: project.ingest.concurrency, 8).",
+)
 @click.option("--refresh", is_flag=True, help="Download again even when the archive is unchanged.")
 @click.option("--no-screenshots", is_flag=True, help="Do not fetch screenshots.")
 @click.pass_context
 def command(
-    ctx: click.Context, manifest: str, widgets: str | None, widget_file: str | None,
-    concurrency: int | None, refresh: bool, no_screenshots: bool,
+    ctx: click.Context,
+    manifest: str,
+    widgets: str | None,
+    widget_file: str | None,
+    concurrency: int | None,
+    refresh: bool,
+    no_screenshots: bool,
 ) -> None:
     """Download every widget of a gallery manifest and extract it safely into downloads/<id>/.
 
     Example: graftwork ingest --manifest widgets.json --widgets AnalogClock,battery
     """
     from graftwork import wiring
-    from graftwork.core.jobs import run_job
+    from graftwork.core.base.jobs import run_job
 
     ws = workspace_from(ctx)
     ids = _widget_ids(widgets, widget_file)
@@ -49,12 +68,19 @@ def command(
     try:
         with progress_listener("ingest") as listen:
             result = run_job(
-                db, "ingest",
+                db,
+                "ingest",
                 lambda job: wiring.ingest(
-                    ws, manifest, widgets=ids, concurrency=concurrency, refresh=refresh,
-                    screenshots=not no_screenshots, job=job,
+                    ws,
+                    manifest,
+                    widgets=ids,
+                    concurrency=concurrency,
+                    refresh=refresh,
+                    screenshots=not no_screenshots,
+                    job=job,
                 ),
-                params, [listen],
+                params,
+                [listen],
             )
     finally:
         db.close()

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.workspace import Workspace
 
 
 @click.command("init")

@@ -5,9 +5,9 @@ from pathlib import Path
 import click
 
 from graftwork.commands._common import finish, progress_listener, workspace_from
-from graftwork.core import prompts as store
-from graftwork.core.jobs import run_job
-from graftwork.core.report_csv import write_report
+from graftwork.core.analyze.report_csv import write_report
+from graftwork.core.base.jobs import run_job
+from graftwork.core.prompts import prompts as store
 
 
 def _say(text: str) -> None:
@@ -29,8 +29,13 @@ def draft(ctx: click.Context) -> None:
     ws = workspace_from(ctx)
     db = ws.catalog()
     with progress_listener("prompts draft") as listen:
-        result = run_job(db, "prompts.draft", lambda job: store.draft_missing(ws, job, db), listeners=[listen])
-    finish(result, f"drafted {result.ok} prompt(s); {len(result.skipped)} skipped (already prompted or not analyzable)")
+        result = run_job(
+            db, "prompts.draft", lambda job: store.draft_missing(ws, job, db), listeners=[listen]
+        )
+    finish(
+        result,
+        f"drafted {result.ok} prompt(s); {len(result.skipped)} skipped (already prompted or not analyzable)",
+    )
 
 
 @command.command("import")
@@ -44,15 +49,27 @@ def import_(ctx: click.Context, directory: str) -> None:
         raise click.UsageError(f"{directory}: no such folder")
     with progress_listener("prompts import") as listen:
         result = run_job(
-            db, "prompts.import", lambda job: store.import_dir(ws, Path(directory), job, db),
-            params={"directory": directory}, listeners=[listen],
+            db,
+            "prompts.import",
+            lambda job: store.import_dir(ws, Path(directory), job, db),
+            params={"directory": directory},
+            listeners=[listen],
         )
-    finish(result, f"imported {result.ok} prompt(s); {len(result.skipped)} unchanged; {len(result.failed)} failed")
+    finish(
+        result,
+        f"imported {result.ok} prompt(s); {len(result.skipped)} unchanged; {len(result.failed)} failed",
+    )
 
 
 @command.command("export")
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
-@click.option("--state", "states", multiple=True, type=click.Choice(store.STATES), help="Only prompts in this state (repeatable).")
+@click.option(
+    "--state",
+    "states",
+    multiple=True,
+    type=click.Choice(store.STATES),
+    help="Only prompts in this state (repeatable).",
+)
 @click.pass_context
 def export(ctx: click.Context, directory: str | None, states: tuple[str, ...]) -> None:
     """Write <id>.prompt for every current prompt to DIRECTORY (default: the workspace prompts/)."""
@@ -61,8 +78,11 @@ def export(ctx: click.Context, directory: str | None, states: tuple[str, ...]) -
     target = Path(directory) if directory else ws.prompts_dir
     with progress_listener("prompts export") as listen:
         result = run_job(
-            db, "prompts.export", lambda job: store.export_dir(ws, target, job, db, states=states or None),
-            params={"directory": str(target)}, listeners=[listen],
+            db,
+            "prompts.export",
+            lambda job: store.export_dir(ws, target, job, db, states=states or None),
+            params={"directory": str(target)},
+            listeners=[listen],
         )
     finish(result, f"exported {result.ok} prompt(s) to {target}")
 
@@ -75,7 +95,11 @@ def show(ctx: click.Context, item_id: str, show_history: bool) -> None:
     """Print the current prompt of ITEM_ID (or its whole history)."""
     db = workspace_from(ctx).catalog()
     store.require_item(db, item_id)
-    revs = store.history(db, item_id) if show_history else [r for r in [store.current(db, item_id)] if r]
+    revs = (
+        store.history(db, item_id)
+        if show_history
+        else [r for r in [store.current(db, item_id)] if r]
+    )
     if not revs:
         raise click.ClickException(f"{item_id}: has no prompt yet")
     for r in revs:
@@ -97,10 +121,18 @@ def _set_state(ctx: click.Context, item_id: str, state: str, note: str | None) -
 @command.command("set")
 @click.argument("item_id")
 @click.option("--text", default=None, help="The new prompt text.")
-@click.option("--file", "file_", type=click.Path(dir_okay=False, exists=True), default=None, help="Read the text from a file.")
+@click.option(
+    "--file",
+    "file_",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="Read the text from a file.",
+)
 @click.option("--note", default=None, help="Why the prompt changed.")
 @click.pass_context
-def set_(ctx: click.Context, item_id: str, text: str | None, file_: str | None, note: str | None) -> None:
+def set_(
+    ctx: click.Context, item_id: str, text: str | None, file_: str | None, note: str | None
+) -> None:
     """Replace ITEM_ID's prompt by hand (a new draft revision, origin manual)."""
     if (text is None) == (file_ is None):
         raise click.UsageError("give exactly one of --text or --file")
@@ -118,7 +150,9 @@ def set_(ctx: click.Context, item_id: str, text: str | None, file_: str | None, 
     rev = store.add_revision(db, item_id, text, origin="manual", note=note)
     write_report(ws, db)
     same = before is not None and before["id"] == rev["id"]
-    _say(f"{item_id}: unchanged (rev {rev['rev']})" if same else f"{item_id}: rev {rev['rev']} draft")
+    _say(
+        f"{item_id}: unchanged (rev {rev['rev']})" if same else f"{item_id}: rev {rev['rev']} draft"
+    )
 
 
 @command.command("accept")
@@ -140,7 +174,13 @@ def reject(ctx: click.Context, item_id: str, note: str | None) -> None:
 
 
 @command.command("list")
-@click.option("--state", "states", multiple=True, type=click.Choice(store.STATES), help="Only prompts in this state (repeatable).")
+@click.option(
+    "--state",
+    "states",
+    multiple=True,
+    type=click.Choice(store.STATES),
+    help="Only prompts in this state (repeatable).",
+)
 @click.pass_context
 def list_(ctx: click.Context, states: tuple[str, ...]) -> None:
     """One line per current prompt: id, rev, state, origin, start of the text (tab-separated)."""

@@ -36,15 +36,25 @@ def list_cmd(ctx: click.Context, run_id: str) -> None:
     finally:
         db.close()
     if not rows:
-        out_console.print(f"run {run['id']} has no samples yet: run `graftwork sample --run {run['id']}`",
-                          markup=False, highlight=False)
+        out_console.print(
+            f"run {run['id']} has no samples yet: run `graftwork sample --run {run['id']}`",
+            markup=False,
+            highlight=False,
+        )
         return
     table = Table(box=None, header_style="bold")
     for col in ("id", "item", "verdict", "score", "promoted", "adapter output", "note"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(str(r["id"]), r["item_id"], r["verdict"], str(r["score"] or "-"),
-                      "yes" if r["promoted"] else "", _clip(r["adapter_output"]), _clip(r["note"], 30))
+        table.add_row(
+            str(r["id"]),
+            r["item_id"],
+            r["verdict"],
+            str(r["score"] or "-"),
+            "yes" if r["promoted"] else "",
+            _clip(r["adapter_output"]),
+            _clip(r["note"], 30),
+        )
     out_console.print(table, markup=False, highlight=False)
 
 
@@ -56,8 +66,15 @@ def list_cmd(ctx: click.Context, run_id: str) -> None:
 @click.option("--score", type=click.IntRange(1, 5), default=None, help="1 (bad) to 5 (excellent).")
 @click.option("--note", default=None)
 @click.pass_context
-def set_cmd(ctx: click.Context, sample_id: int, accept: bool, reject: bool, clear: bool, score: int | None,
-            note: str | None) -> None:
+def set_cmd(
+    ctx: click.Context,
+    sample_id: int,
+    accept: bool,
+    reject: bool,
+    clear: bool,
+    score: int | None,
+    note: str | None,
+) -> None:
     """Record a verdict, score or note on one sample."""
     from graftwork.core.review.review import set_verdict
 
@@ -73,8 +90,12 @@ def set_cmd(ctx: click.Context, sample_id: int, accept: bool, reject: bool, clea
         row = set_verdict(db, sample_id, verdict, score, note)
     finally:
         db.close()
-    out_console.print(f"sample {sample_id}: {row['verdict']}" + (f", score {row['score']}" if row["score"] else ""),
-                      markup=False, highlight=False)
+    out_console.print(
+        f"sample {sample_id}: {row['verdict']}"
+        + (f", score {row['score']}" if row["score"] else ""),
+        markup=False,
+        highlight=False,
+    )
 
 
 @command.command("promote")
@@ -93,20 +114,33 @@ def promote_cmd(ctx: click.Context, run_id: str) -> None:
     finally:
         db.close()
     for r in rows:
-        out_console.print(f"{r['item_id']}  (from {r['source_item_id']}, sample {r['sample_id']})",
-                          markup=False, highlight=False)
-    out_console.print(f"promoted {len(rows)} sample(s) of run {run['id']}; they join the next `graftwork build`",
-                      markup=False, highlight=False)
+        out_console.print(
+            f"{r['item_id']}  (from {r['source_item_id']}, sample {r['sample_id']})",
+            markup=False,
+            highlight=False,
+        )
+    out_console.print(
+        f"promoted {len(rows)} sample(s) of run {run['id']}; they join the next `graftwork build`",
+        markup=False,
+        highlight=False,
+    )
 
 
 @command.command("export")
-@click.option("--run", "run_ids", required=True, multiple=True, help="Run id (repeat to compare runs).")
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Markdown file (default: runs/<run>/review.md).")
+@click.option(
+    "--run", "run_ids", required=True, multiple=True, help="Run id (repeat to compare runs)."
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Markdown file (default: runs/<run>/review.md).",
+)
 @click.pass_context
 def export_cmd(ctx: click.Context, run_ids: tuple[str, ...], out: Path | None) -> None:
     """Write a Markdown report with scores per run and every sample side by side."""
-    from graftwork.core.atomic import write_text
+    from graftwork.core.base.atomic import write_text
     from graftwork.core.review.report import render_report
     from graftwork.core.train.runs import get_run
 

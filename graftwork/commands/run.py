@@ -16,9 +16,9 @@ from typing import Any
 import click
 
 from graftwork.commands._common import err_console, out_console, progress_listener, workspace_from
-from graftwork.core.errors import GraftworkError
-from graftwork.core.jobs import Job, StageResult, run_job
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.errors import GraftworkError
+from graftwork.core.base.jobs import Job, StageResult, run_job
+from graftwork.core.base.workspace import Workspace
 
 
 @dataclass
@@ -55,7 +55,7 @@ def ingest_stage(ws: Workspace, manifest: str) -> Stage:
 
 def analyze_stage(ws: Workspace) -> Stage:
     def work(job: Job) -> StageResult:
-        from graftwork.core.analyze import analyze
+        from graftwork.core.analyze.analyze import analyze
 
         return analyze(ws, job=job)
 
@@ -64,7 +64,7 @@ def analyze_stage(ws: Workspace) -> Stage:
 
 def prompts_import_stage(ws: Workspace, directory: Path) -> Stage:
     def work(job: Job) -> StageResult:
-        from graftwork.core.prompts import import_dir
+        from graftwork.core.prompts.prompts import import_dir
 
         return import_dir(ws, directory, job=job)
 
@@ -73,7 +73,7 @@ def prompts_import_stage(ws: Workspace, directory: Path) -> Stage:
 
 def prompts_draft_stage(ws: Workspace) -> Stage:
     def work(job: Job) -> StageResult:
-        from graftwork.core.prompts import draft_missing
+        from graftwork.core.prompts.prompts import draft_missing
 
         return draft_missing(ws, job=job)
 
@@ -100,7 +100,7 @@ def build_stage(ws: Workspace, set_name: str, force: bool) -> Stage:
 
 def export_stage(ws: Workspace, set_name: str, fmt: str) -> Stage:
     def work(job: Job) -> StageResult:
-        from graftwork.core.exporters import export_set
+        from graftwork.core.dataset.exporters import export_set
 
         return export_set(ws, set_name, fmt, job=job)
 
@@ -109,8 +109,11 @@ def export_stage(ws: Workspace, set_name: str, fmt: str) -> Stage:
 
 def pipeline(ws: Workspace, manifest: str, set_name: str, force: bool) -> list[Stage]:
     return [
-        ingest_stage(ws, manifest), analyze_stage(ws), prompts_draft_stage(ws),
-        budget_stage(ws), build_stage(ws, set_name, force),
+        ingest_stage(ws, manifest),
+        analyze_stage(ws),
+        prompts_draft_stage(ws),
+        budget_stage(ws),
+        build_stage(ws, set_name, force),
     ]
 
 
@@ -118,7 +121,7 @@ def pipeline(ws: Workspace, manifest: str, set_name: str, force: bool) -> list[S
 
 
 def stage_counts(result: StageResult) -> str:
-    """"3 ok, 1 skipped, 2 failed" (zero counts left out)."""
+    """ "3 ok, 1 skipped, 2 failed" (zero counts left out)."""
     text = f"{result.ok} ok"
     if result.skipped:
         text += f", {len(result.skipped)} skipped"
@@ -136,9 +139,7 @@ def run_stages(ws: Workspace, stages: list[Stage]) -> list[tuple[Stage, StageRes
         db = ws.catalog()
         try:
             with progress_listener(f"[{number}/{len(stages)}] {stage.name}") as listen:
-                result = run_job(
-                    db, stage.job_kind(), stage.work, stage.params, [listen]
-                )
+                result = run_job(db, stage.job_kind(), stage.work, stage.params, [listen])
         except Exception as exc:  # Ctrl-C (KeyboardInterrupt) is not caught: it aborts the run
             raise StageFailed(stage.name, exc) from exc
         finally:
@@ -157,13 +158,29 @@ def report_item_failures(results: list[tuple[Stage, StageResult]]) -> int:
         err_console.print(f"{total} item(s) failed:", style="red")
         for stage, result in results:
             for item, cause in result.failed:
-                err_console.print(f"  {stage.name}: {item}: {cause}", markup=False, highlight=False, soft_wrap=True)
+                err_console.print(
+                    f"  {stage.name}: {item}: {cause}",
+                    markup=False,
+                    highlight=False,
+                    soft_wrap=True,
+                )
     return total
 
 
 @click.command("run")
-@click.option("--manifest", required=True, metavar="PATH_OR_URL", help="Gallery manifest: a path, file:// or http(s) URL.")
-@click.option("--set", "set_name", required=True, metavar="NAME", help="Name of the set to build (datasets/NAME).")
+@click.option(
+    "--manifest",
+    required=True,
+    metavar="PATH_OR_URL",
+    help="Gallery manifest: a path, file:// or http(s) URL.",
+)
+@click.option(
+    "--set",
+    "set_name",
+    required=True,
+    metavar="NAME",
+    help="Name of the set to build (datasets/NAME).",
+)
 @click.option("--force", is_flag=True, help="Rebuild the set even if it exists.")
 @click.pass_context
 def command(ctx: click.Context, manifest: str, set_name: str, force: bool) -> None:
@@ -180,6 +197,8 @@ def command(ctx: click.Context, manifest: str, set_name: str, force: bool) -> No
         err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     failed = report_item_failures(results)
-    out_console.print(f"set {set_name}: {ws.datasets_dir / set_name}", markup=False, highlight=False)
+    out_console.print(
+        f"set {set_name}: {ws.datasets_dir / set_name}", markup=False, highlight=False
+    )
     if failed:
         sys.exit(1)

@@ -39,10 +39,23 @@ def command(ctx: click.Context, set_name: str | None, as_json: bool) -> None:
         return
     table = Table(box=None, header_style="bold")
     for col in ("id", "set", "state", "iters", "best val", "started", "duration"):
-        table.add_column(col, justify="right" if col in ("iters", "best val") else "left", no_wrap=True)
+        table.add_column(
+            col, justify="right" if col in ("iters", "best val") else "left", no_wrap=True
+        )
     for r in rows:
-        best = f"{r['best_val_loss']:.4f}@{r['best_iteration']}" if r.get("best_val_loss") is not None else "-"
+        best = (
+            f"{r['best_val_loss']:.4f}@{r['best_iteration']}"
+            if r.get("best_val_loss") is not None
+            else "-"
+        )
         iters = f"{r.get('last_iteration') or 0}/{r.get('total_iters') or '?'}"
-        table.add_row(r["id"], r["set_name"], r["state"], iters, best,
-                      (r.get("started_at") or "")[:19].replace("T", " "), _duration(duration_seconds(r)))
+        table.add_row(
+            r["id"],
+            r["set_name"],
+            r["state"],
+            iters,
+            best,
+            (r.get("started_at") or "")[:19].replace("T", " "),
+            _duration(duration_seconds(r)),
+        )
     out_console.print(table, markup=False, highlight=False)  # set names are user data, not markup

@@ -8,39 +8,69 @@ from graftwork.commands._common import finish, out_console, progress_listener, w
 
 
 @click.command("sample")
-@click.option("--run", "run_id", required=True, help="Training run id (or a unique prefix; see `graftwork runs`).")
-@click.option("--split", type=click.Choice(["test", "valid", "train"]), default="test", show_default=True,
-              help="Which split of the run's set to take prompts from.")
+@click.option(
+    "--run",
+    "run_id",
+    required=True,
+    help="Training run id (or a unique prefix; see `graftwork runs`).",
+)
+@click.option(
+    "--split",
+    type=click.Choice(["test", "valid", "train"]),
+    default="test",
+    show_default=True,
+    help="Which split of the run's set to take prompts from.",
+)
 @click.option("--n", "n", type=int, default=None, help="Only the first N prompts of the split.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--temperature", type=float, default=0.0, show_default=True, help="0 = greedy.")
 @click.option("--max-tokens", type=int, default=1024, show_default=True)
-@click.option("--adapter", type=click.Choice(["best", "last"]), default="best", show_default=True,
-              help="Which of the run's adapters to sample from.")
+@click.option(
+    "--adapter",
+    type=click.Choice(["best", "last"]),
+    default="best",
+    show_default=True,
+    help="Which of the run's adapters to sample from.",
+)
 @click.pass_context
-def command(ctx: click.Context, run_id: str, split: str, n: int | None, seed: int, temperature: float,
-            max_tokens: int, adapter: str) -> None:
+def command(
+    ctx: click.Context,
+    run_id: str,
+    split: str,
+    n: int | None,
+    seed: int,
+    temperature: float,
+    max_tokens: int,
+    adapter: str,
+) -> None:
     """Generate with the base model and with the run's adapter (same seed, temperature and max
     tokens) and store both beside the reference answer for review.
 
     Example: graftwork sample --run 20261122-0215 --n 8 --temperature 0.7 --seed 1"""
     from graftwork import wiring
-    from graftwork.core.jobs import run_job
+    from graftwork.core.base.jobs import run_job
     from graftwork.core.review.samples import SampleSettings
 
     ws = workspace_from(ctx)
-    settings = SampleSettings(split=split, n=n, seed=seed, temperature=temperature, max_tokens=max_tokens,
-                              adapter=adapter)
+    settings = SampleSettings(
+        split=split, n=n, seed=seed, temperature=temperature, max_tokens=max_tokens, adapter=adapter
+    )
     settings.check()
     db = ws.catalog()
     try:
         with progress_listener("sample") as listen:
             result = run_job(
-                db, "sample", lambda job: wiring.sample(ws, run_id, job=job, **settings.__dict__),
-                params={"run": run_id, **settings.__dict__}, listeners=[listen],
+                db,
+                "sample",
+                lambda job: wiring.sample(ws, run_id, job=job, **settings.__dict__),
+                params={"run": run_id, **settings.__dict__},
+                listeners=[listen],
             )
     finally:
         db.close()
-    out_console.print(f"review them with `graftwork review list --run {result.summary['run']}` or in the app",
-                      markup=False, highlight=False)
+    out_console.print(
+        f"review them with `graftwork review list --run {result.summary['run']}` or in the app",
+        markup=False,
+        highlight=False,
+    )
     finish(result, f"stored {result.ok} sample(s) of run {result.summary['run']} ({split} split)")

@@ -22,12 +22,29 @@ from graftwork.commands._common import (
 def teacher_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The flags every teach command takes; they override graftwork.yaml and configs/teacher.yaml."""
     options = [
-        click.option("--base-url", default=None, help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1."),
+        click.option(
+            "--base-url",
+            default=None,
+            help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1.",
+        ),
         click.option("--model", default=None, help="Teacher model name."),
-        click.option("--api-key-env", default=None, help="NAME of the environment variable holding the API key."),
-        click.option("--concurrency", type=click.IntRange(1, 256), default=None, help="Calls in flight at once."),
-        click.option("--dry-run/--no-dry-run", "dry_run", default=None,
-                     help="Placeholder '[dry-run]' text, no network call."),
+        click.option(
+            "--api-key-env",
+            default=None,
+            help="NAME of the environment variable holding the API key.",
+        ),
+        click.option(
+            "--concurrency",
+            type=click.IntRange(1, 256),
+            default=None,
+            help="Calls in flight at once.",
+        ),
+        click.option(
+            "--dry-run/--no-dry-run",
+            "dry_run",
+            default=None,
+            help="Placeholder '[dry-run]' text, no network call.",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -66,11 +83,13 @@ def _print_estimate(est: dict[str, Any], console: Any = err_console) -> None:
     lines = [
         f"teach {est['area']}{' (resuming run ' + est['run_id'] + ')' if est['run_id'] else ''}: "
         f"{est['items']} widget(s), {stages}, {where}",
-        f"  calls to send: {est['calls']}" + (f" ({by_stage})" if by_stage else "")
+        f"  calls to send: {est['calls']}"
+        + (f" ({by_stage})" if by_stage else "")
         + (f"; {est['calls_reused']} already done, reused" if est["calls_reused"] else ""),
         f"  tokens: ~{est['input_tokens']:,} in, at most {est['output_tokens_max']:,} out "
         f"(code quoted up to {est['code_budget_tokens']} tokens a widget)",
-        f"  cost: at most {est['cost_max']:.4f}" + (" (refinements counted for every widget)" if "refine" in est["stages"] else ""),
+        f"  cost: at most {est['cost_max']:.4f}"
+        + (" (refinements counted for every widget)" if "refine" in est["stages"] else ""),
     ]
     for note in est["notes"]:
         lines.append(f"  note: {note}")
@@ -81,14 +100,34 @@ def _print_estimate(est: dict[str, Any], console: Any = err_console) -> None:
 
 
 @command.command("prompts")
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Process the next N widgets (a batch).")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Process the next N widgets (a batch).",
+)
 @click.option("--widgets", default=None, help="Only these widgets (ids or names, comma-separated).")
 @click.option("--critique", is_flag=True, help="Ask the teacher to critique each draft.")
-@click.option("--refine", is_flag=True, help="Refine drafts the critique did not pass (implies --critique).")
-@click.option("--gating", type=click.Choice(["lenient", "strict"]), default=None, help="How strictly results are accepted.")
-@click.option("--sample", type=click.IntRange(min=1), default=None,
-              help="Run on N widgets into the separate sample area (main prompts untouched).")
-@click.option("--resume", is_flag=True, help="Continue the last unfinished run with its widgets and options (with --sample: the last sample run).")
+@click.option(
+    "--refine", is_flag=True, help="Refine drafts the critique did not pass (implies --critique)."
+)
+@click.option(
+    "--gating",
+    type=click.Choice(["lenient", "strict"]),
+    default=None,
+    help="How strictly results are accepted.",
+)
+@click.option(
+    "--sample",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Run on N widgets into the separate sample area (main prompts untouched).",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the last unfinished run with its widgets and options (with --sample: the last sample run).",
+)
 @click.option("--fresh", is_flag=True, help="Do not reuse finished calls of earlier runs.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @teacher_options
@@ -100,7 +139,7 @@ def prompts_cmd(ctx: click.Context, overrides: dict[str, Any], yes: bool, **opti
     rejected ones are kept as rejected revisions with their reasons. A run killed at any
     moment loses nothing: run again (or with --resume) and finished calls are reused."""
     from graftwork import wiring
-    from graftwork.core.jobs import run_job
+    from graftwork.core.base.jobs import run_job
 
     ws = workspace_from(ctx)
     options["widgets"] = _widgets(options["widgets"])
@@ -109,7 +148,9 @@ def prompts_cmd(ctx: click.Context, overrides: dict[str, Any], yes: bool, **opti
     for item, reason in est["skipped"]:
         err_console.print(f"  skipped {item}: {reason}", markup=False, highlight=False)
     if est["items"] == 0:
-        out_console.print("nothing to teach: every JSX widget has an accepted prompt (or none matched)")
+        out_console.print(
+            "nothing to teach: every JSX widget has an accepted prompt (or none matched)"
+        )
         return
     if not yes and not est["dry_run"] and sys.stdin.isatty() and est["calls"] > 0:
         click.confirm("send these calls?", default=True, abort=True, err=True)
@@ -122,8 +163,13 @@ def prompts_cmd(ctx: click.Context, overrides: dict[str, Any], yes: bool, **opti
     db = ws.catalog()
     try:
         with progress_listener("teach") as listen:
-            result = run_job(db, "teach", lambda job: wiring.teach_prompts(ws, overrides=overrides, job=job, **options),
-                             params, [listen])
+            result = run_job(
+                db,
+                "teach",
+                lambda job: wiring.teach_prompts(ws, overrides=overrides, job=job, **options),
+                params,
+                [listen],
+            )
     finally:
         db.close()
     s = result.summary
@@ -131,12 +177,15 @@ def prompts_cmd(ctx: click.Context, overrides: dict[str, Any], yes: bool, **opti
         if reason.startswith("rejected"):
             err_console.print(f"  {item}: {reason}", markup=False, highlight=False)
     where = "sample area" if s["area"] == "sample" else "prompts"
-    finish(result, (
-        f"run {s['run_id']}{' (dry run: nothing stored as prompts)' if s['dry_run'] and s['area'] == 'main' else ''}: "
-        f"{s['accepted']} accepted, {s['rejected']} rejected, {s['failed']} failed into {where}; "
-        f"calls sent {s['calls_sent']}, reused {s['calls_reused']}; tokens {s['input_tokens']:,} in / "
-        f"{s['output_tokens']:,} out; cost {s['cost']:.4f}"
-    ))
+    finish(
+        result,
+        (
+            f"run {s['run_id']}{' (dry run: nothing stored as prompts)' if s['dry_run'] and s['area'] == 'main' else ''}: "
+            f"{s['accepted']} accepted, {s['rejected']} rejected, {s['failed']} failed into {where}; "
+            f"calls sent {s['calls_sent']}, reused {s['calls_reused']}; tokens {s['input_tokens']:,} in / "
+            f"{s['output_tokens']:,} out; cost {s['cost']:.4f}"
+        ),
+    )
 
 
 @command.command("estimate")
@@ -151,7 +200,9 @@ def prompts_cmd(ctx: click.Context, overrides: dict[str, Any], yes: bool, **opti
 @click.option("--json", "as_json", is_flag=True, help="Print the estimate as JSON.")
 @teacher_options
 @click.pass_context
-def estimate_cmd(ctx: click.Context, overrides: dict[str, Any], as_json: bool, **options: Any) -> None:
+def estimate_cmd(
+    ctx: click.Context, overrides: dict[str, Any], as_json: bool, **options: Any
+) -> None:
     """Calls, tokens and cost that `teach prompts` with the same options would spend."""
     from graftwork import wiring
 
@@ -165,13 +216,27 @@ def estimate_cmd(ctx: click.Context, overrides: dict[str, Any], as_json: bool, *
 
 
 @command.command("log")
-@click.option("--limit", type=click.IntRange(min=1), default=30, show_default=True, help="Newest N calls.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=30, show_default=True, help="Newest N calls."
+)
 @click.option("--errors", is_flag=True, help="Only failed calls and calls that needed retries.")
 @click.option("--run", "run_id", default=None, help="Only the calls of this run.")
-@click.option("--json", "as_json", is_flag=True, help="Print rows as JSON lines (request and response included).")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print rows as JSON lines (request and response included).",
+)
 @teacher_options
 @click.pass_context
-def log_cmd(ctx: click.Context, overrides: dict[str, Any], limit: int, errors: bool, run_id: str | None, as_json: bool) -> None:
+def log_cmd(
+    ctx: click.Context,
+    overrides: dict[str, Any],
+    limit: int,
+    errors: bool,
+    run_id: str | None,
+    as_json: bool,
+) -> None:
     """List logged teacher calls: stage, widget, model, status, tokens, latency, cost, error."""
     from rich.table import Table
 
@@ -187,19 +252,40 @@ def log_cmd(ctx: click.Context, overrides: dict[str, Any], limit: int, errors: b
         out_console.print("no teacher calls logged" + (" with errors" if errors else ""))
         return
     table = Table(title=f"teacher calls (newest {len(rows)})")
-    for name, just in (("id", "right"), ("when", "left"), ("run", "left"), ("widget", "left"), ("stage", "left"),
-                       ("model", "left"), ("status", "left"), ("tries", "right"), ("in", "right"), ("out", "right"),
-                       ("ms", "right"), ("cost", "right"), ("error / retries", "left")):
+    for name, just in (
+        ("id", "right"),
+        ("when", "left"),
+        ("run", "left"),
+        ("widget", "left"),
+        ("stage", "left"),
+        ("model", "left"),
+        ("status", "left"),
+        ("tries", "right"),
+        ("in", "right"),
+        ("out", "right"),
+        ("ms", "right"),
+        ("cost", "right"),
+        ("error / retries", "left"),
+    ):
         table.add_column(name, justify=just, overflow="fold")
     for r in rows:
         retries = json.loads(r["retries"] or "[]")
         problem = r["error"] or ("; ".join(retries) if retries else "")
         status_style = {"ok": "green", "dry-run": "cyan"}.get(r["status"], "red")
         table.add_row(
-            str(r["id"]), (r["started_at"] or "")[:19].replace("T", " "), r["run_id"] or "-", _escape(r["item_id"] or "-"),
-            r["stage"] or "", _escape(r["model"] or ""), f"[{status_style}]{r['status']}[/]", str(r["attempts"] or 0),
-            str(r["input_tokens"] or 0), str(r["output_tokens"] or 0), str(r["latency_ms"] or 0),
-            f"{r['cost'] or 0:.5f}", _escape(problem),
+            str(r["id"]),
+            (r["started_at"] or "")[:19].replace("T", " "),
+            r["run_id"] or "-",
+            _escape(r["item_id"] or "-"),
+            r["stage"] or "",
+            _escape(r["model"] or ""),
+            f"[{status_style}]{r['status']}[/]",
+            str(r["attempts"] or 0),
+            str(r["input_tokens"] or 0),
+            str(r["output_tokens"] or 0),
+            str(r["latency_ms"] or 0),
+            f"{r['cost'] or 0:.5f}",
+            _escape(problem),
         )
     out_console.print(table)
 
@@ -216,7 +302,11 @@ def samples_cmd(ctx: click.Context, overrides: dict[str, Any], run_id: str | Non
     db = ws.catalog()
     try:
         if run_id is None:
-            runs = list(db.query("SELECT id FROM teach_runs WHERE area = 'sample' ORDER BY created_at DESC, rowid DESC LIMIT 1"))
+            runs = list(
+                db.query(
+                    "SELECT id FROM teach_runs WHERE area = 'sample' ORDER BY created_at DESC, rowid DESC LIMIT 1"
+                )
+            )
             if not runs:
                 out_console.print("no sample runs yet: try `graftwork teach prompts --sample 3`")
                 return
@@ -228,7 +318,9 @@ def samples_cmd(ctx: click.Context, overrides: dict[str, Any], run_id: str | Non
     for name in ("widget", "state", "prompt", "note"):
         table.add_column(name, overflow="fold")
     for r in rows:
-        table.add_row(_escape(r["item_id"]), r["state"], _escape(r["text"]), _escape(r["note"] or ""))
+        table.add_row(
+            _escape(r["item_id"]), r["state"], _escape(r["text"]), _escape(r["note"] or "")
+        )
     out_console.print(table)
 
 

@@ -5,7 +5,7 @@ import sys
 import click
 
 from graftwork.commands._common import workspace_from
-from graftwork.core.errors import WorkspaceError
+from graftwork.core.base.errors import WorkspaceError
 
 
 def launch(ctx: click.Context) -> None:

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from graftwork.core.atomic import write_bytes, write_json
-from graftwork.core.errors import GraftworkError
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.atomic import write_bytes, write_json
+from graftwork.core.base.errors import GraftworkError
+from graftwork.core.base.workspace import Workspace
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 CHECKOUT_DIR = PACKAGE_DIR.parent
@@ -35,7 +35,9 @@ class DemoError(GraftworkError):
 
 
 def is_checkout() -> bool:
-    return (CHECKOUT_DIR / "pyproject.toml").is_file() and (CHECKOUT_DIR / "data" / "sample").is_dir()
+    return (CHECKOUT_DIR / "pyproject.toml").is_file() and (
+        CHECKOUT_DIR / "data" / "sample"
+    ).is_dir()
 
 
 def sample_dir() -> Path:
@@ -81,11 +83,17 @@ def screenshot_png(seed: str, width: int = 64, height: int = 40) -> bytes:
         rows.append(b"\x00" + pixel * width)  # filter byte 0 per scanline
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _write_if_changed(path: Path, data: bytes) -> None:

@@ -50,32 +50,64 @@ def checks(f: MachineFacts) -> list[Check]:
     out = [Check("platform", "info", f"{f.system} {f.machine}, Python {f.python}")]
     apple_silicon = f.system == "Darwin" and f.machine == "arm64"
     if f.backend is None:
-        out.append(Check("mlx", "missing", f"MLX does not load: {f.backend_error or 'not installed'}",
-                         "install graftwork with mlx (mlx[cpu] on Linux)"))
+        out.append(
+            Check(
+                "mlx",
+                "missing",
+                f"MLX does not load: {f.backend_error or 'not installed'}",
+                "install graftwork with mlx (mlx[cpu] on Linux)",
+            )
+        )
     elif f.backend == "metal":
-        out.append(Check("mlx", "ok", f"MLX {f.mlx_version} on Metal (GPU); mlx-lm {f.mlx_lm_version}"))
+        out.append(
+            Check("mlx", "ok", f"MLX {f.mlx_version} on Metal (GPU); mlx-lm {f.mlx_lm_version}")
+        )
     else:
-        hint = "" if apple_silicon else "fine for the tiny demo model; real models want a Mac with Apple silicon"
-        out.append(Check("mlx", "warn" if not apple_silicon else "ok",
-                         f"MLX {f.mlx_version} on the CPU; mlx-lm {f.mlx_lm_version}", hint))
+        hint = (
+            ""
+            if apple_silicon
+            else "fine for the tiny demo model; real models want a Mac with Apple silicon"
+        )
+        out.append(
+            Check(
+                "mlx",
+                "warn" if not apple_silicon else "ok",
+                f"MLX {f.mlx_version} on the CPU; mlx-lm {f.mlx_lm_version}",
+                hint,
+            )
+        )
         if f.system == "Linux":
-            out.append(Check(
-                "cpu blas", "ok" if f.openblas_path else "warn",
-                f"OpenBLAS at {f.openblas_path}, preloaded into training and sampling" if f.openblas_path
-                else "only the mlx-cpu wheel's reference BLAS (slow)",
-                "" if f.openblas_path else "apt-get install libopenblas0-pthread: CPU training gets about 20x faster",
-            ))
+            out.append(
+                Check(
+                    "cpu blas",
+                    "ok" if f.openblas_path else "warn",
+                    f"OpenBLAS at {f.openblas_path}, preloaded into training and sampling"
+                    if f.openblas_path
+                    else "only the mlx-cpu wheel's reference BLAS (slow)",
+                    ""
+                    if f.openblas_path
+                    else "apt-get install libopenblas0-pthread: CPU training gets about 20x faster",
+                )
+            )
     if f.memory_bytes:
         gib = f.memory_bytes / GIB
         low = gib < 16
-        out.append(Check("memory", "warn" if low else "ok", f"{gib:.1f} GiB",
-                         "small models only (under ~3B parameters, 4-bit)" if low else ""))
+        out.append(
+            Check(
+                "memory",
+                "warn" if low else "ok",
+                f"{gib:.1f} GiB",
+                "small models only (under ~3B parameters, 4-bit)" if low else "",
+            )
+        )
     else:
         out.append(Check("memory", "info", "unknown"))
     out.append(_model_check(f))
     out.append(_toolkit_check(f))
     out.append(_teacher_check(f))
-    out += [Check("config", "warn", err, "fix the file named in the message") for err in f.config_errors]
+    out += [
+        Check("config", "warn", err, "fix the file named in the message") for err in f.config_errors
+    ]
     return out
 
 
@@ -85,7 +117,13 @@ def _model_check(f: MachineFacts) -> Check:
         "missing": "the folder does not exist; fix train.model (a missing path is not a hub id)",
         "hub": "not downloaded yet: training will fetch it (needs network), or point train.model at a local folder",
     }
-    status: Status = {"local": "ok", "cached": "ok", "hub": "warn", "missing": "missing", "unset": "missing"}[f.model_kind]
+    status: Status = {
+        "local": "ok",
+        "cached": "ok",
+        "hub": "warn",
+        "missing": "missing",
+        "unset": "missing",
+    }[f.model_kind]
     detail = f"{f.model or '(none)'}: {f.model_detail or f.model_kind}"
     return Check("model", status, detail, hints.get(f.model_kind, ""))
 
@@ -94,19 +132,36 @@ def _toolkit_check(f: MachineFacts) -> Check:
     if f.toolkit_found:
         return Check("apple toolkit", "ok", f"found at {f.toolkit_dir}")
     if not f.toolkit_dir:
-        return Check("apple toolkit", "missing", "not configured",
-                     "download Apple's adapter training toolkit and set train.apple.toolkit_dir "
-                     "(needs a Mac with Apple silicon and 32 GB, or a Linux CUDA GPU)")
-    return Check("apple toolkit", "missing", f"not found at {f.toolkit_dir}: {f.toolkit_detail}",
-                 "point train.apple.toolkit_dir at the folder holding examples/ and export/")
+        return Check(
+            "apple toolkit",
+            "missing",
+            "not configured",
+            "download Apple's adapter training toolkit and set train.apple.toolkit_dir "
+            "(needs a Mac with Apple silicon and 32 GB, or a Linux CUDA GPU)",
+        )
+    return Check(
+        "apple toolkit",
+        "missing",
+        f"not found at {f.toolkit_dir}: {f.toolkit_detail}",
+        "point train.apple.toolkit_dir at the folder holding examples/ and export/",
+    )
 
 
 def _teacher_check(f: MachineFacts) -> Check:
     if f.teacher_reachable is None and f.teacher_url:
         return Check("teacher", "info", f"{f.teacher_url}: {f.teacher_detail or 'not checked'}")
     if f.teacher_reachable is None:
-        return Check("teacher", "info", "no teacher endpoint configured", "set teacher.base_url to use `graftwork teach`")
+        return Check(
+            "teacher",
+            "info",
+            "no teacher endpoint configured",
+            "set teacher.base_url to use `graftwork teach`",
+        )
     if f.teacher_reachable:
         return Check("teacher", "ok", f"{f.teacher_url} answers ({f.teacher_detail})")
-    return Check("teacher", "missing", f"{f.teacher_url} unreachable: {f.teacher_detail}",
-                 "start the server or fix teacher.base_url")
+    return Check(
+        "teacher",
+        "missing",
+        f"{f.teacher_url} unreachable: {f.teacher_detail}",
+        "start the server or fix teacher.base_url",
+    )

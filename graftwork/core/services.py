@@ -14,9 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from graftwork.core.errors import ItemError
-from graftwork.core.examples import Example, make_example
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.errors import ItemError
+from graftwork.core.base.workspace import Workspace
+from graftwork.core.dataset.examples import Example, make_example
 
 
 class TokenCounter(Protocol):
@@ -71,6 +71,7 @@ class Services:
 
 # ---- examples -----------------------------------------------------------------------------
 
+
 def _folder(db: Any, item_id: str) -> str:
     rows = list(db.query("select folder from analysis where item_id = ?", [item_id]))
     return rows[0]["folder"] if rows and rows[0]["folder"] else ""
@@ -83,8 +84,8 @@ def item_folder(ws: Workspace, db: Any, item_id: str) -> Any:
 
 def example_builder(ws: Workspace) -> Callable[[Any, str, str], Example]:
     """Builds the complete example exactly as build writes it (system + tool + user + code)."""
-    from graftwork.core.candidates import widget_code
-    from graftwork.core.project import load_project
+    from graftwork.core.base.project import load_project
+    from graftwork.core.dataset.candidates import widget_code
 
     project = cached(lambda: load_project(ws))
 

@@ -19,9 +19,9 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker
 
-from graftwork.core.errors import GraftworkError
+from graftwork.core.base.errors import GraftworkError
+from graftwork.core.base.workspace import Workspace
 from graftwork.core.services import Services
-from graftwork.core.workspace import Workspace
 from graftwork.tui.screens.error import ErrorScreen
 from graftwork.tui.screens.help import HelpScreen, help_text
 from graftwork.tui.worker_errors import report_worker_error
@@ -31,7 +31,9 @@ class GraftworkApp(App[None]):
     CSS_PATH: ClassVar[list[str]] = ["app.tcss", "screens/main.tcss"]
     TITLE = "graftwork"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit", tooltip="Quit (edits are saved)"),
+        Binding(
+            "ctrl+q", "quit", "Quit", priority=True, id="app.quit", tooltip="Quit (edits are saved)"
+        ),
         Binding("question_mark,f1", "help", "Help", id="app.help", tooltip="Every key"),
     ]
 
@@ -51,7 +53,9 @@ class GraftworkApp(App[None]):
             if binding_id not in known:
                 self.keymap_problems.append(f"keymap: unknown binding id '{binding_id}'")
             elif not isinstance(keys, str) or not keys.strip():
-                self.keymap_problems.append(f"keymap: '{binding_id}' needs a key string, got {keys!r}")
+                self.keymap_problems.append(
+                    f"keymap: '{binding_id}' needs a key string, got {keys!r}"
+                )
             else:
                 clean[binding_id] = keys.strip()
         self.set_keymap(clean)
@@ -62,7 +66,7 @@ class GraftworkApp(App[None]):
     def check_catalog(self) -> None:
         """Read the keymap and open (and migrate) the catalog off the UI thread; a locked or
         corrupt catalog gets a clear error screen instead of a traceback."""
-        from graftwork.core.config import workspace_settings
+        from graftwork.core.base.config import workspace_settings
 
         try:
             keymap = workspace_settings(self.ws).get("keymap") or {}
@@ -76,7 +80,9 @@ class GraftworkApp(App[None]):
             self.call_from_thread(self._fatal, "The catalog cannot be opened", str(exc))
             return
         except Exception as exc:  # anything else sqlite can raise: still no traceback
-            self.call_from_thread(self._fatal, "The catalog cannot be opened", f"{type(exc).__name__}: {exc}")
+            self.call_from_thread(
+                self._fatal, "The catalog cannot be opened", f"{type(exc).__name__}: {exc}"
+            )
             return
         self.call_from_thread(self._start)
 
@@ -112,8 +118,18 @@ class GraftworkApp(App[None]):
             return [b for b in bindings if isinstance(b, Binding)]
 
         return [
-            ("App", [*only(self.BINDINGS), Binding("ctrl+p", "command_palette", "Command palette",
-                                                   tooltip="Every action, titled area: verb")]),
+            (
+                "App",
+                [
+                    *only(self.BINDINGS),
+                    Binding(
+                        "ctrl+p",
+                        "command_palette",
+                        "Command palette",
+                        tooltip="Every action, titled area: verb",
+                    ),
+                ],
+            ),
             ("Panes", only(MainScreen.BINDINGS)),
             ("1 Widgets", only(WidgetsPane.BINDINGS) + only(WidgetTable.BINDINGS)),
             ("2 Prompt", only(PromptPane.BINDINGS)),
@@ -124,7 +140,9 @@ class GraftworkApp(App[None]):
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
-        self.push_screen(HelpScreen(help_text(self.binding_groups(), self._keymap, self.get_key_display_for)))
+        self.push_screen(
+            HelpScreen(help_text(self.binding_groups(), self._keymap, self.get_key_display_for))
+        )
 
     def get_key_display_for(self, key: str) -> str:
         return self.get_key_display(Binding(key, ""))
@@ -149,7 +167,16 @@ class GraftworkApp(App[None]):
         self.exit()
 
 
-GRAPHICS_TERMINALS = ("kitty", "wezterm", "iterm", "ghostty", "konsole", "foot", "mlterm", "contour")
+GRAPHICS_TERMINALS = (
+    "kitty",
+    "wezterm",
+    "iterm",
+    "ghostty",
+    "konsole",
+    "foot",
+    "mlterm",
+    "contour",
+)
 
 
 def _graphics_supported() -> bool:

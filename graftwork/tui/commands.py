@@ -21,46 +21,90 @@ def palette_commands(screen: MainScreen) -> Iterable[SystemCommand]:
         return SystemCommand(title, help_, callback)
 
     for pane in ("widgets", "prompt", "budget", "runs"):
-        yield cmd(f"view: {pane}", f"Show the {pane.capitalize()} pane",
-                  lambda p=pane: screen.action_pane(p))
-    yield cmd("widgets: filter", "Type to filter the table", lambda: (screen.action_pane("widgets"), wp.action_filter()))
+        yield cmd(
+            f"view: {pane}",
+            f"Show the {pane.capitalize()} pane",
+            lambda p=pane: screen.action_pane(p),
+        )
+    yield cmd(
+        "widgets: filter",
+        "Type to filter the table",
+        lambda: (screen.action_pane("widgets"), wp.action_filter()),
+    )
     for key, (label, _) in QUICK_FILTERS.items():
-        yield cmd(f"widgets: show {label}", f"Quick filter: {label}",
-                  lambda k=key: (screen.action_pane("widgets"), wp.action_quick_filter(k)))
+        yield cmd(
+            f"widgets: show {label}",
+            f"Quick filter: {label}",
+            lambda k=key: (screen.action_pane("widgets"), wp.action_quick_filter(k)),
+        )
     for index, (label, _, _) in enumerate(COLUMNS):
-        yield cmd(f"widgets: sort by {label.lower()}", "Sort the table (again to reverse)",
-                  lambda i=index: wp._sort(i))
+        yield cmd(
+            f"widgets: sort by {label.lower()}",
+            "Sort the table (again to reverse)",
+            lambda i=index: wp._sort(i),
+        )
     if wp.selected_id:
-        yield cmd("widgets: include", "Curation decision: include", lambda: wp.action_decide("include"))
-        yield cmd("widgets: exclude", "Curation decision: exclude", lambda: wp.action_decide("exclude"))
-        yield cmd("widgets: needs work", "Curation decision: needs work", lambda: wp.action_decide("needs_work"))
+        yield cmd(
+            "widgets: include", "Curation decision: include", lambda: wp.action_decide("include")
+        )
+        yield cmd(
+            "widgets: exclude", "Curation decision: exclude", lambda: wp.action_decide("exclude")
+        )
+        yield cmd(
+            "widgets: needs work",
+            "Curation decision: needs work",
+            lambda: wp.action_decide("needs_work"),
+        )
         yield cmd("widgets: note", "Write a curation note", wp.action_note)
     if pp.item_id:
         yield cmd("prompt: save revision", "Save the editor as a revision now", pp.action_save)
         yield cmd("prompt: insert template draft", "Insert the template draft", pp.action_template)
-        yield cmd("prompt: restore revision", "Restore the revision selected in the list", pp.action_restore)
+        yield cmd(
+            "prompt: restore revision",
+            "Restore the revision selected in the list",
+            pp.action_restore,
+        )
         if services.teacher_draft is not None:
-            yield cmd("prompt: teacher draft", "Ask the teacher for a draft", pp.action_teacher_draft)
-    yield cmd("budget: edit limit", "Change max_sequence_length for the preview",
-              lambda: (screen.action_pane("budget"), bp.action_edit_limit()))
-    stages = [("ingest", "ingest a manifest", "Download a gallery manifest (path or URL)"),
-              ("analyze", "analyze", "Scan downloads"),
-              ("draft_prompts", "draft prompts", "Template drafts for widgets without a prompt"),
-              ("budget", "budget", "Count tokens of every example"),
-              ("build", "build a set", "Build train/valid/test JSONL (asks for a name)"),
-              ("export", "export a set", "Export a built set (apple, mlx-chat, alpaca)")]
+            yield cmd(
+                "prompt: teacher draft", "Ask the teacher for a draft", pp.action_teacher_draft
+            )
+    yield cmd(
+        "budget: edit limit",
+        "Change max_sequence_length for the preview",
+        lambda: (screen.action_pane("budget"), bp.action_edit_limit()),
+    )
+    stages = [
+        ("ingest", "ingest a manifest", "Download a gallery manifest (path or URL)"),
+        ("analyze", "analyze", "Scan downloads"),
+        ("draft_prompts", "draft prompts", "Template drafts for widgets without a prompt"),
+        ("budget", "budget", "Count tokens of every example"),
+        ("build", "build a set", "Build train/valid/test JSONL (asks for a name)"),
+        ("export", "export a set", "Export a built set (apple, mlx-chat, alpaca)"),
+    ]
     for kind, verb, help_ in stages:
         yield cmd(f"runs: {verb}", help_, lambda k=kind: screen.action_start(k))
     if "train" in services.extras:
-        yield cmd("runs: train on a set", "Train a LoRA adapter (training area)", screen.action_train)
+        yield cmd(
+            "runs: train on a set", "Train a LoRA adapter (training area)", screen.action_train
+        )
     if "teach" in services.extras:
-        yield cmd("runs: teacher drafts", "Teacher drafts for widgets without a prompt (estimate first)",
-                  screen.action_teach)
-    yield cmd("runs: compare training runs", "History of training runs; mark two to compare loss curves",
-              screen.action_history)
+        yield cmd(
+            "runs: teacher drafts",
+            "Teacher drafts for widgets without a prompt (estimate first)",
+            screen.action_teach,
+        )
+    yield cmd(
+        "runs: compare training runs",
+        "History of training runs; mark two to compare loss curves",
+        screen.action_history,
+    )
     job = rp.jobs.get(rp.selected_id or "")
     if job is not None and job.kind in ("train", "sample"):
-        yield cmd("runs: review samples", "Review base and adapter outputs of this run", screen.action_review)
+        yield cmd(
+            "runs: review samples",
+            "Review base and adapter outputs of this run",
+            screen.action_review,
+        )
     if rp.selected_id and rp.selected_id in screen.cancels:
         yield cmd("runs: cancel job", "Cancel the selected job", rp.action_cancel)
     yield cmd("app: help", "Show every key", screen.app.action_help)

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from graftwork.core.base.workspace import Workspace
 from graftwork.core.services import item_folder
-from graftwork.core.workspace import Workspace
 
 NONE = "—"
 
@@ -64,10 +64,17 @@ def load_rows(db: Any, item_id: str | None = None) -> list[WidgetRow]:
         sql, params = ROWS_SQL.format(where="where i.id = ?"), [item_id]
     return [
         WidgetRow(
-            id=r["id"], name=r["name"] or "", author=r["author"] or "", kind=r["kind"] or NONE,
-            download=r["download"] or NONE, prompt=r["prompt_state"] or NONE,
-            tokens=r["total_tokens"], action=r["action"] or NONE,
-            decision=r["decision"] or NONE, over_by=r["over_by"] or 0, parts=_parts(r["parts"]),
+            id=r["id"],
+            name=r["name"] or "",
+            author=r["author"] or "",
+            kind=r["kind"] or NONE,
+            download=r["download"] or NONE,
+            prompt=r["prompt_state"] or NONE,
+            tokens=r["total_tokens"],
+            action=r["action"] or NONE,
+            decision=r["decision"] or NONE,
+            over_by=r["over_by"] or 0,
+            parts=_parts(r["parts"]),
         )
         for r in db.query(sql, params)
     ]
@@ -112,11 +119,18 @@ MAX_CODE_CHARS = 60_000  # the detail view shows the start of very large widgets
 
 def load_revisions(db: Any, item_id: str) -> list[Revision]:
     return [
-        Revision(r["rev"], r["text"] or "", r["state"] or "", r["origin"] or "",
-                 r["created_at"] or "", r["note"])
+        Revision(
+            r["rev"],
+            r["text"] or "",
+            r["state"] or "",
+            r["origin"] or "",
+            r["created_at"] or "",
+            r["note"],
+        )
         for r in db.query(
             "select rev, text, state, origin, created_at, note from prompt_revisions "
-            "where item_id = ? order by rev", [item_id]
+            "where item_id = ? order by rev",
+            [item_id],
         )
     ]
 
@@ -155,18 +169,27 @@ def load_detail(ws: Workspace, db: Any, item_id: str) -> Detail | None:
     code = ""
     if exists:
         files = sorted(
-            p.relative_to(folder).as_posix() for p in folder.rglob("*")
+            p.relative_to(folder).as_posix()
+            for p in folder.rglob("*")
             if p.is_file() and not p.is_symlink()
         )[:500]
         code = load_widget_code(folder)[:MAX_CODE_CHARS]
     return Detail(
-        id=item_id, name=item["name"] or "", author=item["author"] or "",
+        id=item_id,
+        name=item["name"] or "",
+        author=item["author"] or "",
         description=item["description"] or "",
         repo_url=str(manifest.get("repoUrl") or manifest.get("repo_url") or ""),
-        kind=an.get("kind") or NONE, download_status=dl.get("status") or NONE,
-        download_error=dl.get("error"), folder=folder, folder_exists=exists, files=files,
-        code=code, screenshot=find_screenshot(ws, item_id, dl.get("screenshot_path")),
-        revisions=load_revisions(db, item_id), decision=cur.get("decision") or NONE,
+        kind=an.get("kind") or NONE,
+        download_status=dl.get("status") or NONE,
+        download_error=dl.get("error"),
+        folder=folder,
+        folder_exists=exists,
+        files=files,
+        code=code,
+        screenshot=find_screenshot(ws, item_id, dl.get("screenshot_path")),
+        revisions=load_revisions(db, item_id),
+        decision=cur.get("decision") or NONE,
         note=cur.get("note"),
     )
 
@@ -192,14 +215,27 @@ def load_jobs(db: Any, limit: int = 200) -> list[JobRow]:
             params = json.loads(r["params"] or "{}")
         except ValueError:
             params = {}
-        out.append(JobRow(r["id"], r["kind"] or "", r["state"] or "", r["total"], r["done"] or 0,
-                          r["failed"] or 0, r["started_at"] or "", r["ended_at"], params,
-                          r["error"]))
+        out.append(
+            JobRow(
+                r["id"],
+                r["kind"] or "",
+                r["state"] or "",
+                r["total"],
+                r["done"] or 0,
+                r["failed"] or 0,
+                r["started_at"] or "",
+                r["ended_at"],
+                params,
+                r["error"],
+            )
+        )
     return out
 
 
 def load_job_logs(db: Any, job_id: str, limit: int = 5000) -> list[dict[str, Any]]:
-    return list(db.query(
-        "select ts, level, item_id, message from job_logs where job_id = ? order by id limit ?",
-        [job_id, limit],
-    ))
+    return list(
+        db.query(
+            "select ts, level, item_id, message from job_logs where job_id = ? order by id limit ?",
+            [job_id, limit],
+        )
+    )

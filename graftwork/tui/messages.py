@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from graftwork.core.jobs import JobEvent
+from graftwork.core.base.jobs import JobEvent
 
 
 class JobUpdate(Message):

@@ -6,8 +6,8 @@ from __future__ import annotations
 from textual.dom import DOMNode
 from textual.worker import Worker, WorkerState
 
-from graftwork.core.errors import GraftworkError
-from graftwork.core.jobs import Cancelled
+from graftwork.core.base.errors import GraftworkError
+from graftwork.core.base.jobs import Cancelled
 
 
 def report_worker_error(node: DOMNode, event: Worker.StateChanged) -> None:
@@ -17,5 +17,7 @@ def report_worker_error(node: DOMNode, event: Worker.StateChanged) -> None:
     if isinstance(error, Cancelled):
         return
     name = event.worker.name or "work"
-    message = str(error) if isinstance(error, GraftworkError) else f"{type(error).__name__}: {error}"
+    message = (
+        str(error) if isinstance(error, GraftworkError) else f"{type(error).__name__}: {error}"
+    )
     node.notify(f"{name}: {message}", severity="error", markup=False, timeout=8)

@@ -10,7 +10,7 @@ import pytest
 from support.zips import bomb_zip, make_zip, raw_name_zip, symlink_zip, widget_zip
 
 from graftwork.adapters.archive import ArchiveLimits, ZipExtractor
-from graftwork.core.ingest import ArchiveError
+from graftwork.core.ingest.ingest import ArchiveError
 
 
 def extract(data: bytes, tmp_path: Path, **limits: float) -> tuple[Path, object]:
@@ -50,7 +50,9 @@ def test_widget_extracts_and_skips_finder_litter(tmp_path: Path) -> None:
         ("w.widget/bad\x07name.jsx", "control character"),
     ],
 )
-def test_unsafe_member_names_refuse_the_whole_archive(tmp_path: Path, name: str, cause: str) -> None:
+def test_unsafe_member_names_refuse_the_whole_archive(
+    tmp_path: Path, name: str, cause: str
+) -> None:
     data = make_zip({"w.widget/index.jsx": "ok", name: "evil"})
     message = refused(data, tmp_path)
     assert cause in message and repr(name) in message
@@ -72,7 +74,9 @@ def test_zip_bomb_is_refused_by_ratio(tmp_path: Path) -> None:
 
 
 def test_zip_bomb_is_refused_by_total_size(tmp_path: Path) -> None:
-    message = refused(bomb_zip(50), tmp_path, max_uncompressed_bytes=10_000_000, max_compression_ratio=10_000)
+    message = refused(
+        bomb_zip(50), tmp_path, max_uncompressed_bytes=10_000_000, max_compression_ratio=10_000
+    )
     assert "expands past 10000000 bytes" in message
 
 
@@ -91,7 +95,10 @@ def test_lying_size_header_is_caught_while_extracting(tmp_path: Path) -> None:
 
 def test_too_many_members(tmp_path: Path) -> None:
     data = make_zip({f"w.widget/f{i}.txt": "x" for i in range(20)})
-    assert refused(data, tmp_path, max_members=10) == "archive has 20 members, more than the limit of 10"
+    assert (
+        refused(data, tmp_path, max_members=10)
+        == "archive has 20 members, more than the limit of 10"
+    )
 
 
 def test_not_a_zip_is_corrupt(tmp_path: Path) -> None:

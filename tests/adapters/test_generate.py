@@ -15,17 +15,44 @@ tiny_adapter_dir = review_world.tiny_adapter_dir
 pytestmark = pytest.mark.mlx
 
 PROMPTS = [
-    {"key": "a", "messages": [{"role": "system", "content": "You write widgets."}, {"role": "user", "content": "Widget 1"}]},
-    {"key": "b", "messages": [{"role": "system", "content": "You write widgets."}, {"role": "user", "content": "A clock"}],
-     "tools": [{"type": "function", "function": {"name": "create_widget", "description": "d",
-                                                  "parameters": {"type": "object", "properties": {}}}}]},
+    {
+        "key": "a",
+        "messages": [
+            {"role": "system", "content": "You write widgets."},
+            {"role": "user", "content": "Widget 1"},
+        ],
+    },
+    {
+        "key": "b",
+        "messages": [
+            {"role": "system", "content": "You write widgets."},
+            {"role": "user", "content": "A clock"},
+        ],
+        "tools": [
+            {
+                "type": "function",
+                "function": {
+                    "name": "create_widget",
+                    "description": "d",
+                    "parameters": {"type": "object", "properties": {}},
+                },
+            }
+        ],
+    },
 ]
 
 
 def _generate(model: Path, adapter: Path | None, seed: int, temperature: float = 0.8) -> list[dict]:
     events: list[dict] = []
-    run_generation(str(model), str(adapter) if adapter else None, PROMPTS, seed=seed, temperature=temperature,
-                   max_tokens=12, on_event=events.append)
+    run_generation(
+        str(model),
+        str(adapter) if adapter else None,
+        PROMPTS,
+        seed=seed,
+        temperature=temperature,
+        max_tokens=12,
+        on_event=events.append,
+    )
     return events
 
 
@@ -33,7 +60,9 @@ def _texts(events: list[dict], which: str) -> dict[str, str]:
     return {e["key"]: e["text"] for e in events if e["type"] == "sample" and e["which"] == which}
 
 
-def test_base_and_adapter_outputs_same_seed_same_text(review_model_dir: Path, tiny_adapter_dir: Path) -> None:
+def test_base_and_adapter_outputs_same_seed_same_text(
+    review_model_dir: Path, tiny_adapter_dir: Path
+) -> None:
     first = _generate(review_model_dir, tiny_adapter_dir, seed=3)
     assert first[0]["type"] == "loaded" and first[-1]["type"] == "finished"
     base, adapter = _texts(first, "base"), _texts(first, "adapter")
@@ -47,7 +76,9 @@ def test_base_and_adapter_outputs_same_seed_same_text(review_model_dir: Path, ti
     assert not _texts(other, "adapter")
 
 
-def test_greedy_adapter_writes_what_it_was_trained_on(review_model_dir: Path, tiny_adapter_dir: Path) -> None:
+def test_greedy_adapter_writes_what_it_was_trained_on(
+    review_model_dir: Path, tiny_adapter_dir: Path
+) -> None:
     events = _generate(review_model_dir, tiny_adapter_dir, seed=0, temperature=0.0)
     assert "export" in _texts(events, "adapter")["a"]
 

@@ -11,7 +11,7 @@ import pytest
 from support.http_server import LocalServer, Reply, drip, reset_connection
 
 from graftwork.adapters.http_fetch import HttpFetcher
-from graftwork.core.ingest import FetchError
+from graftwork.core.ingest.ingest import FetchError
 
 BODY = b"PK\x03\x04" + b"payload" * 100
 
@@ -38,7 +38,11 @@ async def test_download_streams_and_hashes(server: LocalServer, tmp_path: Path) 
     url = server.route("/w.zip", BODY)
     got = await download(fetcher(), url, tmp_path / "w.zip")
     assert (tmp_path / "w.zip").read_bytes() == BODY
-    assert got.sha256 == hashlib.sha256(BODY).hexdigest() and got.size == len(BODY) and got.attempts == 1
+    assert (
+        got.sha256 == hashlib.sha256(BODY).hexdigest()
+        and got.size == len(BODY)
+        and got.attempts == 1
+    )
 
 
 async def test_404_fails_at_once_without_retry(server: LocalServer, tmp_path: Path) -> None:
@@ -79,7 +83,9 @@ async def test_stalled_body_times_out(server: LocalServer, tmp_path: Path) -> No
         await download(fetcher(timeout=0.2, retries=0), url, tmp_path / "x")
 
 
-async def test_dripping_server_hits_the_attempt_deadline(server: LocalServer, tmp_path: Path) -> None:
+async def test_dripping_server_hits_the_attempt_deadline(
+    server: LocalServer, tmp_path: Path
+) -> None:
     # Each byte arrives well within the per-read timeout, but the whole body would take 5 s.
     url = server.route("/drip.zip", Reply(action=drip(BODY[:100], pause=0.05)))
     start = time.monotonic()
@@ -96,7 +102,9 @@ async def test_backoff_doubles_between_attempts(server: LocalServer, tmp_path: P
     assert time.monotonic() - start >= 0.15 + 0.3
 
 
-async def test_reset_connection_is_retried_then_reported(server: LocalServer, tmp_path: Path) -> None:
+async def test_reset_connection_is_retried_then_reported(
+    server: LocalServer, tmp_path: Path
+) -> None:
     url = server.route("/reset.zip", Reply(action=reset_connection))
     with pytest.raises(FetchError) as err:
         await download(fetcher(retries=1), url, tmp_path / "x")
@@ -110,7 +118,9 @@ async def test_reset_then_success(server: LocalServer, tmp_path: Path) -> None:
     assert got.attempts == 2 and (tmp_path / "r.zip").read_bytes() == BODY
 
 
-async def test_oversized_archive_refused_by_header_and_by_count(server: LocalServer, tmp_path: Path) -> None:
+async def test_oversized_archive_refused_by_header_and_by_count(
+    server: LocalServer, tmp_path: Path
+) -> None:
     url = server.route("/big.zip", BODY)
     with pytest.raises(FetchError, match=r"^archive larger than 100 bytes$"):
         await download(fetcher(), url, tmp_path / "x", max_bytes=100)

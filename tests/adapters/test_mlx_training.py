@@ -12,22 +12,39 @@ import pytest
 from support.tiny_model import write_tiny_set
 
 from graftwork.adapters.mlx.trainer import TrainError, train
-from graftwork.core.jobs import JobEvent, run_job
+from graftwork.core.base.jobs import JobEvent, run_job
+from graftwork.core.base.workspace import Workspace
 from graftwork.core.train.runs import get_run, run_metrics
-from graftwork.core.workspace import Workspace
 
 pytestmark = pytest.mark.mlx
 
-FAST = {"batch_size": 4, "learning_rate": 1e-3, "steps_per_report": 5, "steps_per_eval": 10,
-        "val_batches": 2, "lora": {"num_layers": -1}}
+FAST = {
+    "batch_size": 4,
+    "learning_rate": 1e-3,
+    "steps_per_report": 5,
+    "steps_per_eval": 10,
+    "val_batches": 2,
+    "lora": {"num_layers": -1},
+}
 
 
-def _train(ws: Workspace, set_name: str | None, *, listeners=(), cancel: threading.Event | None = None,
-           **kw: Any):
+def _train(
+    ws: Workspace,
+    set_name: str | None,
+    *,
+    listeners=(),
+    cancel: threading.Event | None = None,
+    **kw: Any,
+):
     db = ws.catalog()
     try:
-        return run_job(db, "train", lambda job: train(ws, set_name, job=job, **kw),
-                       listeners=listeners, cancel_event=cancel)
+        return run_job(
+            db,
+            "train",
+            lambda job: train(ws, set_name, job=job, **kw),
+            listeners=listeners,
+            cancel_event=cancel,
+        )
     finally:
         db.close()
 
@@ -51,12 +68,18 @@ def _val_loss(model_dir: Path, adapter: Path, data: Path) -> float:
         for b in make_batches(lens, batch_size, True):
             yield _pad_batch([dataset[j] for j in b], max_seq_length)
 
-    return evaluate(model, ds, batch_size=4, num_batches=2, max_seq_length=4095, iterate_batches=batches)
+    return evaluate(
+        model, ds, batch_size=4, num_batches=2, max_seq_length=4095, iterate_batches=batches
+    )
 
 
-def test_loss_falls_best_adapter_kept_and_run_recorded(workspace: Workspace, tiny_model_dir: Path) -> None:
+def test_loss_falls_best_adapter_kept_and_run_recorded(
+    workspace: Workspace, tiny_model_dir: Path
+) -> None:
     write_tiny_set(workspace.datasets_dir, "tiny")
-    result = _train(workspace, "tiny", overrides={"model": str(tiny_model_dir), "iters": 30, **FAST})
+    result = _train(
+        workspace, "tiny", overrides={"model": str(tiny_model_dir), "iters": 30, **FAST}
+    )
     s = result.summary
     assert s["state"] == "done" and s["last_iteration"] == 30
 
@@ -94,7 +117,9 @@ def test_loss_falls_best_adapter_kept_and_run_recorded(workspace: Workspace, tin
     assert math.isclose(got, run["best_val_loss"], rel_tol=1e-3)
 
 
-def test_cancel_writes_checkpoint_and_resume_continues(workspace: Workspace, tiny_model_dir: Path) -> None:
+def test_cancel_writes_checkpoint_and_resume_continues(
+    workspace: Workspace, tiny_model_dir: Path
+) -> None:
     write_tiny_set(workspace.datasets_dir, "tiny")
     cancel = threading.Event()
 
@@ -102,8 +127,13 @@ def test_cancel_writes_checkpoint_and_resume_continues(workspace: Workspace, tin
         if event.type == "progress" and event.done >= 5:
             cancel.set()  # what the TUI's cancel does
 
-    result = _train(workspace, "tiny", listeners=[stop_after_first_report], cancel=cancel,
-                    overrides={"model": str(tiny_model_dir), "iters": 400, **FAST})
+    result = _train(
+        workspace,
+        "tiny",
+        listeners=[stop_after_first_report],
+        cancel=cancel,
+        overrides={"model": str(tiny_model_dir), "iters": 400, **FAST},
+    )
     s = result.summary
     assert s["state"] == "cancelled"
     stopped = s["last_iteration"]
@@ -125,11 +155,21 @@ def test_cancel_writes_checkpoint_and_resume_continues(workspace: Workspace, tin
 
     # Resume: continues at the saved iteration with the saved optimizer state.
     starts: list[dict[str, Any]] = []
-    resumed = _train(workspace, None, resume=run["id"][:15], overrides={"iters": stopped + 6},
-                     listeners=[lambda e: starts.append(e) if e.type == "log" else None])
+    resumed = _train(
+        workspace,
+        None,
+        resume=run["id"][:15],
+        overrides={"iters": stopped + 6},
+        listeners=[lambda e: starts.append(e) if e.type == "log" else None],
+    )
     assert resumed.summary["state"] == "done"
-    assert resumed.summary["run_id"] == run["id"] and resumed.summary["last_iteration"] == stopped + 6
-    events = [json.loads(line) for line in (workspace.runs_dir / run["id"] / "metrics.jsonl").read_text().splitlines()]
+    assert (
+        resumed.summary["run_id"] == run["id"] and resumed.summary["last_iteration"] == stopped + 6
+    )
+    events = [
+        json.loads(line)
+        for line in (workspace.runs_dir / run["id"] / "metrics.jsonl").read_text().splitlines()
+    ]
     started = [e for e in events if e["type"] == "started"]
     assert [e["start_iteration"] for e in started] == [0, stopped]
     assert started[1]["optimizer_step"] == stopped  # Adam's step count (and moments) restored
@@ -137,14 +177,18 @@ def test_cancel_writes_checkpoint_and_resume_continues(workspace: Workspace, tin
     assert final["iteration"] == final["optimizer_step"] == stopped + 6
     # The adapter weights were restored too: the resumed run starts far below the untrained loss.
     vals = [e for e in events if e["type"] == "val"]
-    first_resumed = next(e for e in vals if e["iteration"] == stopped and e["ts"] >= started[1]["ts"])
+    first_resumed = next(
+        e for e in vals if e["iteration"] == stopped and e["ts"] >= started[1]["ts"]
+    )
     assert first_resumed["loss"] < 0.8 * vals[0]["loss"]
 
     with pytest.raises(TrainError, match="already reached"):
         _train(workspace, None, resume=run["id"], overrides={})
 
 
-def test_too_long_examples_stop_the_run_or_are_dropped(workspace: Workspace, tiny_model_dir: Path) -> None:
+def test_too_long_examples_stop_the_run_or_are_dropped(
+    workspace: Workspace, tiny_model_dir: Path
+) -> None:
     write_tiny_set(workspace.datasets_dir, "long", long_lines={"train": 2})
     overrides = {"model": str(tiny_model_dir), "iters": 3, "max_seq_length": 300, **FAST}
     with pytest.raises(TrainError) as err:
@@ -161,20 +205,36 @@ def test_too_long_examples_stop_the_run_or_are_dropped(workspace: Workspace, tin
     assert result.summary["state"] == "done"
     assert [item for item, _ in result.skipped] == ["train-32", "train-33"]
     rdir = workspace.runs_dir / result.summary["run_id"]
-    started = next(json.loads(line) for line in (rdir / "metrics.jsonl").read_text().splitlines()
-                   if '"started"' in line)
+    started = next(
+        json.loads(line)
+        for line in (rdir / "metrics.jsonl").read_text().splitlines()
+        if '"started"' in line
+    )
     assert started["n_train"] == 32
 
 
 def test_a_diverging_run_is_followed_to_its_end(workspace: Workspace, tiny_model_dir: Path) -> None:
     # NaN losses reach the parent as None; following them must not crash the run.
     write_tiny_set(workspace.datasets_dir, "tiny")
-    result = _train(workspace, "tiny", overrides={"model": str(tiny_model_dir), "iters": 4,
-                                                  **FAST, "optimizer": "sgd", "learning_rate": 1e30,
-                                                  "steps_per_eval": 2})
+    result = _train(
+        workspace,
+        "tiny",
+        overrides={
+            "model": str(tiny_model_dir),
+            "iters": 4,
+            **FAST,
+            "optimizer": "sgd",
+            "learning_rate": 1e30,
+            "steps_per_eval": 2,
+        },
+    )
     assert result.summary["state"] == "done"
-    events = [json.loads(line) for line in
-              (workspace.runs_dir / result.summary["run_id"] / "metrics.jsonl").read_text().splitlines()]
+    events = [
+        json.loads(line)
+        for line in (workspace.runs_dir / result.summary["run_id"] / "metrics.jsonl")
+        .read_text()
+        .splitlines()
+    ]
     assert any(e["type"] == "val" and e["loss"] is None for e in events)
 
 

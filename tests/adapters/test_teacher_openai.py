@@ -11,7 +11,7 @@ import pytest
 from support.fake_openai_server import FakeOpenAIServer
 
 from graftwork.adapters.teacher_openai import OpenAITeacher, retry_after_seconds, tiktoken_counter
-from graftwork.core.errors import ConfigError
+from graftwork.core.base.errors import ConfigError
 from graftwork.core.teach.config import TeacherConfig
 from graftwork.core.teach.port import (
     ChatRequest,
@@ -21,8 +21,15 @@ from graftwork.core.teach.port import (
 )
 
 KEY = "sk-adapter-SECRET-0042abcdef"
-REQUEST = ChatRequest("fake-teacher", [{"role": "system", "content": "[stage:draft] x"},
-                                       {"role": "user", "content": "Widget: clock\nhi"}], 0.0, 50)
+REQUEST = ChatRequest(
+    "fake-teacher",
+    [
+        {"role": "system", "content": "[stage:draft] x"},
+        {"role": "user", "content": "Widget: clock\nhi"},
+    ],
+    0.0,
+    50,
+)
 
 
 @pytest.fixture
@@ -37,8 +44,13 @@ def _key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def teacher(server: FakeOpenAIServer, **kw) -> OpenAITeacher:
-    cfg = TeacherConfig(base_url=server.base_url, model="fake-teacher", api_key_env="GW_ADAPTER_KEY",
-                        backoff_seconds=0.05, **kw)
+    cfg = TeacherConfig(
+        base_url=server.base_url,
+        model="fake-teacher",
+        api_key_env="GW_ADAPTER_KEY",
+        backoff_seconds=0.05,
+        **kw,
+    )
     return OpenAITeacher(cfg)
 
 
@@ -57,7 +69,11 @@ def test_plain_call_returns_text_usage_and_latency(server) -> None:
     done = complete(teacher(server))
     assert done.text.startswith("Create an Übersicht widget called clock")
     assert done.input_tokens > 0 and done.output_tokens > 0 and done.latency_ms >= 50
-    assert done.attempts == 1 and done.retries == [] and done.raw["choices"][0]["message"]["content"] == done.text
+    assert (
+        done.attempts == 1
+        and done.retries == []
+        and done.raw["choices"][0]["message"]["content"] == done.text
+    )
     body = server.requests[0]["body"]
     assert body == REQUEST.payload()
 
@@ -84,7 +100,10 @@ def test_timeout_is_retried(server) -> None:
     assert second["t"] - first["t"] < 1.4  # gave up on the slow reply instead of waiting for it
 
 
-@pytest.mark.parametrize("action, cause", [({"malformed": True}, "malformed JSON"), ({"empty_choices": True}, "no choices")])
+@pytest.mark.parametrize(
+    "action, cause",
+    [({"malformed": True}, "malformed JSON"), ({"empty_choices": True}, "no choices")],
+)
 def test_unusable_replies_are_retried_a_bounded_number_of_times(server, action, cause) -> None:
     server.script(action)
     assert complete(teacher(server)).attempts == 2
@@ -131,8 +150,12 @@ def test_unreachable_server_is_retried_then_fails_clearly() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    cfg = TeacherConfig(base_url=f"http://127.0.0.1:{port}/v1", api_key_env="GW_ADAPTER_KEY",
-                        backoff_seconds=0.01, retries=1)
+    cfg = TeacherConfig(
+        base_url=f"http://127.0.0.1:{port}/v1",
+        api_key_env="GW_ADAPTER_KEY",
+        backoff_seconds=0.01,
+        retries=1,
+    )
     with pytest.raises(TeacherCallError, match="connection failed"):
         complete(OpenAITeacher(cfg))
 

@@ -12,8 +12,12 @@ from graftwork.adapters.mlx.tiny_model import build_tiny_model
 
 pytestmark = pytest.mark.mlx
 
-TOOLS = [{"type": "function", "function": {"name": "make", "description": "d",
-                                            "parameters": {"type": "object"}}}]
+TOOLS = [
+    {
+        "type": "function",
+        "function": {"name": "make", "description": "d", "parameters": {"type": "object"}},
+    }
+]
 
 
 def test_tiny_model_loads_and_renders_tools(tiny_model_dir: Path) -> None:
@@ -34,7 +38,11 @@ def test_tiny_model_loads_and_renders_tools(tiny_model_dir: Path) -> None:
     ids = tok.apply_chat_template(messages, tools=TOOLS)
     assert tok.decode(ids) == text  # byte-level BPE round-trips exactly
     logits = model(mx.array([ids]))
-    assert logits.shape == (1, len(ids), json.loads((tiny_model_dir / "config.json").read_text())["vocab_size"])
+    assert logits.shape == (
+        1,
+        len(ids),
+        json.loads((tiny_model_dir / "config.json").read_text())["vocab_size"],
+    )
     assert logits.dtype == mx.float32
 
 

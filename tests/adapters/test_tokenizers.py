@@ -22,15 +22,17 @@ from graftwork.adapters.tokenizers import (
     openai_messages,
     openai_tool,
 )
-from graftwork.core.errors import ConfigError
-from graftwork.core.examples import make_example
-from graftwork.core.project import TokenizerConfig, load_project
-from graftwork.core.tokens import CachingCounter
+from graftwork.core.base.errors import ConfigError
+from graftwork.core.base.project import TokenizerConfig, load_project
+from graftwork.core.budget.tokens import CachingCounter
+from graftwork.core.dataset.examples import make_example
 
 
 def _example(code: str = "export const command = 'date';\n// File: lib/a.jsx\nconst a = 1;"):
     project = load_project(None)
-    return make_example("clock", project.system_prompt, project.tool, "Create an Übersicht clock.", code)
+    return make_example(
+        "clock", project.system_prompt, project.tool, "Create an Übersicht clock.", code
+    )
 
 
 def test_bundled_encoding_file_matches_the_hash_tiktoken_checks() -> None:
@@ -61,7 +63,9 @@ n = TiktokenBackend("cl100k_base").count_texts(["hello world"])[0]
 print(n, len(attempts))
 """
     env = {"PATH": "/usr/bin:/bin", "TIKTOKEN_CACHE_DIR": "", "HOME": str(tmp_path)}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["2", "0"]
 
@@ -122,13 +126,19 @@ def test_hf_count_equals_the_chat_template_length(tiny_model_dir: Path) -> None:
     backend = make_backend(TokenizerConfig(kind="hf", model_path=str(tiny_model_dir)))
     assert isinstance(backend, HFChatBackend)
     tok = load_tokenizer(tiny_model_dir)
-    examples = [_example(), _example("const big = [" + ", ".join(str(i) for i in range(400)) + "];")]
+    examples = [
+        _example(),
+        _example("const big = [" + ", ".join(str(i) for i in range(400)) + "];"),
+    ]
     counts = CachingCounter(backend).count_many(examples)
     for ex, count in zip(examples, counts, strict=True):
         ids = tok.apply_chat_template(openai_messages(ex), tools=[openai_tool(t) for t in ex.tools])
         assert count.total == len(ids)
         assert sum(count.parts.values()) == count.total
-        assert abs(count.parts["assistant"] - len(tok.encode(ex.assistant, add_special_tokens=False))) <= 2
+        assert (
+            abs(count.parts["assistant"] - len(tok.encode(ex.assistant, add_special_tokens=False)))
+            <= 2
+        )
         assert count.parts["structure"] >= 0 and count.parts["tools"] > 0
     assert backend.id.startswith(f"hf:{tiny_model_dir.resolve()}:")
 
@@ -143,7 +153,9 @@ def test_hf_missing_folder_is_a_config_error_naming_it(tmp_path: Path) -> None:
         HFChatBackend(empty)
 
 
-def test_hf_folder_without_chat_template_is_a_config_error(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_hf_folder_without_chat_template_is_a_config_error(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
     folder = tmp_path / "no-template"
     folder.mkdir()
     shutil.copy(tiny_model_dir / "tokenizer.json", folder / "tokenizer.json")
@@ -159,23 +171,29 @@ def test_budget_and_build_with_the_hf_tokenizer(workspace, tiny_model_dir: Path)
     from support.widget_rows import add_widget
 
     from graftwork import wiring
-    from graftwork.core.jobs import Job
+    from graftwork.core.base.jobs import Job
 
-    workspace.config_path.write_text(f"project:\n  tokenizer: {{kind: hf, model_path: '{tiny_model_dir}'}}\n")
+    workspace.config_path.write_text(
+        f"project:\n  tokenizer: {{kind: hf, model_path: '{tiny_model_dir}'}}\n"
+    )
     db = workspace.catalog()
     add_widget(db, workspace, "clock")
     db.close()
     result = wiring.budget(workspace, job=Job(None, "budget"))
     assert result.summary["tokenizer"].startswith("hf:")
-    entry = json.loads((workspace.root / "training_data_strategy.json").read_text())["strategy"]["clock"]
+    entry = json.loads((workspace.root / "training_data_strategy.json").read_text())["strategy"][
+        "clock"
+    ]
     tok = load_tokenizer(tiny_model_dir)
     project = load_project(workspace)
     db = workspace.catalog()
-    from graftwork.core.candidates import load_candidates
+    from graftwork.core.dataset.candidates import load_candidates
 
     ex = load_candidates(db, workspace.downloads_dir, project).examples[0]
     db.close()
-    expected = len(tok.apply_chat_template(openai_messages(ex), tools=[openai_tool(t) for t in ex.tools]))
+    expected = len(
+        tok.apply_chat_template(openai_messages(ex), tools=[openai_tool(t) for t in ex.tools])
+    )
     assert entry["current_total_tokens"] == expected
     built = wiring.build(workspace, "hf", job=Job(None, "build"))
     manifest = json.loads((workspace.datasets_dir / "hf" / "manifest.json").read_text())

@@ -7,11 +7,11 @@ import pytest
 from support.widget_rows import add_prompt, add_widget, widget_source
 
 from graftwork.adapters.tokenizers import TiktokenBackend
-from graftwork.core.budget import histogram, run_budget, stats, strategy_for
-from graftwork.core.examples import Example
-from graftwork.core.jobs import Job
-from graftwork.core.tokens import CachingCounter, TokenCount
-from graftwork.core.widget_sizes import widget_size_report
+from graftwork.core.base.jobs import Job
+from graftwork.core.budget.budget import histogram, run_budget, stats, strategy_for
+from graftwork.core.budget.tokens import CachingCounter, TokenCount
+from graftwork.core.dataset.examples import Example
+from graftwork.core.ingest.widget_sizes import widget_size_report
 
 
 class SpyBackend:
@@ -31,14 +31,21 @@ class SpyBackend:
 
 
 def _tc(total: int, widget: int) -> TokenCount:
-    return TokenCount(total, {"system": 0, "tools": 0, "user": 0, "assistant": widget, "structure": total - widget})
+    return TokenCount(
+        total,
+        {"system": 0, "tools": 0, "user": 0, "assistant": widget, "structure": total - widget},
+    )
 
 
 def test_strategy_has_the_seed_shape_and_boundary_is_keep() -> None:
     s = strategy_for({"a": _tc(4095, 3000), "b": _tc(4096, 3100), "c": _tc(5286, 4233)}, 4095)
     assert list(s) == ["max_sequence_length", "strategy", "summary"]
     assert s["max_sequence_length"] == 4095
-    assert s["strategy"]["a"] == {"action": "keep", "current_total_tokens": 4095, "current_widget_tokens": 3000}
+    assert s["strategy"]["a"] == {
+        "action": "keep",
+        "current_total_tokens": 4095,
+        "current_widget_tokens": 3000,
+    }
     assert s["strategy"]["b"]["over_by"] == 1
     assert s["strategy"]["c"] == {
         "action": "exclude",
@@ -60,7 +67,14 @@ def test_histogram_and_stats() -> None:
     assert sum(b["count"] for b in histogram(list(range(1000)), 7)) == 1000
     edges = histogram([1, 100, 4095, 4096, 9000], [0, 4096, 8192])
     assert [b["count"] for b in edges] == [3, 1]
-    assert stats([1, 2, 3, 4, 100]) == {"count": 5, "min": 1, "max": 100, "mean": 22.0, "median": 3, "p90": 61.6}
+    assert stats([1, 2, 3, 4, 100]) == {
+        "count": 5,
+        "min": 1,
+        "max": 100,
+        "mean": 22.0,
+        "median": 3,
+        "p90": 61.6,
+    }
     assert stats([])["count"] == 0
     with pytest.raises(ValueError):
         histogram([1], [5, 1])
@@ -70,7 +84,9 @@ def test_widget_size_recommendations_are_quantified() -> None:
     r = widget_size_report({"small": 100, "mid": 150, "huge": 450, "ok": 80}, 100)
     rec = r["recommendations"]
     assert rec["exclusion"]["widgets_excluded"] == 2 and rec["exclusion"]["tokens_lost"] == 600
-    assert rec["truncation"]["widgets_truncated"] == 2 and rec["truncation"]["tokens_cut"] == 50 + 350
+    assert (
+        rec["truncation"]["widgets_truncated"] == 2 and rec["truncation"]["tokens_cut"] == 50 + 350
+    )
     assert rec["hybrid"]["widgets_excluded"] == 1 and rec["hybrid"]["excluded"] == ["huge"]
     assert rec["hybrid"]["widgets_truncated"] == 1 and rec["hybrid"]["tokens_cut"] == 50
     assert rec["chunking"]["chunks_needed"] == 2 + 5
@@ -98,7 +114,10 @@ def test_budget_stage_writes_files_table_and_recounts_only_the_edited_example(wo
     assert sum(item["parts"].values()) == item["total"] and item["status"] == "under"
     assert analysis["stats"]["count"] == 6
     rows = {r["item_id"]: r for r in db["budget"].rows}
-    assert rows["big"]["action"] == "exclude" and rows["big"]["over_by"] == strategy["strategy"]["big"]["over_by"]
+    assert (
+        rows["big"]["action"] == "exclude"
+        and rows["big"]["over_by"] == strategy["strategy"]["big"]["over_by"]
+    )
     assert rows["w1"]["max_tokens"] == 2000
     # System and tools are counted once, not once per example.
     first = list(spy.encoded)
@@ -107,20 +126,32 @@ def test_budget_stage_writes_files_table_and_recounts_only_the_edited_example(wo
     # Edit one prompt: a fresh counter (new process) hits the SQLite cache for all but that one.
     add_prompt(db, "w3", "Create an Übersicht widget that shows the date.")
     spy2 = SpyBackend()
-    again = run_budget(workspace, CachingCounter(spy2, workspace.db_path), max_tokens=2000, job=Job(None, "budget"))
+    again = run_budget(
+        workspace, CachingCounter(spy2, workspace.db_path), max_tokens=2000, job=Job(None, "budget")
+    )
     assert again.ok == 6
     # Encoded again: w3's line, its prompt and its code, plus system and tools once per counter.
     w3_line = next(t for t in spy2.encoded if t.startswith("[{") and "shows the date" in t)
     assert sorted(spy2.encoded, key=len) == sorted(
-        [w3_line, "Create an Übersicht widget that shows the date.", "// File: index.jsx\n" + widget_source("w3").strip(),
-         *[t for t in spy2.encoded if t.startswith("A conversation") or t.startswith('[{"type": "function"')]],
+        [
+            w3_line,
+            "Create an Übersicht widget that shows the date.",
+            "// File: index.jsx\n" + widget_source("w3").strip(),
+            *[
+                t
+                for t in spy2.encoded
+                if t.startswith("A conversation") or t.startswith('[{"type": "function"')
+            ],
+        ],
         key=len,
     )
     assert len(spy2.encoded) == 5
     assert not any("w0 line" in t for t in spy2.encoded)
     # Same counter again: nothing encoded at all.
     spy2.encoded.clear()
-    run_budget(workspace, CachingCounter(spy2, workspace.db_path), max_tokens=2000, job=Job(None, "budget"))
+    run_budget(
+        workspace, CachingCounter(spy2, workspace.db_path), max_tokens=2000, job=Job(None, "budget")
+    )
     assert spy2.encoded == []
     db.close()
 
@@ -132,10 +163,15 @@ def test_broken_widget_is_a_one_line_failure_and_the_rest_go_on(workspace) -> No
     add_widget(db, workspace, "good")
     root = add_widget(db, workspace, "gone")
     shutil.rmtree(root)
-    result = run_budget(workspace, CachingCounter(TiktokenBackend(), workspace.db_path), job=Job(None, "budget"))
+    result = run_budget(
+        workspace, CachingCounter(TiktokenBackend(), workspace.db_path), job=Job(None, "budget")
+    )
     assert result.failed == [("gone", "widget folder downloads/gone/gone.widget is missing")]
     assert result.exit_code == 1
-    assert json.loads((workspace.root / "training_data_strategy.json").read_text())["summary"] == {"keep": 1, "exclude": 0}
+    assert json.loads((workspace.root / "training_data_strategy.json").read_text())["summary"] == {
+        "keep": 1,
+        "exclude": 0,
+    }
     db.close()
 
 
@@ -144,7 +180,13 @@ def test_widgets_only_counts_code_without_prompts(workspace) -> None:
     add_widget(db, workspace, "a", prompt=None)
     add_widget(db, workspace, "b", code=widget_source("b", lines=400), prompt=None)
     db.close()
-    result = run_budget(workspace, CachingCounter(TiktokenBackend()), max_tokens=1000, widgets_only=True, job=Job(None, "b"))
+    result = run_budget(
+        workspace,
+        CachingCounter(TiktokenBackend()),
+        max_tokens=1000,
+        widgets_only=True,
+        job=Job(None, "b"),
+    )
     report = json.loads((workspace.root / "widget_size_analysis.json").read_text())
     assert report["total_widgets"] == 2 and report["widgets_over_limit"] == 1
     assert report["recommendations"]["exclusion"]["excluded"] == ["b"]
@@ -157,11 +199,15 @@ def test_changed_code_is_recounted_after_analyze(workspace) -> None:
     add_widget(db, workspace, "a")
     counter = CachingCounter(TiktokenBackend(), workspace.db_path)
     first = run_budget(workspace, counter, job=Job(None, "b"))
-    before = json.loads((workspace.root / "training_data_strategy.json").read_text())["strategy"]["a"]
+    before = json.loads((workspace.root / "training_data_strategy.json").read_text())["strategy"][
+        "a"
+    ]
     # New code on disk, analysis re-run (add_widget rewrites the row and its code hash).
     add_widget(db, workspace, "a", code=widget_source("a", lines=50), prompt=None)
     run_budget(workspace, counter, job=Job(None, "b"))
-    after = json.loads((workspace.root / "training_data_strategy.json").read_text())["strategy"]["a"]
+    after = json.loads((workspace.root / "training_data_strategy.json").read_text())["strategy"][
+        "a"
+    ]
     assert after["current_widget_tokens"] > before["current_widget_tokens"]
     row = db["budget"].get("a")
     assert row["total_tokens"] == after["current_total_tokens"]
@@ -172,7 +218,7 @@ def test_changed_code_is_recounted_after_analyze(workspace) -> None:
 def test_cancel_keeps_the_counts_made_so_far(workspace) -> None:
     import threading
 
-    from graftwork.core.jobs import Cancelled
+    from graftwork.core.base.jobs import Cancelled
 
     db = workspace.catalog()
     for i in range(6):
@@ -181,7 +227,12 @@ def test_cancel_keeps_the_counts_made_so_far(workspace) -> None:
     spy = SpyBackend()
     counter = CachingCounter(spy, workspace.db_path, batch=2)
     cancel = threading.Event()
-    job = Job(None, "budget", cancel_event=cancel, listeners=[lambda e: e.type == "progress" and cancel.set()])
+    job = Job(
+        None,
+        "budget",
+        cancel_event=cancel,
+        listeners=[lambda e: e.type == "progress" and cancel.set()],
+    )
     with pytest.raises(Cancelled):
         run_budget(workspace, counter, job=job)
     assert not (workspace.root / "training_data_strategy.json").exists()
@@ -192,8 +243,8 @@ def test_cancel_keeps_the_counts_made_so_far(workspace) -> None:
 
 
 def test_live_preview_counts_are_not_persisted(workspace) -> None:
-    from graftwork.core.examples import make_example
-    from graftwork.core.project import load_project
+    from graftwork.core.base.project import load_project
+    from graftwork.core.dataset.examples import make_example
 
     project = load_project(workspace)
     counter = CachingCounter(TiktokenBackend(), workspace.db_path)

@@ -8,23 +8,32 @@ import pytest
 from support.widget_rows import add_prompt, add_widget, curate, widget_source
 
 from graftwork.adapters.tokenizers import TiktokenBackend
-from graftwork.core import dataset
-from graftwork.core.apple_schema import line_problems
-from graftwork.core.dataset import DatasetExistsError, build, recover_sets
-from graftwork.core.errors import ConfigError
-from graftwork.core.examples import sha256_text
-from graftwork.core.jobs import Job
-from graftwork.core.project import load_project
-from graftwork.core.splits import assign_split
-from graftwork.core.tokens import CachingCounter
+from graftwork.core.apple.schema import line_problems
+from graftwork.core.base.errors import ConfigError
+from graftwork.core.base.jobs import Job
+from graftwork.core.base.project import load_project
+from graftwork.core.budget.tokens import CachingCounter
+from graftwork.core.dataset import build as dataset
+from graftwork.core.dataset.build import DatasetExistsError, build, recover_sets
+from graftwork.core.dataset.examples import sha256_text
+from graftwork.core.dataset.splits import assign_split
 
 
 def _build(ws, name: str = "v1", force: bool = False):
-    return build(ws, name, counter=CachingCounter(TiktokenBackend(), ws.db_path), force=force, job=Job(None, "build"))
+    return build(
+        ws,
+        name,
+        counter=CachingCounter(TiktokenBackend(), ws.db_path),
+        force=force,
+        job=Job(None, "build"),
+    )
 
 
 def _lines(folder: Path) -> dict[str, list[list[dict]]]:
-    return {s: [json.loads(line) for line in (folder / f"{s}.jsonl").read_text().splitlines()] for s in ("train", "valid", "test")}
+    return {
+        s: [json.loads(line) for line in (folder / f"{s}.jsonl").read_text().splitlines()]
+        for s in ("train", "valid", "test")
+    }
 
 
 @pytest.fixture
@@ -41,8 +50,15 @@ def test_build_writes_valid_apple_lines_manifest_and_catalog_row(filled) -> None
     result = _build(ws)
     assert result.exit_code == 0 and result.ok == 30
     folder = ws.datasets_dir / "v1"
-    assert sorted(p.name for p in folder.iterdir()) == ["manifest.json", "test.jsonl", "train.jsonl", "valid.jsonl"]
-    assert not [p for p in ws.datasets_dir.iterdir() if p.name.startswith(".")]  # no temp folder left
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "manifest.json",
+        "test.jsonl",
+        "train.jsonl",
+        "valid.jsonl",
+    ]
+    assert not [
+        p for p in ws.datasets_dir.iterdir() if p.name.startswith(".")
+    ]  # no temp folder left
     manifest = json.loads((folder / "manifest.json").read_text())
     project = load_project(ws)
     by_id = {it["id"]: it for it in manifest["items"]}
@@ -53,10 +69,16 @@ def test_build_writes_valid_apple_lines_manifest_and_catalog_row(filled) -> None
             assert [m["role"] for m in msgs] == ["system", "user", "assistant"]
             assert msgs[0]["tools"] == [project.tool]
             item = next(it for it in manifest["items"] if it["example_sha256"] == sha256_text(raw))
-            assert item["split"] == split == assign_split(item["id"], project.splits.model_dump(), project.seed)
+            assert (
+                item["split"]
+                == split
+                == assign_split(item["id"], project.splits.model_dump(), project.seed)
+            )
             assert item["code_sha256"] == sha256_text(msgs[2]["content"])
             assert item["prompt_sha256"] == sha256_text(msgs[1]["content"])
-    assert sum(manifest["counts"].values()) == 30 == len(by_id)  # each id once: splits never overlap
+    assert (
+        sum(manifest["counts"].values()) == 30 == len(by_id)
+    )  # each id once: splits never overlap
     assert manifest["counts"] == {s: len(v) for s, v in _lines(folder).items()}
     assert manifest["tokenizer"] == "tiktoken:cl100k_base" and manifest["max_tokens"] == 4095
     assert len(manifest["config_hash"]) == 64 and manifest["seed"] == 42
@@ -65,20 +87,37 @@ def test_build_writes_valid_apple_lines_manifest_and_catalog_row(filled) -> None
     assert json.loads(row["counts"]) == manifest["counts"]
     import hashlib
 
-    assert row["manifest_sha256"] == hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
+    assert (
+        row["manifest_sha256"]
+        == hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
+    )
 
 
 def test_jsx_files_concatenated_in_sorted_path_order_with_path_comments(workspace) -> None:
     db = workspace.catalog()
-    add_widget(db, workspace, "multi", files={"b.jsx": "const b = 2;", "a.jsx": "const a = 1;",
-                                               "lib/c.jsx": "const c = 3;", "style.css": "body{}"})
+    add_widget(
+        db,
+        workspace,
+        "multi",
+        files={
+            "b.jsx": "const b = 2;",
+            "a.jsx": "const a = 1;",
+            "lib/c.jsx": "const c = 3;",
+            "style.css": "body{}",
+        },
+    )
     _build(workspace)
     msgs = next(m for s in _lines(workspace.datasets_dir / "v1").values() for m in s)
-    assert msgs[2]["content"] == "// File: a.jsx\nconst a = 1;\n\n// File: b.jsx\nconst b = 2;\n\n// File: lib/c.jsx\nconst c = 3;"
+    assert (
+        msgs[2]["content"]
+        == "// File: a.jsx\nconst a = 1;\n\n// File: b.jsx\nconst b = 2;\n\n// File: lib/c.jsx\nconst c = 3;"
+    )
     db.close()
 
 
-def test_curation_exclude_wins_needs_work_skipped_and_over_budget_include_refused(workspace) -> None:
+def test_curation_exclude_wins_needs_work_skipped_and_over_budget_include_refused(
+    workspace,
+) -> None:
     db = workspace.catalog()
     add_widget(db, workspace, "keep")
     add_widget(db, workspace, "excl")
@@ -95,7 +134,9 @@ def test_curation_exclude_wins_needs_work_skipped_and_over_budget_include_refuse
     assert skipped["excl"] == "excluded by curation (dup of keep)"
     assert skipped["work"] == "curation says needs work"
     assert skipped["huge-excl"].startswith("excluded by curation")
-    assert skipped["huge"].startswith("Exceeds limit (") and skipped["huge"].endswith(" > 4095 tokens)")
+    assert skipped["huge"].startswith("Exceeds limit (") and skipped["huge"].endswith(
+        " > 4095 tokens)"
+    )
     assert len(result.failed) == 1 and result.failed[0][0] == "huge-incl"
     cause = result.failed[0][1]
     total = int(cause.split("over budget: ")[1].split(" ")[0])
@@ -117,7 +158,9 @@ def test_existing_set_needs_force_and_force_replaces(filled) -> None:
     assert info.value.exit_code == 2
     assert (ws.datasets_dir / "v1" / "train.jsonl").read_bytes() == before
     _build(ws, force=True)
-    all_lines = "".join((ws.datasets_dir / "v1" / f"{s}.jsonl").read_text() for s in ("train", "valid", "test"))
+    all_lines = "".join(
+        (ws.datasets_dir / "v1" / f"{s}.jsonl").read_text() for s in ("train", "valid", "test")
+    )
     assert "shows a new thing" in all_lines
     assert not [p for p in ws.datasets_dir.iterdir() if p.name.startswith(".")]
 
@@ -128,8 +171,14 @@ def test_adding_widgets_never_moves_existing_ones(filled) -> None:
     for i in range(40):
         add_widget(db, ws, f"new{i}")
     _build(ws, "b")
-    split_a = {it["id"]: it["split"] for it in json.loads((ws.datasets_dir / "a" / "manifest.json").read_text())["items"]}
-    split_b = {it["id"]: it["split"] for it in json.loads((ws.datasets_dir / "b" / "manifest.json").read_text())["items"]}
+    split_a = {
+        it["id"]: it["split"]
+        for it in json.loads((ws.datasets_dir / "a" / "manifest.json").read_text())["items"]
+    }
+    split_b = {
+        it["id"]: it["split"]
+        for it in json.loads((ws.datasets_dir / "b" / "manifest.json").read_text())["items"]
+    }
     assert len(split_b) == 70
     assert all(split_b[k] == v for k, v in split_a.items())
 
@@ -162,7 +211,9 @@ def test_force_replaces_in_one_atomic_exchange_on_linux(filled, monkeypatch) -> 
     _build(ws)
     swaps = []
     real_swap = dataset.swap_dirs
-    monkeypatch.setattr(dataset, "swap_dirs", lambda a, b: swaps.append(real_swap(a, b)) or swaps[-1])
+    monkeypatch.setattr(
+        dataset, "swap_dirs", lambda a, b: swaps.append(real_swap(a, b)) or swaps[-1]
+    )
     monkeypatch.setattr(dataset.os, "rename", lambda *a: pytest.fail("fell back to two renames"))
     if not sys.platform.startswith(("linux", "darwin")):
         pytest.skip("no atomic exchange on this OS")
@@ -201,9 +252,19 @@ def test_max_tokens_override_and_empty_set_warning(filled) -> None:
     ws, _ = filled
     events = []
     job = Job(None, "build", listeners=[events.append])
-    result = build(ws, "tiny", counter=CachingCounter(TiktokenBackend(), ws.db_path), max_tokens=10, job=job)
+    result = build(
+        ws, "tiny", counter=CachingCounter(TiktokenBackend(), ws.db_path), max_tokens=10, job=job
+    )
     assert result.ok == 0 and len(result.skipped) == 30
-    assert all(r.startswith("Exceeds limit (") and r.endswith(" > 10 tokens)") for _, r in result.skipped)
-    assert any(e.type == "log" and e.level == "warning" and "no examples" in e.message for e in events)
+    assert all(
+        r.startswith("Exceeds limit (") and r.endswith(" > 10 tokens)") for _, r in result.skipped
+    )
+    assert any(
+        e.type == "log" and e.level == "warning" and "no examples" in e.message for e in events
+    )
     manifest = json.loads((ws.datasets_dir / "tiny" / "manifest.json").read_text())
-    assert manifest["max_tokens"] == 10 and manifest["counts"] == {"train": 0, "valid": 0, "test": 0}
+    assert manifest["max_tokens"] == 10 and manifest["counts"] == {
+        "train": 0,
+        "valid": 0,
+        "test": 0,
+    }

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from graftwork.core.config import load_section
-from graftwork.core.errors import ConfigError
-from graftwork.core.project import ProjectConfig, load_project
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.config import load_section
+from graftwork.core.base.errors import ConfigError
+from graftwork.core.base.project import ProjectConfig, load_project
+from graftwork.core.base.workspace import Workspace
 
 
 def _write(ws: Workspace, text: str) -> None:
@@ -62,7 +62,10 @@ def test_split_fractions_must_sum_to_one(workspace: Workspace) -> None:
 
 
 def test_openai_parameters_key_is_refused(workspace: Workspace) -> None:
-    _write(workspace, "project:\n  tool: {type: function, function: {name: x, parameters: {type: object}}}\n")
+    _write(
+        workspace,
+        "project:\n  tool: {type: function, function: {name: x, parameters: {type: object}}}\n",
+    )
     with pytest.raises(ConfigError, match="arguments"):
         load_project(workspace)
 

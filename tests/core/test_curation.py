@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import pytest
 
-from graftwork.core import curation
-from graftwork.core.catalog.db import now
-from graftwork.core.errors import GraftworkError
-from graftwork.core.prompts import UnknownItemError
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.catalog.db import now
+from graftwork.core.base.errors import GraftworkError
+from graftwork.core.base.workspace import Workspace
+from graftwork.core.curate import curation
+from graftwork.core.prompts.prompts import UnknownItemError
 
 
 @pytest.fixture
 def db(workspace: Workspace):
     db = workspace.catalog()
     for i, iid in enumerate(("clock", "disk")):
-        db["items"].insert({"id": iid, "source": "uebersicht", "name": iid, "manifest": "{}",
-                            "manifest_order": i, "added_at": now(), "updated_at": now()})
+        db["items"].insert(
+            {
+                "id": iid,
+                "source": "uebersicht",
+                "name": iid,
+                "manifest": "{}",
+                "manifest_order": i,
+                "added_at": now(),
+                "updated_at": now(),
+            }
+        )
     return db
 
 
@@ -26,9 +35,14 @@ def test_decisions_upsert_and_history(db) -> None:
     curation.set_decision(db, "disk", "exclude", "coffee only")
     assert curation.get_decision(db, "clock")["decision"] == "needs_work"
     assert curation.get_decision(db, "clock")["note"] == "prompt too vague"
-    assert {k: v["decision"] for k, v in curation.all_decisions(db).items()} == {"clock": "needs_work", "disk": "exclude"}
+    assert {k: v["decision"] for k, v in curation.all_decisions(db).items()} == {
+        "clock": "needs_work",
+        "disk": "exclude",
+    }
     assert [(h["decision"], h["note"]) for h in curation.decision_history(db, "clock")] == [
-        ("include", None), ("needs_work", "prompt too vague")]
+        ("include", None),
+        ("needs_work", "prompt too vague"),
+    ]
     assert db["curation"].count == 2
 
 
@@ -50,7 +64,7 @@ def test_unknown_item_and_unknown_decision(db) -> None:
 
 
 def test_changing_only_the_decision_keeps_the_note_and_empty_clears_it(workspace) -> None:
-    from graftwork.core.curation import get_decision, set_decision
+    from graftwork.core.curate.curation import get_decision, set_decision
 
     db = workspace.catalog()
     db["items"].insert({"id": "w1", "source": "uebersicht", "name": "W"})

@@ -11,33 +11,67 @@ def _by_name(facts: MachineFacts) -> dict[str, tuple[str, str, str]]:
 
 def test_a_ready_mac() -> None:
     facts = MachineFacts(
-        system="Darwin", machine="arm64", python="3.11.9", mlx_version="0.32.4", mlx_lm_version="0.32.2",
-        backend="metal", memory_bytes=64 * GIB, model="/m", model_kind="local", model_detail="local folder",
-        toolkit_dir="/tk", toolkit_found=True, teacher_url="http://127.0.0.1:1234/v1", teacher_reachable=True,
+        system="Darwin",
+        machine="arm64",
+        python="3.11.9",
+        mlx_version="0.32.4",
+        mlx_lm_version="0.32.2",
+        backend="metal",
+        memory_bytes=64 * GIB,
+        model="/m",
+        model_kind="local",
+        model_detail="local folder",
+        toolkit_dir="/tk",
+        toolkit_found=True,
+        teacher_url="http://127.0.0.1:1234/v1",
+        teacher_reachable=True,
         teacher_detail="HTTP 200",
     )
     got = _by_name(facts)
     assert {name: v[0] for name, v in got.items()} == {
-        "platform": "info", "mlx": "ok", "memory": "ok", "model": "ok", "apple toolkit": "ok", "teacher": "ok"}
+        "platform": "info",
+        "mlx": "ok",
+        "memory": "ok",
+        "model": "ok",
+        "apple toolkit": "ok",
+        "teacher": "ok",
+    }
     assert "Metal" in got["mlx"][1] and got["memory"][1] == "64.0 GiB"
 
 
 def test_problems_come_with_hints() -> None:
-    facts = MachineFacts(system="Linux", machine="x86_64", python="3.11.7", backend=None,
-                         backend_error="ImportError: libmlx.so", memory_bytes=8 * GIB, model_kind="unset",
-                         teacher_url="http://x/v1", teacher_reachable=False, teacher_detail="ConnectError",
-                         config_errors=["graftwork.yaml: unknown key 'trian'"])
+    facts = MachineFacts(
+        system="Linux",
+        machine="x86_64",
+        python="3.11.7",
+        backend=None,
+        backend_error="ImportError: libmlx.so",
+        memory_bytes=8 * GIB,
+        model_kind="unset",
+        teacher_url="http://x/v1",
+        teacher_reachable=False,
+        teacher_detail="ConnectError",
+        config_errors=["graftwork.yaml: unknown key 'trian'"],
+    )
     got = _by_name(facts)
-    assert got["mlx"][0] == "missing" and "libmlx.so" in got["mlx"][1] and "mlx[cpu]" in got["mlx"][2]
+    assert (
+        got["mlx"][0] == "missing" and "libmlx.so" in got["mlx"][1] and "mlx[cpu]" in got["mlx"][2]
+    )
     assert got["memory"][0] == "warn" and got["memory"][2]
     assert got["model"][0] == "missing" and "train.model" in got["model"][2]
     assert got["apple toolkit"][0] == "missing" and "toolkit_dir" in got["apple toolkit"][2]
     assert got["teacher"][0] == "missing" and "ConnectError" in got["teacher"][1]
-    assert got["config"] == ("warn", "graftwork.yaml: unknown key 'trian'", "fix the file named in the message")
+    assert got["config"] == (
+        "warn",
+        "graftwork.yaml: unknown key 'trian'",
+        "fix the file named in the message",
+    )
 
 
 def test_linux_cpu_mentions_openblas() -> None:
-    base = dict(system="Linux", machine="x86_64", python="3.11", backend="cpu", mlx_version="0.32.4")
+    base = dict(
+        system="Linux", machine="x86_64", python="3.11", backend="cpu", mlx_version="0.32.4"
+    )
     without = _by_name(MachineFacts(**base))
     assert without["cpu blas"][0] == "warn" and "libopenblas0-pthread" in without["cpu blas"][2]
     with_blas = _by_name(MachineFacts(**base, openblas_path="/usr/lib/libopenblas.so.0"))

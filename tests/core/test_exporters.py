@@ -10,12 +10,12 @@ import pytest
 from support.apple_sets import ROWS, SYSTEM, TOOL, example, write_set
 from support.tiny_model import tiny_model_dir  # noqa: F401  (session fixture)
 
-from graftwork.core.errors import ConfigError, GraftworkError
-from graftwork.core.exporters import SetNotFound, export_set
-from graftwork.core.exporters.alpaca import schema, validate_record
-from graftwork.core.exporters.apple import InvalidExample, validate_messages
-from graftwork.core.exporters.mlx_chat import apple_to_mlx_chat
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.errors import ConfigError, GraftworkError
+from graftwork.core.base.workspace import Workspace
+from graftwork.core.dataset.exporters import SetNotFound, export_set
+from graftwork.core.dataset.exporters.alpaca import schema, validate_record
+from graftwork.core.dataset.exporters.apple import InvalidExample, validate_messages
+from graftwork.core.dataset.exporters.mlx_chat import apple_to_mlx_chat
 
 
 def _read_jsonl(path: Path) -> list[dict]:
@@ -46,24 +46,37 @@ def test_mlx_chat_keeps_multi_turn_and_tool_calls() -> None:
     messages = [
         {"role": "system", "content": SYSTEM, "tools": [TOOL]},
         {"role": "user", "content": "Make a clock."},
-        {"role": "assistant", "content": "", "tool_calls": [
-            {"function": {"name": "create_widget", "arguments": '{"widget_name": "c.widget"}'}}]},
+        {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [
+                {"function": {"name": "create_widget", "arguments": '{"widget_name": "c.widget"}'}}
+            ],
+        },
         {"role": "user", "content": '{"ok": true}'},
         {"role": "assistant", "content": "Done."},
     ]
     record = apple_to_mlx_chat(messages)
-    assert [m["role"] for m in record["messages"]] == ["system", "user", "assistant", "user", "assistant"]
+    assert [m["role"] for m in record["messages"]] == [
+        "system",
+        "user",
+        "assistant",
+        "user",
+        "assistant",
+    ]
     call = record["messages"][2]["tool_calls"][0]
     assert call["type"] == "function"
     assert call["function"]["arguments"] == '{"widget_name": "c.widget"}'  # calls keep `arguments`
 
 
 def test_mlx_chat_without_tools_has_no_tools_key() -> None:
-    record = apple_to_mlx_chat([
-        {"role": "system", "content": SYSTEM},
-        {"role": "user", "content": "Hi"},
-        {"role": "assistant", "content": "Hello"},
-    ])
+    record = apple_to_mlx_chat(
+        [
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": "Hi"},
+            {"role": "assistant", "content": "Hello"},
+        ]
+    )
     assert "tools" not in record
 
 
@@ -75,20 +88,62 @@ def test_mlx_chat_without_tools_has_no_tools_key() -> None:
     [
         ({"messages": []}, "JSON array"),
         ([], "no messages"),
-        ([{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}], "first message"),
-        ([{"role": "system", "content": "s"}, {"role": "user", "content": "a"},
-          {"role": "system", "content": "s"}], "only first"),
+        (
+            [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}],
+            "first message",
+        ),
+        (
+            [
+                {"role": "system", "content": "s"},
+                {"role": "user", "content": "a"},
+                {"role": "system", "content": "s"},
+            ],
+            "only first",
+        ),
         ([{"role": "system", "content": "s"}, {"role": "tool", "content": "a"}], "role 'tool'"),
         ([{"role": "system", "content": "s"}, {"role": "user", "content": "a"}], "last message"),
-        ([{"role": "system", "content": "s"}, {"role": "user", "content": "a"},
-          {"role": "assistant", "content": 3}], "content must be a string"),
-        ([{"role": "system", "content": "s"}, {"role": "user", "content": "  "},
-          {"role": "assistant", "content": "b"}], "content is empty"),
-        ([{"role": "system", "content": "s", "tools": [
-            {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]},
-          {"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}], "'arguments'"),
-        ([{"role": "system", "content": "s"}, {"role": "user", "content": "a"},
-          {"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}], "in a row"),
+        (
+            [
+                {"role": "system", "content": "s"},
+                {"role": "user", "content": "a"},
+                {"role": "assistant", "content": 3},
+            ],
+            "content must be a string",
+        ),
+        (
+            [
+                {"role": "system", "content": "s"},
+                {"role": "user", "content": "  "},
+                {"role": "assistant", "content": "b"},
+            ],
+            "content is empty",
+        ),
+        (
+            [
+                {
+                    "role": "system",
+                    "content": "s",
+                    "tools": [
+                        {
+                            "type": "function",
+                            "function": {"name": "f", "parameters": {"type": "object"}},
+                        }
+                    ],
+                },
+                {"role": "user", "content": "a"},
+                {"role": "assistant", "content": "b"},
+            ],
+            "'arguments'",
+        ),
+        (
+            [
+                {"role": "system", "content": "s"},
+                {"role": "user", "content": "a"},
+                {"role": "user", "content": "a"},
+                {"role": "assistant", "content": "b"},
+            ],
+            "in a row",
+        ),
     ],
 )
 def test_apple_validation_names_the_broken_rule(messages: object, cause: str) -> None:
@@ -139,7 +194,8 @@ def test_mlx_chat_export_skips_empty_splits(workspace: Workspace) -> None:
 
 
 def test_mlx_chat_export_loads_with_mlx_lm_dataset_loader(
-    workspace: Workspace, tiny_model_dir: Path  # noqa: F811  (the imported fixture)
+    workspace: Workspace,
+    tiny_model_dir: Path,  # noqa: F811  (the imported fixture)
 ) -> None:
     from mlx_lm.tuner.datasets import ChatDataset, load_dataset
     from mlx_lm.utils import load_tokenizer
@@ -199,9 +255,17 @@ def test_export_refuses_to_write_over_the_set_itself(workspace: Workspace) -> No
 
 def _record() -> dict:
     return {
-        "instruction": "Make a clock", "input": "", "output": "code",
-        "meta": {"id": "Clock", "split": "train", "source": "uebersicht", "tool": None,
-                 "system_prompt_sha256": "a" * 64, "example_sha256": "b" * 64},
+        "instruction": "Make a clock",
+        "input": "",
+        "output": "code",
+        "meta": {
+            "id": "Clock",
+            "split": "train",
+            "source": "uebersicht",
+            "tool": None,
+            "system_prompt_sha256": "a" * 64,
+            "example_sha256": "b" * 64,
+        },
     }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graftwork.core.jsx_facts import extract_facts, read_literal, strip_comments
+from graftwork.core.analyze.jsx_facts import extract_facts, read_literal, strip_comments
 
 HOOKS_WIDGET = """\
 import { run } from "uebersicht";
@@ -147,7 +147,9 @@ def test_expression_command_and_empty_command() -> None:
 
 def test_unknown_refresh_expression_is_kept_but_not_evaluated() -> None:
     f = extract_facts("export const refreshFrequency = getInterval();")
-    assert f.refresh_frequency == "getInterval()" and f.refresh_ms is None and not f.refresh_disabled
+    assert (
+        f.refresh_frequency == "getInterval()" and f.refresh_ms is None and not f.refresh_disabled
+    )
 
 
 def test_refresh_duration_strings() -> None:
@@ -170,6 +172,12 @@ def test_exports_listed_at_the_end() -> None:
 def test_refresh_expressions_that_cannot_be_an_interval_give_no_ms() -> None:
     # Found in hostile or broken widgets: each used to raise out of extract_facts and stop
     # the whole analyze stage (OverflowError on inf, RecursionError/MemoryError in the parser).
-    for expr in ("1e400", "1e308 * 10", "(" * 300 + "1" + ")" * 300, "-" * 100_000 + "1", "1+" * 100_000 + "1"):
+    for expr in (
+        "1e400",
+        "1e308 * 10",
+        "(" * 300 + "1" + ")" * 300,
+        "-" * 100_000 + "1",
+        "1+" * 100_000 + "1",
+    ):
         f = extract_facts(f"export const refreshFrequency = {expr};\n")
         assert f.refresh_frequency == expr and f.refresh_ms is None

@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from graftwork.core.errors import ConfigError
-from graftwork.core.manifest import id_problem, parse_manifest, read_widget_file, select
+from graftwork.core.base.errors import ConfigError
+from graftwork.core.ingest.manifest import id_problem, parse_manifest, read_widget_file, select
 
 REAL_MANIFEST = Path("/work/shared/uebersicht/widgets.json")
 
 
-def entry(item_id: object = "clock", url: object = "http://127.0.0.1/clock.zip", **extra: object) -> dict:
+def entry(
+    item_id: object = "clock", url: object = "http://127.0.0.1/clock.zip", **extra: object
+) -> dict:
     raw = {"id": item_id, "downloadUrl": url, **extra}
     return {k: v for k, v in raw.items() if v is not ...}
 
@@ -48,8 +50,20 @@ def test_bare_list_and_wrapped_list_give_the_same_entries() -> None:
     bare = parse_manifest(json.dumps(items), "m")
     assert wrapped == bare
     first = bare.entries[0]
-    assert (first.id, first.name, first.author, first.description, first.screenshot_url, first.order) == (
-        "a", "A", "Ann", "d", "s.png", 0,
+    assert (
+        first.id,
+        first.name,
+        first.author,
+        first.description,
+        first.screenshot_url,
+        first.order,
+    ) == (
+        "a",
+        "A",
+        "Ann",
+        "d",
+        "s.png",
+        0,
     )
     assert first.raw == items[0]
 
@@ -67,7 +81,10 @@ def test_missing_id_or_url_is_named_and_skipped() -> None:
 def test_non_string_id_and_non_object_entry() -> None:
     ids, problems = parse([entry(7), "clock", entry("fine")])
     assert ids == ["fine"]
-    assert problems == ["entry #0 (id 7): 'id' must be a string, got int", "entry #1: entry is a str, not an object"]
+    assert problems == [
+        "entry #0 (id 7): 'id' must be a string, got int",
+        "entry #1: entry is a str, not an object",
+    ]
 
 
 def test_duplicate_ids_keep_the_first() -> None:

@@ -8,29 +8,57 @@ import threading
 
 import pytest
 
-from graftwork.core import prompts
-from graftwork.core.catalog.db import now
-from graftwork.core.errors import ItemError
-from graftwork.core.jobs import Job, run_job
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.catalog.db import now
+from graftwork.core.base.errors import ItemError
+from graftwork.core.base.jobs import Job, run_job
+from graftwork.core.base.workspace import Workspace
+from graftwork.core.prompts import prompts
 
 
 def add_item(db, item_id: str, description: str | None = "Shows the time", order: int = 0) -> None:
     stamp = now()
-    db["items"].insert({"id": item_id, "source": "uebersicht", "name": item_id.title(), "author": "t",
-                        "description": description, "manifest": json.dumps({"id": item_id}),
-                        "manifest_order": order, "added_at": stamp, "updated_at": stamp})
+    db["items"].insert(
+        {
+            "id": item_id,
+            "source": "uebersicht",
+            "name": item_id.title(),
+            "author": "t",
+            "description": description,
+            "manifest": json.dumps({"id": item_id}),
+            "manifest_order": order,
+            "added_at": stamp,
+            "updated_at": stamp,
+        }
+    )
 
 
 def add_analysis(db, item_id: str, *, is_jsx: int = 1, error: str | None = None, **facts) -> None:
-    base = {"command": "date +%H:%M", "command_kind": "string", "refresh_ms": 60000, "styling": ["emotion-css"],
-            "hooks": [], "uses_update_state": False}
+    base = {
+        "command": "date +%H:%M",
+        "command_kind": "string",
+        "refresh_ms": 60000,
+        "styling": ["emotion-css"],
+        "hooks": [],
+        "uses_update_state": False,
+    }
     base.update(facts)
-    db["analysis"].insert({"item_id": item_id, "kind": "jsx" if is_jsx else "coffee", "is_jsx": is_jsx,
-                           "is_coffee": 1 - is_jsx, "has_js": 0, "folder": f"{item_id}/{item_id}.widget",
-                           "command": base["command"], "refresh_frequency": str(base["refresh_ms"]),
-                           "styling": ",".join(base["styling"]), "facts": json.dumps(base),
-                           "code_sha256": "ab" * 32, "error": error, "analyzed_at": now()})
+    db["analysis"].insert(
+        {
+            "item_id": item_id,
+            "kind": "jsx" if is_jsx else "coffee",
+            "is_jsx": is_jsx,
+            "is_coffee": 1 - is_jsx,
+            "has_js": 0,
+            "folder": f"{item_id}/{item_id}.widget",
+            "command": base["command"],
+            "refresh_frequency": str(base["refresh_ms"]),
+            "styling": ",".join(base["styling"]),
+            "facts": json.dumps(base),
+            "code_sha256": "ab" * 32,
+            "error": error,
+            "analyzed_at": now(),
+        }
+    )
 
 
 @pytest.fixture
@@ -44,12 +72,20 @@ def db(workspace: Workspace):
 def test_revisions_are_appended_never_overwritten(db) -> None:
     r1 = prompts.add_revision(db, "clock", "one", origin="manual")
     r2 = prompts.add_revision(db, "clock", "two", origin="tui", note="shorter")
-    r3 = prompts.add_revision(db, "clock", "three", origin="teacher", provenance={"model": "m1", "call": 7})
+    r3 = prompts.add_revision(
+        db, "clock", "three", origin="teacher", provenance={"model": "m1", "call": 7}
+    )
     assert [r["rev"] for r in (r1, r2, r3)] == [1, 2, 3]
     hist = prompts.history(db, "clock")
-    assert [(h["rev"], h["text"], h["origin"]) for h in hist] == [(1, "one", "manual"), (2, "two", "tui"), (3, "three", "teacher")]
+    assert [(h["rev"], h["text"], h["origin"]) for h in hist] == [
+        (1, "one", "manual"),
+        (2, "two", "tui"),
+        (3, "three", "teacher"),
+    ]
     assert hist[1]["note"] == "shorter" and hist[2]["provenance"] == {"model": "m1", "call": 7}
-    assert hist[0]["sha256"] == hashlib.sha256(b"one").hexdigest()  # independent of the code under test
+    assert (
+        hist[0]["sha256"] == hashlib.sha256(b"one").hexdigest()
+    )  # independent of the code under test
     assert prompts.current(db, "clock")["text"] == "three"
 
 
@@ -90,7 +126,10 @@ def test_current_all_returns_the_newest_of_each(db) -> None:
     prompts.add_revision(db, "clock", "b", origin="manual")
     prompts.add_revision(db, "disk", "c", origin="manual")
     cur = prompts.current_all(db)
-    assert {k: (v["rev"], v["text"]) for k, v in cur.items()} == {"clock": (2, "b"), "disk": (1, "c")}
+    assert {k: (v["rev"], v["text"]) for k, v in cur.items()} == {
+        "clock": (2, "b"),
+        "disk": (1, "c"),
+    }
 
 
 def test_concurrent_writers_get_distinct_revisions(workspace: Workspace, db) -> None:
@@ -114,23 +153,47 @@ def test_concurrent_writers_get_distinct_revisions(workspace: Workspace, db) -> 
 
 
 def test_template_draft_reads_naturally() -> None:
-    item = {"id": "clock", "name": "Clock", "description": "A fully customizable analog clock. Two examples included."}
-    analysis = {"facts": json.dumps({"command": "date +%H:%M", "command_kind": "string", "refresh_ms": 60000,
-                                     "styling": ["emotion-css", "inline-style"], "hooks": ["useState"]})}
+    item = {
+        "id": "clock",
+        "name": "Clock",
+        "description": "A fully customizable analog clock. Two examples included.",
+    }
+    analysis = {
+        "facts": json.dumps(
+            {
+                "command": "date +%H:%M",
+                "command_kind": "string",
+                "refresh_ms": 60000,
+                "styling": ["emotion-css", "inline-style"],
+                "hooks": ["useState"],
+            }
+        )
+    }
     text = prompts.template_draft(item, analysis)
-    assert text == ("Create an Übersicht widget that is a fully customizable analog clock. The widget should "
-                    "run the shell command `date +%H:%M` every minute, use the React hooks `useState` and render "
-                    "the result using React/JSX with Emotion `css` styles and inline style objects.")
+    assert text == (
+        "Create an Übersicht widget that is a fully customizable analog clock. The widget should "
+        "run the shell command `date +%H:%M` every minute, use the React hooks `useState` and render "
+        "the result using React/JSX with Emotion `css` styles and inline style objects."
+    )
 
 
-@pytest.mark.parametrize(("description", "opening"), [
-    ("Shows your battery level.", "Create an Übersicht widget that shows your battery level."),
-    ("Display todo list from a file", "Create an Übersicht widget that displays todo list from a file."),
-    ("Weather widget for your desktop", "Create an Übersicht widget that is a weather widget for your desktop."),
-    ("A widget that tracks CPU load", "Create an Übersicht widget that tracks CPU load."),
-    ("", "Create an Übersicht widget called “Clock”."),
-    (None, "Create an Übersicht widget called “Clock”."),
-])
+@pytest.mark.parametrize(
+    ("description", "opening"),
+    [
+        ("Shows your battery level.", "Create an Übersicht widget that shows your battery level."),
+        (
+            "Display todo list from a file",
+            "Create an Übersicht widget that displays todo list from a file.",
+        ),
+        (
+            "Weather widget for your desktop",
+            "Create an Übersicht widget that is a weather widget for your desktop.",
+        ),
+        ("A widget that tracks CPU load", "Create an Übersicht widget that tracks CPU load."),
+        ("", "Create an Übersicht widget called “Clock”."),
+        (None, "Create an Übersicht widget called “Clock”."),
+    ],
+)
 def test_template_draft_openings(description, opening) -> None:
     text = prompts.template_draft({"id": "clock", "name": "Clock", "description": description}, {})
     assert text.startswith(opening + " The widget should ")
@@ -141,16 +204,25 @@ def test_template_draft_facts_in_words() -> None:
     def draft(**facts) -> str:
         return prompts.template_draft({"description": "Shows things"}, {"facts": facts})
 
-    assert "once, without a refresh timer" in draft(command="uptime", command_kind="string", refresh_disabled=True)
+    assert "once, without a refresh timer" in draft(
+        command="uptime", command_kind="string", refresh_disabled=True
+    )
     assert "every 5 seconds" in draft(command="uptime", command_kind="string", refresh_ms=5000)
     assert "every 1.5 hours" in draft(command="uptime", command_kind="string", refresh_ms=5_400_000)
-    assert "load its data with `fetch` in a command function" in draft(command="function", command_kind="function", uses_fetch=True)
-    assert "keep its state with `updateState` and `initialState`" in draft(uses_update_state=True, uses_initial_state=True)
+    assert "load its data with `fetch` in a command function" in draft(
+        command="function", command_kind="function", uses_fetch=True
+    )
+    assert "keep its state with `updateState` and `initialState`" in draft(
+        uses_update_state=True, uses_initial_state=True
+    )
     long = "curl -s https://example.invalid/api | python3 -c 'import json,sys; print(json.load(sys.stdin))' | head"
     assert "run a shell command that calls `curl`" in draft(command=long, command_kind="string")
     assert "a CSS string exported as `className`" in draft(styling=["className-css"])
     timer = draft(refresh_disabled=True, hooks=["useState", "useEffect"])
-    assert "The widget should use the React hooks `useState` and `useEffect`, and render its content without a shell command using" in timer
+    assert (
+        "The widget should use the React hooks `useState` and `useEffect`, and render its content without a shell command using"
+        in timer
+    )
     assert "once" not in timer
     assert "re-rendering every second" in draft(refresh_ms=1000)
 
@@ -163,11 +235,19 @@ def test_draft_missing_only_for_jsx_without_prompt(workspace: Workspace, db) -> 
     prompts.add_revision(db, "disk", "hand written", origin="manual")
     result = run_job(db, "prompts.draft", lambda job: prompts.draft_missing(workspace, job, db))
     assert result.ok == 1 and result.exit_code == 0
-    assert dict(result.skipped) == {"disk": "already has a prompt", "broken": "analysis error: index.jsx is not UTF-8 (byte 0xe9 at offset 3)"}
+    assert dict(result.skipped) == {
+        "disk": "already has a prompt",
+        "broken": "analysis error: index.jsx is not UTF-8 (byte 0xe9 at offset 3)",
+    }
     clock = prompts.current(db, "clock")
     assert clock["origin"] == "template" and clock["state"] == "draft"
-    assert clock["text"].startswith("Create an Übersicht widget that shows the time. The widget should run the shell command `date +%H:%M` every minute")
-    assert prompts.current(db, "coffee") is None and prompts.current(db, "disk")["text"] == "hand written"
+    assert clock["text"].startswith(
+        "Create an Übersicht widget that shows the time. The widget should run the shell command `date +%H:%M` every minute"
+    )
+    assert (
+        prompts.current(db, "coffee") is None
+        and prompts.current(db, "disk")["text"] == "hand written"
+    )
     again = run_job(db, "prompts.draft", lambda job: prompts.draft_missing(workspace, job, db))
     assert again.ok == 0 and len(prompts.history(db, "clock")) == 1
     assert prompts.template_draft_for(db, "clock") == clock["text"]
@@ -179,10 +259,14 @@ def test_export_import_round_trip(workspace: Workspace, db, tmp_path) -> None:
     out = tmp_path / "out"
     result = run_job(db, "prompts.export", lambda job: prompts.export_dir(workspace, out, job, db))
     assert result.ok == 2
-    assert (out / "clock.prompt").read_text(encoding="utf-8") == "Create a clock.\nWith two lines.\n"
+    assert (out / "clock.prompt").read_text(
+        encoding="utf-8"
+    ) == "Create a clock.\nWith two lines.\n"
     mtime = (out / "disk.prompt").stat().st_mtime_ns
 
-    unchanged = run_job(db, "prompts.import", lambda job: prompts.import_dir(workspace, out, job, db))
+    unchanged = run_job(
+        db, "prompts.import", lambda job: prompts.import_dir(workspace, out, job, db)
+    )
     assert unchanged.ok == 0 and len(unchanged.skipped) == 2 and unchanged.exit_code == 0
     assert len(prompts.history(db, "clock")) == 1
 
@@ -190,12 +274,21 @@ def test_export_import_round_trip(workspace: Workspace, db, tmp_path) -> None:
     changed = run_job(db, "prompts.import", lambda job: prompts.import_dir(workspace, out, job, db))
     assert changed.ok == 1
     cur = prompts.current(db, "clock")
-    assert (cur["rev"], cur["text"], cur["origin"], cur["state"]) == (2, "Create a better clock.", "import", "draft")
+    assert (cur["rev"], cur["text"], cur["origin"], cur["state"]) == (
+        2,
+        "Create a better clock.",
+        "import",
+        "draft",
+    )
     assert prompts.history(db, "clock")[0]["text"] == "Create a clock.\nWith two lines."
 
     run_job(db, "prompts.export", lambda job: prompts.export_dir(workspace, out, job, db))
     assert (out / "disk.prompt").stat().st_mtime_ns == mtime  # identical file left alone
-    accepted_only = run_job(db, "prompts.export", lambda job: prompts.export_dir(workspace, tmp_path / "acc", job, db, states=("accepted",)))
+    accepted_only = run_job(
+        db,
+        "prompts.export",
+        lambda job: prompts.export_dir(workspace, tmp_path / "acc", job, db, states=("accepted",)),
+    )
     assert sorted(p.name for p in (tmp_path / "acc").iterdir()) == ["disk.prompt"]
     assert accepted_only.ok == 1
 
@@ -215,8 +308,12 @@ def test_import_reports_unknown_ids_and_bad_files(workspace: Workspace, db, tmp_
     (d / "coffee.prompt").write_text("  \n", encoding="utf-8")
     (d / "notes.txt").write_text("ignored", encoding="utf-8")
     job_messages: list[str] = []
-    result = run_job(db, "prompts.import", lambda job: prompts.import_dir(workspace, d, job, db),
-                     listeners=[lambda e: job_messages.append(e.message) if e.level == "error" else None])
+    result = run_job(
+        db,
+        "prompts.import",
+        lambda job: prompts.import_dir(workspace, d, job, db),
+        listeners=[lambda e: job_messages.append(e.message) if e.level == "error" else None],
+    )
     assert result.ok == 1 and result.exit_code == 1
     failed = dict(result.failed)
     assert failed["ghost"] == "ghost.prompt: unknown item id"

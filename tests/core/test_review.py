@@ -12,13 +12,13 @@ import pytest
 from support import review_world
 from support.review_world import WIDGETS, add_samples, make_run, make_set, sample_rows
 
-from graftwork.core.candidates import load_candidates
-from graftwork.core.jobs import Job
-from graftwork.core.project import load_project
+from graftwork.core.base.jobs import Job
+from graftwork.core.base.project import load_project
+from graftwork.core.base.workspace import Workspace
+from graftwork.core.dataset.candidates import load_candidates
 from graftwork.core.review.report import render_report
 from graftwork.core.review.review import ReviewError, get_sample, promote_run, set_verdict
 from graftwork.core.review.samples import SampleError, SampleSettings, load_held_out, sample_run
-from graftwork.core.workspace import Workspace
 
 review_model_dir = review_world.review_model_dir  # session fixtures
 tiny_adapter_dir = review_world.tiny_adapter_dir
@@ -26,13 +26,19 @@ tiny_adapter_dir = review_world.tiny_adapter_dir
 
 # ---- held-out prompts -------------------------------------------------------------------
 
+
 def test_held_out_prompts_come_from_the_set_split_with_item_ids(workspace: Workspace) -> None:
     make_set(workspace)
     held = load_held_out(workspace, "widgets", "test")
     assert [h.item_id for h in held] == ["weather", "cpu"]
     assert held[0].prompt == "Current weather for Lisbon."
-    assert held[0].reference.startswith("// File: index.jsx\nexport const command = 'curl wttr.in/Lisbon'")
-    assert [m["role"] for m in held[0].messages] == ["system", "user"]  # the answer is not in the prompt
+    assert held[0].reference.startswith(
+        "// File: index.jsx\nexport const command = 'curl wttr.in/Lisbon'"
+    )
+    assert [m["role"] for m in held[0].messages] == [
+        "system",
+        "user",
+    ]  # the answer is not in the prompt
     assert "tools" in held[0].messages[0]
 
 
@@ -67,23 +73,36 @@ def test_sample_stores_base_and_adapter_beside_the_reference(
     make_set(workspace)
     run_id = make_run(workspace, "widgets", str(review_model_dir), tiny_adapter_dir)
     settings = SampleSettings(split="test", n=2, seed=5, temperature=0.8, max_tokens=10)
-    result = sample_run(workspace, run_id, settings, generate=run_generation, job=Job(None, "sample"))
+    result = sample_run(
+        workspace, run_id, settings, generate=run_generation, job=Job(None, "sample")
+    )
     assert result.ok == 2
     rows = sample_rows(workspace, run_id)
     assert [r["item_id"] for r in rows] == ["weather", "cpu"]
     for row in rows:
         assert row["reference"].startswith("// File: index.jsx")
-        assert row["base_output"] and row["adapter_output"] and row["base_output"] != row["adapter_output"]
-        assert (row["seed"], row["temperature"], row["max_tokens"], row["adapter"]) == (5, 0.8, 10, "best")
+        assert (
+            row["base_output"]
+            and row["adapter_output"]
+            and row["base_output"] != row["adapter_output"]
+        )
+        assert (row["seed"], row["temperature"], row["max_tokens"], row["adapter"]) == (
+            5,
+            0.8,
+            10,
+            "best",
+        )
         assert row["base_ms"] > 0 and row["adapter_ms"] > 0 and row["verdict"] == "none"
     # Same seed, temperature and max tokens: the same texts again.
     sample_run(workspace, run_id, settings, generate=run_generation, job=Job(None, "sample"))
     again = sample_rows(workspace, run_id)[2:]
     assert [(r["base_output"], r["adapter_output"]) for r in again] == [
-        (r["base_output"], r["adapter_output"]) for r in rows]
+        (r["base_output"], r["adapter_output"]) for r in rows
+    ]
 
 
 # ---- verdicts ---------------------------------------------------------------------------
+
 
 def test_verdict_score_and_note_are_stored_and_kept(workspace: Workspace) -> None:
     make_set(workspace)
@@ -107,6 +126,7 @@ def test_verdict_score_and_note_are_stored_and_kept(workspace: Workspace) -> Non
 
 # ---- promotion --------------------------------------------------------------------------
 
+
 def test_promote_turns_accepted_outputs_into_generated_examples(workspace: Workspace) -> None:
     make_set(workspace)
     run_id = make_run(workspace, "widgets", "/m")
@@ -122,11 +142,18 @@ def test_promote_turns_accepted_outputs_into_generated_examples(workspace: Works
     assert item["source"] == "generated" and item["name"] == "Weather (generated)"
     assert json.loads(item["manifest"])["generated"]["run_id"] == run_id
     rev = next(db.query("select * from prompt_revisions where item_id = ?", [new_id]))
-    assert (rev["origin"], rev["state"], rev["text"]) == ("generated", "accepted", "Current weather for Lisbon.")
+    assert (rev["origin"], rev["state"], rev["text"]) == (
+        "generated",
+        "accepted",
+        "Current weather for Lisbon.",
+    )
     assert json.loads(rev["provenance"])["sample_id"] == accepted
     # The output's `// File:` headers become files again, so build reads back the exact answer.
     assert (workspace.downloads_dir / new_id / "lib" / "util.jsx").is_file()
-    examples = {e.item_id: e for e in load_candidates(db, workspace.downloads_dir, load_project(workspace)).examples}
+    examples = {
+        e.item_id: e
+        for e in load_candidates(db, workspace.downloads_dir, load_project(workspace)).examples
+    }
     sample = get_sample(db, accepted)
     assert examples[new_id].assistant == sample["adapter_output"].strip()
     assert promoted[0]["apple_line"] == examples[new_id].apple_line()
@@ -145,11 +172,14 @@ def test_headerless_output_is_promoted_as_index_jsx(workspace: Workspace) -> Non
     db["samples"].update(sid, {"adapter_output": "export const command = 'uptime'"})
     set_verdict(db, sid, "accept")
     (row,) = promote_run(workspace, db, run_id)
-    assert (workspace.downloads_dir / row["item_id"] / "index.jsx").read_text() == "export const command = 'uptime'\n"
+    assert (
+        workspace.downloads_dir / row["item_id"] / "index.jsx"
+    ).read_text() == "export const command = 'uptime'\n"
     db.close()
 
 
 # ---- report -----------------------------------------------------------------------------
+
 
 def test_report_has_scores_per_run_and_every_sample(workspace: Workspace) -> None:
     make_set(workspace)
@@ -179,7 +209,7 @@ def test_cancelled_sampling_stores_nothing_and_stops_the_child(
     import threading
 
     from graftwork.adapters.mlx.generate import run_generation
-    from graftwork.core.jobs import Cancelled, run_job
+    from graftwork.core.base.jobs import Cancelled, run_job
 
     make_set(workspace)
     run_id = make_run(workspace, "widgets", str(review_model_dir), tiny_adapter_dir)
@@ -191,9 +221,15 @@ def test_cancelled_sampling_stores_nothing_and_stops_the_child(
 
     db = workspace.catalog()
     with pytest.raises(Cancelled):
-        run_job(db, "sample", lambda job: sample_run(workspace, run_id, SampleSettings(max_tokens=400),
-                                                     generate=run_generation, job=job),
-                listeners=[listen], cancel_event=cancel)
+        run_job(
+            db,
+            "sample",
+            lambda job: sample_run(
+                workspace, run_id, SampleSettings(max_tokens=400), generate=run_generation, job=job
+            ),
+            listeners=[listen],
+            cancel_event=cancel,
+        )
     assert next(db.query("select state from jobs where kind = 'sample'"))["state"] == "cancelled"
     db.close()
     assert sample_rows(workspace, run_id) == []

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from graftwork.core.splits import assign_split, assign_splits, bucket
+from graftwork.core.dataset.splits import assign_split, assign_splits, bucket
 
 FRACTIONS = {"train": 0.8, "valid": 0.1, "test": 0.1}
 
@@ -24,7 +24,9 @@ def test_fractions_within_tolerance_on_1000_ids() -> None:
 
 def test_adding_items_never_moves_an_existing_one() -> None:
     before = assign_splits([f"w{i}" for i in range(300)], FRACTIONS, 7)
-    after = assign_splits([f"new{i}" for i in range(500)] + [f"w{i}" for i in range(300)], FRACTIONS, 7)
+    after = assign_splits(
+        [f"new{i}" for i in range(500)] + [f"w{i}" for i in range(300)], FRACTIONS, 7
+    )
     assert all(after[k] == v for k, v in before.items())
 
 
@@ -35,6 +37,8 @@ def test_deterministic_and_seed_dependent() -> None:
 
 
 def test_zero_fraction_split_gets_nothing() -> None:
-    splits = assign_splits([f"w{i}" for i in range(500)], {"train": 0.9, "valid": 0.1, "test": 0.0}, 3)
+    splits = assign_splits(
+        [f"w{i}" for i in range(500)], {"train": 0.9, "valid": 0.1, "test": 0.0}, 3
+    )
     assert "test" not in splits.values()
     assert assign_split("x", {"train": 1.0, "valid": 0.0, "test": 0.0}, 0) == "train"

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import pytest
 
-from graftwork.core.errors import ConfigError
+from graftwork.core.base.errors import ConfigError
+from graftwork.core.base.workspace import Workspace
 from graftwork.core.teach.config import TeacherConfig, code_budget, load_teacher_config
-from graftwork.core.workspace import Workspace
 
 
 def test_defaults_then_workspace_then_flags(workspace: Workspace) -> None:
     cfg = load_teacher_config(workspace)
     assert cfg.api_key_env == "OPENAI_API_KEY" and cfg.gating == "lenient" and cfg.dry_run is False
-    workspace.config_path.write_text("teacher:\n  model: local-qwen\n  concurrency: 3\n  gating: strict\n")
+    workspace.config_path.write_text(
+        "teacher:\n  model: local-qwen\n  concurrency: 3\n  gating: strict\n"
+    )
     cfg = load_teacher_config(workspace, {"concurrency": 9, "model": None, "dry_run": True})
-    assert (cfg.model, cfg.concurrency, cfg.gating, cfg.dry_run) == ("local-qwen", 9, "strict", True)
+    assert (cfg.model, cfg.concurrency, cfg.gating, cfg.dry_run) == (
+        "local-qwen",
+        9,
+        "strict",
+        True,
+    )
 
 
 def test_misspelt_key_names_file_and_key(workspace: Workspace) -> None:

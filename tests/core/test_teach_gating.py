@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from graftwork.core.teach.gating import Critique, gate, parse_critique
 
-GOOD = ("Create an Übersicht widget that shows the battery level in the top-right corner as a "
-        "thin bar, refreshing every minute.")
+GOOD = (
+    "Create an Übersicht widget that shows the battery level in the top-right corner as a "
+    "thin bar, refreshing every minute."
+)
 
 
 def test_good_text_passes_both_modes() -> None:
@@ -13,13 +15,19 @@ def test_good_text_passes_both_modes() -> None:
 
 
 def test_hard_failures_reject_in_both_modes() -> None:
-    for text, reason in [("", "empty"), ("Too short.", "too short"),
-                         ("I'm sorry, I cannot help with that request about widgets today.", "refusal"),
-                         ("Use this:\n```jsx\nexport const command = 'date'\n```", "contains code"),
-                         ("x" * 5000, "too long")]:
+    for text, reason in [
+        ("", "empty"),
+        ("Too short.", "too short"),
+        ("I'm sorry, I cannot help with that request about widgets today.", "refusal"),
+        ("Use this:\n```jsx\nexport const command = 'date'\n```", "contains code"),
+        ("x" * 5000, "too long"),
+    ]:
         for mode in ("lenient", "strict"):
             verdict = gate(text, mode)
-            assert not verdict.passed and any(reason in r for r in verdict.reasons), (text[:20], mode)
+            assert not verdict.passed and any(reason in r for r in verdict.reasons), (
+                text[:20],
+                mode,
+            )
 
 
 def test_soft_problems_are_notes_when_lenient_and_reasons_when_strict() -> None:
@@ -40,4 +48,7 @@ def test_parse_critique_tolerates_fences_and_chatter() -> None:
     c = parse_critique('Here you go:\n```json\n{"verdict": "Revise", "issues": ["vague"]}\n```')
     assert (c.verdict, c.issues) == ("revise", ["vague"])
     assert parse_critique("looks fine to me").verdict == "unknown"
-    assert parse_critique('{"verdict": "maybe", "issues": "one"}').as_dict() == {"verdict": "unknown", "issues": ["one"]}
+    assert parse_critique('{"verdict": "maybe", "issues": "one"}').as_dict() == {
+        "verdict": "unknown",
+        "issues": ["one"],
+    }

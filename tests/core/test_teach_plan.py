@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from support.widget_rows import add_widget, widget_source
 
-from graftwork.core.errors import ItemError
+from graftwork.core.base.errors import ItemError
+from graftwork.core.base.workspace import Workspace
 from graftwork.core.teach.config import TeacherConfig
 from graftwork.core.teach.estimate import estimate
 from graftwork.core.teach.plan import (
@@ -17,14 +18,20 @@ from graftwork.core.teach.plan import (
     widget_context,
 )
 from graftwork.core.teach.templates import draft_messages
-from graftwork.core.workspace import Workspace
 
 
 @pytest.fixture
 def db(workspace: Workspace):
     db = workspace.catalog()
     for i in range(4):
-        add_widget(db, workspace, f"w{i}", prompt=None, order=i, code=widget_source(f"w{i}", lines=10 * (i + 1)))
+        add_widget(
+            db,
+            workspace,
+            f"w{i}",
+            prompt=None,
+            order=i,
+            code=widget_source(f"w{i}", lines=10 * (i + 1)),
+        )
     yield db
     db.close()
 
@@ -64,8 +71,12 @@ def test_widget_context_reports_missing_code(workspace: Workspace, db) -> None:
 
 
 def test_estimate_numbers(workspace: Workspace, db) -> None:
-    cfg = TeacherConfig(max_tokens=100, price_input_per_million=1.0, price_output_per_million=2.0,
-                        code_budget_tokens=60)
+    cfg = TeacherConfig(
+        max_tokens=100,
+        price_input_per_million=1.0,
+        price_output_per_million=2.0,
+        code_budget_tokens=60,
+    )
     est = estimate(workspace, db, cfg, TeachOptions(refine=True, limit=3), char_estimate)
     drafts = []
     for item in ("w0", "w1", "w2"):
@@ -77,5 +88,7 @@ def test_estimate_numbers(workspace: Workspace, db) -> None:
     assert est["input_tokens"] == 3 * sum(drafts) + 3 * 100 + 3 * 200
     assert est["output_tokens_max"] == 9 * 100
     assert est["cost_max"] == pytest.approx((est["input_tokens"] * 1.0 + 900 * 2.0) / 1e6)
-    dry = estimate(workspace, db, cfg.model_copy(update={"dry_run": True}), TeachOptions(), char_estimate)
+    dry = estimate(
+        workspace, db, cfg.model_copy(update={"dry_run": True}), TeachOptions(), char_estimate
+    )
     assert dry["calls"] == 4 and dry["cost_max"] == 0

@@ -12,10 +12,10 @@ from support.fake_openai_server import FakeOpenAIServer
 from support.widget_rows import add_widget, curate
 
 from graftwork import wiring
-from graftwork.core import prompts
-from graftwork.core.jobs import Job
+from graftwork.core.base.jobs import Job
+from graftwork.core.base.workspace import Workspace
+from graftwork.core.prompts import prompts
 from graftwork.core.teach.port import ChatRequest, TeacherAuthError
-from graftwork.core.workspace import Workspace
 
 KEY = "sk-graftwork-TEST-KEY-7f3a9c1e55"
 
@@ -54,7 +54,11 @@ def run(ws: Workspace, overrides: dict, **options):
 def teacher_revisions(ws: Workspace) -> list[dict]:
     db = ws.catalog()
     try:
-        rows = list(db.query("SELECT * FROM prompt_revisions WHERE origin = 'teacher' ORDER BY item_id, rev"))
+        rows = list(
+            db.query(
+                "SELECT * FROM prompt_revisions WHERE origin = 'teacher' ORDER BY item_id, rev"
+            )
+        )
         return [prompts._decode(r) for r in rows]
     finally:
         db.close()
@@ -78,12 +82,21 @@ def test_draft_critique_refine_chain_stores_accepted_revisions_with_provenance(w
         assert prov["model"] == "gpt-4o-mini" and prov["gating"]["passed"] is True
         assert prov["critique"]["issues"] == ["say how often it refreshes"]
     # The refine request quoted the critique's issue; every call is logged with usage and cost.
-    refine_bodies = [r["body"] for r in server.served() if "[stage:refine]" in r["body"]["messages"][0]["content"]]
-    assert len(refine_bodies) == 5 and "say how often it refreshes" in refine_bodies[0]["messages"][1]["content"]
+    refine_bodies = [
+        r["body"]
+        for r in server.served()
+        if "[stage:refine]" in r["body"]["messages"][0]["content"]
+    ]
+    assert (
+        len(refine_bodies) == 5
+        and "say how often it refreshes" in refine_bodies[0]["messages"][1]["content"]
+    )
     db = ws.catalog()
     rows = list(db.query("SELECT * FROM teacher_calls"))
     db.close()
-    assert len(rows) == 15 and all(r["status"] == "ok" and r["input_tokens"] > 0 and r["cost"] > 0 for r in rows)
+    assert len(rows) == 15 and all(
+        r["status"] == "ok" and r["input_tokens"] > 0 and r["cost"] > 0 for r in rows
+    )
     assert all(json.loads(r["request"])["model"] == "gpt-4o-mini" for r in rows)
 
 
@@ -125,7 +138,11 @@ def test_one_widget_failing_does_not_stop_the_others(ws, server) -> None:
     failed = list(db.query("SELECT * FROM teacher_calls WHERE status = 'error'"))
     task = db["teach_tasks"].get((result.summary["run_id"], "w0", "draft"))
     db.close()
-    assert len(failed) == 1 and failed[0]["attempts"] == 5 and len(json.loads(failed[0]["retries"])) == 5
+    assert (
+        len(failed) == 1
+        and failed[0]["attempts"] == 5
+        and len(json.loads(failed[0]["retries"])) == 5
+    )
     assert task["state"] == "failed"
     # A resume retries only the failed widget.
     sent = len(server.requests)
@@ -154,12 +171,19 @@ def test_dry_run_makes_no_network_call(ws) -> None:
     with socket.socket() as sock:  # a port with nobody listening
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    overrides = {"base_url": f"http://127.0.0.1:{port}/v1", "api_key_env": "NOT_SET_ANYWHERE", "dry_run": True}
+    overrides = {
+        "base_url": f"http://127.0.0.1:{port}/v1",
+        "api_key_env": "NOT_SET_ANYWHERE",
+        "dry_run": True,
+    }
     result = run(ws, overrides, critique=True)
     assert result.ok == 5 and result.summary["dry_run"] is True and result.summary["cost"] == 0
     db = ws.catalog()
     rows = list(db.query("SELECT status, text FROM teacher_calls"))
-    stored = [json.loads(r["result"])["text"] for r in db.query("SELECT result FROM teach_tasks WHERE stage = 'store'")]
+    stored = [
+        json.loads(r["result"])["text"]
+        for r in db.query("SELECT result FROM teach_tasks WHERE stage = 'store'")
+    ]
     db.close()
     assert len(rows) == 10 and {r["status"] for r in rows} == {"dry-run"}
     assert all(text.startswith("[dry-run]") for text in stored)
@@ -177,7 +201,9 @@ def test_sample_area_never_touches_main_prompts(ws, server) -> None:
     samples = list(db.query("SELECT * FROM teach_samples ORDER BY id"))
     db.close()
     assert after == before
-    assert sorted(s["item_id"] for s in samples) == ["w0", "w1"] and all(s["state"] == "accepted" for s in samples)
+    assert sorted(s["item_id"] for s in samples) == ["w0", "w1"] and all(
+        s["state"] == "accepted" for s in samples
+    )
     # The main run still sees every widget as untaught, and reuses the sample's finished calls.
     sent = len(server.requests)
     main = run(ws, flags(server))
@@ -255,7 +281,7 @@ def test_cancelling_the_job_stops_the_run_and_resume_finishes_it(ws, server) -> 
     import threading
     import time as _time
 
-    from graftwork.core.jobs import Cancelled, run_job
+    from graftwork.core.base.jobs import Cancelled, run_job
 
     server.latency = 0.2
     cancel = threading.Event()
@@ -264,8 +290,14 @@ def test_cancelling_the_job_stops_the_run_and_resume_finishes_it(ws, server) -> 
     def work() -> None:
         db = ws.catalog()
         try:
-            run_job(db, "teach", lambda job: wiring.teach_prompts(ws, overrides=flags(server, concurrency=1), job=job),
-                    cancel_event=cancel)
+            run_job(
+                db,
+                "teach",
+                lambda job: wiring.teach_prompts(
+                    ws, overrides=flags(server, concurrency=1), job=job
+                ),
+                cancel_event=cancel,
+            )
         except Cancelled as exc:
             outcome["cancelled"] = str(exc)
         finally:
@@ -281,7 +313,10 @@ def test_cancelling_the_job_stops_the_run_and_resume_finishes_it(ws, server) -> 
     db = ws.catalog()
     run_row = next(iter(db.query("SELECT * FROM teach_runs")))
     job_row = next(iter(db.query("SELECT * FROM jobs WHERE kind = 'teach'")))
-    finished = {r["request_hash"] for r in db.query("SELECT request_hash FROM teacher_calls WHERE status = 'ok'")}
+    finished = {
+        r["request_hash"]
+        for r in db.query("SELECT request_hash FROM teacher_calls WHERE status = 'ok'")
+    }
     db.close()
     assert run_row["state"] == "stopped" and job_row["state"] == "cancelled"
     assert 1 <= len(finished) < 5
@@ -289,8 +324,12 @@ def test_cancelling_the_job_stops_the_run_and_resume_finishes_it(ws, server) -> 
     server.latency = 0
     result = run(ws, flags(server), resume=True)
     assert result.ok == 5
-    later = {ChatRequest(b["model"], b["messages"], b["temperature"], b["max_tokens"]).hash(server.base_url)
-             for b in (r["body"] for r in server.requests[seen:])}
+    later = {
+        ChatRequest(b["model"], b["messages"], b["temperature"], b["max_tokens"]).hash(
+            server.base_url
+        )
+        for b in (r["body"] for r in server.requests[seen:])
+    }
     assert not later & finished
 
 
@@ -320,7 +359,9 @@ def test_fresh_ignores_earlier_runs_but_never_repeats_its_own_calls(ws, server) 
     assert len(server.requests) == sent + 2 and len(teacher_revisions(ws)) == 2
 
 
-def test_a_new_run_supersedes_unfinished_ones_and_resume_skips_widgets_accepted_meanwhile(ws, server) -> None:
+def test_a_new_run_supersedes_unfinished_ones_and_resume_skips_widgets_accepted_meanwhile(
+    ws, server
+) -> None:
     server.script({"status": 401})
     with pytest.raises(TeacherAuthError):
         run(ws, flags(server, concurrency=1))
@@ -333,7 +374,10 @@ def test_a_new_run_supersedes_unfinished_ones_and_resume_skips_widgets_accepted_
     assert ("w1", "has an accepted prompt now (from elsewhere)") in result.skipped
     assert sorted(r["item_id"] for r in teacher_revisions(ws)) == ["w0", "w2", "w3", "w4"]
     db = ws.catalog()
-    assert next(r["status"] for r in db.query("SELECT status FROM teacher_calls ORDER BY id")) == "auth-error"
+    assert (
+        next(r["status"] for r in db.query("SELECT status FROM teacher_calls ORDER BY id"))
+        == "auth-error"
+    )
     db.execute("UPDATE teach_runs SET state = 'running' WHERE id = ?", [stopped_id])  # as if killed
     db.conn.commit()
     add_widget(db, ws, "w9", prompt=None, order=9)

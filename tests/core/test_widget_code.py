@@ -9,11 +9,15 @@ def test_code_is_concatenated_in_sorted_path_order_with_path_comments(tmp_path: 
     w = tmp_path / "Clock.widget"
     (w / "lib").mkdir(parents=True)
     (w / "index.jsx").write_text("export const refreshFrequency = 1000;\n", encoding="utf-8")
-    (w / "lib" / "format.jsx").write_text("export const pad = (n) => String(n);\n", encoding="utf-8")
+    (w / "lib" / "format.jsx").write_text(
+        "export const pad = (n) => String(n);\n", encoding="utf-8"
+    )
     (w / "a.jsx").write_text("// first\n", encoding="utf-8")
     (w / "style.css").write_text("body {}\n", encoding="utf-8")
     code = load_widget_code(w)
-    names = [line.removeprefix("// File: ") for line in code.splitlines() if line.startswith("// File: ")]
+    names = [
+        line.removeprefix("// File: ") for line in code.splitlines() if line.startswith("// File: ")
+    ]
     assert names == ["a.jsx", "index.jsx", "lib/format.jsx"]
     assert "style.css" not in code and "refreshFrequency = 1000" in code
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from graftwork.core.atomic import atomic_writer, write_json
-from graftwork.core.catalog.db import open_catalog
-from graftwork.core.errors import CatalogError, WorkspaceError
-from graftwork.core.jobs import Cancelled, Job, StageResult, run_job
-from graftwork.core.workspace import Workspace, resolve_workspace
+from graftwork.core.base.atomic import atomic_writer, write_json
+from graftwork.core.base.catalog.db import open_catalog
+from graftwork.core.base.errors import CatalogError, WorkspaceError
+from graftwork.core.base.jobs import Cancelled, Job, StageResult, run_job
+from graftwork.core.base.workspace import Workspace, resolve_workspace
 
 
 def test_init_creates_layout_and_keeps_existing_config(tmp_path: Path) -> None:
@@ -112,7 +112,9 @@ def test_job_cancel_from_another_thread(workspace: Workspace) -> None:
     assert db.execute("select state from jobs").fetchone()[0] == "cancelled"
 
 
-def test_the_exception_that_ends_a_job_is_logged_once_and_marked_fatal(workspace: Workspace) -> None:
+def test_the_exception_that_ends_a_job_is_logged_once_and_marked_fatal(
+    workspace: Workspace,
+) -> None:
     db = workspace.catalog()
     events = []
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from graftwork.core.examples import Example, make_example
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.workspace import Workspace
+from graftwork.core.dataset.examples import Example, make_example
 
 TOOL = {
     "type": "function",
@@ -32,9 +32,12 @@ ROWS = {
 
 def example(item_id: str) -> Example:
     return make_example(
-        item_id, SYSTEM, TOOL, f"Create an Übersicht widget that shows the {item_id.lower()}.",
+        item_id,
+        SYSTEM,
+        TOOL,
+        f"Create an Übersicht widget that shows the {item_id.lower()}.",
         f'// File: index.jsx\nexport const command = "echo {item_id}";\n'
-        f"export const render = ({{ output }}) => <div className=\"w\">{{output}}</div>;",
+        f'export const render = ({{ output }}) => <div className="w">{{output}}</div>;',
     )
 
 

@@ -70,7 +70,20 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path.rstrip("/").endswith("/models"):
-            self._json(200, {"object": "list", "data": [{"id": self.server.owner.model, "object": "model", "created": 0, "owned_by": "fake"}]})
+            self._json(
+                200,
+                {
+                    "object": "list",
+                    "data": [
+                        {
+                            "id": self.server.owner.model,
+                            "object": "model",
+                            "created": 0,
+                            "owned_by": "fake",
+                        }
+                    ],
+                },
+            )
         else:
             self._json(404, {"error": {"message": "not found"}})
 
@@ -101,7 +114,15 @@ class _Handler(BaseHTTPRequestHandler):
             entry["served"] = str(status)
             # Like some real providers, echo part of the key: the client must never repeat it.
             auth = self.headers.get("Authorization", "")
-            self._json(status, {"error": {"message": f"Incorrect API key provided: {auth[7:]}", "type": "invalid_request_error"}})
+            self._json(
+                status,
+                {
+                    "error": {
+                        "message": f"Incorrect API key provided: {auth[7:]}",
+                        "type": "invalid_request_error",
+                    }
+                },
+            )
         elif status != 200:
             entry["served"] = str(status)
             self._json(status, {"error": {"message": f"server error {status}"}})
@@ -122,15 +143,29 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _completion(body: dict[str, Any], text: str | None, model: str) -> dict[str, Any]:
     prompt_tokens = max(1, len(json.dumps(body.get("messages", []))) // 4)
-    choices = [] if text is None else [
-        {"index": 0, "finish_reason": "stop", "logprobs": None,
-         "message": {"role": "assistant", "content": text}}
-    ]
+    choices = (
+        []
+        if text is None
+        else [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "logprobs": None,
+                "message": {"role": "assistant", "content": text},
+            }
+        ]
+    )
     return {
-        "id": f"chatcmpl-{int(time.time() * 1000)}", "object": "chat.completion",
-        "created": int(time.time()), "model": body.get("model") or model, "choices": choices,
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": max(1, len(text or "") // 4),
-                  "total_tokens": prompt_tokens + max(1, len(text or "") // 4)},
+        "id": f"chatcmpl-{int(time.time() * 1000)}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body.get("model") or model,
+        "choices": choices,
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": max(1, len(text or "") // 4),
+            "total_tokens": prompt_tokens + max(1, len(text or "") // 4),
+        },
     }
 
 
@@ -150,8 +185,14 @@ class _Server(ThreadingHTTPServer):
 class FakeOpenAIServer:
     """Start with ``with FakeOpenAIServer() as server:``; ``server.base_url`` ends in /v1."""
 
-    def __init__(self, *, latency: float = 0.0, responder: Responder | None = None,
-                 model: str = "fake-teacher", port: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        latency: float = 0.0,
+        responder: Responder | None = None,
+        model: str = "fake-teacher",
+        port: int = 0,
+    ) -> None:
         self.latency = latency
         self.responder: Responder = responder or default_responder
         self.model = model
@@ -188,7 +229,9 @@ class FakeOpenAIServer:
     def start(self) -> FakeOpenAIServer:
         self._httpd = _Server(("127.0.0.1", self._port), _Handler)
         self._httpd.owner = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 

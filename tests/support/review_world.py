@@ -13,21 +13,48 @@ from typing import Any
 
 import pytest
 
-from graftwork.core.catalog.db import now
-from graftwork.core.examples import make_example, sha256_text
-from graftwork.core.project import load_project
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.catalog.db import now
+from graftwork.core.base.project import load_project
+from graftwork.core.base.workspace import Workspace
+from graftwork.core.dataset.examples import make_example, sha256_text
 
 WIDGETS = [  # (id, split, prompt, code)
-    ("clock", "train", "A clock in the top right corner.", "export const command = 'date'\nexport const render = ({output}) => <h1>{output}</h1>"),
-    ("battery", "train", "Battery percentage bottom left.", "export const command = 'pmset -g batt'\nexport const render = ({output}) => <div>{output}</div>"),
-    ("weather", "test", "Current weather for Lisbon.", "export const command = 'curl wttr.in/Lisbon'\nexport const render = ({output}) => <p>{output}</p>"),
-    ("cpu", "test", "CPU load as a bar.", "export const command = 'top -l 1'\nexport const render = ({output}) => <pre>{output}</pre>"),
-    ("disk", "valid", "Free disk space.", "export const command = 'df -h'\nexport const render = ({output}) => <pre>{output}</pre>"),
+    (
+        "clock",
+        "train",
+        "A clock in the top right corner.",
+        "export const command = 'date'\nexport const render = ({output}) => <h1>{output}</h1>",
+    ),
+    (
+        "battery",
+        "train",
+        "Battery percentage bottom left.",
+        "export const command = 'pmset -g batt'\nexport const render = ({output}) => <div>{output}</div>",
+    ),
+    (
+        "weather",
+        "test",
+        "Current weather for Lisbon.",
+        "export const command = 'curl wttr.in/Lisbon'\nexport const render = ({output}) => <p>{output}</p>",
+    ),
+    (
+        "cpu",
+        "test",
+        "CPU load as a bar.",
+        "export const command = 'top -l 1'\nexport const render = ({output}) => <pre>{output}</pre>",
+    ),
+    (
+        "disk",
+        "valid",
+        "Free disk space.",
+        "export const command = 'df -h'\nexport const render = ({output}) => <pre>{output}</pre>",
+    ),
 ]
 
 
-def make_set(ws: Workspace, name: str = "widgets", widgets: list[tuple[str, str, str, str]] = WIDGETS) -> Path:
+def make_set(
+    ws: Workspace, name: str = "widgets", widgets: list[tuple[str, str, str, str]] = WIDGETS
+) -> Path:
     """datasets/<name>/{train,valid,test}.jsonl + manifest.json, and an items row per widget."""
     project = load_project(ws)
     folder = ws.datasets_dir / name
@@ -36,30 +63,59 @@ def make_set(ws: Workspace, name: str = "widgets", widgets: list[tuple[str, str,
     items = []
     db = ws.catalog()
     for order, (item_id, split, prompt, code) in enumerate(widgets):
-        ex = make_example(item_id, project.system_prompt, project.tool, prompt, f"// File: index.jsx\n{code}\n")
+        ex = make_example(
+            item_id, project.system_prompt, project.tool, prompt, f"// File: index.jsx\n{code}\n"
+        )
         line = ex.apple_line()
         lines[split].append(line)
         items.append({"id": item_id, "split": split, "example_sha256": sha256_text(line)})
-        db["items"].upsert({"id": item_id, "source": "uebersicht", "name": item_id.title(), "author": "tests",
-                            "description": prompt, "manifest": "{}", "manifest_order": order,
-                            "added_at": now(), "updated_at": now()}, pk="id")
+        db["items"].upsert(
+            {
+                "id": item_id,
+                "source": "uebersicht",
+                "name": item_id.title(),
+                "author": "tests",
+                "description": prompt,
+                "manifest": "{}",
+                "manifest_order": order,
+                "added_at": now(),
+                "updated_at": now(),
+            },
+            pk="id",
+        )
     db.close()
     for split, rows in lines.items():
         (folder / f"{split}.jsonl").write_text("".join(r + "\n" for r in rows), encoding="utf-8")
-    (folder / "manifest.json").write_text(json.dumps({"name": name, "items": items}), encoding="utf-8")
+    (folder / "manifest.json").write_text(
+        json.dumps({"name": name, "items": items}), encoding="utf-8"
+    )
     return folder
 
 
-def make_run(ws: Workspace, set_name: str, model: str, adapter_src: Path | None = None,
-             run_id: str = "20261122-020000-widgets-abcd") -> str:
+def make_run(
+    ws: Workspace,
+    set_name: str,
+    model: str,
+    adapter_src: Path | None = None,
+    run_id: str = "20261122-020000-widgets-abcd",
+) -> str:
     """A finished `runs` row; the adapter (if given) copied to runs/<id>/adapters/best."""
     import shutil
 
     from graftwork.core.train.runs import create_run
 
     db = ws.catalog()
-    create_run(db, id=run_id, set_name=set_name, config={"model": model, "iters": 30}, state="done",
-               best_val_loss=1.25, best_iteration=20, last_iteration=30, total_iters=30)
+    create_run(
+        db,
+        id=run_id,
+        set_name=set_name,
+        config={"model": model, "iters": 30},
+        state="done",
+        best_val_loss=1.25,
+        best_iteration=20,
+        last_iteration=30,
+        total_iters=30,
+    )
     db.close()
     if adapter_src is not None:
         shutil.copytree(adapter_src, ws.runs_dir / run_id / "adapters" / "best")
@@ -71,13 +127,29 @@ def add_samples(ws: Workspace, run_id: str, n: int = 2) -> list[int]:
     db = ws.catalog()
     ids = []
     for i, (item_id, split, prompt, code) in enumerate([w for w in WIDGETS if w[1] == "test"][:n]):
-        ids.append(db["samples"].insert({
-            "run_id": run_id, "item_id": item_id, "split": split, "prompt": prompt,
-            "reference": f"// File: index.jsx\n{code}\n", "base_output": f"base gibberish {i}",
-            "adapter_output": f"// File: index.jsx\nexport const command = 'echo {i}'\n\n// File: lib/util.jsx\nexport const x = {i}\n",
-            "seed": 1, "temperature": 0.7, "max_tokens": 64, "base_ms": 10.0 + i, "adapter_ms": 12.0 + i,
-            "created_at": now(), "messages": json.dumps([{"role": "user", "content": prompt}]), "adapter": "best",
-        }).last_pk)
+        ids.append(
+            db["samples"]
+            .insert(
+                {
+                    "run_id": run_id,
+                    "item_id": item_id,
+                    "split": split,
+                    "prompt": prompt,
+                    "reference": f"// File: index.jsx\n{code}\n",
+                    "base_output": f"base gibberish {i}",
+                    "adapter_output": f"// File: index.jsx\nexport const command = 'echo {i}'\n\n// File: lib/util.jsx\nexport const x = {i}\n",
+                    "seed": 1,
+                    "temperature": 0.7,
+                    "max_tokens": 64,
+                    "base_ms": 10.0 + i,
+                    "adapter_ms": 12.0 + i,
+                    "created_at": now(),
+                    "messages": json.dumps([{"role": "user", "content": prompt}]),
+                    "adapter": "best",
+                }
+            )
+            .last_pk
+        )
     db.close()
     return ids
 
@@ -121,8 +193,13 @@ def _build(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         base = tmp_path_factory.mktemp("review-tiny")
         model = build_tiny_model(base / "tiny-qwen2")
         adapter = base / "adapter"
-        subprocess.run([sys.executable, "-c", _TRAIN_SCRIPT, str(model), str(adapter)], check=True,
-                       env=child_env(), capture_output=True, timeout=300)
+        subprocess.run(
+            [sys.executable, "-c", _TRAIN_SCRIPT, str(model), str(adapter)],
+            check=True,
+            env=child_env(),
+            capture_output=True,
+            timeout=300,
+        )
         _BUILT.update(model=model, adapter=adapter)
     return _BUILT
 

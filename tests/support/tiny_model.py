@@ -24,7 +24,11 @@ TOOL = {
     "function": {
         "name": "create_widget",
         "description": "Create a widget.",
-        "arguments": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]},
+        "arguments": {
+            "type": "object",
+            "properties": {"name": {"type": "string"}},
+            "required": ["name"],
+        },
     },
 }
 COLORS = ["red", "blue", "green", "gold", "pink", "gray", "teal", "navy"]
@@ -44,8 +48,14 @@ def apple_line(user: str, assistant: str) -> str:
 
 
 def write_tiny_set(
-    datasets_dir: Path, name: str = "tiny", *, n_train: int = 32, n_valid: int = 8, n_test: int = 4,
-    long_lines: dict[str, int] | None = None, mixed: bool = False,
+    datasets_dir: Path,
+    name: str = "tiny",
+    *,
+    n_train: int = 32,
+    n_valid: int = 8,
+    n_test: int = 4,
+    long_lines: dict[str, int] | None = None,
+    mixed: bool = False,
 ) -> Path:
     """A built set in Apple's schema (datasets/NAME/{train,valid,test}.jsonl + manifest.json):
     repetitive color widgets, easy to learn. ``long_lines`` {split: count} appends very long
@@ -61,15 +71,26 @@ def write_tiny_set(
         lines = []
         for i in range(n):
             color = COLORS[i % len(COLORS)]
-            answer = f"export const render = () => <div style={{{{color: '{color}'}}}}>{color}</div>;"
+            answer = (
+                f"export const render = () => <div style={{{{color: '{color}'}}}}>{color}</div>;"
+            )
             if mixed and i % 4 == 0:
                 answer = "\n".join([answer] * 10)
             lines.append(apple_line(f"Make a {color} widget.", answer))
         for j in range((long_lines or {}).get(split, 0)):
-            lines.append(apple_line(f"Make a huge widget {j}.", " ".join(["<div>huge</div>"] * 400)))
+            lines.append(
+                apple_line(f"Make a huge widget {j}.", " ".join(["<div>huge</div>"] * 400))
+            )
         for k, line in enumerate(lines):
-            items.append({"id": f"{split}-{k}", "split": split,
-                          "example_sha256": hashlib.sha256(line.encode()).hexdigest()})
-        (folder / f"{split}.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+            items.append(
+                {
+                    "id": f"{split}-{k}",
+                    "split": split,
+                    "example_sha256": hashlib.sha256(line.encode()).hexdigest(),
+                }
+            )
+        (folder / f"{split}.jsonl").write_text(
+            "".join(line + "\n" for line in lines), encoding="utf-8"
+        )
     (folder / "manifest.json").write_text(json.dumps({"name": name, "items": items}, indent=1))
     return folder

@@ -50,7 +50,10 @@ def bomb_zip(megabytes: int = 50) -> bytes:
     """``megabytes`` MB of zeros in one member: tiny on disk, huge when extracted."""
     buf = io.BytesIO()
     chunk = b"\x00" * (1 << 20)
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf, zf.open("bomb.widget/zeros.bin", "w") as fh:
+    with (
+        zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf,
+        zf.open("bomb.widget/zeros.bin", "w") as fh,
+    ):
         for _ in range(megabytes):
             fh.write(chunk)
     return buf.getvalue()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.workspace import Workspace
 from graftwork.tui.app import GraftworkApp
 from graftwork.wiring import build_services
 from tests.tui.fakes import with_fakes

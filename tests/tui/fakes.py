@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from graftwork.core.examples import Example
+from graftwork.core.dataset.examples import Example
 from graftwork.core.services import Services
 
 

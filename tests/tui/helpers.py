@@ -26,6 +26,8 @@ async def until(pilot: Pilot, cond: Callable[[], bool], timeout: float = 10.0) -
 
 
 async def main_screen(pilot: Pilot) -> MainScreen:
-    await until(pilot, lambda: isinstance(pilot.app.screen, MainScreen) and pilot.app.screen.loaded.is_set())
+    await until(
+        pilot, lambda: isinstance(pilot.app.screen, MainScreen) and pilot.app.screen.loaded.is_set()
+    )
     await settle(pilot)
     return pilot.app.screen  # type: ignore[return-value]

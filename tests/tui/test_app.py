@@ -7,7 +7,7 @@ from pathlib import Path
 
 from textual.widgets import TabbedContent
 
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.workspace import Workspace
 from graftwork.tui.app import GraftworkApp
 from graftwork.tui.commands import palette_commands
 from graftwork.tui.screens.error import ErrorScreen
@@ -23,8 +23,12 @@ async def test_pane_keys_and_focus(make_app) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await main_screen(pilot)
         tabs = screen.query_one(TabbedContent)
-        for key, pane, focus in (("2", "prompt", "prompt-editor"), ("f4", "budget", "budget-histogram"),
-                                 ("f5", "runs", "runs-table"), ("f2", "widgets", "widgets-table")):
+        for key, pane, focus in (
+            ("2", "prompt", "prompt-editor"),
+            ("f4", "budget", "budget-histogram"),
+            ("f5", "runs", "runs-table"),
+            ("f2", "widgets", "widgets-table"),
+        ):
             await pilot.press(key)
             assert tabs.active == pane
             assert app.focused is not None and app.focused.id == focus
@@ -53,10 +57,21 @@ async def test_palette_titles_are_area_verb(make_app) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await main_screen(pilot)
         titles = [c.title for c in palette_commands(screen)]
-        assert all(t.split(": ", 1)[0] in {"view", "widgets", "prompt", "budget", "runs", "app"} for t in titles)
-        for wanted in ("runs: ingest a manifest", "runs: analyze", "runs: budget", "runs: build a set",
-                       "runs: export a set", "widgets: exclude", "prompt: insert template draft",
-                       "widgets: show over budget", "budget: edit limit"):
+        assert all(
+            t.split(": ", 1)[0] in {"view", "widgets", "prompt", "budget", "runs", "app"}
+            for t in titles
+        )
+        for wanted in (
+            "runs: ingest a manifest",
+            "runs: analyze",
+            "runs: budget",
+            "runs: build a set",
+            "runs: export a set",
+            "widgets: exclude",
+            "prompt: insert template draft",
+            "widgets: show over budget",
+            "budget: edit limit",
+        ):
             assert wanted in titles
 
 
@@ -64,7 +79,7 @@ async def test_ingest_from_a_modal_runs_the_stage(make_app) -> None:
     seen: list[dict] = []
 
     def fake_ingest(manifest, *, widgets=None, refresh=False, job):
-        from graftwork.core.jobs import StageResult
+        from graftwork.core.base.jobs import StageResult
 
         seen.append({"manifest": manifest, "widgets": widgets, "refresh": refresh})
         return StageResult()
@@ -76,8 +91,19 @@ async def test_ingest_from_a_modal_runs_the_stage(make_app) -> None:
         await until(pilot, lambda: app.screen.__class__.__name__ == "FormModal")
         await pilot.press(*"https://example.org/widgets.json", "tab", *"a,b", "enter")
         await until(pilot, lambda: bool(seen))
-        assert seen == [{"manifest": "https://example.org/widgets.json", "widgets": ["a", "b"], "refresh": False}]
-        await until(pilot, lambda: any(j.kind == "ingest" and j.state == "done" for j in screen.runs_pane.jobs.values()))
+        assert seen == [
+            {
+                "manifest": "https://example.org/widgets.json",
+                "widgets": ["a", "b"],
+                "refresh": False,
+            }
+        ]
+        await until(
+            pilot,
+            lambda: any(
+                j.kind == "ingest" and j.state == "done" for j in screen.runs_pane.jobs.values()
+            ),
+        )
 
 
 async def test_user_keymap_remaps_by_binding_id(tmp_path: Path) -> None:
@@ -120,8 +146,10 @@ async def test_locked_catalog_gets_an_error_screen(tmp_path: Path, monkeypatch) 
     # A real lock would make open_catalog wait out its 10 s busy timeout first, so sqlite
     # is made to answer "locked" at once; the error path after that is the real one.
     ws = Workspace.init(tmp_path / "ws")
-    monkeypatch.setattr("graftwork.core.catalog.db.sqlite3.connect",
-                        lambda *a, **k: (_ for _ in ()).throw(sqlite3.OperationalError("database is locked")))
+    monkeypatch.setattr(
+        "graftwork.core.base.catalog.db.sqlite3.connect",
+        lambda *a, **k: (_ for _ in ()).throw(sqlite3.OperationalError("database is locked")),
+    )
     app = GraftworkApp(ws, with_fakes(build_services(ws)))
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, ErrorScreen))

@@ -7,7 +7,7 @@ import threading
 
 from textual.widgets import DataTable, Input, RichLog, TabbedContent
 
-from graftwork.core.jobs import Cancelled, StageResult
+from graftwork.core.base.jobs import Cancelled, StageResult
 from graftwork.tui.widgets.histogram import Histogram
 from tests.tui.helpers import main_screen, settle, until
 
@@ -83,7 +83,9 @@ async def test_stage_streams_log_and_can_be_cancelled(make_app) -> None:
         assert not screen.cancels
     db = app.ws.catalog()
     assert db["jobs"].get(job_id)["state"] == "cancelled"
-    assert [r["message"] for r in db.query("select message from job_logs where job_id = ?", [job_id])] == ["first line"]
+    assert [
+        r["message"] for r in db.query("select message from job_logs where job_id = ?", [job_id])
+    ] == ["first line"]
     _ = Cancelled  # the stage raised it; the app turned it into a cancelled job, not a crash
 
 
@@ -113,11 +115,21 @@ async def test_build_from_the_palette_finishes_and_writes_files(make_app, fixtur
         await pilot.press("enter")
         await until(pilot, lambda: app.screen.__class__.__name__ == "FormModal")
         await pilot.press(*"v1", "enter")
-        await until(pilot, lambda: any(j.kind == "build" and j.state != "running"
-                                       for j in screen.runs_pane.jobs.values()
-                                       if j.id != "job-build001"), timeout=60)
+        await until(
+            pilot,
+            lambda: any(
+                j.kind == "build" and j.state != "running"
+                for j in screen.runs_pane.jobs.values()
+                if j.id != "job-build001"
+            ),
+            timeout=60,
+        )
         await settle(pilot)
-        job = next(j for j in screen.runs_pane.jobs.values() if j.kind == "build" and j.id != "job-build001")
+        job = next(
+            j
+            for j in screen.runs_pane.jobs.values()
+            if j.kind == "build" and j.id != "job-build001"
+        )
         assert job.state in ("done", "partial")  # "gone" has no folder: one item fails
     out = fixture_ws.datasets_dir / "v1"
     for name in ("train.jsonl", "valid.jsonl", "test.jsonl", "manifest.json"):
@@ -128,10 +140,20 @@ async def test_build_from_the_palette_finishes_and_writes_files(make_app, fixtur
 async def test_train_job_embeds_the_training_run_view(make_app, fixture_ws) -> None:
     """Extension point: the training area's TrainingRunView replaces the log for train jobs."""
     db = fixture_ws.catalog()
-    db["jobs"].insert({"id": "job-train001", "kind": "train", "state": "done", "params": "{}",
-                       "total": 10, "done": 10, "failed": 0,
-                       "started_at": "2026-11-20T11:00:00.000+00:00",
-                       "ended_at": "2026-11-20T11:01:00.000+00:00", "summary": "{}"})
+    db["jobs"].insert(
+        {
+            "id": "job-train001",
+            "kind": "train",
+            "state": "done",
+            "params": "{}",
+            "total": 10,
+            "done": 10,
+            "failed": 0,
+            "started_at": "2026-11-20T11:00:00.000+00:00",
+            "ended_at": "2026-11-20T11:01:00.000+00:00",
+            "summary": "{}",
+        }
+    )
     db.close()
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -154,7 +176,7 @@ async def test_jobs_from_another_process_appear_with_their_log(make_app, fixture
         screen = await main_screen(pilot)
         await pilot.press("4")
         # a CLI in another terminal starts a job (its own connection, its own process)
-        from graftwork.core.jobs import Job
+        from graftwork.core.base.jobs import Job
 
         db = fixture_ws.catalog()
         job = Job(db, "budget", {"max_tokens": 4095})
@@ -164,7 +186,9 @@ async def test_jobs_from_another_process_appear_with_their_log(make_app, fixture
         screen.query_one("#runs-table", DataTable).move_cursor(row=0)
         await until(pilot, lambda: screen.runs_pane.selected_id == job.id)
         log = screen.query_one("#runs-log", RichLog)
-        await until(pilot, lambda: any("counted by the CLI" in line.text for line in log.lines), timeout=8)
+        await until(
+            pilot, lambda: any("counted by the CLI" in line.text for line in log.lines), timeout=8
+        )
         job.advance(10)
         job.finish()
         await until(pilot, lambda: screen.runs_pane.jobs[job.id].state == "done", timeout=8)
@@ -175,8 +199,15 @@ async def test_teacher_run_shows_the_estimate_and_asks_first(make_app) -> None:
     ran: list[str] = []
 
     def estimate() -> dict:
-        return {"calls": 4, "model": "teacher-x", "items": 4, "input_tokens": 9000,
-                "output_tokens_max": 4000, "cost_max": 0.0123, "dry_run": False}
+        return {
+            "calls": 4,
+            "model": "teacher-x",
+            "items": 4,
+            "input_tokens": 9000,
+            "output_tokens_max": 4000,
+            "cost_max": 0.0123,
+            "dry_run": False,
+        }
 
     def teach(*, job) -> StageResult:
         ran.append(job.kind)
@@ -197,5 +228,9 @@ async def test_teacher_run_shows_the_estimate_and_asks_first(make_app) -> None:
         await until(pilot, lambda: app.screen.__class__.__name__ == "ConfirmModal")
         await pilot.press("y")
         await until(pilot, lambda: ran == ["teach"])
-        await until(pilot, lambda: any(j.kind == "teach" and j.state == "done"
-                                       for j in screen.runs_pane.jobs.values()))
+        await until(
+            pilot,
+            lambda: any(
+                j.kind == "teach" and j.state == "done" for j in screen.runs_pane.jobs.values()
+            ),
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graftwork.core.prompts import history
+from graftwork.core.prompts.prompts import history
 from tests.tui.helpers import main_screen, settle, until
 
 
@@ -24,7 +24,8 @@ async def test_edit_prompt_changes_budget_and_stores_revision(make_app, fixture_
         # the live count flows into the Budget pane and the Widgets table
         assert screen.rows["clock"].tokens == before + 5
         assert screen.budget_pane.query_one("#budget-bar").parts["user"] == len(
-            screen.prompt_pane.editor.text.split())
+            screen.prompt_pane.editor.text.split()
+        )
         await until(pilot, lambda: len(screen.prompt_pane.revisions) == 3, timeout=5)
         await settle(pilot)
     db = fixture_ws.catalog()
@@ -110,7 +111,7 @@ async def test_emoji_prompt_round_trips(make_app, fixture_ws) -> None:
 
 
 async def test_failed_save_is_reported_and_retried(make_app, fixture_ws) -> None:
-    from graftwork.core.prompts import add_revision
+    from graftwork.core.prompts.prompts import add_revision
 
     calls: list[str] = []
 
@@ -134,7 +135,7 @@ async def test_failed_save_is_reported_and_retried(make_app, fixture_ws) -> None
 
 
 async def test_counter_failure_shows_in_the_gauge(make_app) -> None:
-    from graftwork.core.errors import GraftworkError
+    from graftwork.core.base.errors import GraftworkError
 
     def no_counter():  # a stand-in for a tokenizer that cannot load
         raise GraftworkError("the token counter is not available yet")

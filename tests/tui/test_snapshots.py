@@ -37,8 +37,14 @@ def _before(*keys: str):
 
 @pytest.mark.parametrize(
     "name, keys",
-    [("widgets", ()), ("prompt", ("2",)), ("budget", ("3",)), ("runs", ("4",)),
-     ("widgets_filtered", ("slash", *"bold")), ("help", ("f1",))],
+    [
+        ("widgets", ()),
+        ("prompt", ("2",)),
+        ("budget", ("3",)),
+        ("runs", ("4",)),
+        ("widgets_filtered", ("slash", *"bold")),
+        ("help", ("f1",)),
+    ],
 )
 def test_pane_snapshot(snap_compare, make_app, name: str, keys: tuple[str, ...]) -> None:
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=_before(*keys))

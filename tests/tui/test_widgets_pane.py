@@ -80,7 +80,9 @@ async def test_exclude_key_stores_decision_and_changes_strategy(make_app, fixtur
         assert after.curated_out == before.curated_out + 1
     db = fixture_ws.catalog()
     assert db["curation"].get("clock")["decision"] == "exclude"
-    assert db.execute("select count(*) from curation_history where item_id='clock'").fetchone()[0] == 1
+    assert (
+        db.execute("select count(*) from curation_history where item_id='clock'").fetchone()[0] == 1
+    )
 
 
 async def test_mouse_selects_rows_and_sorts_by_header(make_app) -> None:
@@ -118,7 +120,9 @@ async def test_detail_follows_a_decision_and_note(make_app) -> None:
         await settle(pilot)
         assert "decision include" in str(screen.query_one("#detail-info").render())
         await pilot.press("x")
-        await until(pilot, lambda: "decision exclude" in str(screen.query_one("#detail-info").render()))
+        await until(
+            pilot, lambda: "decision exclude" in str(screen.query_one("#detail-info").render())
+        )
         await pilot.press("n")
         await until(pilot, lambda: app.screen.__class__.__name__ == "FormModal")
         await pilot.press(*"[b]why", "enter")

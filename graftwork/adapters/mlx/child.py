@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from graftwork.adapters.mlx import lengths
-from graftwork.core.atomic import write_json
+from graftwork.core.base.atomic import write_json
 from graftwork.core.train.config import TrainConfig
 from graftwork.core.train.events import encode, make_event
 
@@ -35,7 +35,10 @@ class Emitter:
         self.stream = stream
 
     def __call__(self, type_: str, **fields: Any) -> None:
-        clean = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in fields.items()}
+        clean = {
+            k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+            for k, v in fields.items()
+        }
         self.stream.write(encode(make_event(type_, **clean)) + "\n")
         self.stream.flush()
 
@@ -59,7 +62,9 @@ class CancelWatch:
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 def versions() -> dict[str, str]:
@@ -67,8 +72,11 @@ def versions() -> dict[str, str]:
     import mlx_lm
 
     return {
-        "mlx": mx.__version__, "mlx_lm": mlx_lm.__version__, "platform": platform.platform(),
-        "python": platform.python_version(), "device": str(mx.default_device()),
+        "mlx": mx.__version__,
+        "mlx_lm": mlx_lm.__version__,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "device": str(mx.default_device()),
     }
 
 
@@ -82,7 +90,9 @@ def make_optimizer(cfg: TrainConfig) -> Any:
 class Checkpointer:
     """Writes adapters/best and adapters/last (the latter with optimizer state for resume)."""
 
-    def __init__(self, run_dir: Path, adapter_config: dict[str, Any], model: Any, optimizer: Any) -> None:
+    def __init__(
+        self, run_dir: Path, adapter_config: dict[str, Any], model: Any, optimizer: Any
+    ) -> None:
         self.best_dir = run_dir / "adapters" / "best"
         self.last_dir = run_dir / "adapters" / "last"
         self.adapter_config = adapter_config
@@ -113,21 +123,30 @@ class Checkpointer:
         tmp = self.last_dir / "optimizer.tmp.safetensors"
         mx.save_safetensors(str(tmp), opt)
         os.replace(tmp, self.last_dir / "optimizer.safetensors")
-        write_json(self.last_dir / "state.json", {**state, "optimizer_step": int(self.optimizer.state["step"].item())})
+        write_json(
+            self.last_dir / "state.json",
+            {**state, "optimizer_step": int(self.optimizer.state["step"].item())},
+        )
 
     def load_last(self) -> dict[str, Any]:
         import mlx.core as mx
         from mlx.utils import tree_unflatten
 
         self.model.load_weights(str(self.last_dir / "adapters.safetensors"), strict=False)
-        self.optimizer.state = tree_unflatten(list(mx.load(str(self.last_dir / "optimizer.safetensors")).items()))
+        self.optimizer.state = tree_unflatten(
+            list(mx.load(str(self.last_dir / "optimizer.safetensors")).items())
+        )
         return json.loads((self.last_dir / "state.json").read_text())
 
 
 def make_batches(lengths_of: list[int], batch_size: int, bucket: bool) -> list[list[int]]:
     """Index batches. Bucketing sorts by real token length so a batch pads to its own longest
     member (mlx-lm sorts chat data by number of keys, i.e. not at all; P11)."""
-    order = sorted(range(len(lengths_of)), key=lambda i: lengths_of[i]) if bucket else list(range(len(lengths_of)))
+    order = (
+        sorted(range(len(lengths_of)), key=lambda i: lengths_of[i])
+        if bucket
+        else list(range(len(lengths_of)))
+    )
     return [order[i : i + batch_size] for i in range(0, len(order) - batch_size + 1, batch_size)]
 
 
@@ -179,8 +198,12 @@ def _train(spec: dict[str, Any], emit: Emitter, watch: CancelWatch) -> int:
     long: list[lengths.Measured] = []
     for split in ("train", "valid"):
         records = read_jsonl(data_dir / f"{split}.jsonl")
-        proc = [ChatDataset(records, tokenizer, mask_prompt=cfg.mask_prompt).process(r) for r in records]
-        measured = lengths.from_counts(split, [len(p[0]) for p in proc], spec.get("labels", {}).get(split))
+        proc = [
+            ChatDataset(records, tokenizer, mask_prompt=cfg.mask_prompt).process(r) for r in records
+        ]
+        measured = lengths.from_counts(
+            split, [len(p[0]) for p in proc], spec.get("labels", {}).get(split)
+        )
         over = {m.line for m in lengths.too_long(measured, cfg.max_seq_length)}
         long += [m for m in measured if m.line in over]
         splits[split] = [r for i, r in enumerate(records, 1) if i not in over]
@@ -190,22 +213,41 @@ def _train(spec: dict[str, Any], emit: Emitter, watch: CancelWatch) -> int:
         too_long = [m.__dict__ for m in long]
         if not spec["drop_long"]:
             emit("log", level="error", message=listing, too_long=too_long)
-            emit("finished", state="failed", too_long=too_long,
-                 error=listing + " (shorten them, raise max_seq_length, or pass --drop-long)")
+            emit(
+                "finished",
+                state="failed",
+                too_long=too_long,
+                error=listing + " (shorten them, raise max_seq_length, or pass --drop-long)",
+            )
             return 3
         emit("log", level="warning", message="dropped " + listing, too_long=too_long)
     if len(splits["train"]) < cfg.batch_size:
-        raise ValueError(f"the train split has {len(splits['train'])} example(s); batch_size is {cfg.batch_size}")
+        raise ValueError(
+            f"the train split has {len(splits['train'])} example(s); batch_size is {cfg.batch_size}"
+        )
     if splits["valid"] and len(splits["valid"]) < cfg.batch_size:
-        emit("log", level="warning", message=f"valid split has fewer than batch_size={cfg.batch_size} examples; no validation")
+        emit(
+            "log",
+            level="warning",
+            message=f"valid split has fewer than batch_size={cfg.batch_size} examples; no validation",
+        )
         splits["valid"] = []
 
     model.freeze()
-    num_layers = len(model.layers) if cfg.lora.num_layers == -1 else min(cfg.lora.num_layers, len(model.layers))
+    num_layers = (
+        len(model.layers)
+        if cfg.lora.num_layers == -1
+        else min(cfg.lora.num_layers, len(model.layers))
+    )
     lora_params = {"rank": cfg.lora.rank, "scale": cfg.lora.scale, "dropout": cfg.lora.dropout}
     linear_to_lora_layers(model, num_layers, lora_params)
-    adapter_config = {"fine_tune_type": "lora", "num_layers": num_layers, "lora_parameters": lora_params,
-                      "model": spec["model"], "mask_prompt": cfg.mask_prompt}
+    adapter_config = {
+        "fine_tune_type": "lora",
+        "num_layers": num_layers,
+        "lora_parameters": lora_params,
+        "model": spec["model"],
+        "mask_prompt": cfg.mask_prompt,
+    }
     optimizer = make_optimizer(cfg)
     ckpt = Checkpointer(run_dir, adapter_config, model, optimizer)
 
@@ -214,39 +256,76 @@ def _train(spec: dict[str, Any], emit: Emitter, watch: CancelWatch) -> int:
     if spec["resume"]:
         state = ckpt.load_last()
         start = state["iteration"]
-        best_loss = state.get("best_val_loss") if state.get("best_val_loss") is not None else math.inf
+        best_loss = (
+            state.get("best_val_loss") if state.get("best_val_loss") is not None else math.inf
+        )
         best_iter = state.get("best_iteration")
         if start >= total_iters:
-            raise ValueError(f"the run already reached iteration {start}; pass --iters above {start} to continue")
+            raise ValueError(
+                f"the run already reached iteration {start}; pass --iters above {start} to continue"
+            )
     else:
         optimizer.init(model.trainable_parameters())
     opt_step = int(optimizer.state["step"].item()) if "step" in optimizer.state else 0
 
     train_ds = _cached(splits["train"], processed["train"], tokenizer, cfg.mask_prompt)
-    val_ds = _cached(splits["valid"], processed["valid"], tokenizer, cfg.mask_prompt) if splits["valid"] else None
+    val_ds = (
+        _cached(splits["valid"], processed["valid"], tokenizer, cfg.mask_prompt)
+        if splits["valid"]
+        else None
+    )
     trainable = sum(v.size for _, v in tree_flatten(model.trainable_parameters()))
-    emit("started", total_iters=total_iters, start_iteration=start, optimizer_step=opt_step,
-         trainable_params=int(trainable), n_train=len(splits["train"]), n_valid=len(splits["valid"]), versions=vers)
+    emit(
+        "started",
+        total_iters=total_iters,
+        start_iteration=start,
+        optimizer_step=opt_step,
+        trainable_params=int(trainable),
+        n_train=len(splits["train"]),
+        n_valid=len(splits["valid"]),
+        versions=vers,
+    )
 
     progress = {"done": start, "best_loss": best_loss, "best_iter": best_iter}
-    rng = np.random.default_rng(cfg.seed + start)  # a resumed run draws fresh but reproducible batches
+    rng = np.random.default_rng(
+        cfg.seed + start
+    )  # a resumed run draws fresh but reproducible batches
     mx.random.seed(cfg.seed + start)
 
     def checkpoint(reason: str) -> None:
-        ckpt.save_last({"iteration": progress["done"], "total_iters": total_iters,
-                        "best_val_loss": None if math.isinf(progress["best_loss"]) else progress["best_loss"],
-                        "best_iteration": progress["best_iter"]})
+        ckpt.save_last(
+            {
+                "iteration": progress["done"],
+                "total_iters": total_iters,
+                "best_val_loss": None
+                if math.isinf(progress["best_loss"])
+                else progress["best_loss"],
+                "best_iteration": progress["best_iter"],
+            }
+        )
         emit("checkpoint", iteration=progress["done"], path=str(ckpt.last_dir), reason=reason)
 
-    def iterate_batches(dataset: Any, batch_size: int, max_seq_length: int, loop: bool = False,
-                        seed: Any = None, comm_group: Any = None) -> Any:
-        lens = [len(dataset[i][0]) for i in range(len(dataset))]  # tokenizes once; CacheDataset keeps it
+    def iterate_batches(
+        dataset: Any,
+        batch_size: int,
+        max_seq_length: int,
+        loop: bool = False,
+        seed: Any = None,
+        comm_group: Any = None,
+    ) -> Any:
+        lens = [
+            len(dataset[i][0]) for i in range(len(dataset))
+        ]  # tokenizes once; CacheDataset keeps it
         batches = make_batches(lens, batch_size, cfg.length_buckets)
         while True:
-            for b in (rng.permutation(len(batches)) if loop else range(len(batches))):
+            for b in rng.permutation(len(batches)) if loop else range(len(batches)):
                 if loop:  # training: between two steps is a safe point to save or stop
                     done = progress["done"]
-                    if done > start and done % cfg.steps_per_save == 0 and done != progress.get("saved"):
+                    if (
+                        done > start
+                        and done % cfg.steps_per_save == 0
+                        and done != progress.get("saved")
+                    ):
                         progress["saved"] = done
                         checkpoint("save")
                     if watch.requested():
@@ -258,10 +337,16 @@ def _train(spec: dict[str, Any], emit: Emitter, watch: CancelWatch) -> int:
 
     class Callback(TrainingCallback):
         def on_train_loss_report(self, info: dict[str, Any]) -> None:
-            emit("train", iteration=info["iteration"] + start, loss=info["train_loss"],
-                 learning_rate=info["learning_rate"], it_per_sec=info["iterations_per_second"],
-                 tokens_per_sec=info["tokens_per_second"], trained_tokens=info["trained_tokens"],
-                 peak_memory_gb=info["peak_memory"])
+            emit(
+                "train",
+                iteration=info["iteration"] + start,
+                loss=info["train_loss"],
+                learning_rate=info["learning_rate"],
+                it_per_sec=info["iterations_per_second"],
+                tokens_per_sec=info["tokens_per_second"],
+                trained_tokens=info["trained_tokens"],
+                peak_memory_gb=info["peak_memory"],
+            )
 
         def on_val_loss_report(self, info: dict[str, Any]) -> None:
             report_val(info["iteration"] + start, info["val_loss"], info.get("val_time"))
@@ -275,36 +360,64 @@ def _train(spec: dict[str, Any], emit: Emitter, watch: CancelWatch) -> int:
 
     trainer_mod.TrainUI = _QuietUI  # rich progress would write ANSI into our log (P9)
     args = trainer_mod.TrainingArgs(
-        batch_size=cfg.batch_size, iters=total_iters - start, val_batches=cfg.val_batches,
-        steps_per_report=cfg.steps_per_report, steps_per_eval=cfg.steps_per_eval,
+        batch_size=cfg.batch_size,
+        iters=total_iters - start,
+        val_batches=cfg.val_batches,
+        steps_per_report=cfg.steps_per_report,
+        steps_per_eval=cfg.steps_per_eval,
         steps_per_save=10**9,  # we save ourselves, with optimizer state
-        max_seq_length=cfg.max_seq_length, grad_checkpoint=cfg.grad_checkpoint,
+        max_seq_length=cfg.max_seq_length,
+        grad_checkpoint=cfg.grad_checkpoint,
         adapter_file=str(run_dir / "adapters" / "last" / "adapters.safetensors"),
     )
     (run_dir / "adapters" / "last").mkdir(parents=True, exist_ok=True)
     try:
-        trainer_mod.train(model=model, optimizer=optimizer, train_dataset=train_ds, val_dataset=val_ds,
-                          args=args, iterate_batches=iterate_batches, training_callback=Callback())
+        trainer_mod.train(
+            model=model,
+            optimizer=optimizer,
+            train_dataset=train_ds,
+            val_dataset=val_ds,
+            args=args,
+            iterate_batches=iterate_batches,
+            training_callback=Callback(),
+        )
     except CancelRequested:
         checkpoint("cancel")  # "done" counts only batches handed out, so it is exact here
-        emit("finished", state="cancelled", iteration=progress["done"], best_iteration=progress["best_iter"],
-             best_val_loss=None if math.isinf(progress["best_loss"]) else progress["best_loss"])
+        emit(
+            "finished",
+            state="cancelled",
+            iteration=progress["done"],
+            best_iteration=progress["best_iter"],
+            best_val_loss=None if math.isinf(progress["best_loss"]) else progress["best_loss"],
+        )
         return 0
     # train() validates before its last step; validate the final weights as well.
     if val_ds is not None:
         t = time.perf_counter()
-        loss = trainer_mod.evaluate(model=model, dataset=val_ds, batch_size=cfg.batch_size,
-                                    num_batches=cfg.val_batches, max_seq_length=cfg.max_seq_length,
-                                    iterate_batches=iterate_batches)
+        loss = trainer_mod.evaluate(
+            model=model,
+            dataset=val_ds,
+            batch_size=cfg.batch_size,
+            num_batches=cfg.val_batches,
+            max_seq_length=cfg.max_seq_length,
+            iterate_batches=iterate_batches,
+        )
         report_val(total_iters, loss, time.perf_counter() - t)
     progress["done"] = total_iters
     checkpoint("end")
-    emit("finished", state="done", iteration=total_iters, best_iteration=progress["best_iter"],
-         best_val_loss=None if math.isinf(progress["best_loss"]) else progress["best_loss"])
+    emit(
+        "finished",
+        state="done",
+        iteration=total_iters,
+        best_iteration=progress["best_iter"],
+        best_val_loss=None if math.isinf(progress["best_loss"]) else progress["best_loss"],
+    )
     return 0
 
 
-def _cached(records: list[dict[str, Any]], processed: list[Any], tokenizer: Any, mask_prompt: bool) -> Any:
+def _cached(
+    records: list[dict[str, Any]], processed: list[Any], tokenizer: Any, mask_prompt: bool
+) -> Any:
     """A CacheDataset already holding the tokenization done while measuring."""
     from mlx_lm.tuner.datasets import CacheDataset, ChatDataset
 
@@ -335,6 +448,7 @@ class _QuietUI:
     def __init__(self, *args: Any, **kwargs: Any) -> None: ...
     def __enter__(self) -> _QuietUI:
         return self
+
     def __exit__(self, *exc: Any) -> None: ...
     def advance(self, *args: Any, **kwargs: Any) -> None: ...
     def report_train(self, *args: Any, **kwargs: Any) -> None: ...

@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from graftwork.core.errors import GraftworkError
+from graftwork.core.base.errors import GraftworkError
+from graftwork.core.base.workspace import Workspace
 from graftwork.core.train import runs as runs_mod
-from graftwork.core.workspace import Workspace
 
 
 class FuseError(GraftworkError):
@@ -30,7 +30,9 @@ def fuse_run(ws: Workspace, run_id: str, *, which: str = "best", out: Path | Non
         db.close()
     adapter = ws.runs_dir / run["id"] / "adapters" / which
     if not (adapter / "adapters.safetensors").is_file():
-        raise FuseError(f"run {run['id']} has no {which} adapter ({adapter / 'adapters.safetensors'} is missing)")
+        raise FuseError(
+            f"run {run['id']} has no {which} adapter ({adapter / 'adapters.safetensors'} is missing)"
+        )
     out = Path(out) if out else ws.runs_dir / run["id"] / f"fused-{which}"
     if out.exists() and any(out.iterdir()):
         raise FuseError(f"{out} exists and is not empty; pass --out to choose another folder")
@@ -42,8 +44,17 @@ def fuse_run(ws: Workspace, run_id: str, *, which: str = "best", out: Path | Non
     shutil.rmtree(partial, ignore_errors=True)
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "graftwork.adapters.mlx.fuse", model, str(adapter), str(partial)],
-            env=child_env(), capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "graftwork.adapters.mlx.fuse",
+                model,
+                str(adapter),
+                str(partial),
+            ],
+            env=child_env(),
+            capture_output=True,
+            text=True,
         )
         if proc.returncode != 0:
             tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])

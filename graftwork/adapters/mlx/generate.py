@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from graftwork.core.errors import GraftworkError
+from graftwork.core.base.errors import GraftworkError
 
 
 class GenerationError(GraftworkError):
@@ -33,6 +33,7 @@ class GenerationError(GraftworkError):
 
 
 # ---- parent side (never imports mlx) -----------------------------------------------------
+
 
 def run_generation(
     model: str,
@@ -49,8 +50,14 @@ def run_generation(
 
     ``prompts``: [{"key": str, "messages": [...] (without the answer), "tools": [...]|None}].
     """
-    request = {"model": model, "adapter_path": adapter_path, "prompts": prompts, "seed": seed,
-               "temperature": temperature, "max_tokens": max_tokens}
+    request = {
+        "model": model,
+        "adapter_path": adapter_path,
+        "prompts": prompts,
+        "seed": seed,
+        "temperature": temperature,
+        "max_tokens": max_tokens,
+    }
     from graftwork.adapters.mlx.trainer import child_env  # offline hub, OpenBLAS preload (P1, P15)
 
     read_fd, write_fd = os.pipe()
@@ -58,7 +65,11 @@ def run_generation(
     with tempfile.TemporaryFile() as stderr_file:
         proc = subprocess.Popen(
             [sys.executable, "-m", "graftwork.adapters.mlx.generate"],
-            stdin=subprocess.PIPE, stdout=stderr_file, stderr=stderr_file, env=env, pass_fds=(write_fd,),
+            stdin=subprocess.PIPE,
+            stdout=stderr_file,
+            stderr=stderr_file,
+            env=env,
+            pass_fds=(write_fd,),
         )
         os.close(write_fd)
         assert proc.stdin is not None
@@ -91,7 +102,10 @@ def run_generation(
             stderr_file.seek(0)
             tail = stderr_file.read().decode("utf-8", "replace").strip().splitlines()[-5:]
             detail = error or f"exit code {code}"
-            raise GenerationError(f"generation failed: {detail}" + ("\n" + "\n".join(tail) if tail and not error else ""))
+            raise GenerationError(
+                f"generation failed: {detail}"
+                + ("\n" + "\n".join(tail) if tail and not error else "")
+            )
 
 
 def _write_request(stdin: Any, request: dict[str, Any]) -> None:
@@ -103,6 +117,7 @@ def _write_request(stdin: Any, request: dict[str, Any]) -> None:
 
 
 # ---- child side ----------------------------------------------------------------------------
+
 
 def _generate_all(request: dict[str, Any], emit: Callable[..., None]) -> None:
     import mlx.core as mx
@@ -117,22 +132,34 @@ def _generate_all(request: dict[str, Any], emit: Callable[..., None]) -> None:
         t0 = time.perf_counter()
         model, tokenizer = load(request["model"], adapter_path=adapter)
         if not mx.metal.is_available():
-            model.set_dtype(mx.float32)  # as in training: bf16/4-bit matmuls skip BLAS on the CPU (P1b)
+            model.set_dtype(
+                mx.float32
+            )  # as in training: bf16/4-bit matmuls skip BLAS on the CPU (P1b)
         emit("loaded", which=which, ms=(time.perf_counter() - t0) * 1000)
         for prompt in request["prompts"]:
             text = tokenizer.apply_chat_template(
-                prompt["messages"], tools=prompt.get("tools"), add_generation_prompt=True, tokenize=False
+                prompt["messages"],
+                tools=prompt.get("tools"),
+                add_generation_prompt=True,
+                tokenize=False,
             )
             mx.random.seed(int(request["seed"]))  # per prompt: order never changes an output
             t0 = time.perf_counter()
             parts: list[str] = []
             last = None
-            for last in stream_generate(model, tokenizer, text, max_tokens=int(request["max_tokens"]), sampler=sampler):
+            for last in stream_generate(
+                model, tokenizer, text, max_tokens=int(request["max_tokens"]), sampler=sampler
+            ):
                 parts.append(last.text)
-            emit("sample", key=prompt["key"], which=which, text="".join(parts),
-                 ms=(time.perf_counter() - t0) * 1000,
-                 tokens=last.generation_tokens if last else 0,
-                 finish_reason=last.finish_reason if last else None)
+            emit(
+                "sample",
+                key=prompt["key"],
+                which=which,
+                text="".join(parts),
+                ms=(time.perf_counter() - t0) * 1000,
+                tokens=last.generation_tokens if last else 0,
+                finish_reason=last.finish_reason if last else None,
+            )
         del model, tokenizer
         mx.clear_cache()
 

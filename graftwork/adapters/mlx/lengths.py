@@ -21,7 +21,12 @@ def from_counts(split: str, counts: list[int], labels: list[str] | None = None) 
     """Label token counts already taken (the child tokenizes once, with ChatDataset.process, for
     measuring and training)."""
     return [
-        Measured(split, i + 1, n, labels[i] if labels and i < len(labels) and labels[i] else f"{split}.jsonl:{i + 1}")
+        Measured(
+            split,
+            i + 1,
+            n,
+            labels[i] if labels and i < len(labels) and labels[i] else f"{split}.jsonl:{i + 1}",
+        )
         for i, n in enumerate(counts)
     ]
 

@@ -41,7 +41,7 @@ CHAT_TEMPLATE = (
     "<|im_start|>assistant\n{% if message.content %}{{ message.content }}{% endif %}"
     "{% for call in message.tool_calls or [] %}"
     "{% set fn = call.function if call.function is defined else call %}"
-    "{{ '\\n' }}<tool_call>\n{\"name\": \"{{ fn.name }}\", \"arguments\": "
+    '{{ \'\\n\' }}<tool_call>\n{"name": "{{ fn.name }}", "arguments": '
     "{% if fn.arguments is string %}{{ fn.arguments }}{% else %}{{ fn.arguments | tojson }}{% endif %}"
     "}\n</tool_call>"
     "{% endfor %}<|im_end|>\n"
@@ -71,8 +71,8 @@ def _generated_text(n: int = 4000) -> Iterator[str]:
         words = " ".join(rng.choice(_GENERATED_WORDS) for _ in range(12))
         yield (
             f"<|im_start|>user\nMake a {words} widget number {i}.<|im_end|>\n"
-            f"export const command = \"date +%H:%M\";\nexport const refreshFrequency = {1000 * (i % 7 + 1)};\n"
-            f"export const render = ({{ output }}) => <div className=\"w{i % 13}\">{{output}}</div>;\n"
+            f'export const command = "date +%H:%M";\nexport const refreshFrequency = {1000 * (i % 7 + 1)};\n'
+            f'export const render = ({{ output }}) => <div className="w{i % 13}">{{output}}</div>;\n'
         )
 
 
@@ -122,8 +122,14 @@ def _train_tokenizer(vocab: int, dest: Path) -> int:
 
 def _tokenizer_config() -> dict:
     added = {
-        str(i): {"content": t, "special": True, "lstrip": False, "rstrip": False,
-                 "normalized": False, "single_word": False}
+        str(i): {
+            "content": t,
+            "special": True,
+            "lstrip": False,
+            "rstrip": False,
+            "normalized": False,
+            "single_word": False,
+        }
         for i, t in enumerate(SPECIAL)
     }
     return {
@@ -159,7 +165,9 @@ def build_tiny_model(
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     vocab_size = _train_tokenizer(vocab, dest)
-    (dest / "tokenizer_config.json").write_text(json.dumps(_tokenizer_config(), indent=2), encoding="utf-8")
+    (dest / "tokenizer_config.json").write_text(
+        json.dumps(_tokenizer_config(), indent=2), encoding="utf-8"
+    )
 
     cfg = {
         "model_type": arch,

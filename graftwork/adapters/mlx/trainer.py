@@ -19,16 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graftwork.core.atomic import write_json, write_text
-from graftwork.core.catalog.db import now
-from graftwork.core.errors import GraftworkError
-from graftwork.core.examples import sha256_text
-from graftwork.core.exporters.mlx_chat import export_line
-from graftwork.core.jobs import Job, StageResult
+from graftwork.core.base.atomic import write_json, write_text
+from graftwork.core.base.catalog.db import now
+from graftwork.core.base.errors import GraftworkError
+from graftwork.core.base.jobs import Job, StageResult
+from graftwork.core.base.workspace import Workspace
+from graftwork.core.dataset.examples import sha256_text
+from graftwork.core.dataset.exporters.mlx_chat import export_line
 from graftwork.core.train import runs as runs_mod
 from graftwork.core.train.config import TrainConfig, load_train_config
 from graftwork.core.train.events import decode, encode
-from graftwork.core.workspace import Workspace
 
 OPENBLAS = Path("/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0")
 
@@ -42,7 +42,11 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env["HF_HUB_OFFLINE"] = "1"
     env.setdefault("TOKENIZERS_PARALLELISM", "false")
-    if sys.platform.startswith("linux") and OPENBLAS.exists() and str(OPENBLAS) not in env.get("LD_PRELOAD", ""):
+    if (
+        sys.platform.startswith("linux")
+        and OPENBLAS.exists()
+        and str(OPENBLAS) not in env.get("LD_PRELOAD", "")
+    ):
         env["LD_PRELOAD"] = " ".join(p for p in (str(OPENBLAS), env.get("LD_PRELOAD", "")) if p)
     env.update(extra or {})
     return env
@@ -64,8 +68,10 @@ def _set_folder(ws: Workspace, set_name: str) -> Path:
     if not (folder / "train.jsonl").is_file():
         known = sorted(p.parent.name for p in ws.datasets_dir.glob("*/train.jsonl"))
         hint = f"built sets: {', '.join(known)}" if known else "no set is built yet"
-        raise TrainError(f"set {set_name!r} is not built: {folder / 'train.jsonl'} is missing "
-                         f"(run `graftwork build`; {hint})")
+        raise TrainError(
+            f"set {set_name!r} is not built: {folder / 'train.jsonl'} is missing "
+            f"(run `graftwork build`; {hint})"
+        )
     return folder
 
 
@@ -78,7 +84,9 @@ def _ids_by_sha(folder: Path) -> dict[str, str]:
     """example_sha256 -> item id from the set's manifest.json (as build writes it)."""
     by_sha: dict[str, str] = {}
     with contextlib.suppress(OSError, ValueError, AttributeError, TypeError):
-        for item in json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("items") or []:
+        for item in (
+            json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("items") or []
+        ):
             if item.get("example_sha256") and item.get("id"):
                 by_sha[item["example_sha256"]] = item["id"]
     return by_sha
@@ -138,8 +146,12 @@ def run_child(
     try:
         proc = subprocess.Popen(
             [sys.executable, "-m", "graftwork.adapters.mlx.child", str(spec_path), str(write_fd)],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_fd,),
-            env=child_env(), start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            pass_fds=(write_fd,),
+            env=child_env(),
+            start_new_session=True,
         )
     finally:
         os.close(write_fd)
@@ -231,8 +243,16 @@ def _load_config(ws: Workspace, overrides: dict[str, Any], config_file: Path | N
     return load_train_config(ws, overrides, defaults_file=config_file)
 
 
-def _train(ws: Workspace, db: Any, set_name: str | None, overrides: dict[str, Any], resume: str | None,
-           drop_long: bool, job: Job, config_file: Path | None) -> StageResult:
+def _train(
+    ws: Workspace,
+    db: Any,
+    set_name: str | None,
+    overrides: dict[str, Any],
+    resume: str | None,
+    drop_long: bool,
+    job: Job,
+    config_file: Path | None,
+) -> StageResult:
     total_iters: int | None = None
     if resume:
         run = runs_mod.get_run(db, resume)
@@ -242,20 +262,34 @@ def _train(ws: Workspace, db: Any, set_name: str | None, overrides: dict[str, An
         rdir = ws.runs_dir / run_id
         state_path = rdir / "adapters" / "last" / "state.json"
         if not state_path.is_file():
-            raise TrainError(f"run {run_id} has no checkpoint to resume from ({state_path} is missing)")
+            raise TrainError(
+                f"run {run_id} has no checkpoint to resume from ({state_path} is missing)"
+            )
         saved = json.loads(state_path.read_text())
         flags = {k: v for k, v in overrides.items() if v is not None}
         unsupported = sorted(set(flags) - {"iters"})
         if unsupported:
-            raise TrainError(f"--resume keeps the run's settings; only --iters may change (got {', '.join(unsupported)})")
+            raise TrainError(
+                f"--resume keeps the run's settings; only --iters may change (got {', '.join(unsupported)})"
+            )
         cfg = TrainConfig.model_validate(run["config"])
         total_iters = flags.get("iters") or saved.get("total_iters") or run.get("total_iters")
         if saved["iteration"] >= total_iters:
-            raise TrainError(f"run {run_id} already reached iteration {saved['iteration']} of {total_iters}; "
-                             f"pass --iters N with N > {saved['iteration']} to train further")
+            raise TrainError(
+                f"run {run_id} already reached iteration {saved['iteration']} of {total_iters}; "
+                f"pass --iters N with N > {saved['iteration']} to train further"
+            )
         cfg = cfg.model_copy(update={"iters": total_iters, "epochs": None})
-        runs_mod.update_run(db, run_id, state="running", ended_at=None, error=None, job_id=job.id,
-                            total_iters=total_iters, config=cfg.model_dump())
+        runs_mod.update_run(
+            db,
+            run_id,
+            state="running",
+            ended_at=None,
+            error=None,
+            job_id=job.id,
+            total_iters=total_iters,
+            config=cfg.model_dump(),
+        )
         job.log(f"resuming run {run_id} at iteration {saved['iteration']} of {total_iters}")
     else:
         if not set_name:
@@ -267,9 +301,16 @@ def _train(ws: Workspace, db: Any, set_name: str | None, overrides: dict[str, An
         run_id = runs_mod.new_run_id(set_name)
         rdir = ws.runs_dir / run_id
         rdir.mkdir(parents=True)
-        runs_mod.create_run(db, id=run_id, set_name=set_name, config=cfg.model_dump(),
-                            dataset_manifest_sha256=manifest_sha256(ws, set_name),
-                            adapter_dir=str(rdir / "adapters"), job_id=job.id, total_iters=cfg.iters if cfg.epochs is None else None)
+        runs_mod.create_run(
+            db,
+            id=run_id,
+            set_name=set_name,
+            config=cfg.model_dump(),
+            dataset_manifest_sha256=manifest_sha256(ws, set_name),
+            adapter_dir=str(rdir / "adapters"),
+            job_id=job.id,
+            total_iters=cfg.iters if cfg.epochs is None else None,
+        )
         job.log(f"run {run_id}: set {set_name}, model {model}")
     try:
         if resume:  # a resumed run trains on the data it exported at the start, not a rebuilt set
@@ -283,9 +324,15 @@ def _train(ws: Workspace, db: Any, set_name: str | None, overrides: dict[str, An
         runs_mod.update_run(db, run_id, state="failed", error=str(exc), ended_at=now())
         raise
     spec = {
-        "model": cfg.model, "run_dir": str(rdir), "data_dir": str(rdir / "data"),
-        "config": cfg.model_dump(), "total_iters": total_iters, "resume": bool(resume),
-        "drop_long": drop_long, "labels": labels, "cancel_file": str(rdir / "CANCEL"),
+        "model": cfg.model,
+        "run_dir": str(rdir),
+        "data_dir": str(rdir / "data"),
+        "config": cfg.model_dump(),
+        "total_iters": total_iters,
+        "resume": bool(resume),
+        "drop_long": drop_long,
+        "labels": labels,
+        "cancel_file": str(rdir / "CANCEL"),
     }
     metrics_path = rdir / "metrics.jsonl"
 
@@ -300,21 +347,33 @@ def _train(ws: Workspace, db: Any, set_name: str | None, overrides: dict[str, An
             if event["start_iteration"]:
                 job.advance(event["start_iteration"])
         elif kind == "train":
-            job.advance(max(0, event["iteration"] - job.done), message=f"loss {event['loss']:.3f}" if event.get("loss") is not None else "")
+            job.advance(
+                max(0, event["iteration"] - job.done),
+                message=f"loss {event['loss']:.3f}" if event.get("loss") is not None else "",
+            )
         elif kind == "val":  # loss is None when it was NaN/inf (a diverging run)
             loss = f"{event['loss']:.4f}" if event.get("loss") is not None else "not finite"
-            job.log(f"iteration {event['iteration']}: val loss {loss}" + (" (best)" if event.get("best") else ""))
+            job.log(
+                f"iteration {event['iteration']}: val loss {loss}"
+                + (" (best)" if event.get("best") else "")
+            )
         elif kind == "log":
             job.log(event.get("message", ""), level=event.get("level", "info"))
         elif kind == "checkpoint" and event.get("reason") == "cancel":
             job.log(f"checkpoint written at iteration {event['iteration']}")
 
-    write_text(rdir / "owner.pid", str(os.getpid()))  # lets --resume tell a killed run from a live one
-    metrics = metrics_path.open("a", encoding="utf-8")  # open for the whole run: one write per event
+    write_text(
+        rdir / "owner.pid", str(os.getpid())
+    )  # lets --resume tell a killed run from a live one
+    metrics = metrics_path.open(
+        "a", encoding="utf-8"
+    )  # open for the whole run: one write per event
     try:
         outcome = run_child(spec, rdir, on_event, lambda: job.cancelled)
     except BaseException as exc:
-        runs_mod.update_run(db, run_id, state="failed", error=f"{type(exc).__name__}: {exc}", ended_at=now())
+        runs_mod.update_run(
+            db, run_id, state="failed", error=f"{type(exc).__name__}: {exc}", ended_at=now()
+        )
         raise
     finally:
         metrics.close()
@@ -322,14 +381,20 @@ def _train(ws: Workspace, db: Any, set_name: str | None, overrides: dict[str, An
         job.cancel()  # Ctrl-C in the CLI: the job ends as cancelled, like a TUI cancel
     runs_mod.update_run(db, run_id, state=outcome.state, error=outcome.error, ended_at=now())
     run = runs_mod.get_run(db, run_id)
-    summary = {k: run.get(k) for k in ("best_val_loss", "best_iteration", "last_iteration", "total_iters")}
+    summary = {
+        k: run.get(k) for k in ("best_val_loss", "best_iteration", "last_iteration", "total_iters")
+    }
     summary.update(run_id=run_id, state=outcome.state, adapter_dir=str(rdir / "adapters"))
     if outcome.state == "failed":
         raise TrainError(f"run {run_id} failed: {outcome.error}")
-    result = StageResult(ok=1 if outcome.state == "done" else 0, summary=summary,
-                         outputs=[rdir / "adapters" / "best", rdir / "adapters" / "last", metrics_path])
+    result = StageResult(
+        ok=1 if outcome.state == "done" else 0,
+        summary=summary,
+        outputs=[rdir / "adapters" / "best", rdir / "adapters" / "last", metrics_path],
+    )
     for event in outcome.events:
         if event["type"] == "log" and event.get("too_long"):
-            result.skipped.extend((m["label"], f"{m['tokens']} tokens > max_seq_length") for m in event["too_long"])
+            result.skipped.extend(
+                (m["label"], f"{m['tokens']} tokens > max_seq_length") for m in event["too_long"]
+            )
     return result
-

@@ -14,9 +14,19 @@ def m001_samples_reviews(db: Database) -> None:
     # side with the reference answer, so a review never needs the model again.
     db["samples"].create(
         {
-            "id": int, "run_id": str, "item_id": str, "split": str, "prompt": str,
-            "reference": str, "base_output": str, "adapter_output": str, "seed": int,
-            "temperature": float, "max_tokens": int, "base_ms": float, "adapter_ms": float,
+            "id": int,
+            "run_id": str,
+            "item_id": str,
+            "split": str,
+            "prompt": str,
+            "reference": str,
+            "base_output": str,
+            "adapter_output": str,
+            "seed": int,
+            "temperature": float,
+            "max_tokens": int,
+            "base_ms": float,
+            "adapter_ms": float,
             "created_at": str,
         },
         pk="id",
@@ -25,7 +35,11 @@ def m001_samples_reviews(db: Database) -> None:
     # Verdict per sample (accept | reject | none), optional 1-5 score and note.
     db["reviews"].create(
         {
-            "sample_id": int, "verdict": str, "score": int, "note": str, "promoted": int,
+            "sample_id": int,
+            "verdict": str,
+            "score": int,
+            "note": str,
+            "promoted": int,
             "updated_at": str,
         },
         pk="sample_id",
@@ -35,8 +49,13 @@ def m001_samples_reviews(db: Database) -> None:
     # and the exact Apple-schema line, so provenance survives re-imports.
     db["promotions"].create(
         {
-            "sample_id": int, "item_id": str, "source_item_id": str, "run_id": str,
-            "prompt_revision_id": int, "example_sha256": str, "apple_line": str,
+            "sample_id": int,
+            "item_id": str,
+            "source_item_id": str,
+            "run_id": str,
+            "prompt_revision_id": int,
+            "example_sha256": str,
+            "apple_line": str,
             "created_at": str,
         },
         pk="sample_id",

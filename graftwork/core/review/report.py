@@ -34,12 +34,14 @@ class RunScores:
             return sum(values) / len(values) if values else None
 
         return cls(
-            run_id=run["id"], set_name=run.get("set_name") or "",
+            run_id=run["id"],
+            set_name=run.get("set_name") or "",
             samples=len(samples),
             accepted=sum(s["verdict"] == "accept" for s in samples),
             rejected=sum(s["verdict"] == "reject" for s in samples),
             unreviewed=sum(s["verdict"] == "none" for s in samples),
-            scored=len(scores), mean_score=mean(scores),
+            scored=len(scores),
+            mean_score=mean(scores),
             promoted=sum(bool(s.get("promoted")) for s in samples),
             base_ms=mean([s["base_ms"] for s in samples if s.get("base_ms") is not None]),
             adapter_ms=mean([s["adapter_ms"] for s in samples if s.get("adapter_ms") is not None]),
@@ -68,9 +70,14 @@ def render_report(db: sqlite_utils.Database, run_ids: list[str]) -> str:
 
     runs = [get_run(db, rid) for rid in run_ids]
     per_run = [(run, list_samples(db, run["id"])) for run in runs]
-    lines = ["# Sample review", "", "## Scores per run", "",
-             "| run | set | samples | accepted | rejected | unreviewed | mean score (n) | promoted | base ms | adapter ms |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "# Sample review",
+        "",
+        "## Scores per run",
+        "",
+        "| run | set | samples | accepted | rejected | unreviewed | mean score (n) | promoted | base ms | adapter ms |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for run, samples in per_run:
         s = RunScores.of(run, samples)
         lines.append(
@@ -81,24 +88,48 @@ def render_report(db: sqlite_utils.Database, run_ids: list[str]) -> str:
     for run, samples in per_run:
         config = run.get("config") if isinstance(run.get("config"), dict) else {}
         lines += ["", f"## Run {run['id']}", ""]
-        lines.append(f"- set: {run.get('set_name')}; model: {config.get('model', '?')}; state: {run.get('state')}")
+        lines.append(
+            f"- set: {run.get('set_name')}; model: {config.get('model', '?')}; state: {run.get('state')}"
+        )
         if run.get("best_val_loss") is not None:
-            lines.append(f"- best validation loss {run['best_val_loss']:.4f} at iteration {run.get('best_iteration')}")
+            lines.append(
+                f"- best validation loss {run['best_val_loss']:.4f} at iteration {run.get('best_iteration')}"
+            )
         if samples:
             first = samples[0]
-            lines.append(f"- sampling: seed {first['seed']}, temperature {first['temperature']:g}, "
-                         f"max tokens {first['max_tokens']}, adapter {first.get('adapter') or 'best'}")
+            lines.append(
+                f"- sampling: seed {first['seed']}, temperature {first['temperature']:g}, "
+                f"max tokens {first['max_tokens']}, adapter {first.get('adapter') or 'best'}"
+            )
         if not samples:
             lines += ["", "No samples yet: run `graftwork sample --run " + run["id"] + "`."]
         for s in samples:
             score = f", score {s['score']}/5" if s.get("score") else ""
             promoted = ", promoted" if s.get("promoted") else ""
-            lines += ["", f"### Sample {s['id']}: {s['item_id']} ({s['split']})", "",
-                      f"**Verdict:** {s['verdict']}{score}{promoted}"]
+            lines += [
+                "",
+                f"### Sample {s['id']}: {s['item_id']} ({s['split']})",
+                "",
+                f"**Verdict:** {s['verdict']}{score}{promoted}",
+            ]
             if s.get("note"):
                 lines.append(f"**Note:** {s['note']}")
-            lines += ["", "**Prompt**", "", _fence(s["prompt"], "text"),
-                      "", "**Reference**", "", _fence(s["reference"]),
-                      "", f"**Base** ({_fmt(s.get('base_ms'), '.0f')} ms)", "", _fence(s["base_output"]),
-                      "", f"**Adapter** ({_fmt(s.get('adapter_ms'), '.0f')} ms)", "", _fence(s["adapter_output"])]
+            lines += [
+                "",
+                "**Prompt**",
+                "",
+                _fence(s["prompt"], "text"),
+                "",
+                "**Reference**",
+                "",
+                _fence(s["reference"]),
+                "",
+                f"**Base** ({_fmt(s.get('base_ms'), '.0f')} ms)",
+                "",
+                _fence(s["base_output"]),
+                "",
+                f"**Adapter** ({_fmt(s.get('adapter_ms'), '.0f')} ms)",
+                "",
+                _fence(s["adapter_output"]),
+            ]
     return "\n".join(lines) + "\n"

@@ -20,13 +20,13 @@ from typing import Any
 
 import sqlite_utils
 
-from graftwork.core.atomic import write_text
-from graftwork.core.catalog.db import now
-from graftwork.core.errors import GraftworkError
-from graftwork.core.examples import make_example, sha256_text
+from graftwork.core.base.atomic import write_text
+from graftwork.core.base.catalog.db import now
+from graftwork.core.base.errors import GraftworkError
+from graftwork.core.base.workspace import Workspace
+from graftwork.core.dataset.examples import make_example, sha256_text
 from graftwork.core.review.samples import SAMPLES_WITH_REVIEW
 from graftwork.core.sources.uebersicht import load_widget_code
-from graftwork.core.workspace import Workspace
 
 VERDICTS = ("accept", "reject", "none")
 GENERATED_SOURCE = "generated"
@@ -58,7 +58,9 @@ def set_verdict(
         raise ReviewError(f"score must be a whole number from 1 to 5, got {score!r}")
     sample = get_sample(db, sample_id)
     if sample["promoted"] and verdict in ("reject", "none"):
-        raise ReviewError(f"sample {sample_id} was already promoted into the catalog; its verdict stays accept")
+        raise ReviewError(
+            f"sample {sample_id} was already promoted into the catalog; its verdict stays accept"
+        )
     row = {
         "sample_id": sample_id,
         "verdict": verdict if verdict is not None else sample["verdict"],
@@ -82,7 +84,9 @@ def _split_files(code: str) -> dict[str, str]:
         body = code[m.end() : nxt.start() if nxt else len(code)]
         parts = Path(rel).parts
         if not rel.endswith(".jsx") or Path(rel).is_absolute() or ".." in parts or rel in files:
-            return {"index.jsx": code.rstrip() + "\n"}  # not a clean file list: keep the answer whole
+            return {
+                "index.jsx": code.rstrip() + "\n"
+            }  # not a clean file list: keep the answer whole
         files[rel] = body.rstrip() + "\n"
     return files
 
@@ -97,10 +101,12 @@ def _write_widget(ws: Workspace, item_id: str, code: str) -> list[str]:
     return sorted(files)
 
 
-def promote_sample(ws: Workspace, db: sqlite_utils.Database, sample: dict[str, Any]) -> dict[str, Any]:
+def promote_sample(
+    ws: Workspace, db: sqlite_utils.Database, sample: dict[str, Any]
+) -> dict[str, Any]:
     """Turn one accepted sample into a new generated item; returns the promotions row."""
-    from graftwork.core.project import load_project
-    from graftwork.core.prompts import add_revision
+    from graftwork.core.base.project import load_project
+    from graftwork.core.prompts.prompts import add_revision
 
     code = (sample.get("adapter_output") or "").strip()
     if not code:
@@ -111,36 +117,78 @@ def promote_sample(ws: Workspace, db: sqlite_utils.Database, sample: dict[str, A
     files = _write_widget(ws, new_id, code)
     code = load_widget_code(ws.downloads_dir / new_id)  # exactly what build will read back
     provenance = {
-        "run_id": sample["run_id"], "sample_id": sample["id"], "source_item_id": sample["item_id"],
-        "seed": sample["seed"], "temperature": sample["temperature"], "max_tokens": sample["max_tokens"],
+        "run_id": sample["run_id"],
+        "sample_id": sample["id"],
+        "source_item_id": sample["item_id"],
+        "seed": sample["seed"],
+        "temperature": sample["temperature"],
+        "max_tokens": sample["max_tokens"],
         "score": sample.get("score"),
     }
     with db.conn:
-        db["items"].upsert({
-            "id": new_id, "source": GENERATED_SOURCE,
-            "name": f"{source.get('name') or sample['item_id']} (generated)",
-            "author": source.get("author"), "description": source.get("description"),
-            "manifest": json.dumps({"generated": provenance}, ensure_ascii=False),
-            "manifest_order": source.get("manifest_order"), "added_at": stamp, "updated_at": stamp,
-        }, pk="id")
-        db["downloads"].upsert({
-            "item_id": new_id, "url": f"generated:{sample['run_id']}/{sample['id']}", "status": "ok",
-            "file_count": len(files), "path": str(ws.downloads_dir / new_id), "attempts": 0,
-            "downloaded_at": stamp,
-        }, pk="item_id")
-        db["analysis"].upsert({
-            "item_id": new_id, "kind": "jsx", "is_jsx": 1, "is_coffee": 0, "has_js": 0, "folder": new_id,
-            "files": json.dumps(files), "file_count": len(files), "code_bytes": len(code.encode()),
-            "code_sha256": sha256_text(code), "analyzed_at": stamp, "error": None,
-        }, pk="item_id")
-    revision = add_revision(db, new_id, sample["prompt"], origin="generated", state="accepted",
-                            provenance=provenance, note=f"promoted from sample {sample['id']}")
+        db["items"].upsert(
+            {
+                "id": new_id,
+                "source": GENERATED_SOURCE,
+                "name": f"{source.get('name') or sample['item_id']} (generated)",
+                "author": source.get("author"),
+                "description": source.get("description"),
+                "manifest": json.dumps({"generated": provenance}, ensure_ascii=False),
+                "manifest_order": source.get("manifest_order"),
+                "added_at": stamp,
+                "updated_at": stamp,
+            },
+            pk="id",
+        )
+        db["downloads"].upsert(
+            {
+                "item_id": new_id,
+                "url": f"generated:{sample['run_id']}/{sample['id']}",
+                "status": "ok",
+                "file_count": len(files),
+                "path": str(ws.downloads_dir / new_id),
+                "attempts": 0,
+                "downloaded_at": stamp,
+            },
+            pk="item_id",
+        )
+        db["analysis"].upsert(
+            {
+                "item_id": new_id,
+                "kind": "jsx",
+                "is_jsx": 1,
+                "is_coffee": 0,
+                "has_js": 0,
+                "folder": new_id,
+                "files": json.dumps(files),
+                "file_count": len(files),
+                "code_bytes": len(code.encode()),
+                "code_sha256": sha256_text(code),
+                "analyzed_at": stamp,
+                "error": None,
+            },
+            pk="item_id",
+        )
+    revision = add_revision(
+        db,
+        new_id,
+        sample["prompt"],
+        origin="generated",
+        state="accepted",
+        provenance=provenance,
+        note=f"promoted from sample {sample['id']}",
+    )
     project = load_project(ws)
     example = make_example(new_id, project.system_prompt, project.tool, sample["prompt"], code)
     row = {
-        "sample_id": sample["id"], "item_id": new_id, "source_item_id": sample["item_id"],
-        "run_id": sample["run_id"], "prompt_revision_id": revision["id"],
-        "example_sha256": example.sha256(), "apple_line": example.apple_line(), "created_at": stamp,
+        "sample_id": sample["id"],
+        "item_id": new_id,
+        "source_item_id": sample["item_id"],
+        "run_id": sample["run_id"],
+        "prompt_revision_id": revision["id"],
+        "example_sha256": example.sha256(),
+        "apple_line": example.apple_line(),
+        "created_at": stamp,
     }
     with db.conn:
         db["promotions"].upsert(row, pk="sample_id")
@@ -150,7 +198,11 @@ def promote_sample(ws: Workspace, db: sqlite_utils.Database, sample: dict[str, A
 
 def promote_run(ws: Workspace, db: sqlite_utils.Database, run_id: str) -> list[dict[str, Any]]:
     """Promote every accepted, not yet promoted sample of the run."""
-    rows = list(db.query(
-        "select s.*, r.verdict, r.score, r.note, r.promoted from samples s join reviews r on r.sample_id = s.id "
-        "where s.run_id = ? and r.verdict = 'accept' and coalesce(r.promoted, 0) = 0 order by s.id", [run_id]))
+    rows = list(
+        db.query(
+            "select s.*, r.verdict, r.score, r.note, r.promoted from samples s join reviews r on r.sample_id = s.id "
+            "where s.run_id = ? and r.verdict = 'accept' and coalesce(r.promoted, 0) = 0 order by s.id",
+            [run_id],
+        )
+    )
     return [promote_sample(ws, db, row) for row in rows]

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from graftwork.core.catalog.db import now
-from graftwork.core.errors import GraftworkError
-from graftwork.core.examples import sha256_text
-from graftwork.core.jobs import Job, StageResult
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.catalog.db import now
+from graftwork.core.base.errors import GraftworkError
+from graftwork.core.base.jobs import Job, StageResult
+from graftwork.core.base.workspace import Workspace
+from graftwork.core.dataset.examples import sha256_text
 
 SPLITS = ("train", "valid", "test")
 # A sample with its review; no review row reads as verdict "none", not promoted.
@@ -33,8 +33,15 @@ class SampleError(GraftworkError):
 
 class SampleGenerator(Protocol):
     def __call__(
-        self, model: str, adapter_path: str | None, prompts: list[dict[str, Any]], *, seed: int,
-        temperature: float, max_tokens: int, on_event: Callable[[dict[str, Any]], None],
+        self,
+        model: str,
+        adapter_path: str | None,
+        prompts: list[dict[str, Any]],
+        *,
+        seed: int,
+        temperature: float,
+        max_tokens: int,
+        on_event: Callable[[dict[str, Any]], None],
         should_stop: Callable[[], bool] = ...,
     ) -> None: ...
 
@@ -94,26 +101,38 @@ def load_held_out(ws: Workspace, set_name: str, split: str) -> list[HeldOut]:
     set_dir = ws.datasets_dir / set_name
     path = set_dir / f"{split}.jsonl"
     if not path.is_file():
-        raise SampleError(f"set {set_name!r} has no {split} split at {path} (was it deleted or rebuilt?)")
+        raise SampleError(
+            f"set {set_name!r} has no {split} split at {path} (was it deleted or rebuilt?)"
+        )
     by_sha, by_split = _ids_by_sha(set_dir)
     order = by_split.get(split, [])
     out: list[HeldOut] = []
-    for index, line in enumerate(x for x in path.read_text(encoding="utf-8").splitlines() if x.strip()):
+    for index, line in enumerate(
+        x for x in path.read_text(encoding="utf-8").splitlines() if x.strip()
+    ):
         try:
             messages = json.loads(line)
         except ValueError as exc:
             raise SampleError(f"{path}:{index + 1}: not JSON ({exc})") from None
-        if not isinstance(messages, list) or not messages or not isinstance(messages[-1], dict) \
-                or messages[-1].get("role") != "assistant":
-            raise SampleError(f"{path}:{index + 1}: not an Apple sample ending with an assistant answer")
-        item_id = by_sha.get(sha256_text(line)) or (order[index] if index < len(order) else f"{split}-{index + 1:04d}")
+        if (
+            not isinstance(messages, list)
+            or not messages
+            or not isinstance(messages[-1], dict)
+            or messages[-1].get("role") != "assistant"
+        ):
+            raise SampleError(
+                f"{path}:{index + 1}: not an Apple sample ending with an assistant answer"
+            )
+        item_id = by_sha.get(sha256_text(line)) or (
+            order[index] if index < len(order) else f"{split}-{index + 1:04d}"
+        )
         out.append(HeldOut(item_id, split, messages[:-1], str(messages[-1].get("content") or "")))
     return out
 
 
 def to_chat_prompt(messages: list[dict[str, Any]]) -> dict[str, Any]:
     """Apple messages -> what the model's chat template takes (OpenAI-shaped tools)."""
-    from graftwork.core.exporters.mlx_chat import tool_to_openai
+    from graftwork.core.dataset.exporters.mlx_chat import tool_to_openai
 
     out, tools = [], []
     for msg in messages:
@@ -124,7 +143,9 @@ def to_chat_prompt(messages: list[dict[str, Any]]) -> dict[str, Any]:
     return {"messages": out, "tools": tools or None}
 
 
-def resolve_run(ws: Workspace, db: Any, run_id: str, which: str) -> tuple[dict[str, Any], str, Path]:
+def resolve_run(
+    ws: Workspace, db: Any, run_id: str, which: str
+) -> tuple[dict[str, Any], str, Path]:
     """(run row, model path or id, adapter folder) of a training run."""
     from graftwork.core.train.runs import get_run
 
@@ -142,7 +163,9 @@ def resolve_run(ws: Workspace, db: Any, run_id: str, which: str) -> tuple[dict[s
         folder = adapters / choice
         if (folder / "adapters.safetensors").is_file():
             return run, model, folder
-    raise SampleError(f"run {run['id']} has no saved adapter under {adapters} (did it train at least one step?)")
+    raise SampleError(
+        f"run {run['id']} has no saved adapter under {adapters} (did it train at least one step?)"
+    )
 
 
 def sample_run(
@@ -159,7 +182,9 @@ def sample_run(
         if not held:
             raise SampleError(f"set {run['set_name']!r} has no {settings.split} examples to sample")
         job.set_total(len(held))
-        job.log(f"run {run['id']}: {len(held)} {settings.split} prompt(s), model {model}, adapter {adapter_dir.name}")
+        job.log(
+            f"run {run['id']}: {len(held)} {settings.split} prompt(s), model {model}, adapter {adapter_dir.name}"
+        )
         by_key = {f"k{i}": h for i, h in enumerate(held)}
         base: dict[str, dict[str, Any]] = {}
         result = StageResult()
@@ -174,21 +199,40 @@ def sample_run(
                 base[key] = event
                 return
             h, b = by_key[key], base.get(key, {})
-            db["samples"].insert({
-                "run_id": run["id"], "item_id": h.item_id, "split": h.split, "prompt": h.prompt,
-                "reference": h.reference, "base_output": b.get("text"), "adapter_output": event["text"],
-                "seed": settings.seed, "temperature": settings.temperature, "max_tokens": settings.max_tokens,
-                "base_ms": b.get("ms"), "adapter_ms": event["ms"], "created_at": now(),
-                "messages": json.dumps(h.messages, ensure_ascii=False), "base_tokens": b.get("tokens"),
-                "adapter_tokens": event.get("tokens"), "adapter": adapter_dir.name,
-            })
+            db["samples"].insert(
+                {
+                    "run_id": run["id"],
+                    "item_id": h.item_id,
+                    "split": h.split,
+                    "prompt": h.prompt,
+                    "reference": h.reference,
+                    "base_output": b.get("text"),
+                    "adapter_output": event["text"],
+                    "seed": settings.seed,
+                    "temperature": settings.temperature,
+                    "max_tokens": settings.max_tokens,
+                    "base_ms": b.get("ms"),
+                    "adapter_ms": event["ms"],
+                    "created_at": now(),
+                    "messages": json.dumps(h.messages, ensure_ascii=False),
+                    "base_tokens": b.get("tokens"),
+                    "adapter_tokens": event.get("tokens"),
+                    "adapter": adapter_dir.name,
+                }
+            )
             result.ok += 1
             job.advance(item_id=h.item_id)
 
         prompts = [{"key": k, **to_chat_prompt(h.messages)} for k, h in by_key.items()]
         generate(
-            model, str(adapter_dir), prompts, seed=settings.seed, temperature=settings.temperature,
-            max_tokens=settings.max_tokens, on_event=on_event, should_stop=lambda: job.cancelled,
+            model,
+            str(adapter_dir),
+            prompts,
+            seed=settings.seed,
+            temperature=settings.temperature,
+            max_tokens=settings.max_tokens,
+            on_event=on_event,
+            should_stop=lambda: job.cancelled,
         )
         job.check_cancelled()
         result.summary = {"run": run["id"], "samples": result.ok, "split": settings.split}

@@ -9,9 +9,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, model_validator
 
-from graftwork.core.config import StrictModel, load_section
-from graftwork.core.errors import ConfigError
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.config import StrictModel, load_section
+from graftwork.core.base.errors import ConfigError
+from graftwork.core.base.workspace import Workspace
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -72,7 +72,10 @@ class TeacherConfig(StrictModel):
         return value
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
-        return (input_tokens * self.price_input_per_million + output_tokens * self.price_output_per_million) / 1e6
+        return (
+            input_tokens * self.price_input_per_million
+            + output_tokens * self.price_output_per_million
+        ) / 1e6
 
 
 def public_url(url: str) -> str:
@@ -87,7 +90,9 @@ def public_url(url: str) -> str:
 FLAG_KEYS = ("base_url", "model", "api_key_env", "concurrency", "dry_run")
 
 
-def load_teacher_config(ws: Workspace | None, overrides: dict[str, Any] | None = None) -> TeacherConfig:
+def load_teacher_config(
+    ws: Workspace | None, overrides: dict[str, Any] | None = None
+) -> TeacherConfig:
     """Flags whose value is None are ignored; only FLAG_KEYS and tuning keys are expected."""
     return load_section(ws, "teacher", TeacherConfig, overrides)
 
@@ -95,6 +100,6 @@ def load_teacher_config(ws: Workspace | None, overrides: dict[str, Any] | None =
 def code_budget(cfg: TeacherConfig, ws: Workspace | None) -> int:
     if cfg.code_budget_tokens is not None:
         return cfg.code_budget_tokens
-    from graftwork.core.project import load_project
+    from graftwork.core.base.project import load_project
 
     return load_project(ws).teacher_code_tokens

@@ -12,9 +12,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-_REFUSAL = re.compile(r"\b(I'm sorry|I am sorry|I cannot|I can't help|as an AI( language model)?)\b", re.I)
+_REFUSAL = re.compile(
+    r"\b(I'm sorry|I am sorry|I cannot|I can't help|as an AI( language model)?)\b", re.I
+)
 _PREAMBLE = re.compile(r"^\s*(sure|certainly|here is|here's|of course)\b", re.I)
-_CODE_LINE = re.compile(r"^\s*(import\s.+from\s|export\s+(const|default|function)\b|const\s+\w+\s*=|<\w+[^>]*>\s*$)")
+_CODE_LINE = re.compile(
+    r"^\s*(import\s.+from\s|export\s+(const|default|function)\b|const\s+\w+\s*=|<\w+[^>]*>\s*$)"
+)
 MIN_HARD, MAX_HARD = 20, 4000
 MIN_SOFT, MAX_SOFT = 60, 1500
 
@@ -80,7 +84,10 @@ def gate(text: str, mode: str, critique: Critique | None = None) -> Verdict:
             soft.append("starts with a preamble")
     if critique is not None:
         if critique.verdict == "fail":
-            soft.append("critique verdict: fail" + (f" ({'; '.join(critique.issues[:3])})" if critique.issues else ""))
+            soft.append(
+                "critique verdict: fail"
+                + (f" ({'; '.join(critique.issues[:3])})" if critique.issues else "")
+            )
         elif critique.verdict == "unknown":
             soft.append("critique unreadable")
     if mode == "strict":

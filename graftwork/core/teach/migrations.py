@@ -16,11 +16,26 @@ def m001_teach(db: Database) -> None:
     # sent twice: a run that finds an ok row with the same hash reuses its response.
     db["teacher_calls"].create(
         {
-            "id": int, "request_hash": str, "run_id": str, "item_id": str, "stage": str,
-            "model": str, "base_url": str, "request": str, "response": str, "text": str,
-            "status": str, "error": str, "retries": str, "attempts": int,
-            "input_tokens": int, "output_tokens": int, "latency_ms": int, "cost": float,
-            "started_at": str, "ended_at": str,
+            "id": int,
+            "request_hash": str,
+            "run_id": str,
+            "item_id": str,
+            "stage": str,
+            "model": str,
+            "base_url": str,
+            "request": str,
+            "response": str,
+            "text": str,
+            "status": str,
+            "error": str,
+            "retries": str,
+            "attempts": int,
+            "input_tokens": int,
+            "output_tokens": int,
+            "latency_ms": int,
+            "cost": float,
+            "started_at": str,
+            "ended_at": str,
         },
         pk="id",
     )
@@ -29,8 +44,17 @@ def m001_teach(db: Database) -> None:
     # A run remembers what it was asked to do, so `--resume` repeats exactly that.
     db["teach_runs"].create(
         {
-            "id": str, "area": str, "job_id": str, "params": str, "config": str, "items": str,
-            "state": str, "dry_run": int, "created_at": str, "updated_at": str, "summary": str,
+            "id": str,
+            "area": str,
+            "job_id": str,
+            "params": str,
+            "config": str,
+            "items": str,
+            "state": str,
+            "dry_run": int,
+            "created_at": str,
+            "updated_at": str,
+            "summary": str,
         },
         pk="id",
     )
@@ -38,16 +62,28 @@ def m001_teach(db: Database) -> None:
     # stage: draft | critique | refine | store
     db["teach_tasks"].create(
         {
-            "run_id": str, "item_id": str, "stage": str, "state": str, "result": str,
-            "call_id": int, "error": str, "updated_at": str,
+            "run_id": str,
+            "item_id": str,
+            "stage": str,
+            "state": str,
+            "result": str,
+            "call_id": int,
+            "error": str,
+            "updated_at": str,
         },
         pk=("run_id", "item_id", "stage"),
     )
     # The sample area (`teach prompts --sample N`): results live here, never in prompt_revisions.
     db["teach_samples"].create(
         {
-            "id": int, "run_id": str, "item_id": str, "text": str, "state": str,
-            "provenance": str, "note": str, "created_at": str,
+            "id": int,
+            "run_id": str,
+            "item_id": str,
+            "text": str,
+            "state": str,
+            "provenance": str,
+            "note": str,
+            "created_at": str,
         },
         pk="id",
     )

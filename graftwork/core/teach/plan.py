@@ -9,10 +9,10 @@ from typing import Any
 
 import sqlite_utils
 
-from graftwork.core.errors import GraftworkError, ItemError
+from graftwork.core.base.errors import GraftworkError, ItemError
+from graftwork.core.base.workspace import Workspace
 from graftwork.core.sources.uebersicht import load_widget_code
 from graftwork.core.teach.templates import WidgetContext
-from graftwork.core.workspace import Workspace
 
 Counter = Callable[[str], int]
 UNFINISHED = ("running", "partial", "stopped", "failed", "cancelled")
@@ -55,7 +55,11 @@ class TeachOptions:
         return "sample" if self.sample else "main"
 
     def stages(self) -> list[str]:
-        return ["draft"] + (["critique"] if self.critique else []) + (["refine"] if self.refine else [])
+        return (
+            ["draft"]
+            + (["critique"] if self.critique else [])
+            + (["refine"] if self.refine else [])
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -79,14 +83,18 @@ def _accepted(db: sqlite_utils.Database) -> set[str]:
 
 
 def _widgets(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    return list(db.query(
-        "SELECT i.id, i.name, a.is_jsx, c.decision FROM items i "
-        "LEFT JOIN analysis a ON a.item_id = i.id LEFT JOIN curation c ON c.item_id = i.id "
-        "ORDER BY i.manifest_order IS NULL, i.manifest_order, i.id"
-    ))
+    return list(
+        db.query(
+            "SELECT i.id, i.name, a.is_jsx, c.decision FROM items i "
+            "LEFT JOIN analysis a ON a.item_id = i.id LEFT JOIN curation c ON c.item_id = i.id "
+            "ORDER BY i.manifest_order IS NULL, i.manifest_order, i.id"
+        )
+    )
 
 
-def select_items(db: sqlite_utils.Database, opts: TeachOptions) -> tuple[list[str], list[tuple[str, str]]]:
+def select_items(
+    db: sqlite_utils.Database, opts: TeachOptions
+) -> tuple[list[str], list[tuple[str, str]]]:
     """JSX widgets without an accepted prompt and not excluded by curation, in manifest order."""
     rows = _widgets(db)
     accepted = _accepted(db)
@@ -98,7 +106,9 @@ def select_items(db: sqlite_utils.Database, opts: TeachOptions) -> tuple[list[st
             by_key.setdefault(row["name"], row)
         unknown = [w for w in opts.widgets if w not in by_key]
         if unknown:
-            raise TeachUsageError(f"unknown widget(s): {', '.join(unknown)} (use ids or names from the catalog)")
+            raise TeachUsageError(
+                f"unknown widget(s): {', '.join(unknown)} (use ids or names from the catalog)"
+            )
         wanted = {by_key[w]["id"] for w in opts.widgets}
         rows = [r for r in rows if r["id"] in wanted]
     chosen: list[str] = []
@@ -121,11 +131,13 @@ def select_items(db: sqlite_utils.Database, opts: TeachOptions) -> tuple[list[st
 
 def find_resumable(db: sqlite_utils.Database, area: str, dry_run: bool) -> dict[str, Any] | None:
     marks = ", ".join("?" for _ in UNFINISHED)
-    rows = list(db.query(
-        f"SELECT * FROM teach_runs WHERE area = ? AND dry_run = ? AND state IN ({marks}) "
-        "ORDER BY created_at DESC, rowid DESC LIMIT 1",
-        [area, int(dry_run), *UNFINISHED],
-    ))
+    rows = list(
+        db.query(
+            f"SELECT * FROM teach_runs WHERE area = ? AND dry_run = ? AND state IN ({marks}) "
+            "ORDER BY created_at DESC, rowid DESC LIMIT 1",
+            [area, int(dry_run), *UNFINISHED],
+        )
+    )
     return rows[0] if rows else None
 
 
@@ -135,8 +147,12 @@ def make_plan(db: sqlite_utils.Database, opts: TeachOptions, *, dry_run: bool) -
         if run is not None:
             stored = json.loads(run["params"])
             stored.update(resume=True)
-            return Plan(TeachOptions(**stored), json.loads(run["items"]), run_id=run["id"],
-                        notes=[f"resuming run {run['id']} ({run['state']})"])
+            return Plan(
+                TeachOptions(**stored),
+                json.loads(run["items"]),
+                run_id=run["id"],
+                notes=[f"resuming run {run['id']} ({run['state']})"],
+            )
     items, skipped = select_items(db, opts)
     notes = ["nothing to resume; starting a new run"] if opts.resume else []
     return Plan(opts, items, skipped, notes=notes)
@@ -163,12 +179,16 @@ def fit_code(code: str, budget: int, count: Counter) -> tuple[str, int, int, boo
     return quoted + marker, count(quoted), total, True
 
 
-def widget_context(ws: Workspace, db: sqlite_utils.Database, item_id: str, budget: int, count: Counter) -> WidgetContext:
-    rows = list(db.query(
-        "SELECT i.id, i.name, i.author, i.description, a.folder, a.refresh_frequency, a.command, "
-        "a.styling, a.imports, a.facts FROM items i LEFT JOIN analysis a ON a.item_id = i.id WHERE i.id = ?",
-        [item_id],
-    ))
+def widget_context(
+    ws: Workspace, db: sqlite_utils.Database, item_id: str, budget: int, count: Counter
+) -> WidgetContext:
+    rows = list(
+        db.query(
+            "SELECT i.id, i.name, i.author, i.description, a.folder, a.refresh_frequency, a.command, "
+            "a.styling, a.imports, a.facts FROM items i LEFT JOIN analysis a ON a.item_id = i.id WHERE i.id = ?",
+            [item_id],
+        )
+    )
     if not rows:
         raise ItemError(item_id, "not in the catalog")
     row = rows[0]
@@ -176,22 +196,32 @@ def widget_context(ws: Workspace, db: sqlite_utils.Database, item_id: str, budge
         raise ItemError(item_id, "not analysed yet (run `graftwork analyze`)")
     folder = ws.downloads_dir / row["folder"]
     if not folder.is_dir():
-        raise ItemError(item_id, f"widget folder downloads/{row['folder']} is missing (run `graftwork ingest`)")
+        raise ItemError(
+            item_id, f"widget folder downloads/{row['folder']} is missing (run `graftwork ingest`)"
+        )
     code = load_widget_code(folder)
     if not code.strip():
         raise ItemError(item_id, f"no .jsx code under downloads/{row['folder']}")
     quoted, quoted_tokens, total, truncated = fit_code(code, budget, count)
     facts: dict[str, Any] = {
-        "refresh frequency": row["refresh_frequency"], "shell command": row["command"],
-        "styling": row["styling"], "imports": _loads(row["imports"]),
+        "refresh frequency": row["refresh_frequency"],
+        "shell command": row["command"],
+        "styling": row["styling"],
+        "imports": _loads(row["imports"]),
     }
     extra = _loads(row["facts"])
     if isinstance(extra, dict):
         facts.update(extra)
     return WidgetContext(
-        item_id=item_id, name=row["name"] or item_id, author=row["author"] or "",
-        description=row["description"] or "", facts=facts, code=quoted,
-        code_tokens=quoted_tokens, code_total_tokens=total, truncated=truncated,
+        item_id=item_id,
+        name=row["name"] or item_id,
+        author=row["author"] or "",
+        description=row["description"] or "",
+        facts=facts,
+        code=quoted,
+        code_tokens=quoted_tokens,
+        code_total_tokens=total,
+        truncated=truncated,
     )
 
 

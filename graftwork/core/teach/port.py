@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from graftwork.core.errors import GraftworkError
+from graftwork.core.base.errors import GraftworkError
 
 HASH_PREFIX = "sha256:"  # algorithm tag, so a future change of hash is detectable
 
@@ -27,12 +27,16 @@ class ChatRequest:
     def payload(self) -> dict[str, Any]:
         """The request body as sent (never holds a key: keys travel in a header)."""
         return {
-            "model": self.model, "messages": self.messages,
-            "temperature": self.temperature, "max_tokens": self.max_tokens,
+            "model": self.model,
+            "messages": self.messages,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
         }
 
     def hash(self, base_url: str) -> str:
-        blob = json.dumps({"base_url": base_url, **self.payload()}, sort_keys=True, ensure_ascii=False)
+        blob = json.dumps(
+            {"base_url": base_url, **self.payload()}, sort_keys=True, ensure_ascii=False
+        )
         return HASH_PREFIX + hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
@@ -51,7 +55,9 @@ class Completion:
 class TeacherCallError(GraftworkError):
     """A call failed for good (retries used up, or an unusable reply). Only this item fails."""
 
-    def __init__(self, message: str, *, attempts: int = 1, retries: list[str] | None = None) -> None:
+    def __init__(
+        self, message: str, *, attempts: int = 1, retries: list[str] | None = None
+    ) -> None:
         super().__init__(message)
         self.attempts = attempts
         self.retries = retries or []

@@ -20,10 +20,11 @@ from typing import Any
 
 import sqlite_utils
 
-from graftwork.core import prompts
-from graftwork.core.catalog.db import now
-from graftwork.core.errors import ItemError
-from graftwork.core.jobs import Cancelled, Job, StageResult
+from graftwork.core.base.catalog.db import now
+from graftwork.core.base.errors import ItemError
+from graftwork.core.base.jobs import Cancelled, Job, StageResult
+from graftwork.core.base.workspace import Workspace
+from graftwork.core.prompts import prompts
 from graftwork.core.teach import calls
 from graftwork.core.teach.config import TeacherConfig, code_budget
 from graftwork.core.teach.gating import Critique, gate, parse_critique
@@ -49,7 +50,6 @@ from graftwork.core.teach.templates import (
     dry_run_reply,
     refine_messages,
 )
-from graftwork.core.workspace import Workspace
 
 TeacherFactory = Callable[[TeacherConfig], Teacher]
 LOG_EVERY = 2.0  # seconds between "cost so far" lines in the job log
@@ -70,7 +70,9 @@ class DryRunTeacher:
         stage = m.group(1) if (m := re.search(r"\[stage:(\w+)\]", system)) else "draft"
         name = m.group(1).strip() if (m := re.search(r"^Widget: (.+)$", user, re.M)) else "widget"
         text = dry_run_reply(stage, name)
-        return Completion(text=text, model=self.model, input_tokens=0, output_tokens=0, latency_ms=0)
+        return Completion(
+            text=text, model=self.model, input_tokens=0, output_tokens=0, latency_ms=0
+        )
 
     async def close(self) -> None:
         return None
@@ -96,8 +98,15 @@ class StageOut:
 class Engine:
     """Sends (or reuses) calls and keeps the call log and task table; one per run, one thread."""
 
-    def __init__(self, db: sqlite_utils.Database, cfg: TeacherConfig, teacher: Teacher, *,
-                 run_id: str | None, fresh: bool) -> None:
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        cfg: TeacherConfig,
+        teacher: Teacher,
+        *,
+        run_id: str | None,
+        fresh: bool,
+    ) -> None:
         self.db = db
         self.cfg = cfg
         self.teacher = teacher
@@ -113,20 +122,31 @@ class Engine:
     def request(self, messages: list[dict[str, str]]) -> ChatRequest:
         return ChatRequest(self.cfg.model, messages, self.cfg.temperature, self.cfg.max_tokens)
 
-    async def call(self, item_id: str | None, stage: str, messages: list[dict[str, str]]) -> StageOut:
+    async def call(
+        self, item_id: str | None, stage: str, messages: list[dict[str, str]]
+    ) -> StageOut:
         request = self.request(messages)
         request_hash = request.hash(self.teacher.base_url)
         if not self.cfg.dry_run and (self.run_id or not self.fresh):
             # fresh: ignore earlier runs' calls, yet never repeat one of this run's own (a crash
             # can land between logging a reply and marking its task done).
-            hit = calls.find_finished(self.db, request_hash, run_id=self.run_id if self.fresh else None)
+            hit = calls.find_finished(
+                self.db, request_hash, run_id=self.run_id if self.fresh else None
+            )
             if hit is not None:
                 self.tally.reused += 1
                 return StageOut(hit["text"], hit["id"], reused=True)
         if self.stopped is not None:
             raise self.stopped
-        call_id = calls.start(self.db, request=request, request_hash=request_hash,
-                              base_url=self.teacher.base_url, run_id=self.run_id, item_id=item_id, stage=stage)
+        call_id = calls.start(
+            self.db,
+            request=request,
+            request_hash=request_hash,
+            base_url=self.teacher.base_url,
+            run_id=self.run_id,
+            item_id=item_id,
+            stage=stage,
+        )
         started = time.monotonic()
         try:
             done = await self.teacher.complete(request)
@@ -136,25 +156,50 @@ class Engine:
             self.stopped = exc
             raise
         except TeacherCallError as exc:
-            calls.finish_error(self.db, call_id, str(exc), attempts=exc.attempts, retries=exc.retries,
-                               latency_ms=int((time.monotonic() - started) * 1000))
+            calls.finish_error(
+                self.db,
+                call_id,
+                str(exc),
+                attempts=exc.attempts,
+                retries=exc.retries,
+                latency_ms=int((time.monotonic() - started) * 1000),
+            )
             raise
         except asyncio.CancelledError:
-            calls.finish_error(self.db, call_id, "cancelled before the reply arrived", status="cancelled")
+            calls.finish_error(
+                self.db, call_id, "cancelled before the reply arrived", status="cancelled"
+            )
             raise
         cost = 0.0 if self.cfg.dry_run else self.cfg.cost(done.input_tokens, done.output_tokens)
-        calls.finish_ok(self.db, call_id, done, cost, status="dry-run" if self.cfg.dry_run else "ok")
+        calls.finish_ok(
+            self.db, call_id, done, cost, status="dry-run" if self.cfg.dry_run else "ok"
+        )
         self.tally.sent += 1
         self.tally.input_tokens += done.input_tokens
         self.tally.output_tokens += done.output_tokens
         self.tally.cost += cost
         return StageOut(done.text, call_id)
 
-    def save_task(self, item_id: str, stage: str, state: str, *, result: dict[str, Any] | None = None,
-                  call_id: int | None = None, error: str | None = None) -> None:
-        row = {"run_id": self.run_id, "item_id": item_id, "stage": stage, "state": state,
-               "result": json.dumps(result, ensure_ascii=False) if result is not None else None,
-               "call_id": call_id, "error": error, "updated_at": now()}
+    def save_task(
+        self,
+        item_id: str,
+        stage: str,
+        state: str,
+        *,
+        result: dict[str, Any] | None = None,
+        call_id: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        row = {
+            "run_id": self.run_id,
+            "item_id": item_id,
+            "stage": stage,
+            "state": state,
+            "result": json.dumps(result, ensure_ascii=False) if result is not None else None,
+            "call_id": call_id,
+            "error": error,
+            "updated_at": now(),
+        }
         with self.db.conn:
             self.db.conn.execute(
                 "INSERT OR REPLACE INTO teach_tasks (run_id, item_id, stage, state, result, call_id, error, "
@@ -179,13 +224,28 @@ class Engine:
         except TeacherCallError as exc:
             self.save_task(item_id, stage, "failed", error=str(exc))
             raise ItemError(item_id, f"{stage}: {exc}") from None
-        self.save_task(item_id, stage, "done", result={"text": out.text, "reused": out.reused}, call_id=out.call_id)
+        self.save_task(
+            item_id,
+            stage,
+            "done",
+            result={"text": out.text, "reused": out.reused},
+            call_id=out.call_id,
+        )
         return out
 
 
 class TeachRun:
-    def __init__(self, ws: Workspace, db: sqlite_utils.Database, cfg: TeacherConfig, teacher: Teacher,
-                 count: Counter, plan: Plan, run_id: str, job: Job | None) -> None:
+    def __init__(
+        self,
+        ws: Workspace,
+        db: sqlite_utils.Database,
+        cfg: TeacherConfig,
+        teacher: Teacher,
+        count: Counter,
+        plan: Plan,
+        run_id: str,
+        job: Job | None,
+    ) -> None:
         self.ws, self.db, self.cfg, self.plan, self.job = ws, db, cfg, plan, job
         self.opts = plan.options
         self.mode = self.opts.gating or cfg.gating
@@ -217,7 +277,9 @@ class TeachRun:
             call_ids.append(out.call_id)
             stages.append("critique")
             if self.opts.refine and critique.verdict != "pass":
-                out = await engine.stage(item_id, "refine", refine_messages(ctx, text, critique.issues))
+                out = await engine.stage(
+                    item_id, "refine", refine_messages(ctx, text, critique.issues)
+                )
                 text = out.text
                 call_ids.append(out.call_id)
                 stages.append("refine")
@@ -225,31 +287,60 @@ class TeachRun:
         verdict = gate(text, self.mode, critique if stages[-1] != "refine" else None)
         state = "accepted" if verdict.passed else "rejected"
         provenance = {
-            "run_id": self.run_id, "task": f"{self.run_id}:{item_id}", "model": self.cfg.model,
-            "base_url": engine.teacher.base_url, "call_ids": call_ids, "stages": stages,
-            "stage": stages[-1], "gating": {"mode": self.mode, **verdict.as_dict()},
-            "critique": critique.as_dict() if critique else None, "dry_run": self.cfg.dry_run,
+            "run_id": self.run_id,
+            "task": f"{self.run_id}:{item_id}",
+            "model": self.cfg.model,
+            "base_url": engine.teacher.base_url,
+            "call_ids": call_ids,
+            "stages": stages,
+            "stage": stages[-1],
+            "gating": {"mode": self.mode, **verdict.as_dict()},
+            "critique": critique.as_dict() if critique else None,
+            "dry_run": self.cfg.dry_run,
         }
         note = "; ".join(verdict.reasons or verdict.notes) or None
         revision_id = self._store(item_id, text, state, provenance, note)
-        engine.save_task(item_id, "store", "done", result={
-            "state": state, "reasons": verdict.reasons, "notes": verdict.notes, "text": text,
-            "revision_id": revision_id, "area": self.opts.area,
-        })
+        engine.save_task(
+            item_id,
+            "store",
+            "done",
+            result={
+                "state": state,
+                "reasons": verdict.reasons,
+                "notes": verdict.notes,
+                "text": text,
+                "revision_id": revision_id,
+                "area": self.opts.area,
+            },
+        )
         self._count(item_id, state, verdict.reasons)
 
     def _accepted_elsewhere(self, item_id: str) -> bool:
         """A resumed run skips widgets that got an accepted prompt meanwhile (TUI, another run)."""
         cur = prompts.current(self.db, item_id)
-        return bool(cur and cur["state"] == "accepted" and cur["provenance"].get("task") != f"{self.run_id}:{item_id}")
+        return bool(
+            cur
+            and cur["state"] == "accepted"
+            and cur["provenance"].get("task") != f"{self.run_id}:{item_id}"
+        )
 
-    def _store(self, item_id: str, text: str, state: str, provenance: dict[str, Any], note: str | None) -> int | None:
+    def _store(
+        self, item_id: str, text: str, state: str, provenance: dict[str, Any], note: str | None
+    ) -> int | None:
         if self.opts.area == "sample":
             with self.db.conn:
                 self.db.conn.execute(
                     "INSERT OR REPLACE INTO teach_samples (run_id, item_id, text, state, provenance, note, "
                     "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [self.run_id, item_id, text, state, json.dumps(provenance, ensure_ascii=False), note, now()],
+                    [
+                        self.run_id,
+                        item_id,
+                        text,
+                        state,
+                        json.dumps(provenance, ensure_ascii=False),
+                        note,
+                        now(),
+                    ],
                 )
             return None
         if self.cfg.dry_run:
@@ -257,10 +348,13 @@ class TeachRun:
         for rev in prompts.history(self.db, item_id):  # stored before a crash, task not yet marked
             if rev["provenance"].get("task") == provenance["task"]:
                 return rev["id"]
-        return prompts.add_revision(self.db, item_id, text, origin="teacher", state=state,
-                                    provenance=provenance, note=note)["id"]
+        return prompts.add_revision(
+            self.db, item_id, text, origin="teacher", state=state, provenance=provenance, note=note
+        )["id"]
 
-    def _count(self, item_id: str, state: str, reasons: list[str], *, earlier: bool = False) -> None:
+    def _count(
+        self, item_id: str, state: str, reasons: list[str], *, earlier: bool = False
+    ) -> None:
         outcomes = self.engine.tally.outcomes
         outcomes[state] = outcomes.get(state, 0) + 1
         if state == "accepted":
@@ -281,9 +375,11 @@ class TeachRun:
         last = self.job.done >= (self.job.total or 0)
         if last or time.monotonic() - self._last_log >= LOG_EVERY:
             self._last_log = time.monotonic()
-            self.job.log(f"{self.job.done}/{self.job.total} widgets · calls sent {tally.sent}, reused "
-                         f"{tally.reused} · {tally.input_tokens:,} in / {tally.output_tokens:,} out tokens "
-                         f"· cost so far {tally.cost:.4f}")
+            self.job.log(
+                f"{self.job.done}/{self.job.total} widgets · calls sent {tally.sent}, reused "
+                f"{tally.reused} · {tally.input_tokens:,} in / {tally.output_tokens:,} out tokens "
+                f"· cost so far {tally.cost:.4f}"
+            )
 
     # -- all items -----------------------------------------------------------------------
     async def _guarded(self, sem: asyncio.Semaphore, item_id: str) -> None:
@@ -292,10 +388,14 @@ class TeachRun:
                 await self.item(item_id)
             except ItemError as exc:
                 self.result.failed.append((item_id, exc.cause))
-                self.engine.tally.outcomes["failed"] = self.engine.tally.outcomes.get("failed", 0) + 1
+                self.engine.tally.outcomes["failed"] = (
+                    self.engine.tally.outcomes.get("failed", 0) + 1
+                )
                 if self.job is not None:
                     self.job.item_failed(item_id, exc.cause)
-                    self.job.advance(item_id=item_id, message=f"cost so far {self.engine.tally.cost:.4f}")
+                    self.job.advance(
+                        item_id=item_id, message=f"cost so far {self.engine.tally.cost:.4f}"
+                    )
 
     async def _watch(self, tasks: list[asyncio.Task[None]]) -> None:
         while self.job is not None:
@@ -328,11 +428,20 @@ class TeachRun:
     def summary(self) -> dict[str, Any]:
         tally = self.engine.tally
         return {
-            "run_id": self.run_id, "area": self.opts.area, "dry_run": self.cfg.dry_run,
-            "gating": self.mode, "items": len(self.plan.items), "accepted": tally.outcomes.get("accepted", 0),
-            "rejected": tally.outcomes.get("rejected", 0), "failed": tally.outcomes.get("failed", 0),
-            "calls_sent": tally.sent, "calls_reused": tally.reused, "input_tokens": tally.input_tokens,
-            "output_tokens": tally.output_tokens, "cost": round(tally.cost, 6), "model": self.cfg.model,
+            "run_id": self.run_id,
+            "area": self.opts.area,
+            "dry_run": self.cfg.dry_run,
+            "gating": self.mode,
+            "items": len(self.plan.items),
+            "accepted": tally.outcomes.get("accepted", 0),
+            "rejected": tally.outcomes.get("rejected", 0),
+            "failed": tally.outcomes.get("failed", 0),
+            "calls_sent": tally.sent,
+            "calls_reused": tally.reused,
+            "input_tokens": tally.input_tokens,
+            "output_tokens": tally.output_tokens,
+            "cost": round(tally.cost, 6),
+            "model": self.cfg.model,
         }
 
 
@@ -340,11 +449,16 @@ def _open_run(db: sqlite_utils.Database, plan: Plan, cfg: TeacherConfig, job: Jo
     stamp = now()
     if plan.run_id:
         with db.conn:
-            db["teach_runs"].update(plan.run_id, {"state": "running", "updated_at": stamp,
-                                                  "job_id": job.id if job else None})
+            db["teach_runs"].update(
+                plan.run_id,
+                {"state": "running", "updated_at": stamp, "job_id": job.id if job else None},
+            )
             # Calls of this run still "started" died with the process that sent them.
-            db.conn.execute(f"UPDATE teacher_calls SET status = 'interrupted', error = '{INTERRUPTED}' "
-                            "WHERE run_id = ? AND status = 'started'", [plan.run_id])
+            db.conn.execute(
+                f"UPDATE teacher_calls SET status = 'interrupted', error = '{INTERRUPTED}' "
+                "WHERE run_id = ? AND status = 'started'",
+                [plan.run_id],
+            )
         return plan.run_id
     run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
     marks = ", ".join("?" for _ in UNFINISHED)
@@ -353,33 +467,56 @@ def _open_run(db: sqlite_utils.Database, plan: Plan, cfg: TeacherConfig, job: Jo
         # are superseded and --resume never goes back to them.
         db.conn.execute(
             f"UPDATE teach_runs SET state = 'superseded', updated_at = ? WHERE area = ? AND dry_run = ? "
-            f"AND state IN ({marks})", [stamp, plan.options.area, int(cfg.dry_run), *UNFINISHED],
+            f"AND state IN ({marks})",
+            [stamp, plan.options.area, int(cfg.dry_run), *UNFINISHED],
         )
-        db.conn.execute(f"UPDATE teacher_calls SET status = 'interrupted', error = '{INTERRUPTED}' "
-                        "WHERE status = 'started' AND run_id IN (SELECT id FROM teach_runs WHERE state = 'superseded')")
-        db["teach_runs"].insert({
-            "id": run_id, "area": plan.options.area, "job_id": job.id if job else None,
-            "params": json.dumps(plan.options.to_dict()), "config": json.dumps(cfg.public_dict()),
-            "items": json.dumps(plan.items), "state": "running", "dry_run": int(cfg.dry_run),
-            "created_at": stamp, "updated_at": stamp, "summary": None,
-        })
+        db.conn.execute(
+            f"UPDATE teacher_calls SET status = 'interrupted', error = '{INTERRUPTED}' "
+            "WHERE status = 'started' AND run_id IN (SELECT id FROM teach_runs WHERE state = 'superseded')"
+        )
+        db["teach_runs"].insert(
+            {
+                "id": run_id,
+                "area": plan.options.area,
+                "job_id": job.id if job else None,
+                "params": json.dumps(plan.options.to_dict()),
+                "config": json.dumps(cfg.public_dict()),
+                "items": json.dumps(plan.items),
+                "state": "running",
+                "dry_run": int(cfg.dry_run),
+                "created_at": stamp,
+                "updated_at": stamp,
+                "summary": None,
+            }
+        )
     return run_id
 
 
-def teach_prompts(ws: Workspace, *, cfg: TeacherConfig, teacher_factory: TeacherFactory, count: Counter,
-                  options: TeachOptions, job: Job | None = None) -> StageResult:
+def teach_prompts(
+    ws: Workspace,
+    *,
+    cfg: TeacherConfig,
+    teacher_factory: TeacherFactory,
+    count: Counter,
+    options: TeachOptions,
+    job: Job | None = None,
+) -> StageResult:
     """The bulk stage. Call it from a plain thread (it runs its own event loop)."""
     db = ws.catalog()
     try:
         plan = make_plan(db, options, dry_run=cfg.dry_run)
-        teacher = DryRunTeacher(cfg.model) if cfg.dry_run else teacher_factory(cfg)  # key checked here
+        teacher = (
+            DryRunTeacher(cfg.model) if cfg.dry_run else teacher_factory(cfg)
+        )  # key checked here
         run_id = _open_run(db, plan, cfg, job)
         run = TeachRun(ws, db, cfg, teacher, count, plan, run_id, job)
         if job is not None:
             for note in plan.notes:
                 job.log(note)
-            job.log(f"run {run_id}: {len(plan.items)} widget(s), stages {'+'.join(plan.options.stages())}, "
-                    f"model {cfg.model} at {teacher.base_url}{' (dry run)' if cfg.dry_run else ''}")
+            job.log(
+                f"run {run_id}: {len(plan.items)} widget(s), stages {'+'.join(plan.options.stages())}, "
+                f"model {cfg.model} at {teacher.base_url}{' (dry run)' if cfg.dry_run else ''}"
+            )
             job.set_total(len(plan.items))
         state = "stopped"
         try:
@@ -388,14 +525,18 @@ def teach_prompts(ws: Workspace, *, cfg: TeacherConfig, teacher_factory: Teacher
         finally:
             summary = run.summary()
             with db.conn:
-                db["teach_runs"].update(run_id, {"state": state, "updated_at": now(), "summary": json.dumps(summary)})
+                db["teach_runs"].update(
+                    run_id, {"state": state, "updated_at": now(), "summary": json.dumps(summary)}
+                )
         run.result.summary = summary
         return run.result
     finally:
         db.close()
 
 
-def draft_one(ws: Workspace, cfg: TeacherConfig, teacher: Teacher, count: Counter, item_id: str) -> dict[str, Any]:
+def draft_one(
+    ws: Workspace, cfg: TeacherConfig, teacher: Teacher, count: Counter, item_id: str
+) -> dict[str, Any]:
     """One fresh draft for one widget (the TUI's key); logged, but stored nowhere else."""
     db = ws.catalog()
     try:
@@ -413,8 +554,15 @@ def draft_one(ws: Workspace, cfg: TeacherConfig, teacher: Teacher, count: Counte
         except TeacherCallError as exc:
             raise ItemError(item_id, f"draft: {exc}") from None
         verdict = gate(out.text, cfg.gating)
-        return {"item_id": item_id, "text": out.text, "model": cfg.model, "call_id": out.call_id,
-                "cost": round(engine.tally.cost, 6), "dry_run": cfg.dry_run, "gating": verdict.as_dict()}
+        return {
+            "item_id": item_id,
+            "text": out.text,
+            "model": cfg.model,
+            "call_id": out.call_id,
+            "cost": round(engine.tally.cost, 6),
+            "dry_run": cfg.dry_run,
+            "gating": verdict.as_dict(),
+        }
     finally:
         db.close()
 
@@ -423,7 +571,14 @@ def accept_draft(db: sqlite_utils.Database, item_id: str, draft: dict[str, Any])
     """Store a draft from ``draft_one`` as the item's accepted prompt revision."""
     if draft.get("dry_run"):
         raise ItemError(item_id, "a dry-run placeholder cannot become a prompt; turn dry_run off")
-    provenance = {"model": draft.get("model"), "call_ids": [draft.get("call_id")], "stage": "draft",
-                  "stages": ["draft"], "gating": draft.get("gating"), "source": "tui"}
-    return prompts.add_revision(db, item_id, draft["text"], origin="teacher", state="accepted",
-                                provenance=provenance)
+    provenance = {
+        "model": draft.get("model"),
+        "call_ids": [draft.get("call_id")],
+        "stage": "draft",
+        "stages": ["draft"],
+        "gating": draft.get("gating"),
+        "source": "tui",
+    }
+    return prompts.add_revision(
+        db, item_id, draft["text"], origin="teacher", state="accepted", provenance=provenance
+    )

@@ -43,15 +43,26 @@ class WidgetContext:
     truncated: bool
 
     def render(self) -> str:
-        lines = [f"Widget: {self.name}", f"Author: {self.author or '(unknown)'}",
-                 f"Description: {self.description.strip() or '(none)'}", "Facts from analysis:"]
+        lines = [
+            f"Widget: {self.name}",
+            f"Author: {self.author or '(unknown)'}",
+            f"Description: {self.description.strip() or '(none)'}",
+            "Facts from analysis:",
+        ]
         for key, value in self.facts.items():
             if value in (None, "", [], {}):
                 continue
-            shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+            shown = (
+                value
+                if isinstance(value, str)
+                else json.dumps(value, ensure_ascii=False, sort_keys=True)
+            )
             lines.append(f"- {key}: {shown}")
-        note = (f"first {self.code_tokens} of {self.code_total_tokens} tokens" if self.truncated
-                else f"{self.code_total_tokens} tokens")
+        note = (
+            f"first {self.code_tokens} of {self.code_total_tokens} tokens"
+            if self.truncated
+            else f"{self.code_total_tokens} tokens"
+        )
         lines += [f"Code ({note}):", self.code.rstrip() or "(no code available)"]
         return "\n".join(lines)
 
@@ -66,7 +77,10 @@ def draft_messages(ctx: WidgetContext) -> list[dict[str, str]]:
 def critique_messages(ctx: WidgetContext, draft: str) -> list[dict[str, str]]:
     return [
         {"role": "system", "content": CRITIQUE_SYSTEM},
-        {"role": "user", "content": ctx.render() + f"\n\nRequest to review:\n<<<\n{draft.strip()}\n>>>"},
+        {
+            "role": "user",
+            "content": ctx.render() + f"\n\nRequest to review:\n<<<\n{draft.strip()}\n>>>",
+        },
     ]
 
 
@@ -74,8 +88,11 @@ def refine_messages(ctx: WidgetContext, draft: str, issues: list[str]) -> list[d
     listed = "\n".join(f"- {issue}" for issue in issues) or "- (no specific issues; tighten it)"
     return [
         {"role": "system", "content": REFINE_SYSTEM},
-        {"role": "user", "content": ctx.render()
-         + f"\n\nRequest:\n<<<\n{draft.strip()}\n>>>\n\nReview issues:\n{listed}\n\nWrite the improved request."},
+        {
+            "role": "user",
+            "content": ctx.render()
+            + f"\n\nRequest:\n<<<\n{draft.strip()}\n>>>\n\nReview issues:\n{listed}\n\nWrite the improved request.",
+        },
     ]
 
 
@@ -83,5 +100,7 @@ def dry_run_reply(stage: str, name: str) -> str:
     """Placeholder replies for dry runs: obviously fake, yet shaped like real ones."""
     if stage == "critique":
         return json.dumps({"verdict": "pass", "issues": ["[dry-run] no teacher was asked"]})
-    return (f"[dry-run] {stage} placeholder for {name}: no teacher was called. A real run "
-            "asks the teacher for the user's request that leads to this widget.")
+    return (
+        f"[dry-run] {stage} placeholder for {name}: no teacher was called. A real run "
+        "asks the teacher for the user's request that leads to this widget."
+    )

@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from graftwork.core.config import StrictModel, load_section
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.config import StrictModel, load_section
+from graftwork.core.base.workspace import Workspace
 
 
 class LoraConfig(StrictModel):
@@ -41,7 +41,9 @@ class TrainConfig(StrictModel):
     val_batches: int = Field(25, ge=-1)
     seed: int = 0
     length_buckets: bool = True
-    apple: dict[str, Any] | None = None  # Apple toolkit settings, validated by core.apple_toolkit.AppleConfig
+    apple: dict[str, Any] | None = (
+        None  # Apple toolkit settings, validated by core.apple_toolkit.AppleConfig
+    )
 
     @model_validator(mode="after")
     def _iters_or_epochs(self) -> TrainConfig:
@@ -60,7 +62,10 @@ class TrainConfig(StrictModel):
 
 
 def load_train_config(
-    ws: Workspace | None, overrides: dict[str, Any] | None = None, *, defaults_file: Path | None = None
+    ws: Workspace | None,
+    overrides: dict[str, Any] | None = None,
+    *,
+    defaults_file: Path | None = None,
 ) -> TrainConfig:
     """Defaults (configs/train.yaml or ``defaults_file``, i.e. --config) < workspace < flags.
     Setting --iters clears a configured ``epochs``."""

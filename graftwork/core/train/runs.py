@@ -16,8 +16,8 @@ from typing import Any
 
 import sqlite_utils
 
-from graftwork.core.catalog.db import now
-from graftwork.core.errors import GraftworkError
+from graftwork.core.base.catalog.db import now
+from graftwork.core.base.errors import GraftworkError
 
 
 class RunNotFound(GraftworkError):
@@ -35,8 +35,12 @@ _JSON_FIELDS = ("config", "versions")
 
 
 def _encoded(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: json.dumps(v, ensure_ascii=False, default=str) if k in _JSON_FIELDS and not isinstance(v, str) else v
-            for k, v in row.items()}
+    return {
+        k: json.dumps(v, ensure_ascii=False, default=str)
+        if k in _JSON_FIELDS and not isinstance(v, str)
+        else v
+        for k, v in row.items()
+    }
 
 
 def create_run(db: sqlite_utils.Database, **fields: Any) -> None:
@@ -49,7 +53,9 @@ def update_run(db: sqlite_utils.Database, run_id: str, **fields: Any) -> None:
 
 def get_run(db: sqlite_utils.Database, run_id: str) -> dict[str, Any]:
     """A run row by id or unique id prefix; config and versions decoded."""
-    rows = list(db.query("select * from runs where id = ? or id like ? order by id", [run_id, f"{run_id}%"]))
+    rows = list(
+        db.query("select * from runs where id = ? or id like ? order by id", [run_id, f"{run_id}%"])
+    )
     exact = [r for r in rows if r["id"] == run_id]
     if exact:
         rows = exact
@@ -65,16 +71,23 @@ def list_runs(db: sqlite_utils.Database, set_name: str | None = None) -> list[di
     if not db["runs"].exists():
         return []
     where, params = ("where set_name = ?", [set_name]) if set_name else ("", [])
-    return [_decode(r) for r in db.query(f"select * from runs {where} order by started_at desc, id desc", params)]
+    return [
+        _decode(r)
+        for r in db.query(f"select * from runs {where} order by started_at desc, id desc", params)
+    ]
 
 
-def run_metrics(db: sqlite_utils.Database, run_id: str, kind: str | None = None) -> list[dict[str, Any]]:
+def run_metrics(
+    db: sqlite_utils.Database, run_id: str, kind: str | None = None
+) -> list[dict[str, Any]]:
     """Reported points in iteration order (kind 'train', 'val' or both)."""
     where, params = "where run_id = ?", [run_id]
     if kind:
         where += " and kind = ?"
         params.append(kind)
-    return list(db.query(f"select * from run_metrics {where} order by iteration, kind, rowid", params))
+    return list(
+        db.query(f"select * from run_metrics {where} order by iteration, kind, rowid", params)
+    )
 
 
 def duration_seconds(run: dict[str, Any]) -> float | None:
@@ -96,21 +109,35 @@ def record_event(db: sqlite_utils.Database, run_id: str, event: dict[str, Any]) 
     if kind == "train":
         db["run_metrics"].insert(
             {
-                "run_id": run_id, "iteration": event["iteration"], "kind": "train",
-                "loss": _finite(event.get("loss")), "learning_rate": _finite(event.get("learning_rate")),
+                "run_id": run_id,
+                "iteration": event["iteration"],
+                "kind": "train",
+                "loss": _finite(event.get("loss")),
+                "learning_rate": _finite(event.get("learning_rate")),
                 "it_per_sec": _finite(event.get("it_per_sec")),
                 "tokens_per_sec": _finite(event.get("tokens_per_sec")),
-                "peak_memory_gb": _finite(event.get("peak_memory_gb")), "ts": ts,
+                "peak_memory_gb": _finite(event.get("peak_memory_gb")),
+                "ts": ts,
             }
         )
         update_run(db, run_id, last_iteration=event["iteration"])
     elif kind == "val":
         db["run_metrics"].insert(
-            {"run_id": run_id, "iteration": event["iteration"], "kind": "val",
-             "loss": _finite(event.get("loss")), "ts": ts}
+            {
+                "run_id": run_id,
+                "iteration": event["iteration"],
+                "kind": "val",
+                "loss": _finite(event.get("loss")),
+                "ts": ts,
+            }
         )
         if event.get("best"):
-            update_run(db, run_id, best_val_loss=_finite(event.get("loss")), best_iteration=event["iteration"])
+            update_run(
+                db,
+                run_id,
+                best_val_loss=_finite(event.get("loss")),
+                best_iteration=event["iteration"],
+            )
     elif kind == "checkpoint":
         update_run(db, run_id, last_iteration=event["iteration"])
     elif kind == "started" and event.get("versions"):

@@ -13,7 +13,9 @@ from textual.widgets import Static
 
 
 class ErrorScreen(Screen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("q,escape,enter", "app.quit", "Quit", id="error.quit")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q,escape,enter", "app.quit", "Quit", id="error.quit")
+    ]
 
     def __init__(self, title: str, message: str) -> None:
         super().__init__()

@@ -12,11 +12,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 
-def help_text(groups: list[tuple[str, list[Binding]]], keymap: dict[str, str],
-              display: callable) -> Text:  # type: ignore[valid-type]
+def help_text(
+    groups: list[tuple[str, list[Binding]]], keymap: dict[str, str], display: callable
+) -> Text:  # type: ignore[valid-type]
     out = Text()
     out.append("Keys  ", style="bold")
-    out.append("(remap any id under keymap: in graftwork.yaml, e.g. widgets.exclude: x)\n", style="dim")
+    out.append(
+        "(remap any id under keymap: in graftwork.yaml, e.g. widgets.exclude: x)\n", style="dim"
+    )
     for title, bindings in groups:
         out.append(f"\n{title}\n", style="bold underline")
         for b in bindings:
@@ -30,7 +33,9 @@ def help_text(groups: list[tuple[str, list[Binding]]], keymap: dict[str, str],
 
 
 class HelpScreen(ModalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark,f1", "app.pop_screen", "Close", id="help.close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark,f1", "app.pop_screen", "Close", id="help.close")
+    ]
 
     def __init__(self, text: Text) -> None:
         super().__init__()

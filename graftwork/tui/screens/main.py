@@ -19,8 +19,8 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 from textual.worker import Worker
 
-from graftwork.core.errors import GraftworkError
-from graftwork.core.jobs import run_job
+from graftwork.core.base.errors import GraftworkError
+from graftwork.core.base.jobs import run_job
 from graftwork.tui.data import WidgetRow, load_detail, load_job_logs, load_jobs, load_rows
 from graftwork.tui.messages import CatalogChanged, ItemSelected, JobUpdate, PromptCounted
 from graftwork.tui.screens import modals
@@ -37,9 +37,16 @@ MIN_SIZE = (80, 24)
 SELECT_SETTLE_SECONDS = 0.08
 JOB_POLL_SECONDS = 2.0  # jobs started elsewhere (a CLI in another terminal) show up this often
 
-STAGE_LABELS = {"ingest": "ingest", "analyze": "analyze", "draft_prompts": "draft prompts",
-                "budget": "budget", "build": "build", "export": "export", "train": "train",
-                "teach": "teacher drafts"}
+STAGE_LABELS = {
+    "ingest": "ingest",
+    "analyze": "analyze",
+    "draft_prompts": "draft prompts",
+    "budget": "budget",
+    "build": "build",
+    "export": "export",
+    "train": "train",
+    "teach": "teacher drafts",
+}
 
 
 def _read_detail(ws: Any, db: Any, item_id: str) -> tuple[Any, Any]:
@@ -55,7 +62,9 @@ def _read_detail(ws: Any, db: Any, item_id: str) -> tuple[Any, Any]:
 
 class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1", "pane('widgets')", "Widgets", id="pane.widgets", tooltip="Show the Widgets pane"),
+        Binding(
+            "1", "pane('widgets')", "Widgets", id="pane.widgets", tooltip="Show the Widgets pane"
+        ),
         Binding("2", "pane('prompt')", "Prompt", id="pane.prompt", tooltip="Show the Prompt pane"),
         Binding("3", "pane('budget')", "Budget", id="pane.budget", tooltip="Show the Budget pane"),
         Binding("4", "pane('runs')", "Runs", id="pane.runs", tooltip="Show the Runs pane"),
@@ -129,20 +138,28 @@ class MainScreen(Screen[None]):
         small = w < MIN_SIZE[0] or h < MIN_SIZE[1]
         self.set_class(small, "-too-small")
         if small:
-            self.query_one("#too-small-text", Static).update(Text(
-                f"The terminal is {w}×{h}; graftwork needs at least {MIN_SIZE[0]}×{MIN_SIZE[1]}.\n"
-                "Enlarge the window (nothing is lost meanwhile).", justify="center"))
+            self.query_one("#too-small-text", Static).update(
+                Text(
+                    f"The terminal is {w}×{h}; graftwork needs at least {MIN_SIZE[0]}×{MIN_SIZE[1]}.\n"
+                    "Enlarge the window (nothing is lost meanwhile).",
+                    justify="center",
+                )
+            )
 
     def action_pane(self, pane: str) -> None:
         self.query_one(TabbedContent).active = pane
-        target = {"widgets": "#widgets-table", "prompt": "#prompt-editor",
-                  "budget": "#budget-histogram", "runs": "#runs-table"}[pane]
+        target = {
+            "widgets": "#widgets-table",
+            "prompt": "#prompt-editor",
+            "budget": "#budget-histogram",
+            "runs": "#runs-table",
+        }[pane]
         self.query_one(target).focus()
 
     # -- loading ---------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="rows", exit_on_error=False)
     def reload(self) -> None:
-        from graftwork.core.project import load_project
+        from graftwork.core.base.project import load_project
 
         db = self.app.ws.catalog()
         try:
@@ -198,7 +215,9 @@ class MainScreen(Screen[None]):
         # (and highlight) the detail only once the selection rests.
         if self._select_timer is not None:
             self._select_timer.stop()
-        self._select_timer = self.set_timer(SELECT_SETTLE_SECONDS, lambda: self.load_item(self.selected_id))
+        self._select_timer = self.set_timer(
+            SELECT_SETTLE_SECONDS, lambda: self.load_item(self.selected_id)
+        )
 
     @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
     def load_item(self, item_id: str | None) -> None:
@@ -208,7 +227,9 @@ class MainScreen(Screen[None]):
             try:
                 detail, shot = _read_detail(self.app.ws, db, item_id)
                 try:
-                    example = self.app.services.example_for(db, item_id, detail.prompt if detail else "")
+                    example = self.app.services.example_for(
+                        db, item_id, detail.prompt if detail else ""
+                    )
                 except GraftworkError as exc:
                     problem = f"cannot count: {exc}"
             finally:
@@ -219,7 +240,9 @@ class MainScreen(Screen[None]):
         if item_id == self.selected_id:
             self.widgets_pane.query_one("#widgets-detail").show(detail, shot, self.app.graphics)
 
-    def _show_item(self, item_id: str | None, detail: Any, shot: Any, example: Any, problem: str) -> None:
+    def _show_item(
+        self, item_id: str | None, detail: Any, shot: Any, example: Any, problem: str
+    ) -> None:
         if item_id != self.selected_id:
             return
         self._show_detail(item_id, detail, shot)
@@ -253,9 +276,15 @@ class MainScreen(Screen[None]):
     def _refresh_prompt_state(self, item_id: str) -> None:
         db = self.app.ws.catalog()
         try:
-            state = next(iter(db.query(
-                "select state from prompt_revisions where item_id = ? order by rev desc limit 1",
-                [item_id])), {}).get("state")
+            state = next(
+                iter(
+                    db.query(
+                        "select state from prompt_revisions where item_id = ? order by rev desc limit 1",
+                        [item_id],
+                    )
+                ),
+                {},
+            ).get("state")
         finally:
             db.close()
         self.app.call_from_thread(self._set_prompt_state, item_id, state or "—")
@@ -299,30 +328,53 @@ class MainScreen(Screen[None]):
             db.close()
         self.post_message(CatalogChanged(item_id))
         self.app.call_from_thread(
-            self.notify, f"{item_id}: {decision.replace('_', ' ')}", markup=False, timeout=2)
+            self.notify, f"{item_id}: {decision.replace('_', ' ')}", markup=False, timeout=2
+        )
 
     # -- stages ----------------------------------------------------------------------------
     def action_start(self, kind: str) -> None:
         """Run a pipeline stage; stages that need input ask for it first."""
         call = getattr(self.app.services, kind)
         if kind == "ingest":
+
             def go(v: dict[str, Any] | None) -> None:
                 if v:
                     widgets = [w.strip() for w in v["widgets"].split(",") if w.strip()] or None
-                    self.run_stage("ingest", call, {"manifest": v["manifest"], "widgets": widgets,
-                                                    "refresh": bool(v["refresh"])})
+                    self.run_stage(
+                        "ingest",
+                        call,
+                        {
+                            "manifest": v["manifest"],
+                            "widgets": widgets,
+                            "refresh": bool(v["refresh"]),
+                        },
+                    )
+
             self.app.push_screen(modals.ingest_form(), go)
         elif kind == "build":
+
             def go_build(v: dict[str, Any] | None) -> None:
                 if v:
                     self.last_set = v["set_name"]
-                    self.run_stage("build", call, {"set_name": v["set_name"], "force": bool(v["force"])})
+                    self.run_stage(
+                        "build", call, {"set_name": v["set_name"], "force": bool(v["force"])}
+                    )
+
             self.app.push_screen(modals.build_form(), go_build)
         elif kind == "export":
+
             def go_export(v: dict[str, Any] | None) -> None:
                 if v:
-                    self.run_stage("export", call, {"set_name": v["set_name"], "fmt": v["fmt"],
-                                                    "out_dir": v["out_dir"] or None})
+                    self.run_stage(
+                        "export",
+                        call,
+                        {
+                            "set_name": v["set_name"],
+                            "fmt": v["fmt"],
+                            "out_dir": v["out_dir"] or None,
+                        },
+                    )
+
             self.app.push_screen(modals.export_form(self.last_set), go_export)
         elif kind == "budget":
             self.run_stage("budget", call, {"max_tokens": self.budget_pane.limit})
@@ -337,8 +389,14 @@ class MainScreen(Screen[None]):
             if v:
                 self.run_stage("train", call, {"set_name": v["set_name"], "overrides": {}})
 
-        self.app.push_screen(modals.FormModal("Train a LoRA adapter", [
-            modals.Field("set_name", "Set name", self.last_set)], ok="Train"), go)
+        self.app.push_screen(
+            modals.FormModal(
+                "Train a LoRA adapter",
+                [modals.Field("set_name", "Set name", self.last_set)],
+                ok="Train",
+            ),
+            go,
+        )
 
     def action_teach(self) -> None:
         """Teacher drafts for every widget without a prompt: estimate, confirm, run."""
@@ -355,8 +413,12 @@ class MainScreen(Screen[None]):
             if yes:
                 self.run_stage("teach", self.app.services.extras["teach"], {})
 
-        self.app.push_screen(modals.ConfirmModal("Ask the teacher for drafts?",
-                                                 modals.teach_estimate_text(estimate)), go)
+        self.app.push_screen(
+            modals.ConfirmModal(
+                "Ask the teacher for drafts?", modals.teach_estimate_text(estimate)
+            ),
+            go,
+        )
 
     def action_review(self) -> None:
         """Open the training area's Review screen for the selected train/sample job."""
@@ -375,7 +437,10 @@ class MainScreen(Screen[None]):
                 self.action_pane("widgets")
                 self.widgets_pane.show_item(item_id)
 
-        self.app.push_screen(ReviewScreen(self.app.ws, run_or_job, sample=self.app.services.extras.get("sample")), jump)
+        self.app.push_screen(
+            ReviewScreen(self.app.ws, run_or_job, sample=self.app.services.extras.get("sample")),
+            jump,
+        )
 
     def action_history(self) -> None:
         """The history of training runs (RunHistory reads the catalog in its own workers)."""
@@ -404,14 +469,21 @@ class MainScreen(Screen[None]):
         def work() -> Any:
             db = self.app.ws.catalog()
             try:
-                return run_job(db, job_kind, lambda job: call(job=job, **params), params,
-                               [listener], cancel)
+                return run_job(
+                    db, job_kind, lambda job: call(job=job, **params), params, [listener], cancel
+                )
             finally:
                 db.close()
 
         self.notify(f"{STAGE_LABELS[kind]} started", timeout=2)
-        return self.run_worker(work, name=STAGE_LABELS[kind], group="jobs", thread=True,
-                               exit_on_error=False, description=f"stage {kind}")
+        return self.run_worker(
+            work,
+            name=STAGE_LABELS[kind],
+            group="jobs",
+            thread=True,
+            exit_on_error=False,
+            description=f"stage {kind}",
+        )
 
     @on(JobUpdate)
     def _job_update(self, message: JobUpdate) -> None:
@@ -452,14 +524,22 @@ class MainScreen(Screen[None]):
         db = self.app.ws.catalog()
         try:
             jobs = load_jobs(db)
-            outside = next((j for j in jobs if j.id == selected and j.state == "running"
-                            and j.id not in self.cancels), None)
+            outside = next(
+                (
+                    j
+                    for j in jobs
+                    if j.id == selected and j.state == "running" and j.id not in self.cancels
+                ),
+                None,
+            )
             lines = load_job_logs(db, outside.id) if outside else None
         finally:
             db.close()
         self.app.call_from_thread(self._polled, jobs, selected, lines)
 
-    def _polled(self, jobs: list[Any], selected: str | None, lines: list[dict[str, Any]] | None) -> None:
+    def _polled(
+        self, jobs: list[Any], selected: str | None, lines: list[dict[str, Any]] | None
+    ) -> None:
         self.runs_pane.merge_jobs([j for j in jobs if j.id not in self.cancels])
         if lines is not None and selected is not None:
             self.runs_pane.show_log(selected, lines)

@@ -28,7 +28,9 @@ class Field:
 class FormModal(ModalScreen[dict[str, Any] | None]):
     """A titled form; Enter or OK returns the values, Escape cancels (None)."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="form.cancel")
+    ]
 
     def __init__(self, title: str, fields: list[Field], ok: str = "OK") -> None:
         super().__init__()
@@ -43,8 +45,12 @@ class FormModal(ModalScreen[dict[str, Any] | None]):
                     continue
                 yield Label(f.label)
                 if f.kind == "select":
-                    yield Select([(o, o) for o in f.options], value=f.default or f.options[0],
-                                 allow_blank=False, id=f"f-{f.key}")
+                    yield Select(
+                        [(o, o) for o in f.options],
+                        value=f.default or f.options[0],
+                        allow_blank=False,
+                        id=f"f-{f.key}",
+                    )
                 else:
                     yield Input(str(f.default), placeholder=f.placeholder, id=f"f-{f.key}")
             yield Static(id="form-error")
@@ -64,9 +70,13 @@ class FormModal(ModalScreen[dict[str, Any] | None]):
     @on(Input.Submitted)
     def _submit(self) -> None:
         values = self.values()
-        missing = [f.label for f in self.fields if f.required and f.kind == "text" and not values[f.key]]
+        missing = [
+            f.label for f in self.fields if f.required and f.kind == "text" and not values[f.key]
+        ]
         if missing:
-            self.query_one("#form-error", Static).update(Text(f"{missing[0]} is required", style="red"))
+            self.query_one("#form-error", Static).update(
+                Text(f"{missing[0]} is required", style="red")
+            )
             return
         self.dismiss(values)
 
@@ -76,31 +86,44 @@ class FormModal(ModalScreen[dict[str, Any] | None]):
 
 
 def ingest_form() -> FormModal:
-    return FormModal("Ingest a gallery manifest", [
-        Field("manifest", "Manifest (path or URL)", placeholder="widgets.json or https://…"),
-        Field("widgets", "Only these widget ids (comma separated, optional)", required=False),
-        Field("refresh", "Download again even if unchanged", False, kind="bool"),
-    ], ok="Ingest")
+    return FormModal(
+        "Ingest a gallery manifest",
+        [
+            Field("manifest", "Manifest (path or URL)", placeholder="widgets.json or https://…"),
+            Field("widgets", "Only these widget ids (comma separated, optional)", required=False),
+            Field("refresh", "Download again even if unchanged", False, kind="bool"),
+        ],
+        ok="Ingest",
+    )
 
 
 def build_form() -> FormModal:
-    return FormModal("Build a dataset", [
-        Field("set_name", "Set name", placeholder="v1"),
-        Field("force", "Overwrite an existing set", False, kind="bool"),
-    ], ok="Build")
+    return FormModal(
+        "Build a dataset",
+        [
+            Field("set_name", "Set name", placeholder="v1"),
+            Field("force", "Overwrite an existing set", False, kind="bool"),
+        ],
+        ok="Build",
+    )
 
 
 def export_form(default_set: str = "") -> FormModal:
-    return FormModal("Export a built set", [
-        Field("set_name", "Set name", default_set),
-        Field("fmt", "Format", "apple", kind="select", options=["apple", "mlx-chat", "alpaca"]),
-        Field("out_dir", "Output folder (optional)", required=False),
-    ], ok="Export")
+    return FormModal(
+        "Export a built set",
+        [
+            Field("set_name", "Set name", default_set),
+            Field("fmt", "Format", "apple", kind="select", options=["apple", "mlx-chat", "alpaca"]),
+            Field("out_dir", "Output folder (optional)", required=False),
+        ],
+        ok="Export",
+    )
 
 
 def note_form(item_label: str, note: str) -> FormModal:
-    return FormModal(f"Curation note for {item_label}", [Field("note", "Note", note, required=False)],
-                     ok="Save")
+    return FormModal(
+        f"Curation note for {item_label}", [Field("note", "Note", note, required=False)], ok="Save"
+    )
 
 
 class ConfirmModal(ModalScreen[bool]):
@@ -141,8 +164,10 @@ def teach_estimate_text(est: dict[str, Any]) -> Text:
     out.append(f" to {est.get('model', '?')} for {est.get('items', 0)} widgets")
     if est.get("calls_reused"):
         out.append(f" ({est['calls_reused']} answers reused)")
-    out.append(f"\n{est.get('input_tokens', 0):,} input tokens, up to "
-               f"{est.get('output_tokens_max', 0):,} output tokens\n")
+    out.append(
+        f"\n{est.get('input_tokens', 0):,} input tokens, up to "
+        f"{est.get('output_tokens_max', 0):,} output tokens\n"
+    )
     if est.get("dry_run"):
         out.append("dry run: no requests are sent, no cost", style="green")
     else:

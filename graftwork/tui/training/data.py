@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.workspace import Workspace
 
 LOG_TAIL = 8
 
@@ -59,9 +59,14 @@ def load_snapshot(ws: Workspace, run_id: str) -> RunSnapshot:
         points = run_metrics(db, run["id"])
         tail: list[str] = []
         if run.get("job_id"):
-            rows = db.query("select level, message from job_logs where job_id = ? order by id desc limit ?",
-                            [run["job_id"], LOG_TAIL])
-            tail = [f"{r['level']}: {r['message']}" if r["level"] != "info" else r["message"] for r in rows][::-1]
+            rows = db.query(
+                "select level, message from job_logs where job_id = ? order by id desc limit ?",
+                [run["job_id"], LOG_TAIL],
+            )
+            tail = [
+                f"{r['level']}: {r['message']}" if r["level"] != "info" else r["message"]
+                for r in rows
+            ][::-1]
     except Exception as exc:  # shown in the widget
         return RunSnapshot(run=None, error=str(exc))
     finally:

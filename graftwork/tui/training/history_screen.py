@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.workspace import Workspace
 from graftwork.tui.training.run_history import RunHistory
 
 Chosen = tuple[str, str | None]  # (run id, the id of the job that trained it, if any)
@@ -34,8 +34,13 @@ class RunHistoryScreen(Screen[Chosen | None]):
         self.ws = ws
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("Training runs · space marks two to compare · enter selects its job in Runs",
-                          style="bold"), id="history-title")
+        yield Static(
+            Text(
+                "Training runs · space marks two to compare · enter selects its job in Runs",
+                style="bold",
+            ),
+            id="history-title",
+        )
         yield RunHistory(self.ws, id="run-history")
         yield Footer()
 

@@ -25,7 +25,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.workspace import Workspace
 
 VERDICT_MARK = {"accept": ("✔", "green"), "reject": ("✘", "red"), "none": ("·", "dim")}
 
@@ -33,13 +33,22 @@ VERDICT_MARK = {"accept": ("✔", "green"), "reject": ("✘", "red"), "none": ("
 def _code(text: str | None) -> Syntax | Text:
     if not text:
         return Text("(empty)", style="dim italic")
-    return Syntax(text, "jsx", theme="ansi_dark", word_wrap=True, line_numbers=False, background_color="default")
+    return Syntax(
+        text,
+        "jsx",
+        theme="ansi_dark",
+        word_wrap=True,
+        line_numbers=False,
+        background_color="default",
+    )
 
 
 class NoteModal(ModalScreen[str | None]):
     """One line of text; Enter saves, Escape cancels."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="review.note.cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="review.note.cancel")
+    ]
     DEFAULT_CSS = """
     NoteModal { align: center middle; }
     NoteModal > Vertical { width: 70; height: auto; border: thick $accent; background: $surface; padding: 1 2; }
@@ -77,8 +86,16 @@ class ReviewScreen(Screen[str | None]):
         Binding("a", "verdict('accept')", "Accept", id="review.accept"),
         Binding("r", "verdict('reject')", "Reject", id="review.reject"),
         Binding("x", "verdict('none')", "Clear", id="review.clear", show=False),
-        *[Binding(str(n), f"score({n})", "Score 1-5" if n == 1 else f"Score {n}", id=f"review.score{n}", show=n == 1)
-          for n in range(1, 6)],
+        *[
+            Binding(
+                str(n),
+                f"score({n})",
+                "Score 1-5" if n == 1 else f"Score {n}",
+                id=f"review.score{n}",
+                show=n == 1,
+            )
+            for n in range(1, 6)
+        ],
         Binding("n", "note", "Note", id="review.note"),
         Binding("j,down", "move(1)", "Next", id="review.next", show=False),
         Binding("k,up", "move(-1)", "Previous", id="review.previous", show=False),
@@ -101,7 +118,9 @@ class ReviewScreen(Screen[str | None]):
 
     index: reactive[int] = reactive(0)
 
-    def __init__(self, ws: Workspace, run_id: str, sample: Callable[..., Any] | None = None) -> None:
+    def __init__(
+        self, ws: Workspace, run_id: str, sample: Callable[..., Any] | None = None
+    ) -> None:
         """``sample``: wiring.sample (ws, run_id, job=..., **settings) to generate from the app;
         without it, `s` says how to sample from a terminal."""
         super().__init__()
@@ -120,7 +139,11 @@ class ReviewScreen(Screen[str | None]):
             with Vertical(id="review-main"):
                 yield Static("Loading samples…", id="review-prompt")
                 with Horizontal(id="review-columns"):
-                    for key, title in (("reference", "Reference"), ("base", "Base"), ("adapter", "Adapter")):
+                    for key, title in (
+                        ("reference", "Reference"),
+                        ("base", "Base"),
+                        ("adapter", "Adapter"),
+                    ):
                         with VerticalScroll(classes="column", id=f"col-{key}"):
                             yield Static(title, classes="column-title", id=f"title-{key}")
                             yield Static("", id=f"code-{key}")
@@ -150,9 +173,15 @@ class ReviewScreen(Screen[str | None]):
     def _loaded(self, run_id: str, rows: list[dict[str, Any]], error: str | None) -> None:
         self.run_id = run_id
         self.samples = rows
-        self.query_one("#review-title", Static).update(Text(f"Review · run {run_id} · {len(rows)} sample(s)", style="bold"))
+        self.query_one("#review-title", Static).update(
+            Text(f"Review · run {run_id} · {len(rows)} sample(s)", style="bold")
+        )
         if error or not rows:
-            how = "press s to sample base and adapter" if self.sampler else f"run `graftwork sample --run {run_id}`"
+            how = (
+                "press s to sample base and adapter"
+                if self.sampler
+                else f"run `graftwork sample --run {run_id}`"
+            )
             msg = error or f"No samples yet: {how}."
             self.query_one("#review-prompt", Static).update(Text(msg, style="yellow"))
             return
@@ -166,7 +195,9 @@ class ReviewScreen(Screen[str | None]):
 
         db = self.ws.catalog()
         try:
-            row = set_verdict(db, sample_id, fields.get("verdict"), fields.get("score"), fields.get("note"))
+            row = set_verdict(
+                db, sample_id, fields.get("verdict"), fields.get("score"), fields.get("note")
+            )
             error = None
         except Exception as exc:
             row, error = None, str(exc)
@@ -183,7 +214,11 @@ class ReviewScreen(Screen[str | None]):
                 sample.update(verdict=row["verdict"], score=row["score"], note=row["note"])
         self._refresh_list()
         self._show()
-        self._status(f"sample {sample_id}: {row['verdict']}" + (f", score {row['score']}" if row["score"] else ""), "green")
+        self._status(
+            f"sample {sample_id}: {row['verdict']}"
+            + (f", score {row['score']}" if row["score"] else ""),
+            "green",
+        )
 
     @work(thread=True, exclusive=True, group="review-promote")
     def _promote(self) -> None:
@@ -207,16 +242,22 @@ class ReviewScreen(Screen[str | None]):
             if sample["id"] in done:
                 sample["promoted"] = 1
         self._show()
-        self._status(f"promoted {len(rows)} sample(s) into the catalog as generated examples", "green")
+        self._status(
+            f"promoted {len(rows)} sample(s) into the catalog as generated examples", "green"
+        )
 
     @work(thread=True, exclusive=True, group="review-sample")
     def _sample(self) -> None:
-        from graftwork.core.jobs import run_job
+        from graftwork.core.base.jobs import run_job
 
         db = self.ws.catalog()
         try:
-            result = run_job(db, "sample", lambda job: self.sampler(self.ws, self.run_id, job=job),  # type: ignore[misc]
-                             params={"run": self.run_id})
+            result = run_job(
+                db,
+                "sample",
+                lambda job: self.sampler(self.ws, self.run_id, job=job),  # type: ignore[misc]
+                params={"run": self.run_id},
+            )
             message, style = f"stored {result.ok} new sample(s)", "green"
         except Exception as exc:
             message, style = f"sampling failed: {exc}", "red"
@@ -239,7 +280,11 @@ class ReviewScreen(Screen[str | None]):
         options.clear_options()
         for s in self.samples:
             mark, style = VERDICT_MARK.get(s["verdict"], VERDICT_MARK["none"])
-            label = Text.assemble((f"{mark} ", style), f"{s['id']} {s['item_id']}", (f" {s['score']}★" if s["score"] else "", "yellow"))
+            label = Text.assemble(
+                (f"{mark} ", style),
+                f"{s['id']} {s['item_id']}",
+                (f" {s['score']}★" if s["score"] else "", "yellow"),
+            )
             options.add_option(Option(label, id=str(s["id"])))
         if self.samples:
             options.highlighted = self.index
@@ -248,15 +293,20 @@ class ReviewScreen(Screen[str | None]):
         s = self.current
         if s is None:
             return
-        self.query_one("#review-prompt", Static).update(Text.assemble(("Prompt: ", "bold"), s["prompt"] or ""))
+        self.query_one("#review-prompt", Static).update(
+            Text.assemble(("Prompt: ", "bold"), s["prompt"] or "")
+        )
         self.query_one("#code-reference", Static).update(_code(s["reference"]))
         self.query_one("#code-base", Static).update(_code(s["base_output"]))
         self.query_one("#code-adapter", Static).update(_code(s["adapter_output"]))
         self.query_one("#title-base", Static).update(f"Base ({(s['base_ms'] or 0):.0f} ms)")
-        self.query_one("#title-adapter", Static).update(f"Adapter ({(s['adapter_ms'] or 0):.0f} ms)")
+        self.query_one("#title-adapter", Static).update(
+            f"Adapter ({(s['adapter_ms'] or 0):.0f} ms)"
+        )
         mark, style = VERDICT_MARK.get(s["verdict"], VERDICT_MARK["none"])
         line = Text.assemble(
-            (f"{mark} {s['verdict']}", style), f"  score {s['score'] or '-'}/5",
+            (f"{mark} {s['verdict']}", style),
+            f"  score {s['score'] or '-'}/5",
             ("  promoted" if s.get("promoted") else "", "cyan"),
             f"  note: {s['note'] or '-'}",
             f"  ·  {s['item_id']} ({s['split']}) seed {s['seed']} temp {s['temperature']:g} · {self.index + 1}/{len(self.samples)}",

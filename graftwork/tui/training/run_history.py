@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker
 from textual_plotext import PlotextPlot
 
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.workspace import Workspace
 from graftwork.tui.training.data import RunSnapshot, load_curves, load_runs
 from graftwork.tui.training.run_view import draw_curves
 from graftwork.tui.worker_errors import report_worker_error
@@ -53,7 +53,10 @@ class RunHistory(Widget):
         table: DataTable[str] = DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
         table.add_columns("", "run", "set", "state", "iters", "best val", "model")
         yield table
-        yield Static("space: mark up to two runs to compare their curves · enter: open run", id="history-hint")
+        yield Static(
+            "space: mark up to two runs to compare their curves · enter: open run",
+            id="history-hint",
+        )
         yield PlotextPlot(id="history-chart")
 
     def on_mount(self) -> None:
@@ -86,10 +89,16 @@ class RunHistory(Widget):
             mark = str(self.marked.index(r["id"]) + 1) if r["id"] in self.marked else ""
             # Text cells: a DataTable parses plain strings as markup, and set names and model
             # paths are user data.
-            table.add_row(Text(mark), Text(r["id"]), Text(r.get("set_name") or ""), Text(r.get("state") or ""),
-                          Text(f"{r.get('last_iteration') or 0}/{r.get('total_iters') or '?'}"),
-                          Text("-" if best is None else f"{best:.4f}"), Text(str(config.get("model", ""))),
-                          key=r["id"])
+            table.add_row(
+                Text(mark),
+                Text(r["id"]),
+                Text(r.get("set_name") or ""),
+                Text(r.get("state") or ""),
+                Text(f"{r.get('last_iteration') or 0}/{r.get('total_iters') or '?'}"),
+                Text("-" if best is None else f"{best:.4f}"),
+                Text(str(config.get("model", ""))),
+                key=r["id"],
+            )
         if self.runs:
             table.move_cursor(row=min(row, len(self.runs) - 1))
 
@@ -146,6 +155,9 @@ class RunHistory(Widget):
                 continue
             val_color, train_color = COLORS[n % len(COLORS)]
             short = rid[-12:]
-            series += [(f"{short} val", snap.val, val_color), (f"{short} train", snap.train, train_color)]
+            series += [
+                (f"{short} val", snap.val, val_color),
+                (f"{short} train", snap.train, train_color),
+            ]
         title = "loss: " + " vs ".join(rid[-12:] for rid in ids) if ids else "loss"
         draw_curves(self.query_one("#history-chart", PlotextPlot), series, title)

@@ -14,7 +14,7 @@ from textual.widgets import Static
 from textual.worker import Worker
 from textual_plotext import PlotextPlot
 
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.workspace import Workspace
 from graftwork.tui.training.data import RunSnapshot, load_snapshot
 from graftwork.tui.worker_errors import report_worker_error
 
@@ -22,7 +22,9 @@ POLL_SECONDS = 1.0
 STATE_STYLE = {"running": "yellow", "done": "green", "cancelled": "magenta", "failed": "red"}
 
 
-def draw_curves(plot: PlotextPlot, series: list[tuple[str, list[tuple[int, float]], str]], title: str) -> None:
+def draw_curves(
+    plot: PlotextPlot, series: list[tuple[str, list[tuple[int, float]], str]], title: str
+) -> None:
     """Line per (label, points, color); an empty chart says so instead of drawing axes."""
     plt = plot.plt
     plt.clear_data()
@@ -92,19 +94,30 @@ class TrainingRunView(Widget):
         state = run.get("state") or "?"
         done, total = run.get("last_iteration") or 0, run.get("total_iters") or "?"
         best = run.get("best_val_loss")
-        header.update(Text.assemble(
-            (f"{run['id']}", "bold"), f"  set {run.get('set_name')}  ", (state, STATE_STYLE.get(state, "")),
-            f"  iteration {done}/{total}",
-            f"  best val {best:.4f} @ {run.get('best_iteration')}" if best is not None else "  best val -",
-        ))
-        draw_curves(self.query_one("#run-chart", PlotextPlot),
-                    [("train", snap.train, "cyan"), ("val", snap.val, "orange")], "loss")
+        header.update(
+            Text.assemble(
+                (f"{run['id']}", "bold"),
+                f"  set {run.get('set_name')}  ",
+                (state, STATE_STYLE.get(state, "")),
+                f"  iteration {done}/{total}",
+                f"  best val {best:.4f} @ {run.get('best_iteration')}"
+                if best is not None
+                else "  best val -",
+            )
+        )
+        draw_curves(
+            self.query_one("#run-chart", PlotextPlot),
+            [("train", snap.train, "cyan"), ("val", snap.val, "orange")],
+            "loss",
+        )
         p = snap.latest
         self.query_one("#run-stats", Static).update(
             f"tokens/s {_num(p.get('tokens_per_sec'), '.0f')}   it/s {_num(p.get('it_per_sec'), '.2f')}   "
             f"peak memory {_num(p.get('peak_memory_gb'), '.2f')} GB   lr {_num(p.get('learning_rate'), '.2e')}"
         )
-        self.query_one("#run-log", Static).update(Text("\n".join(snap.log_tail) or "(no log yet)", style="dim"))
+        self.query_one("#run-log", Static).update(
+            Text("\n".join(snap.log_tail) or "(no log yet)", style="dim")
+        )
 
 
 def _num(value: float | None, spec: str) -> str:

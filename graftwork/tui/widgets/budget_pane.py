@@ -35,8 +35,14 @@ def preview_text(p: Preview) -> Text:
 class BudgetPane(Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("l", "edit_limit", "Limit", id="budget.limit", tooltip="Change the token limit"),
-        Binding("escape", "leave_limit", "Done", show=False, id="budget.limit_done",
-                tooltip="Leave the limit field"),
+        Binding(
+            "escape",
+            "leave_limit",
+            "Done",
+            show=False,
+            id="budget.limit_done",
+            tooltip="Leave the limit field",
+        ),
     ]
 
     def __init__(self, **kw: Any) -> None:
@@ -76,7 +82,9 @@ class BudgetPane(Vertical):
     def _redraw(self) -> None:
         hist = self.query_one(Histogram)
         hist.limit = self.limit
-        hist.totals = [r.tokens for r in self.rows if r.tokens is not None and r.decision != "exclude"]
+        hist.totals = [
+            r.tokens for r in self.rows if r.tokens is not None and r.decision != "exclude"
+        ]
         self.query_one(StackedBar).limit = self.limit
         self.query_one("#budget-preview", Static).update(preview_text(self.current_preview()))
 

@@ -73,8 +73,9 @@ class DetailView(VerticalScroll, can_focus=True):
         files = self.query_one("#detail-files", Static)
         code = self.query_one("#detail-code", Static)
         if not detail.folder_exists:
-            msg = Text(f"download folder {detail.folder.name} is missing; run ingest again",
-                       style="yellow")
+            msg = Text(
+                f"download folder {detail.folder.name} is missing; run ingest again", style="yellow"
+            )
             files.update(msg)
             code.update("")
             return

@@ -22,7 +22,9 @@ def histogram_text(totals: list[int], limit: int, width: int, height: int) -> Te
     line_col = min(width - 1, limit * width // top)
     out = Text()
     for level in range(height, 0, -1):
-        out.append(f"{peak * level // height:>6} " if level in (height, 1) else " " * 7, style="dim")
+        out.append(
+            f"{peak * level // height:>6} " if level in (height, 1) else " " * 7, style="dim"
+        )
         for col, n in enumerate(counts):
             eighths = round(8 * height * n / peak) - 8 * (level - 1)
             ch = BLOCKS[max(0, min(8, eighths))]
@@ -32,7 +34,7 @@ def histogram_text(totals: list[int], limit: int, width: int, height: int) -> Te
                 out.append(ch, style="red" if col > line_col else "cyan")
         out.append("\n")
     axis = f"0{' ' * (line_col - 1)}↑{limit:,}"
-    out.append(" " * 7 + axis[: width] + "\n", style="dim")
+    out.append(" " * 7 + axis[:width] + "\n", style="dim")
     out.append(" " * 7 + f"tokens per example (0 … {top:,}); red: over the limit", style="dim")
     return out
 

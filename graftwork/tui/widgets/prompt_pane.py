@@ -22,7 +22,7 @@ from textual.widgets import OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 from textual.worker import Worker
 
-from graftwork.core.examples import Example
+from graftwork.core.dataset.examples import Example
 from graftwork.tui.data import Revision, load_revisions
 from graftwork.tui.messages import PromptCounted
 from graftwork.tui.widgets.revisions import diff_text, revision_label
@@ -36,12 +36,27 @@ COUNT_SETTLE_SECONDS = 0.03  # let a burst of keystrokes coalesce before tokeniz
 class PromptPane(Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="prompt.save", tooltip="Save a revision now"),
-        Binding("ctrl+t", "template", "Template draft", id="prompt.template",
-                tooltip="Insert the template draft from the analysis"),
-        Binding("ctrl+r", "restore", "Restore", id="prompt.restore",
-                tooltip="Restore the revision selected in the list"),
-        Binding("ctrl+g", "teacher_draft", "Teacher draft", id="prompt.teacher_draft",
-                tooltip="Ask the teacher for a draft, shown as a diff"),
+        Binding(
+            "ctrl+t",
+            "template",
+            "Template draft",
+            id="prompt.template",
+            tooltip="Insert the template draft from the analysis",
+        ),
+        Binding(
+            "ctrl+r",
+            "restore",
+            "Restore",
+            id="prompt.restore",
+            tooltip="Restore the revision selected in the list",
+        ),
+        Binding(
+            "ctrl+g",
+            "teacher_draft",
+            "Teacher draft",
+            id="prompt.teacher_draft",
+            tooltip="Ask the teacher for a draft, shown as a diff",
+        ),
         Binding("ctrl+o", "accept_proposal", "Accept draft", id="prompt.accept_proposal"),
         Binding("ctrl+n", "reject_proposal", "Reject draft", id="prompt.reject_proposal"),
     ]
@@ -100,8 +115,15 @@ class PromptPane(Vertical):
         return True
 
     # -- loading ---------------------------------------------------------------------------
-    def load(self, item_id: str | None, name: str, revisions: list[Revision],
-             example: Example | None, limit: int, problem: str = "") -> None:
+    def load(
+        self,
+        item_id: str | None,
+        name: str,
+        revisions: list[Revision],
+        example: Example | None,
+        limit: int,
+        problem: str = "",
+    ) -> None:
         """Show an item (called by the screen after a worker loaded it)."""
         self.flush()
         self.item_id, self.item_name, self.revisions = item_id, name, revisions
@@ -129,8 +151,12 @@ class PromptPane(Vertical):
     def _fill_revisions(self) -> None:
         options = self.query_one("#prompt-revisions", OptionList)
         options.clear_options()
-        options.add_options([Option(revision_label(r), id=str(r.rev)) for r in reversed(self.revisions)])
-        self.query_one("#prompt-diff", Static).update(Text("select a revision to compare", style="dim"))
+        options.add_options(
+            [Option(revision_label(r), id=str(r.rev)) for r in reversed(self.revisions)]
+        )
+        self.query_one("#prompt-diff", Static).update(
+            Text("select a revision to compare", style="dim")
+        )
 
     # -- editing ---------------------------------------------------------------------------
     @on(TextArea.Changed, "#prompt-editor")
@@ -220,8 +246,12 @@ class PromptPane(Vertical):
         rev = self._selected_revision()
         if rev is None or self.proposal is not None:
             return
-        self.query_one("#prompt-diff-title", Static).update(Text(f"Diff r{rev.rev} → editor", style="bold"))
-        self.query_one("#prompt-diff", Static).update(diff_text(rev.text, self.editor.text, f"r{rev.rev}", "editor"))
+        self.query_one("#prompt-diff-title", Static).update(
+            Text(f"Diff r{rev.rev} → editor", style="bold")
+        )
+        self.query_one("#prompt-diff", Static).update(
+            diff_text(rev.text, self.editor.text, f"r{rev.rev}", "editor")
+        )
 
     def action_save(self) -> None:
         self.flush()
@@ -275,8 +305,11 @@ class PromptPane(Vertical):
         proposal = draft.get("text", "") if isinstance(draft, dict) else str(draft)
         self.proposal, self.proposal_draft = proposal, draft
         self.query_one("#prompt-diff-title", Static).update(
-            Text("Teacher draft (ctrl+o accept, ctrl+n reject)", style="bold magenta"))
-        self.query_one("#prompt-diff", Static).update(diff_text(self.editor.text, proposal, "current", "teacher"))
+            Text("Teacher draft (ctrl+o accept, ctrl+n reject)", style="bold magenta")
+        )
+        self.query_one("#prompt-diff", Static).update(
+            diff_text(self.editor.text, proposal, "current", "teacher")
+        )
         self.refresh_bindings()
 
     def action_accept_proposal(self) -> None:

@@ -15,12 +15,17 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, RichLog, Static
 
-from graftwork.core.catalog.db import now as now_iso
-from graftwork.core.jobs import JobEvent
+from graftwork.core.base.catalog.db import now as now_iso
+from graftwork.core.base.jobs import JobEvent
 from graftwork.tui.data import JobRow
 
-STATE_STYLE = {"running": "bold cyan", "done": "green", "partial": "yellow", "failed": "red",
-               "cancelled": "magenta"}
+STATE_STYLE = {
+    "running": "bold cyan",
+    "done": "green",
+    "partial": "yellow",
+    "failed": "red",
+    "cancelled": "magenta",
+}
 LEVEL_STYLE = {"error": "red", "warning": "yellow", "debug": "dim"}
 
 
@@ -44,8 +49,11 @@ def job_cells(job: JobRow, now: datetime | None = None) -> tuple[Text, ...]:
     progress = f"{job.done}/{total}" + (f" ({job.failed} failed)" if job.failed else "")
     start = _parse(job.started_at)
     return (
-        Text(job.id), Text(job.kind), Text(job.state, STATE_STYLE.get(job.state, "")),
-        Text(progress), Text(start.strftime("%m-%d %H:%M:%S") if start else "—"),
+        Text(job.id),
+        Text(job.kind),
+        Text(job.state, STATE_STYLE.get(job.state, "")),
+        Text(progress),
+        Text(start.strftime("%m-%d %H:%M:%S") if start else "—"),
         Text(duration(job.started_at, job.ended_at, now), justify="right"),
     )
 
@@ -68,13 +76,30 @@ class RunsPane(Vertical):
         Binding("b", "screen.start('budget')", "Budget", id="runs.budget"),
         Binding("m", "screen.start('build')", "Build set", id="runs.build"),
         Binding("e", "screen.start('export')", "Export", id="runs.export"),
-        Binding("t", "screen.train", "Train", id="runs.train", tooltip="Train a LoRA adapter on a set"),
-        Binding("g", "screen.teach", "Teacher drafts", id="runs.teach",
-                tooltip="Teacher drafts for widgets without a prompt (shows the cost first)"),
-        Binding("v", "screen.review", "Review", id="runs.review",
-                tooltip="Review samples of the selected train job"),
-        Binding("h", "screen.history", "Run history", id="runs.history",
-                tooltip="Every training run; mark two to compare their loss curves"),
+        Binding(
+            "t", "screen.train", "Train", id="runs.train", tooltip="Train a LoRA adapter on a set"
+        ),
+        Binding(
+            "g",
+            "screen.teach",
+            "Teacher drafts",
+            id="runs.teach",
+            tooltip="Teacher drafts for widgets without a prompt (shows the cost first)",
+        ),
+        Binding(
+            "v",
+            "screen.review",
+            "Review",
+            id="runs.review",
+            tooltip="Review samples of the selected train job",
+        ),
+        Binding(
+            "h",
+            "screen.history",
+            "Run history",
+            id="runs.history",
+            tooltip="Every training run; mark two to compare their loss curves",
+        ),
     ]
 
     class CancelRequest(Message):
@@ -104,8 +129,14 @@ class RunsPane(Vertical):
             yield table
             with Vertical(id="runs-right"):
                 yield Static(Text("Log", style="bold"), id="runs-log-title")
-                yield RichLog(id="runs-log", markup=False, highlight=False, wrap=True, max_lines=5000,
-                              min_width=20)
+                yield RichLog(
+                    id="runs-log",
+                    markup=False,
+                    highlight=False,
+                    wrap=True,
+                    max_lines=5000,
+                    min_width=20,
+                )
 
     def on_mount(self) -> None:
         self.set_interval(0.2, self._flush_pending)
@@ -147,7 +178,9 @@ class RunsPane(Vertical):
     def on_job_event(self, event: JobEvent) -> None:
         job = self.jobs.get(event.job_id)
         if job is None:
-            job = JobRow(event.job_id, event.job_kind, "running", None, 0, 0, now_iso(), None, {}, None)
+            job = JobRow(
+                event.job_id, event.job_kind, "running", None, 0, 0, now_iso(), None, {}, None
+            )
             self.jobs[job.id] = job
             self.order.insert(0, job.id)
             self._resort()
@@ -157,7 +190,8 @@ class RunsPane(Vertical):
         self._pending.add(job.id)
         if event.type == "log" and event.job_id == self.selected_id:
             self.query_one("#runs-log", RichLog).write(
-                log_line(None, event.level, event.message, event.item_id))
+                log_line(None, event.level, event.message, event.item_id)
+            )
         if event.type == "finished" and event.job_id == self.selected_id and event.message:
             self.query_one("#runs-log", RichLog).write(log_line(None, "error", event.message))
 

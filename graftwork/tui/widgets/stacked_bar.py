@@ -8,8 +8,13 @@ from textual.widget import Widget
 
 from graftwork.tui.budget_model import PARTS
 
-COLOURS = {"system": "blue", "tools": "magenta", "user": "green", "assistant": "yellow",
-           "structure": "bright_black"}
+COLOURS = {
+    "system": "blue",
+    "tools": "magenta",
+    "user": "green",
+    "assistant": "yellow",
+    "structure": "bright_black",
+}
 
 
 def stacked_text(title: str, parts: dict[str, int], limit: int, width: int) -> Text:

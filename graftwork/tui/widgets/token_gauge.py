@@ -18,8 +18,9 @@ def gauge_text(total: int | None, limit: int, width: int = 30, note: str = "") -
     out.append("█" * filled, style=colour)
     out.append("░" * (width - filled), style="dim")
     left = limit - total
-    out.append(f"  {abs(left):,} over" if over else f"  {left:,} left",
-               style="bold red" if over else "")
+    out.append(
+        f"  {abs(left):,} over" if over else f"  {left:,} left", style="bold red" if over else ""
+    )
     if note:
         out.append(f"  {note}", style="dim")
     return out

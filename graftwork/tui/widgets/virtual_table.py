@@ -35,7 +35,9 @@ class VirtualTable(ScrollView, can_focus=True):
         Binding("enter", "select", "Select", show=False),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "virtual-table--header", "virtual-table--cursor", "virtual-table--odd",
+        "virtual-table--header",
+        "virtual-table--cursor",
+        "virtual-table--odd",
     }
     DEFAULT_CSS = """
     VirtualTable { background: $surface; }
@@ -81,7 +83,9 @@ class VirtualTable(ScrollView, can_focus=True):
     def row_count(self) -> int:
         return len(self.keys)
 
-    def set_rows(self, keys: list[str], cells: Callable[[str], Cells], keep: str | None = None) -> None:
+    def set_rows(
+        self, keys: list[str], cells: Callable[[str], Cells], keep: str | None = None
+    ) -> None:
         self.keys, self._cells = keys, cells
         self.virtual_size = Size(self.width_total, len(keys) + 1)
         target = keys.index(keep) if keep in keys else 0
@@ -147,7 +151,11 @@ class VirtualTable(ScrollView, can_focus=True):
         if y == 0:
             header = self._text_line([Text(label) for label, _ in self.columns])
             style = self.get_component_rich_style("virtual-table--header")
-            return self._strip(header).crop_extend(scroll_x, scroll_x + width, style).apply_style(style)
+            return (
+                self._strip(header)
+                .crop_extend(scroll_x, scroll_x + width, style)
+                .apply_style(style)
+            )
         index = scroll_y + y - 1
         if index >= len(self.keys):
             return Strip([Segment(" " * width, self.rich_style)], width)
@@ -169,7 +177,9 @@ class VirtualTable(ScrollView, can_focus=True):
         self.move_cursor(self.cursor + delta)
 
     def action_page(self, direction: int) -> None:
-        self.move_cursor(self.cursor + direction * max(1, self.scrollable_content_region.height - 2))
+        self.move_cursor(
+            self.cursor + direction * max(1, self.scrollable_content_region.height - 2)
+        )
 
     def action_jump(self, where: int) -> None:
         self.move_cursor(len(self.keys) - 1 if where < 0 else 0)

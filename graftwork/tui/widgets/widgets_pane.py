@@ -41,17 +41,33 @@ QUICK_FILTERS: dict[str, tuple[str, Callable[[WidgetRow], bool]]] = {
     "needs_work": ("needs work", lambda r: r.decision == "needs_work"),
 }
 
-STYLE = {"ok": "green", "failed": "red", "keep": "green", "exclude": "red", "include": "green",
-         "needs_work": "yellow", "accepted": "green", "draft": "yellow", "rejected": "red"}
+STYLE = {
+    "ok": "green",
+    "failed": "red",
+    "keep": "green",
+    "exclude": "red",
+    "include": "green",
+    "needs_work": "yellow",
+    "accepted": "green",
+    "draft": "yellow",
+    "rejected": "red",
+}
 
 
 def cells(row: WidgetRow) -> tuple[Text, ...]:
     """Table cells as Text: user data is never parsed as markup."""
-    tokens = Text("—" if row.tokens is None else f"{row.tokens:,}", justify="right",
-                  style="red" if row.over_by > 0 else "")
+    tokens = Text(
+        "—" if row.tokens is None else f"{row.tokens:,}",
+        justify="right",
+        style="red" if row.over_by > 0 else "",
+    )
     return (
-        Text(row.id), Text(row.name), Text(row.kind), Text(DOWNLOAD.get(row.download, row.download), STYLE.get(row.download, "")),
-        Text(row.prompt, STYLE.get(row.prompt, "")), tokens,
+        Text(row.id),
+        Text(row.name),
+        Text(row.kind),
+        Text(DOWNLOAD.get(row.download, row.download), STYLE.get(row.download, "")),
+        Text(row.prompt, STYLE.get(row.prompt, "")),
+        tokens,
         Text(row.action, STYLE.get(row.action, "")),
         Text(row.decision.replace("_", " "), STYLE.get(row.decision, "")),
     )
@@ -72,12 +88,33 @@ class WidgetTable(VirtualTable):
 
 class WidgetsPane(Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", id="widgets.filter", tooltip="Type to filter by id, name or author"),
-        Binding("f", "quick_filter", "Quick filter", id="widgets.quick_filter",
-                tooltip="Cycle: all, no prompt, over budget, excluded, needs work"),
-        Binding("i", "decide('include')", "Include", id="widgets.include", tooltip="Curation: include"),
-        Binding("x", "decide('exclude')", "Exclude", id="widgets.exclude", tooltip="Curation: exclude"),
-        Binding("w", "decide('needs_work')", "Needs work", id="widgets.needs_work", tooltip="Curation: needs work"),
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            id="widgets.filter",
+            tooltip="Type to filter by id, name or author",
+        ),
+        Binding(
+            "f",
+            "quick_filter",
+            "Quick filter",
+            id="widgets.quick_filter",
+            tooltip="Cycle: all, no prompt, over budget, excluded, needs work",
+        ),
+        Binding(
+            "i", "decide('include')", "Include", id="widgets.include", tooltip="Curation: include"
+        ),
+        Binding(
+            "x", "decide('exclude')", "Exclude", id="widgets.exclude", tooltip="Curation: exclude"
+        ),
+        Binding(
+            "w",
+            "decide('needs_work')",
+            "Needs work",
+            id="widgets.needs_work",
+            tooltip="Curation: needs work",
+        ),
         Binding("n", "note", "Note", id="widgets.note", tooltip="Curation note"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="widgets.clear_filter"),
     ]
@@ -111,7 +148,9 @@ class WidgetsPane(Vertical):
             with Vertical(id="widgets-left"):
                 yield Input(placeholder="filter: id, name or author", id="widgets-filter")
                 yield Static(id="widgets-status")
-                yield WidgetTable([(label, width) for label, width, _ in COLUMNS], id="widgets-table")
+                yield WidgetTable(
+                    [(label, width) for label, width, _ in COLUMNS], id="widgets-table"
+                )
             yield DetailView(id="widgets-detail")
 
     def on_mount(self) -> None:
@@ -148,8 +187,9 @@ class WidgetsPane(Vertical):
         elif self.sort_reverse:
             visible.reverse()
         self.shown = visible
-        self.query_one(WidgetTable).set_rows([r.id for r in visible], self._cells.__getitem__,
-                                             keep=self.selected_id)
+        self.query_one(WidgetTable).set_rows(
+            [r.id for r in visible], self._cells.__getitem__, keep=self.selected_id
+        )
         self._status()
         if not visible:
             self._select(None)
@@ -231,7 +271,9 @@ class WidgetsPane(Vertical):
 
     def action_quick_filter(self, name: str | None = None) -> None:
         names = list(QUICK_FILTERS)
-        self.quick = name if name in QUICK_FILTERS else names[(names.index(self.quick) + 1) % len(names)]
+        self.quick = (
+            name if name in QUICK_FILTERS else names[(names.index(self.quick) + 1) % len(names)]
+        )
         self.refresh_table()
 
     def action_decide(self, decision: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual_plotext import PlotextPlot
 
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.workspace import Workspace
 from graftwork.tui.commands import palette_commands
 from graftwork.tui.screens.main import MainScreen
 from graftwork.tui.training.history_screen import RunHistoryScreen
@@ -27,7 +27,9 @@ def _two_runs(ws: Workspace) -> str:
     return job_id
 
 
-async def test_runs_pane_opens_history_and_compares_two_runs(make_app, fixture_ws: Workspace) -> None:
+async def test_runs_pane_opens_history_and_compares_two_runs(
+    make_app, fixture_ws: Workspace
+) -> None:
     job_id = _two_runs(fixture_ws)
     app = make_app()
     async with app.run_test(size=(140, 44)) as pilot:
@@ -59,7 +61,7 @@ async def test_runs_pane_opens_history_and_compares_two_runs(make_app, fixture_w
 
 
 async def test_review_opens_from_a_sample_job(make_app, fixture_ws: Workspace) -> None:
-    from graftwork.core.jobs import Job
+    from graftwork.core.base.jobs import Job
     from graftwork.tui.training.review_screen import ReviewScreen
 
     _run(fixture_ws, OLD, with_job=True)
@@ -76,5 +78,7 @@ async def test_review_opens_from_a_sample_job(make_app, fixture_ws: Workspace) -
         await until(pilot, lambda: main.runs_pane.selected_id == job.id)
         await pilot.press("v")
         await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
-        await until(pilot, lambda: "sample(s)" in str(app.screen.query_one("#review-title").render()))
+        await until(
+            pilot, lambda: "sample(s)" in str(app.screen.query_one("#review-title").render())
+        )
         assert app.screen.run_id == OLD

@@ -12,7 +12,7 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from graftwork.core.workspace import Workspace
+from graftwork.core.base.workspace import Workspace
 from graftwork.tui.training.review_screen import NoteModal, ReviewScreen
 
 review_model_dir = review_world.review_model_dir  # session fixtures
@@ -59,21 +59,31 @@ async def test_shows_reference_base_and_adapter_side_by_side(workspace: Workspac
     run_id, _ = _world(workspace)
     app = ReviewApp(workspace, run_id)
     async with app.run_test(size=(140, 40)) as pilot:
-        await until(pilot, lambda: bool(isinstance(app.screen, ReviewScreen) and app.screen.samples))
+        await until(
+            pilot, lambda: bool(isinstance(app.screen, ReviewScreen) and app.screen.samples)
+        )
         screen = _screen(app)
-        assert "Current weather for Lisbon." in str(screen.query_one("#review-prompt", Static).render())
-        assert "curl wttr.in/Lisbon" in str(screen.query_one("#code-reference", Static).content.code)
+        assert "Current weather for Lisbon." in str(
+            screen.query_one("#review-prompt", Static).render()
+        )
+        assert "curl wttr.in/Lisbon" in str(
+            screen.query_one("#code-reference", Static).content.code
+        )
         assert screen.query_one("#code-base", Static).content.code == "base gibberish 0"
         assert "echo 0" in screen.query_one("#code-adapter", Static).content.code
         await pilot.press("j")
-        assert screen.index == 1 and "CPU load" in str(screen.query_one("#review-prompt", Static).render())
+        assert screen.index == 1 and "CPU load" in str(
+            screen.query_one("#review-prompt", Static).render()
+        )
 
 
 async def test_a_accepts_score_and_note_are_stored(workspace: Workspace) -> None:
     run_id, (first, second) = _world(workspace)
     app = ReviewApp(workspace, run_id)
     async with app.run_test(size=(140, 40)) as pilot:
-        await until(pilot, lambda: bool(isinstance(app.screen, ReviewScreen) and app.screen.samples))
+        await until(
+            pilot, lambda: bool(isinstance(app.screen, ReviewScreen) and app.screen.samples)
+        )
         await pilot.press("a")
         await until(pilot, lambda: _review(workspace, run_id, first)["verdict"] == "accept")
         await pilot.press("4")
@@ -94,7 +104,9 @@ async def test_promote_and_jump_to_the_widget(workspace: Workspace) -> None:
     run_id, (first, _) = _world(workspace)
     app = ReviewApp(workspace, run_id)
     async with app.run_test(size=(140, 40)) as pilot:
-        await until(pilot, lambda: bool(isinstance(app.screen, ReviewScreen) and app.screen.samples))
+        await until(
+            pilot, lambda: bool(isinstance(app.screen, ReviewScreen) and app.screen.samples)
+        )
         await pilot.press("a")
         await until(pilot, lambda: _review(workspace, run_id, first)["verdict"] == "accept")
         await pilot.press("p")
@@ -112,26 +124,48 @@ async def test_a_run_without_samples_says_what_to_do(workspace: Workspace) -> No
     run_id = make_run(workspace, "widgets", "/m")
     app = ReviewApp(workspace, run_id)
     async with app.run_test(size=(120, 30)) as pilot:
-        await until(pilot, lambda: "No samples yet" in str(app.screen.query_one("#review-prompt", Static).render()))
+        await until(
+            pilot,
+            lambda: (
+                "No samples yet" in str(app.screen.query_one("#review-prompt", Static).render())
+            ),
+        )
         await pilot.press("a")  # nothing to judge: no error
         await pilot.press("s")  # no sampler given: says how to sample from a terminal
-        await until(pilot, lambda: "graftwork sample --run" in str(app.screen.query_one("#review-status", Static).render()))
+        await until(
+            pilot,
+            lambda: (
+                "graftwork sample --run"
+                in str(app.screen.query_one("#review-status", Static).render())
+            ),
+        )
         await pilot.press("escape")
         await until(pilot, lambda: app.dismissed == [None])
 
 
 @pytest.mark.mlx
-async def test_s_samples_the_run_from_the_screen(workspace: Workspace, review_model_dir, tiny_adapter_dir) -> None:
+async def test_s_samples_the_run_from_the_screen(
+    workspace: Workspace, review_model_dir, tiny_adapter_dir
+) -> None:
     from graftwork.wiring import sample
 
     make_set(workspace)
     run_id = make_run(workspace, "widgets", str(review_model_dir), tiny_adapter_dir)
-    app = ReviewApp(workspace, run_id, sample=lambda ws, rid, job: sample(ws, rid, job=job, n=1, max_tokens=6))
+    app = ReviewApp(
+        workspace, run_id, sample=lambda ws, rid, job: sample(ws, rid, job=job, n=1, max_tokens=6)
+    )
     async with app.run_test(size=(140, 40)) as pilot:
-        await until(pilot, lambda: "press s to sample" in str(app.screen.query_one("#review-prompt", Static).render()))
+        await until(
+            pilot,
+            lambda: (
+                "press s to sample" in str(app.screen.query_one("#review-prompt", Static).render())
+            ),
+        )
         await pilot.press("s")
         await until(pilot, lambda: len(_screen(app).samples) == 1, timeout=120)
         assert _screen(app).samples[0]["item_id"] == "weather"
-        assert "stored 1 new sample(s)" in str(app.screen.query_one("#review-status", Static).render())
+        assert "stored 1 new sample(s)" in str(
+            app.screen.query_one("#review-status", Static).render()
+        )
         await pilot.press("a")
         await until(pilot, lambda: sample_rows(workspace, run_id)[0]["verdict"] == "accept")

@@ -11,9 +11,9 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from graftwork.core.jobs import Job
+from graftwork.core.base.jobs import Job
+from graftwork.core.base.workspace import Workspace
 from graftwork.core.train.runs import create_run, record_event, update_run
-from graftwork.core.workspace import Workspace
 from graftwork.tui.training import run_view
 from graftwork.tui.training.run_history import RunHistory
 from graftwork.tui.training.run_view import TrainingRunView
@@ -29,10 +29,23 @@ async def until(pilot: Pilot, cond: Callable[[], bool], timeout: float = 10.0) -
 def _train_points(ws: Workspace, run_id: str, iters: range, base: float) -> None:
     db = ws.catalog()
     for it in iters:
-        record_event(db, run_id, {"type": "train", "iteration": it, "loss": base / it, "learning_rate": 1e-3,
-                                  "it_per_sec": 6.5, "tokens_per_sec": 1800.0, "peak_memory_gb": 0.12})
+        record_event(
+            db,
+            run_id,
+            {
+                "type": "train",
+                "iteration": it,
+                "loss": base / it,
+                "learning_rate": 1e-3,
+                "it_per_sec": 6.5,
+                "tokens_per_sec": 1800.0,
+                "peak_memory_gb": 0.12,
+            },
+        )
         if it % 10 == 0:
-            record_event(db, run_id, {"type": "val", "iteration": it, "loss": base / it + 0.2, "best": True})
+            record_event(
+                db, run_id, {"type": "val", "iteration": it, "loss": base / it + 0.2, "best": True}
+            )
     db.close()
 
 
@@ -44,8 +57,15 @@ def _run(ws: Workspace, run_id: str, state: str = "done", with_job: bool = False
         job.log("loading model")
         job.log("iteration 10: train loss 0.5")
         job_id = job.id
-    create_run(db, id=run_id, set_name="widgets", config={"model": "tiny"}, state=state, total_iters=40,
-               job_id=job_id)
+    create_run(
+        db,
+        id=run_id,
+        set_name="widgets",
+        config={"model": "tiny"},
+        state=state,
+        total_iters=40,
+        job_id=job_id,
+    )
     db.close()
 
 
@@ -62,7 +82,9 @@ class Host(App[None]):
         self.chosen.append(message.run_id)
 
 
-async def test_run_view_follows_a_running_run_until_it_ends(workspace: Workspace, monkeypatch) -> None:
+async def test_run_view_follows_a_running_run_until_it_ends(
+    workspace: Workspace, monkeypatch
+) -> None:
     monkeypatch.setattr(run_view, "POLL_SECONDS", 0.05)
     _run(workspace, "run-live", state="running", with_job=True)
     _train_points(workspace, "run-live", range(1, 11), 4.0)
@@ -99,24 +121,36 @@ async def test_run_view_of_an_unknown_run_says_so(workspace: Workspace) -> None:
 
 
 async def test_history_compares_two_runs_curves(workspace: Workspace) -> None:
-    for run_id, base in (("20261122-010000-a", 4.0), ("20261122-020000-b", 2.0), ("20261122-030000-c", 1.0)):
+    for run_id, base in (
+        ("20261122-010000-a", 4.0),
+        ("20261122-020000-b", 2.0),
+        ("20261122-030000-c", 1.0),
+    ):
         _run(workspace, run_id)
         _train_points(workspace, run_id, range(1, 21), base)
     app = Host(lambda: RunHistory(workspace))
     async with app.run_test(size=(140, 40)) as pilot:
         history = app.query_one(RunHistory)
         await until(pilot, lambda: len(history.runs) == 3 and bool(history.curves))
-        assert [r["id"] for r in history.runs] == ["20261122-030000-c", "20261122-020000-b", "20261122-010000-a"]
+        assert [r["id"] for r in history.runs] == [
+            "20261122-030000-c",
+            "20261122-020000-b",
+            "20261122-010000-a",
+        ]
         assert list(history.curves) == ["20261122-030000-c"]  # nothing marked: the highlighted run
         history.query_one("#history-table").focus()
         await pilot.press("space", "down", "space")
-        await until(pilot, lambda: list(history.curves) == ["20261122-030000-c", "20261122-020000-b"])
+        await until(
+            pilot, lambda: list(history.curves) == ["20261122-030000-c", "20261122-020000-b"]
+        )
         c, b = history.curves["20261122-030000-c"], history.curves["20261122-020000-b"]
         assert c.train[0] == (1, 1.0) and b.train[0] == (1, 2.0)
         chart = str(history.query_one("#history-chart", PlotextPlot).render())
         assert "030000-c val" in chart and "020000-b val" in chart
         await pilot.press("down", "space")  # a third mark replaces the oldest
-        await until(pilot, lambda: list(history.curves) == ["20261122-020000-b", "20261122-010000-a"])
+        await until(
+            pilot, lambda: list(history.curves) == ["20261122-020000-b", "20261122-010000-a"]
+        )
         await pilot.press("enter")
         await until(pilot, lambda: app.chosen == ["20261122-010000-a"])
 
@@ -135,12 +169,20 @@ async def test_run_view_accepts_the_training_job_id(workspace: Workspace) -> Non
 
 async def test_history_shows_markup_in_user_data_literally(workspace: Workspace) -> None:
     db = workspace.catalog()
-    create_run(db, id="20261122-040000-m", set_name="[bold]set", config={"model": "/m/[/x]"},
-               state="done", total_iters=4)
+    create_run(
+        db,
+        id="20261122-040000-m",
+        set_name="[bold]set",
+        config={"model": "/m/[/x]"},
+        state="done",
+        total_iters=4,
+    )
     db.close()
     app = Host(lambda: RunHistory(workspace))
     async with app.run_test(size=(140, 40)) as pilot:
         history = app.query_one(RunHistory)
         await until(pilot, lambda: len(history.runs) == 1)
-        row = [str(cell) for cell in history.query_one("#history-table").get_row("20261122-040000-m")]
+        row = [
+            str(cell) for cell in history.query_one("#history-table").get_row("20261122-040000-m")
+        ]
         assert row[2] == "[bold]set" and row[6] == "/m/[/x]"

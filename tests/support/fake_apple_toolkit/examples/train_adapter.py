@@ -18,10 +18,14 @@ def main() -> int:
     p.add_argument("--learning-rate", type=float, default=1e-3)
     p.add_argument("--batch-size", type=int, default=4)
     p.add_argument("--max-sequence-length", type=int)
-    p.add_argument("--precision", choices=["bf16-mixed", "f16-mixed", "f32", "bf16"], default="bf16-mixed")
+    p.add_argument(
+        "--precision", choices=["bf16-mixed", "f16-mixed", "f32", "bf16"], default="bf16-mixed"
+    )
     p.add_argument("--checkpoint-dir", required=True)
     args = p.parse_args()
-    rows = [json.loads(line) for line in Path(args.train_data).read_text().splitlines() if line.strip()]
+    rows = [
+        json.loads(line) for line in Path(args.train_data).read_text().splitlines() if line.strip()
+    ]
     for row in rows:  # the real toolkit rejects lines that are not arrays
         if not isinstance(row, list):
             print("ValueError: each line must be a list of messages", file=sys.stderr)
@@ -34,7 +38,9 @@ def main() -> int:
     for epoch in range(1, args.epochs + 1):
         for step in range(1, steps + 1):
             loss = 2.0 / (epoch + step / steps)
-            sys.stdout.write(f"\rEpoch {epoch}/{args.epochs}: {100 * step // steps:3d}%|{'#' * step}| {step}/{steps} [loss={loss:.4f}]")
+            sys.stdout.write(
+                f"\rEpoch {epoch}/{args.epochs}: {100 * step // steps:3d}%|{'#' * step}| {step}/{steps} [loss={loss:.4f}]"
+            )
             sys.stdout.flush()
             time.sleep(pause)
         sys.stdout.write("\n")

@@ -26,9 +26,13 @@ def main() -> int:
         return 1
     out = Path(args.output_dir) / f"{args.adapter_name}.fmadapter"
     out.mkdir(parents=True, exist_ok=True)
-    meta = {"adapterIdentifier": f"fmadapter-{args.adapter_name}-9799725", "author": args.author,
-            "description": args.description, "loraRank": 32,
-            "baseModelSignature": "9799725ff8e851184037110b422d891ad3b92ec1"}
+    meta = {
+        "adapterIdentifier": f"fmadapter-{args.adapter_name}-9799725",
+        "author": args.author,
+        "description": args.description,
+        "loraRank": 32,
+        "baseModelSignature": "9799725ff8e851184037110b422d891ad3b92ec1",
+    }
     (out / "metadata.json").write_text(json.dumps(meta, indent=2))
     (out / "adapter_weights.bin").write_bytes(b"\0" * 64)
     print(f"Exported adapter to {out}", flush=True)

@@ -1,0 +1,114 @@
+"""A workspace is a folder holding graftwork.yaml, the catalog and the files it manages."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from graftwork.core.base.errors import WorkspaceError
+
+CONFIG_NAME = "graftwork.yaml"
+DB_NAME = "graftwork.db"
+ENV_VAR = "GRAFTWORK_WORKSPACE"
+SUBDIRS = ("downloads", "prompts", "datasets", "runs")
+
+_STARTER_CONFIG = """\
+# graftwork workspace settings. Every key overrides the defaults in graftwork's configs/
+# (project.yaml, teacher.yaml, train.yaml). A misspelt key is an error, never ignored.
+project: {}
+#   max_sequence_length: 4095
+#   splits: {train: 0.8, valid: 0.1, test: 0.1}
+#   tokenizer: {kind: tiktoken, encoding: cl100k_base}
+teacher: {}
+#   base_url: http://127.0.0.1:8080/v1
+#   model: my-teacher
+train: {}
+#   model: /path/to/local/mlx/model
+keymap: {}
+#   widgets.exclude: x
+"""
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_NAME
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / DB_NAME
+
+    @property
+    def downloads_dir(self) -> Path:
+        return self.root / "downloads"
+
+    @property
+    def prompts_dir(self) -> Path:
+        return self.root / "prompts"
+
+    @property
+    def datasets_dir(self) -> Path:
+        return self.root / "datasets"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.root / "runs"
+
+    def catalog(self):  # -> sqlite_utils.Database; imported lazily to keep --help fast
+        from graftwork.core.base.catalog.db import open_catalog
+
+        return open_catalog(self.db_path)
+
+    @classmethod
+    def init(cls, root: Path) -> Workspace:
+        """Create (or complete) a workspace; never overwrites an existing graftwork.yaml."""
+        root = Path(root).expanduser().resolve()
+        root.mkdir(parents=True, exist_ok=True)
+        ws = cls(root)
+        if not ws.config_path.exists():
+            from graftwork.core.base.atomic import write_text
+
+            write_text(ws.config_path, _STARTER_CONFIG)
+        for sub in SUBDIRS:
+            (root / sub).mkdir(exist_ok=True)
+        ws.catalog().close()
+        return ws
+
+    @classmethod
+    def open(cls, root: Path) -> Workspace:
+        root = Path(root).expanduser().resolve()
+        if not (root / CONFIG_NAME).is_file():
+            raise WorkspaceError(
+                f"{root} is not a graftwork workspace (no {CONFIG_NAME}); run `graftwork init {root}`"
+            )
+        return cls(root)
+
+
+def find_workspace(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` that holds graftwork.yaml."""
+    start = Path(start).resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    return None
+
+
+def resolve_workspace(
+    explicit: str | os.PathLike[str] | None = None, cwd: Path | None = None
+) -> Workspace:
+    """-w/--workspace, else $GRAFTWORK_WORKSPACE, else the nearest parent with graftwork.yaml."""
+    if explicit:
+        return Workspace.open(Path(explicit))
+    env = os.environ.get(ENV_VAR)
+    if env:
+        return Workspace.open(Path(env))
+    found = find_workspace(cwd or Path.cwd())
+    if found is None:
+        raise WorkspaceError(
+            f"no workspace here: pass -w DIR, set {ENV_VAR}, or run `graftwork init DIR` first"
+        )
+    return Workspace(found)

@@ -1,0 +1,365 @@
+"""Token budget: which complete examples fit max_sequence_length.
+
+The top half is pure arithmetic over counts (`strategy_for`, `histogram`, `stats`) so the TUI
+can re-run it instantly when the user changes the limit. The bottom half is the `budget`
+stage: count every candidate example (through the token cache) and write the seed's
+`training_data_size_analysis.json` and `training_data_strategy.json` plus `budget` rows.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from graftwork.core.base.jobs import Job, StageResult
+    from graftwork.core.base.project import ProjectConfig
+    from graftwork.core.base.workspace import Workspace
+    from graftwork.core.budget.tokens import TokenCount, TokenCounter
+    from graftwork.core.dataset.candidates import Candidate
+
+STRATEGY_FILE = "training_data_strategy.json"
+ANALYSIS_FILE = "training_data_size_analysis.json"
+WIDGET_SIZES_FILE = "widget_size_analysis.json"
+
+
+# ---- arithmetic --------------------------------------------------------------------------
+def exceeds_reason(total: int, max_tokens: int) -> str:
+    return f"Exceeds limit ({total} > {max_tokens} tokens)"
+
+
+def strategy_entry(total: int, widget: int, max_tokens: int) -> dict[str, Any]:
+    """One item in the seed's shape: == max is keep."""
+    if total <= max_tokens:
+        return {"action": "keep", "current_total_tokens": total, "current_widget_tokens": widget}
+    return {
+        "action": "exclude",
+        "reason": exceeds_reason(total, max_tokens),
+        "current_total_tokens": total,
+        "current_widget_tokens": widget,
+        "over_by": total - max_tokens,
+    }
+
+
+def strategy_for(
+    counts: Mapping[str, TokenCount | tuple[int, int]], max_tokens: int
+) -> dict[str, Any]:
+    """The seed's training_data_strategy.json for ``counts``: id -> TokenCount, or id ->
+    (total, widget tokens) when only the numbers are at hand (the TUI's budget rows)."""
+    strategy = {}
+    for i, c in counts.items():
+        total, widget = (c.total, c.widget) if not isinstance(c, tuple) else c
+        strategy[i] = strategy_entry(int(total), int(widget), max_tokens)
+    keep = sum(1 for e in strategy.values() if e["action"] == "keep")
+    return {
+        "max_sequence_length": max_tokens,
+        "strategy": strategy,
+        "summary": {"keep": keep, "exclude": len(strategy) - keep},
+    }
+
+
+def _percentile(sorted_values: Sequence[int], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    pos = (len(sorted_values) - 1) * q
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+
+
+def stats(totals: Sequence[int]) -> dict[str, float | int]:
+    if not totals:
+        return {"count": 0, "min": 0, "max": 0, "mean": 0, "median": 0, "p90": 0}
+    values = sorted(totals)
+    return {
+        "count": len(values),
+        "min": values[0],
+        "max": values[-1],
+        "mean": round(statistics.fmean(values), 1),
+        "median": round(_percentile(values, 0.5), 1),
+        "p90": round(_percentile(values, 0.9), 1),
+    }
+
+
+def histogram(totals: Sequence[int], bins: int | Sequence[int]) -> list[dict[str, int]]:
+    """Buckets [lo, hi) (the last one includes its hi) with counts.
+
+    ``bins`` is a number of equal-width buckets from 0 to the largest value, or explicit
+    ascending edges (values outside the edges are not counted).
+    """
+    if isinstance(bins, int):
+        if bins < 1:
+            raise ValueError("bins must be at least 1")
+        top = max(totals, default=0)
+        width = max(1, math.ceil((top + 1) / bins))
+        edges = [i * width for i in range(bins + 1)]
+    else:
+        edges = list(bins)
+        if len(edges) < 2 or edges != sorted(edges):
+            raise ValueError("bin edges must be at least two ascending numbers")
+    counts = [0] * (len(edges) - 1)
+    last = len(counts) - 1
+    for t in totals:
+        if t < edges[0] or t > edges[-1]:
+            continue
+        lo, hi = 0, last
+        while lo < hi:  # binary search for the bucket whose [lo, hi) holds t
+            mid = (lo + hi + 1) // 2
+            if edges[mid] <= t:
+                lo = mid
+            else:
+                hi = mid - 1
+        counts[lo] += 1
+    return [{"lo": edges[i], "hi": edges[i + 1], "count": c} for i, c in enumerate(counts)]
+
+
+def size_analysis(
+    counts: Mapping[str, TokenCount],
+    max_tokens: int,
+    tokenizer: str,
+    skipped: Sequence[tuple[str, str]] = (),
+) -> dict[str, Any]:
+    """training_data_size_analysis.json: per item totals and parts, stats, histogram."""
+    totals = [c.total for c in counts.values()]
+    parts = ("system", "tools", "user", "assistant", "structure")
+    return {
+        "max_sequence_length": max_tokens,
+        "tokenizer": tokenizer,
+        "stats": stats(totals),
+        "parts_mean": {
+            p: round(statistics.fmean([c.parts.get(p, 0) for c in counts.values()]), 1)
+            if counts
+            else 0
+            for p in parts
+        },
+        "histogram": histogram(totals, 10),
+        "items": {
+            i: {
+                "total": c.total,
+                "parts": c.parts,
+                "status": "over" if c.total > max_tokens else "under",
+                "over_by": max(0, c.total - max_tokens),
+                "headroom": max(0, max_tokens - c.total),
+            }
+            for i, c in counts.items()
+        },
+        "skipped": [{"id": i, "reason": r} for i, r in skipped],
+    }
+
+
+# ---- the stage ---------------------------------------------------------------------------
+def run_budget(
+    ws: Workspace,
+    counter: TokenCounter,
+    *,
+    max_tokens: int | None = None,
+    widgets_only: bool = False,
+    job: Job,
+) -> StageResult:
+    from graftwork.core.base.atomic import write_json
+    from graftwork.core.base.catalog.db import now
+    from graftwork.core.base.jobs import StageResult
+    from graftwork.core.base.project import load_project
+    from graftwork.core.dataset.candidates import list_candidates, load_codes
+
+    project = load_project(ws)
+    limit = max_tokens or project.max_sequence_length
+    db = ws.catalog()
+    try:
+        result = StageResult()
+        if widgets_only:
+            from graftwork.core.ingest.widget_sizes import widget_size_report
+
+            codes, failed = load_codes(db, ws.downloads_dir)
+            job.set_total(len(codes))
+            ids = list(codes)
+            sizes = dict(zip(ids, counter.count_texts([codes[i] for i in ids]), strict=True))
+            job.advance(len(ids))
+            report = widget_size_report(sizes, limit, counter.id)
+            path = ws.root / WIDGET_SIZES_FILE
+            write_json(path, report)
+            _report_failures(job, result, failed)
+            result.ok = len(sizes)
+            result.outputs.append(path)
+            result.summary = {
+                "max_tokens": limit,
+                "widgets": len(sizes),
+                "over_limit": report["widgets_over_limit"],
+                "recommendations": report["recommendations"],
+            }
+            return result
+
+        cands, skipped = list_candidates(db)
+        job.set_total(len(cands))
+        counts, shas, failed = count_candidates(ws, counter, project, cands, job)
+        strategy = strategy_for(counts, limit)
+        analysis = size_analysis(counts, limit, counter.id, skipped)
+        write_json_fast(ws.root / ANALYSIS_FILE, analysis, "items")
+        write_json_fast(ws.root / STRATEGY_FILE, strategy, "strategy")
+        result.outputs += [ws.root / ANALYSIS_FILE, ws.root / STRATEGY_FILE]
+        _store_budget(db, counts, shas, strategy, limit, counter.id, now())
+        _report_failures(job, result, failed)
+        result.skipped = list(skipped)
+        result.ok = len(counts)
+        excluded = [
+            {
+                "id": i,
+                "total": e["current_total_tokens"],
+                "widget": e["current_widget_tokens"],
+                "over_by": e["over_by"],
+            }
+            for i, e in strategy["strategy"].items()
+            if e["action"] == "exclude"
+        ]
+        result.summary = {
+            **strategy["summary"],
+            "max_tokens": limit,
+            "tokenizer": counter.id,
+            "stats": analysis["stats"],
+            "excluded": excluded,
+        }
+        return result
+    finally:
+        db.close()
+
+
+def count_candidates(
+    ws: Workspace,
+    counter: TokenCounter,
+    project: ProjectConfig,
+    cands: Sequence[Candidate],
+    job: Job,
+) -> tuple[dict[str, TokenCount], dict[str, str], list[tuple[str, str]]]:
+    """Counts (in catalog order), example sha256s and failures for ``cands``.
+
+    Examples seen before are found by their ingredients (prompt + analysis' code hash), so an
+    edit re-reads and recounts only the edited widget. A stale analysis hash simply misses
+    (aliases are stored under the hash of the code actually read). `build` always counts
+    the exact line it writes.
+    """
+    from graftwork.core.budget.tokens import identity_key
+    from graftwork.core.dataset.candidates import widget_code
+    from graftwork.core.dataset.examples import make_example, sha256_text
+
+    phash = project.content_hash()
+    idents = {
+        c.item_id: identity_key(counter.id, phash, c.prompt, c.code_sha256)
+        for c in cands
+        if c.code_sha256
+    }
+    hits = counter.lookup_identities(list(idents.values()))
+    found: dict[str, tuple[TokenCount, str]] = {i: hits[k] for i, k in idents.items() if k in hits}
+    if found:  # per item: two widgets with the same prompt and code share one hit
+        job.advance(len(found))
+    failed: list[tuple[str, str]] = []
+    examples, new_idents = [], []
+    for c in cands:
+        if c.item_id in found:
+            continue
+        job.check_cancelled()
+        try:
+            code = widget_code(ws.downloads_dir, c.item_id, c.folder)
+        except (ValueError, OSError) as exc:
+            failed.append((c.item_id, str(exc)))
+            job.advance()
+            continue
+        examples.append(
+            make_example(c.item_id, project.system_prompt, project.tool, c.prompt, code)
+        )
+        new_idents.append(identity_key(counter.id, phash, c.prompt, sha256_text(code)))
+
+    def progress(n: int) -> None:
+        job.advance(n)
+        job.check_cancelled()  # counts made so far stay cached for the next run
+
+    counted = counter.count_many(examples, progress=progress)
+    fresh = {
+        k: (cnt, ex.sha256()) for k, ex, cnt in zip(new_idents, examples, counted, strict=True)
+    }
+    if fresh:
+        counter.store_identities(fresh)
+    for k, ex in zip(new_idents, examples, strict=True):
+        found[ex.item_id] = fresh[k]
+    order = [c.item_id for c in cands if c.item_id in found]
+    return {i: found[i][0] for i in order}, {i: found[i][1] for i in order}, failed
+
+
+def write_json_fast(path: Path, data: dict[str, Any], big_key: str) -> None:
+    """Pretty JSON with the large mapping ``big_key`` one entry per line: readable, and the C
+    encoder does the work (indent= falls back to the pure-Python one, 10x slower)."""
+    from graftwork.core.base.atomic import write_text
+
+    dump = json.JSONEncoder(ensure_ascii=False).encode  # one encoder: dumps() builds one per call
+    lines = ["{"]
+    keys = list(data)
+    for n, key in enumerate(keys):
+        comma = "," if n < len(keys) - 1 else ""
+        value = data[key]
+        if key == big_key and isinstance(value, dict) and value:
+            entries = [f"    {dump(k)}: {dump(v)}" for k, v in value.items()]
+            lines.append(f"  {dump(key)}: {{\n" + ",\n".join(entries) + f"\n  }}{comma}")
+        else:
+            lines.append(f"  {dump(key)}: {dump(value)}{comma}")
+    lines.append("}")
+    write_text(path, "\n".join(lines) + "\n")
+
+
+def _report_failures(job: Job, result: StageResult, failed: Sequence[tuple[str, str]]) -> None:
+    for item_id, cause in failed:
+        job.item_failed(item_id, cause)
+        result.failed.append((item_id, cause))
+
+
+def _store_budget(
+    db: Any,
+    counts: Mapping[str, TokenCount],
+    shas: Mapping[str, str],
+    strategy: dict[str, Any],
+    limit: int,
+    tokenizer: str,
+    stamp: str,
+) -> None:
+    """Make the budget table describe this run: rows that did not change are left alone (their
+    computed_at stays), changed ones replaced, rows of items no longer counted removed."""
+    rows = {}
+    for item_id, c in counts.items():
+        entry = strategy["strategy"][item_id]
+        rows[item_id] = (
+            item_id,
+            limit,
+            c.total,
+            c.widget,
+            json.dumps(c.parts),
+            entry["action"],
+            entry.get("reason"),
+            entry.get("over_by", 0),
+            tokenizer,
+            shas[item_id],
+        )
+    old = {
+        r[0]: tuple(r)
+        for r in db.conn.execute(
+            "SELECT item_id, max_tokens, total_tokens, widget_tokens, parts, action, reason, over_by,"
+            " tokenizer, example_sha256 FROM budget"
+        )
+    }
+    changed = [(*row, stamp) for i, row in rows.items() if old.get(i) != row]
+    gone = [(i,) for i in old if i not in rows]
+    with db.conn:  # one transaction: the table always describes one whole budget run
+        db.conn.executemany("DELETE FROM budget WHERE item_id = ?", gone)
+        db.conn.executemany(
+            "INSERT OR REPLACE INTO budget (item_id, max_tokens, total_tokens, widget_tokens, parts, action,"
+            " reason, over_by, tokenizer, example_sha256, computed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            changed,
+        )
+
+
+def read_strategy(path: Path) -> dict[str, Any] | None:
+    """A strategy file in the seed's shape, or None if absent or unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("strategy"), dict) else None

@@ -1,0 +1,311 @@
+"""Build a dataset: train/valid/test JSONL in Apple's adapter schema plus manifest.json.
+
+Everything is written into a hidden temp folder inside datasets/ and renamed into place, so a
+kill leaves the old set or the new one, never a mix. Replacing an existing set (--force) is an
+atomic directory exchange where the OS has one (Linux, macOS); elsewhere two renames (old
+aside, new in), and `recover_sets` finishes or undoes an interrupted pair.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from graftwork.core.apple.schema import line_problems
+from graftwork.core.base.atomic import write_json
+from graftwork.core.base.catalog.db import now
+from graftwork.core.base.errors import ConfigError, GraftworkError
+from graftwork.core.base.jobs import Job, StageResult
+from graftwork.core.base.project import ProjectConfig, load_project
+from graftwork.core.base.workspace import Workspace
+from graftwork.core.budget.budget import exceeds_reason, strategy_entry
+from graftwork.core.budget.tokens import TokenCounter
+from graftwork.core.curate.curation import all_decisions
+from graftwork.core.dataset.candidates import load_candidates
+from graftwork.core.dataset.examples import Example, sha256_text
+from graftwork.core.dataset.splits import SPLIT_NAMES, assign_split
+
+SET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+
+
+class DatasetExistsError(GraftworkError):
+    """The set already exists and --force was not given (a usage error: exit code 2)."""
+
+    exit_code = 2
+
+
+def check_set_name(name: str) -> None:
+    if not SET_NAME.match(name) or ".." in name:
+        raise ConfigError(
+            f"--set: {name!r} is not a valid set name (letters, digits, '_', '-', '.'; must not start with '.')"
+        )
+
+
+def config_hash(project: ProjectConfig, max_tokens: int) -> str:
+    blob = json.dumps(
+        {
+            "project": project.content_hash(),
+            "splits": project.splits.model_dump(),
+            "seed": project.seed,
+            "max_tokens": max_tokens,
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def recover_sets(datasets_dir: Path, name: str | None = None) -> None:
+    """Clean up after a build that was killed: drop temp folders, restore or drop set-asides.
+
+    With ``name``, only that set's leftovers (another set may be building right now)."""
+    if not datasets_dir.is_dir():
+        return
+    for entry in datasets_dir.iterdir():
+        m = re.match(r"^\.(.+)\.(tmp|old)-[0-9a-f]{12}$", entry.name)
+        if not m or not entry.is_dir() or (name is not None and m.group(1) != name):
+            continue
+        target = datasets_dir / m.group(1)
+        if m.group(2) == "old" and not target.exists():
+            os.rename(entry, target)  # killed between the two renames: the old set comes back
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _curation(db: Any) -> dict[str, tuple[str, str]]:
+    return {i: (r["decision"] or "", r["note"] or "") for i, r in all_decisions(db).items()}
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _write_lines(path: Path, lines: Sequence[str]) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        for line in lines:
+            fh.write(line)
+            fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def swap_dirs(a: Path, b: Path) -> bool:
+    """Exchange two directories in one atomic step where the OS offers it (Linux renameat2
+    RENAME_EXCHANGE, macOS renamex_np RENAME_SWAP). False if it cannot; nothing moved then."""
+    import ctypes
+    import sys
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if sys.platform.startswith("linux") and hasattr(libc, "renameat2"):
+            at_fdcwd, rename_exchange = -100, 2
+            rc = libc.renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+        elif sys.platform == "darwin" and hasattr(libc, "renamex_np"):
+            rename_swap = 2
+            rc = libc.renamex_np(os.fsencode(a), os.fsencode(b), rename_swap)
+        else:
+            return False
+    except OSError:  # no usable libc
+        return False
+    return rc == 0  # e.g. EINVAL on a filesystem without exchange: the caller falls back
+
+
+def _place(tmp: Path, target: Path, force: bool) -> None:
+    if not target.exists():
+        os.rename(tmp, target)
+        return
+    if not force:
+        raise DatasetExistsError(
+            f"dataset '{target.name}' already exists at {target}; pass --force to replace it"
+        )
+    if swap_dirs(tmp, target):  # one step: readers see the old set or the new one
+        _fsync_dir(target.parent)
+        shutil.rmtree(tmp, ignore_errors=True)  # now holds the old set
+        return
+    aside = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:12]}"
+    os.rename(target, aside)  # two steps; recover_sets finishes or undoes a kill in between
+    os.rename(tmp, target)
+    _fsync_dir(target.parent)
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def build(
+    ws: Workspace,
+    set_name: str,
+    *,
+    counter: TokenCounter,
+    force: bool = False,
+    max_tokens: int | None = None,
+    job: Job,
+) -> StageResult:
+    """Build datasets/<set_name>. The budget is applied from fresh counts (through the token
+    cache, so never stale) at ``max_tokens`` or the project's max_sequence_length."""
+    check_set_name(set_name)
+    target = ws.datasets_dir / set_name
+    ws.datasets_dir.mkdir(parents=True, exist_ok=True)
+    recover_sets(ws.datasets_dir, set_name)
+    if target.exists() and not force:  # fail before any work
+        raise DatasetExistsError(
+            f"dataset '{set_name}' already exists at {target}; pass --force to replace it"
+        )
+    project = load_project(ws)
+    limit = max_tokens or project.max_sequence_length
+    db = ws.catalog()
+    try:
+        cands = load_candidates(db, ws.downloads_dir, project)
+        for item_id, cause in cands.failed:
+            job.item_failed(item_id, cause)
+        result = StageResult(failed=list(cands.failed), skipped=list(cands.skipped))
+        lines, items = _select(cands.examples, counter, project, limit, _curation(db), result, job)
+        counts_by_split = {s: len(lines[s]) for s in SPLIT_NAMES}
+        if not items:
+            job.log(
+                f"dataset '{set_name}' has no examples (nothing usable passed budget and curation)",
+                level="warning",
+            )
+        manifest = {
+            "name": set_name,
+            "created_at": now(),
+            "config_hash": config_hash(project, limit),
+            "project_hash": project.content_hash(),
+            "splits": project.splits.model_dump(),
+            "seed": project.seed,
+            "max_tokens": limit,
+            "tokenizer": counter.id,
+            "counts": counts_by_split,
+            "items": items,
+            "skipped": [{"id": i, "reason": r} for i, r in result.skipped],
+            "failed": [{"id": i, "reason": r} for i, r in result.failed],
+        }
+        _write_set(ws.datasets_dir, set_name, lines, manifest, force)
+        manifest_sha = hashlib.sha256((target / "manifest.json").read_bytes()).hexdigest()
+        db["datasets"].upsert(
+            {
+                "name": set_name,
+                "created_at": manifest["created_at"],
+                "config_hash": manifest["config_hash"],
+                "tokenizer": counter.id,
+                "counts": json.dumps(counts_by_split),
+                "manifest_sha256": manifest_sha,
+                "path": str(target),
+            },
+            pk="name",
+        )
+    finally:
+        db.close()
+    result.ok = len(items)
+    result.outputs = [target / f"{s}.jsonl" for s in SPLIT_NAMES] + [target / "manifest.json"]
+    result.summary = {
+        "set": set_name,
+        "path": str(target),
+        "counts": counts_by_split,
+        "max_tokens": limit,
+        "tokenizer": counter.id,
+        "skipped": len(result.skipped),
+        "failed": len(result.failed),
+    }
+    return result
+
+
+def _select(
+    examples: Sequence[Example],
+    counter: TokenCounter,
+    project: ProjectConfig,
+    limit: int,
+    curation: dict[str, tuple[str, str]],
+    result: StageResult,
+    job: Job,
+) -> tuple[dict[str, list[str]], list[dict[str, Any]]]:
+    """Apply curation and the budget, validate, split: the lines per split and manifest items.
+    Skips and failures go into ``result``."""
+    job.set_total(len(examples))
+    all_lines = [ex.apple_line() for ex in examples]  # rendered once: counted, checked, written
+    counts = counter.count_many(examples, apple_lines=all_lines)
+    fractions = project.splits.model_dump()
+    lines: dict[str, list[str]] = {s: [] for s in SPLIT_NAMES}
+    items: list[dict[str, Any]] = []
+    for ex, count, line in zip(examples, counts, all_lines, strict=True):
+        job.check_cancelled()
+        verdict = _decide(ex, count.total, count.widget, limit, curation.get(ex.item_id))
+        problems = line_problems(line) if verdict is None else []
+        if problems:
+            verdict = ("failed", "invalid Apple line: " + "; ".join(problems))
+        if verdict is None:
+            split = assign_split(ex.item_id, fractions, project.seed)
+            lines[split].append(line)
+            items.append(_manifest_item(ex, split, count.total, line))
+        elif verdict[0] == "failed":
+            result.failed.append((ex.item_id, verdict[1]))
+            job.item_failed(ex.item_id, verdict[1])
+        else:
+            result.skipped.append((ex.item_id, verdict[1]))
+        job.advance(item_id=ex.item_id)
+    return lines, items
+
+
+def _write_set(
+    datasets_dir: Path,
+    name: str,
+    lines: dict[str, list[str]],
+    manifest: dict[str, Any],
+    force: bool,
+) -> None:
+    """Everything into a hidden temp folder (fsynced), then renamed into place."""
+    tmp = datasets_dir / f".{name}.tmp-{uuid.uuid4().hex[:12]}"
+    tmp.mkdir()
+    try:
+        for split in SPLIT_NAMES:
+            _write_lines(tmp / f"{split}.jsonl", lines[split])
+        write_json(tmp / "manifest.json", manifest)
+        _fsync_dir(tmp)
+        _place(tmp, datasets_dir / name, force)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _decide(
+    ex: Example, total: int, widget: int, limit: int, curated: tuple[str, str] | None
+) -> tuple[str, str] | None:
+    """None to keep; else ("skipped" | "failed", reason). An exclude decision always wins."""
+    decision, note = curated or ("", "")
+    suffix = f" ({note})" if note else ""
+    if decision == "exclude":
+        return "skipped", f"excluded by curation{suffix}"
+    if decision == "needs_work":
+        return "skipped", f"curation says needs work{suffix}"
+    entry = strategy_entry(total, widget, limit)
+    if entry["action"] == "exclude":
+        if decision == "include":
+            return "failed", (
+                f"included by curation but over budget: {total} > {limit} tokens "
+                f"(over by {entry['over_by']}; widget code {widget} tokens)"
+            )
+        return "skipped", exceeds_reason(total, limit)
+    return None
+
+
+def _manifest_item(ex: Example, split: str, tokens: int, line: str) -> dict[str, Any]:
+    return {
+        "id": ex.item_id,
+        "split": split,
+        "prompt_sha256": sha256_text(ex.user),
+        "code_sha256": sha256_text(ex.assistant),
+        "example_sha256": sha256_text(line),
+        "tokens": tokens,
+    }
