@@ -33,10 +33,3 @@ def load_widget_code(folder: Path) -> str:
         text = path.read_bytes().decode("utf-8", errors="replace")
         chunks.append(f"// File: {rel}\n{text.rstrip()}\n")
     return "\n".join(chunks)
-
-
-class UebersichtSource:
-    kind = "uebersicht"
-
-    def assistant_text(self, item_folder: Path) -> str:
-        return load_widget_code(item_folder)
