@@ -33,8 +33,7 @@ from graftwork.core.base.workspace import Workspace  # noqa: E402
 
 def timed_ingest(root: Path, manifest: str, concurrency: int) -> tuple[float, StageResult]:
     ws = Workspace.init(root)
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         start = time.perf_counter()
         result = run_job(
             db,
@@ -44,8 +43,6 @@ def timed_ingest(root: Path, manifest: str, concurrency: int) -> tuple[float, St
             ),
         )
         return time.perf_counter() - start, result
-    finally:
-        db.close()
 
 
 def check(result: StageResult, expected: int) -> None:

@@ -125,11 +125,8 @@ def teach_estimate(ws, *, overrides: dict | None = None, **options) -> dict:
     from graftwork.core.teach.plan import TeachOptions
 
     cfg = teacher_config(ws, overrides)
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         return estimate(ws, db, cfg, TeachOptions(**options), teacher_counter())
-    finally:
-        db.close()
 
 
 def teach_prompts(ws, *, overrides: dict | None = None, job, **options):  # -> StageResult
@@ -164,11 +161,8 @@ def accept_teacher_draft(ws, item_id: str, draft: dict) -> dict:
     """Store a teacher_draft result as the item's accepted revision (origin teacher)."""
     from graftwork.core.teach.runner import accept_draft
 
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         return accept_draft(db, item_id, draft)
-    finally:
-        db.close()
 
 
 def teach_log(
@@ -177,11 +171,8 @@ def teach_log(
     """Teacher calls, newest first (errors: failed calls and calls that needed retries)."""
     from graftwork.core.teach.calls import list_calls
 
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         return list_calls(db, limit=limit, errors=errors, run_id=run_id)
-    finally:
-        db.close()
 
 
 # ---- training, sampling ---------------------------------------------------------------

@@ -64,19 +64,13 @@ def write_manifest(path: Path, entries: list) -> str:
 
 
 def ingest(ws: Workspace, manifest: str, **kw: object) -> StageResult:
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         return run_job(db, "ingest", lambda job: wiring.ingest(ws, manifest, job=job, **kw))
-    finally:
-        db.close()
 
 
 def rows(ws: Workspace, sql: str, params: list | None = None) -> list[dict]:
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         return list(db.query(sql, params or []))
-    finally:
-        db.close()
 
 
 def visible(folder: Path) -> list[str]:
@@ -542,18 +536,14 @@ def test_cancel_stops_new_downloads_and_keeps_finished_ones(
         if event.type == "progress" and event.done >= 2:
             cancel.set()
 
-    db = workspace.catalog()
-    try:
-        with pytest.raises(Cancelled):
-            run_job(
-                db,
-                "ingest",
-                lambda job: wiring.ingest(workspace, manifest, concurrency=1, job=job),
-                listeners=[stop_after_two],
-                cancel_event=cancel,
-            )
-    finally:
-        db.close()
+    with workspace.catalog() as db, pytest.raises(Cancelled):
+        run_job(
+            db,
+            "ingest",
+            lambda job: wiring.ingest(workspace, manifest, concurrency=1, job=job),
+            listeners=[stop_after_two],
+            cancel_event=cancel,
+        )
     assert server.count() == 2
     assert visible(workspace.downloads_dir) == ["c0", "c1"]
     assert rows(workspace, "select state from jobs")[0]["state"] == "cancelled"

@@ -104,18 +104,14 @@ def train(ctx: click.Context, set_name: str, **flags: Any) -> None:
         if event.type == "log" and event.level == "info":
             out_console.print(event.message, markup=False, highlight=False, soft_wrap=True)
 
-    db = ws.catalog()
-    try:
-        with progress_listener("apple train") as listen:
-            result = run_job(
-                db,
-                "apple-train",
-                lambda job: apple_train_stage(ws, set_name, cfg, job, runner),
-                params={"set": set_name, **cfg.model_dump()},
-                listeners=[listen, echo],
-            )
-    finally:
-        db.close()
+    with ws.catalog() as db, progress_listener("apple train") as listen:
+        result = run_job(
+            db,
+            "apple-train",
+            lambda job: apple_train_stage(ws, set_name, cfg, job, runner),
+            params={"set": set_name, **cfg.model_dump()},
+            listeners=[listen, echo],
+        )
     out_console.print(
         f"adapter package: {result.summary['package']}", markup=False, highlight=False
     )

@@ -30,20 +30,16 @@ def command(ctx: click.Context, max_tokens: int | None, widgets_only: bool) -> N
     ws = workspace_from(ctx)
     counter = wiring.token_counter(ws)  # config errors surface before the job starts
     params = {"max_tokens": max_tokens, "widgets_only": widgets_only, "tokenizer": counter.id}
-    db = ws.catalog()
-    try:
-        with progress_listener("budget") as listen:
-            result = run_job(
-                db,
-                "budget",
-                lambda job: wiring.budget(
-                    ws, max_tokens=max_tokens, widgets_only=widgets_only, job=job
-                ),
-                params,
-                [listen],
-            )
-    finally:
-        db.close()
+    with ws.catalog() as db, progress_listener("budget") as listen:
+        result = run_job(
+            db,
+            "budget",
+            lambda job: wiring.budget(
+                ws, max_tokens=max_tokens, widgets_only=widgets_only, job=job
+            ),
+            params,
+            [listen],
+        )
     s = result.summary
     if widgets_only:
         rec = s["recommendations"]

@@ -35,23 +35,19 @@ def command(ctx: click.Context, set_name: str, force: bool, max_tokens: int | No
             "pass --force to replace it"
         )
     counter = wiring.token_counter(ws)
-    db = ws.catalog()
-    try:
-        with progress_listener("build") as listen:
-            result = run_job(
-                db,
-                "build",
-                lambda job: wiring.build(ws, set_name, force=force, max_tokens=max_tokens, job=job),
-                {
-                    "set": set_name,
-                    "force": force,
-                    "max_tokens": max_tokens,
-                    "tokenizer": counter.id,
-                },
-                [listen],
-            )
-    finally:
-        db.close()
+    with ws.catalog() as db, progress_listener("build") as listen:
+        result = run_job(
+            db,
+            "build",
+            lambda job: wiring.build(ws, set_name, force=force, max_tokens=max_tokens, job=job),
+            {
+                "set": set_name,
+                "force": force,
+                "max_tokens": max_tokens,
+                "tokenizer": counter.id,
+            },
+            [listen],
+        )
     s = result.summary
     no_prompt = [i for i, r in result.skipped if r == "no prompt yet"]
     for item_id, reason in result.skipped:

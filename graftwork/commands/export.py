@@ -36,18 +36,14 @@ def command(ctx: click.Context, set_name: str, fmt: str, out_dir: Path | None) -
 
     ws = workspace_from(ctx)
     set_dir(ws, set_name)  # an unknown set is a usage error, said once, before any job starts
-    db = ws.catalog()
-    try:
-        with progress_listener(f"export {fmt}") as listen:
-            result = run_job(
-                db,
-                "export",
-                lambda job: export_set(ws, set_name, fmt, out_dir, job),
-                params={"set": set_name, "format": fmt, "out": str(out_dir or "")},
-                listeners=[listen],
-            )
-    finally:
-        db.close()
+    with ws.catalog() as db, progress_listener(f"export {fmt}") as listen:
+        result = run_job(
+            db,
+            "export",
+            lambda job: export_set(ws, set_name, fmt, out_dir, job),
+            params={"set": set_name, "format": fmt, "out": str(out_dir or "")},
+            listeners=[listen],
+        )
     counts = result.summary["counts"]
     per_split = ", ".join(f"{split} {n}" for split, n in counts.items())
     out_console.print(

@@ -64,26 +64,22 @@ def command(
     ws = workspace_from(ctx)
     ids = _widget_ids(widgets, widget_file)
     params = {"manifest": manifest, "widgets": ids, "concurrency": concurrency, "refresh": refresh}
-    db = ws.catalog()
-    try:
-        with progress_listener("ingest") as listen:
-            result = run_job(
-                db,
-                "ingest",
-                lambda job: wiring.ingest(
-                    ws,
-                    manifest,
-                    widgets=ids,
-                    concurrency=concurrency,
-                    refresh=refresh,
-                    screenshots=not no_screenshots,
-                    job=job,
-                ),
-                params,
-                [listen],
-            )
-    finally:
-        db.close()
+    with ws.catalog() as db, progress_listener("ingest") as listen:
+        result = run_job(
+            db,
+            "ingest",
+            lambda job: wiring.ingest(
+                ws,
+                manifest,
+                widgets=ids,
+                concurrency=concurrency,
+                refresh=refresh,
+                screenshots=not no_screenshots,
+                job=job,
+            ),
+            params,
+            [listen],
+        )
     s = result.summary
     finish(
         result,

@@ -29,12 +29,9 @@ def list_cmd(ctx: click.Context, run_id: str) -> None:
     from graftwork.core.train.runs import get_run
 
     ws = workspace_from(ctx)
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         run = get_run(db, run_id)
         rows = list_samples(db, run["id"])
-    finally:
-        db.close()
     if not rows:
         out_console.print(
             f"run {run['id']} has no samples yet: run `graftwork sample --run {run['id']}`",
@@ -85,11 +82,8 @@ def set_cmd(
     if verdict is None and score is None and note is None:
         raise click.UsageError("give --accept, --reject, --clear, --score or --note")
     ws = workspace_from(ctx)
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         row = set_verdict(db, sample_id, verdict, score, note)
-    finally:
-        db.close()
     out_console.print(
         f"sample {sample_id}: {row['verdict']}"
         + (f", score {row['score']}" if row["score"] else ""),
@@ -107,12 +101,9 @@ def promote_cmd(ctx: click.Context, run_id: str) -> None:
     from graftwork.core.train.runs import get_run
 
     ws = workspace_from(ctx)
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         run = get_run(db, run_id)
         rows = promote_run(ws, db, run["id"])
-    finally:
-        db.close()
     for r in rows:
         out_console.print(
             f"{r['item_id']}  (from {r['source_item_id']}, sample {r['sample_id']})",
@@ -145,12 +136,9 @@ def export_cmd(ctx: click.Context, run_ids: tuple[str, ...], out: Path | None) -
     from graftwork.core.train.runs import get_run
 
     ws = workspace_from(ctx)
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         text = render_report(db, list(run_ids))
         first = get_run(db, run_ids[0])["id"]
-    finally:
-        db.close()
     path = out or ws.runs_dir / first / "review.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text(path, text)

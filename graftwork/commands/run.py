@@ -136,14 +136,12 @@ def run_stages(ws: Workspace, stages: list[Stage]) -> list[tuple[Stage, StageRes
     done: list[tuple[Stage, StageResult]] = []
     for number, stage in enumerate(stages, 1):
         started = time.monotonic()
-        db = ws.catalog()
-        try:
-            with progress_listener(f"[{number}/{len(stages)}] {stage.name}") as listen:
-                result = run_job(db, stage.job_kind(), stage.work, stage.params, [listen])
-        except Exception as exc:  # Ctrl-C (KeyboardInterrupt) is not caught: it aborts the run
-            raise StageFailed(stage.name, exc) from exc
-        finally:
-            db.close()
+        with ws.catalog() as db:
+            try:
+                with progress_listener(f"[{number}/{len(stages)}] {stage.name}") as listen:
+                    result = run_job(db, stage.job_kind(), stage.work, stage.params, [listen])
+            except Exception as exc:  # Ctrl-C (KeyboardInterrupt) is not caught: it aborts the run
+                raise StageFailed(stage.name, exc) from exc
         seconds = time.monotonic() - started
         mark = "[yellow]![/]" if result.failed else "[green]✓[/]"
         out_console.print(f"{mark} {stage.name}: {stage_counts(result)} ({seconds:.1f}s)")

@@ -26,11 +26,8 @@ def _duration(seconds: float | None) -> str:
 def command(ctx: click.Context, set_name: str | None, as_json: bool) -> None:
     """List training runs, newest first: id, set, state, iterations, best val loss, start, duration."""
     ws = workspace_from(ctx)
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         rows = list_runs(db, set_name)
-    finally:
-        db.close()
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
         return

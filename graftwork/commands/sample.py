@@ -56,18 +56,14 @@ def command(
         split=split, n=n, seed=seed, temperature=temperature, max_tokens=max_tokens, adapter=adapter
     )
     settings.check()
-    db = ws.catalog()
-    try:
-        with progress_listener("sample") as listen:
-            result = run_job(
-                db,
-                "sample",
-                lambda job: wiring.sample(ws, run_id, job=job, **settings.__dict__),
-                params={"run": run_id, **settings.__dict__},
-                listeners=[listen],
-            )
-    finally:
-        db.close()
+    with ws.catalog() as db, progress_listener("sample") as listen:
+        result = run_job(
+            db,
+            "sample",
+            lambda job: wiring.sample(ws, run_id, job=job, **settings.__dict__),
+            params={"run": run_id, **settings.__dict__},
+            listeners=[listen],
+        )
     out_console.print(
         f"review them with `graftwork review list --run {result.summary['run']}` or in the app",
         markup=False,

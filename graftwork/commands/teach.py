@@ -160,18 +160,14 @@ def prompts_cmd(ctx: click.Context, overrides: dict[str, Any], yes: bool, **opti
     if "base_url" in shown:
         shown["base_url"] = public_url(shown["base_url"])  # job params are shown in the Runs pane
     params = {"options": options, "overrides": shown}
-    db = ws.catalog()
-    try:
-        with progress_listener("teach") as listen:
-            result = run_job(
-                db,
-                "teach",
-                lambda job: wiring.teach_prompts(ws, overrides=overrides, job=job, **options),
-                params,
-                [listen],
-            )
-    finally:
-        db.close()
+    with ws.catalog() as db, progress_listener("teach") as listen:
+        result = run_job(
+            db,
+            "teach",
+            lambda job: wiring.teach_prompts(ws, overrides=overrides, job=job, **options),
+            params,
+            [listen],
+        )
     s = result.summary
     for item, reason in result.skipped:
         if reason.startswith("rejected"):
@@ -299,8 +295,7 @@ def samples_cmd(ctx: click.Context, overrides: dict[str, Any], run_id: str | Non
     from rich.table import Table
 
     ws = workspace_from(ctx)
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         if run_id is None:
             runs = list(
                 db.query(
@@ -312,8 +307,6 @@ def samples_cmd(ctx: click.Context, overrides: dict[str, Any], run_id: str | Non
                 return
             run_id = runs[0]["id"]
         rows = list(db.query("SELECT * FROM teach_samples WHERE run_id = ? ORDER BY id", [run_id]))
-    finally:
-        db.close()
     table = Table(title=f"sample run {run_id}")
     for name in ("widget", "state", "prompt", "note"):
         table.add_column(name, overflow="fold")

@@ -95,31 +95,27 @@ def command(
                 Text.assemble((f"{event.level}: ", style), event.message), soft_wrap=True
             )
 
-    db = ws.catalog()
-    try:
-        with progress:
-            result = run_job(
-                db,
-                "train",
-                lambda job: wiring.train(
-                    ws,
-                    set_name,
-                    overrides=overrides,
-                    resume=resume,
-                    drop_long=drop_long,
-                    job=job,
-                    config_file=config_file,
-                ),
-                params={
-                    "set": set_name,
-                    "resume": resume,
-                    "drop_long": drop_long,
-                    **{k: v for k, v in overrides.items() if v is not None},
-                },
-                listeners=[listen],
-            )
-    finally:
-        db.close()
+    with ws.catalog() as db, progress:
+        result = run_job(
+            db,
+            "train",
+            lambda job: wiring.train(
+                ws,
+                set_name,
+                overrides=overrides,
+                resume=resume,
+                drop_long=drop_long,
+                job=job,
+                config_file=config_file,
+            ),
+            params={
+                "set": set_name,
+                "resume": resume,
+                "drop_long": drop_long,
+                **{k: v for k, v in overrides.items() if v is not None},
+            },
+            listeners=[listen],
+        )
     s = result.summary
     best = (
         f"{s['best_val_loss']:.4f} at iteration {s['best_iteration']}"

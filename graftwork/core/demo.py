@@ -152,25 +152,19 @@ def prepare(target: Path, sample: Path | None = None) -> DemoPlan:
 
 def over_budget(ws: Workspace) -> list[dict[str, Any]]:
     """Widgets the budget stage excluded, with their numbers (empty before budget ran)."""
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         rows = db.execute(
             "select item_id, total_tokens, widget_tokens, max_tokens, over_by, reason "
             "from budget where action = 'exclude' order by item_id"
         ).fetchall()
-    finally:
-        db.close()
     keys = ("id", "total_tokens", "widget_tokens", "max_tokens", "over_by", "reason")
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 def not_jsx(ws: Workspace) -> list[tuple[str, str]]:
     """(id, kind) of analyzed items that build leaves out because they are not JSX."""
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         rows = db.execute(
             "select item_id, kind from analysis where coalesce(is_jsx, 0) = 0 order by item_id"
         ).fetchall()
-    finally:
-        db.close()
     return [(row[0], row[1] or "none") for row in rows]

@@ -36,8 +36,7 @@ def _train(
     cancel: threading.Event | None = None,
     **kw: Any,
 ):
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         return run_job(
             db,
             "train",
@@ -45,8 +44,6 @@ def _train(
             listeners=listeners,
             cancel_event=cancel,
         )
-    finally:
-        db.close()
 
 
 def _val_loss(model_dir: Path, adapter: Path, data: Path) -> float:

@@ -52,16 +52,13 @@ def run(ws: Workspace, overrides: dict, **options):
 
 
 def teacher_revisions(ws: Workspace) -> list[dict]:
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         rows = list(
             db.query(
                 "SELECT * FROM prompt_revisions WHERE origin = 'teacher' ORDER BY item_id, rev"
             )
         )
         return [prompts._decode(r) for r in rows]
-    finally:
-        db.close()
 
 
 def test_draft_critique_refine_chain_stores_accepted_revisions_with_provenance(ws, server) -> None:
@@ -288,20 +285,18 @@ def test_cancelling_the_job_stops_the_run_and_resume_finishes_it(ws, server) -> 
     outcome: dict = {}
 
     def work() -> None:
-        db = ws.catalog()
-        try:
-            run_job(
-                db,
-                "teach",
-                lambda job: wiring.teach_prompts(
-                    ws, overrides=flags(server, concurrency=1), job=job
-                ),
-                cancel_event=cancel,
-            )
-        except Cancelled as exc:
-            outcome["cancelled"] = str(exc)
-        finally:
-            db.close()
+        with ws.catalog() as db:
+            try:
+                run_job(
+                    db,
+                    "teach",
+                    lambda job: wiring.teach_prompts(
+                        ws, overrides=flags(server, concurrency=1), job=job
+                    ),
+                    cancel_event=cancel,
+                )
+            except Cancelled as exc:
+                outcome["cancelled"] = str(exc)
 
     thread = threading.Thread(target=work)
     thread.start()

@@ -47,6 +47,19 @@ def test_catalog_is_wal_and_migrations_are_idempotent(workspace: Workspace) -> N
     assert db.execute("select count(*) from _sqlite_migrations").fetchone()[0] == applied
 
 
+def test_catalog_connection_closes_when_the_with_block_ends(workspace: Workspace) -> None:
+    with workspace.catalog() as db:
+        db.execute("CREATE TABLE scratch (x)")
+        conn = db.conn
+    with pytest.raises(sqlite3.ProgrammingError):  # closed, even though nothing called close()
+        conn.execute("SELECT 1")
+    with pytest.raises(RuntimeError), workspace.catalog() as db:
+        conn = db.conn
+        raise RuntimeError("boom")
+    with pytest.raises(sqlite3.ProgrammingError):  # and closed when the block raised
+        conn.execute("SELECT 1")
+
+
 def test_corrupt_catalog_is_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "graftwork.db"
     bad.write_bytes(b"this is not a database at all" * 100)

@@ -221,8 +221,5 @@ def tiny_adapter_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def sample_rows(ws: Workspace, run_id: str) -> list[dict[str, Any]]:
     from graftwork.core.review.samples import list_samples
 
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         return list_samples(db, run_id)
-    finally:
-        db.close()

@@ -23,11 +23,8 @@ def fuse_run(ws: Workspace, run_id: str, *, which: str = "best", out: Path | Non
 
     if which not in ("best", "last"):
         raise FuseError(f"choose the best or the last adapter, not {which!r}")
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         run = runs_mod.get_run(db, run_id)
-    finally:
-        db.close()
     adapter = ws.runs_dir / run["id"] / "adapters" / which
     if not (adapter / "adapters.safetensors").is_file():
         raise FuseError(

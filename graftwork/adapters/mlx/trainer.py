@@ -232,11 +232,8 @@ def train(
     config_file: Path | None = None,
 ) -> StageResult:
     """Train (or resume) a LoRA run. The Job gets total/progress (iterations) and log lines."""
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         return _train(ws, db, set_name, overrides or {}, resume, drop_long, job, config_file)
-    finally:
-        db.close()
 
 
 def _load_config(ws: Workspace, overrides: dict[str, Any], config_file: Path | None) -> TrainConfig:

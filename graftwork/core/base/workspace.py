@@ -59,6 +59,8 @@ class Workspace:
         return self.root / "runs"
 
     def catalog(self):  # -> sqlite_utils.Database; imported lazily to keep --help fast
+        """A new connection to the catalog. Use it as ``with ws.catalog() as db:``: the
+        connection closes when the block ends, whatever happens in it."""
         from graftwork.core.base.catalog.db import open_catalog
 
         return open_catalog(self.db_path)

@@ -166,8 +166,7 @@ def run_budget(
 
     project = load_project(ws)
     limit = max_tokens or project.max_sequence_length
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         result = StageResult()
         if widgets_only:
             from graftwork.core.ingest.widget_sizes import widget_size_report
@@ -221,8 +220,6 @@ def run_budget(
             "excluded": excluded,
         }
         return result
-    finally:
-        db.close()
 
 
 def count_candidates(

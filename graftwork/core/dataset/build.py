@@ -165,8 +165,7 @@ def build(
         )
     project = load_project(ws)
     limit = max_tokens or project.max_sequence_length
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         cands = load_candidates(db, ws.downloads_dir, project)
         for item_id, cause in cands.failed:
             job.item_failed(item_id, cause)
@@ -206,8 +205,6 @@ def build(
             },
             pk="name",
         )
-    finally:
-        db.close()
     result.ok = len(items)
     result.outputs = [target / f"{s}.jsonl" for s in SPLIT_NAMES] + [target / "manifest.json"]
     result.summary = {

@@ -101,13 +101,21 @@ class Example:
         if orig is not None and alpaca_user(orig.get("instruction", ""), orig.get("input", "")) == (
             self.user
         ):
-            return {"instruction": orig["instruction"], "input": orig.get("input", ""),
-                    "output": self.assistant}
+            return {
+                "instruction": orig["instruction"],
+                "input": orig.get("input", ""),
+                "output": self.assistant,
+            }
         turns = [m for m in self.messages if m.get("role") in ("user", "assistant")]
         last_user = max((i for i, m in enumerate(turns) if m["role"] == "user"), default=-1)
-        context = ALPACA_JOIN.join(f"{m['role']}: {m.get('content') or ''}" for m in turns[:last_user])
-        return {"instruction": self.user, "input": context if last_user > 0 else "",
-                "output": self.assistant}
+        context = ALPACA_JOIN.join(
+            f"{m['role']}: {m.get('content') or ''}" for m in turns[:last_user]
+        )
+        return {
+            "instruction": self.user,
+            "input": context if last_user > 0 else "",
+            "output": self.assistant,
+        }
 
 
 def alpaca_user(instruction: str, input_: str) -> str:
@@ -115,7 +123,11 @@ def alpaca_user(instruction: str, input_: str) -> str:
 
 
 def make_example(
-    item_id: str, system: str, tool: dict[str, Any] | None, user: str, assistant: str,
+    item_id: str,
+    system: str,
+    tool: dict[str, Any] | None,
+    user: str,
+    assistant: str,
     meta: dict[str, Any] | None = None,
 ) -> Example:
     """system + user + assistant (the Übersicht shape). Apple's preprocessor rejects

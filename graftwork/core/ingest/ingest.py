@@ -475,12 +475,8 @@ def run_ingest(
 
     The catalog connection is opened here, in the thread that uses it.
     """
-    own_db = db is None
-    db = db if db is not None else ws.catalog()
-    try:
+    # a connection passed in stays open for its owner; one opened here closes here
+    with contextlib.nullcontext(db) if db is not None else ws.catalog() as conn:
         return asyncio.run(
-            ingest_async(ws, db, manifest, fetcher, extractor, options, job, widgets)
+            ingest_async(ws, conn, manifest, fetcher, extractor, options, job, widgets)
         )
-    finally:
-        if own_db:
-            db.close()

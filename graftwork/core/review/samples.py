@@ -173,8 +173,7 @@ def sample_run(
 ) -> StageResult:
     """Generate base and adapter outputs for the run's held-out prompts into `samples`."""
     settings.check()
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         run, model, adapter_dir = resolve_run(ws, db, run_id, settings.adapter)
         held = load_held_out(ws, run["set_name"], settings.split)
         if settings.n is not None:
@@ -237,8 +236,6 @@ def sample_run(
         job.check_cancelled()
         result.summary = {"run": run["id"], "samples": result.ok, "split": settings.split}
         return result
-    finally:
-        db.close()
 
 
 def list_samples(db: Any, run_id: str) -> list[dict[str, Any]]:

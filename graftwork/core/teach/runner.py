@@ -502,8 +502,7 @@ def teach_prompts(
     job: Job | None = None,
 ) -> StageResult:
     """The bulk stage. Call it from a plain thread (it runs its own event loop)."""
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         plan = make_plan(db, options, dry_run=cfg.dry_run)
         teacher = (
             DryRunTeacher(cfg.model) if cfg.dry_run else teacher_factory(cfg)
@@ -530,16 +529,13 @@ def teach_prompts(
                 )
         run.result.summary = summary
         return run.result
-    finally:
-        db.close()
 
 
 def draft_one(
     ws: Workspace, cfg: TeacherConfig, teacher: Teacher, count: Counter, item_id: str
 ) -> dict[str, Any]:
     """One fresh draft for one widget (the TUI's key); logged, but stored nowhere else."""
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         ctx = widget_context(ws, db, item_id, code_budget(cfg, ws), count)
         engine = Engine(db, cfg, teacher, run_id=None, fresh=True)
 
@@ -563,8 +559,6 @@ def draft_one(
             "dry_run": cfg.dry_run,
             "gating": verdict.as_dict(),
         }
-    finally:
-        db.close()
 
 
 def accept_draft(db: sqlite_utils.Database, item_id: str, draft: dict[str, Any]) -> dict[str, Any]:

@@ -161,11 +161,8 @@ class MainScreen(Screen[None]):
     def reload(self) -> None:
         from graftwork.core.base.project import load_project
 
-        db = self.app.ws.catalog()
-        try:
+        with self.app.ws.catalog() as db:
             rows, jobs = load_rows(db), load_jobs(db)
-        finally:
-            db.close()
         try:
             limit = load_project(self.app.ws).max_sequence_length
         except GraftworkError as exc:
@@ -188,13 +185,10 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="row", exit_on_error=False)
     def reload_item(self, item_id: str) -> None:
-        db = self.app.ws.catalog()
-        try:
+        with self.app.ws.catalog() as db:
             rows = load_rows(db, item_id)
             # the selected item's detail shows its decision and note too
             detail = _read_detail(self.app.ws, db, item_id) if item_id == self.selected_id else None
-        finally:
-            db.close()
         if rows:
             self.app.call_from_thread(self._row_changed, rows[0])
         if detail is not None:
@@ -223,8 +217,7 @@ class MainScreen(Screen[None]):
     def load_item(self, item_id: str | None) -> None:
         detail, shot, example, problem = None, None, None, ""
         if item_id is not None:
-            db = self.app.ws.catalog()
-            try:
+            with self.app.ws.catalog() as db:
                 detail, shot = _read_detail(self.app.ws, db, item_id)
                 try:
                     example = self.app.services.example_for(
@@ -232,8 +225,6 @@ class MainScreen(Screen[None]):
                     )
                 except GraftworkError as exc:
                     problem = f"cannot count: {exc}"
-            finally:
-                db.close()
         self.app.call_from_thread(self._show_item, item_id, detail, shot, example, problem)
 
     def _show_detail(self, item_id: str | None, detail: Any, shot: Any) -> None:
@@ -274,8 +265,7 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, group="row-state", exit_on_error=False)
     def _refresh_prompt_state(self, item_id: str) -> None:
-        db = self.app.ws.catalog()
-        try:
+        with self.app.ws.catalog() as db:
             state = next(
                 iter(
                     db.query(
@@ -285,8 +275,6 @@ class MainScreen(Screen[None]):
                 ),
                 {},
             ).get("state")
-        finally:
-            db.close()
         self.app.call_from_thread(self._set_prompt_state, item_id, state or "—")
 
     def _set_prompt_state(self, item_id: str, state: str) -> None:
@@ -321,11 +309,8 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, group="curation", exit_on_error=False)
     def set_decision(self, item_id: str, decision: str, note: str | None) -> None:
-        db = self.app.ws.catalog()
-        try:
+        with self.app.ws.catalog() as db:
             self.app.services.set_decision(db, item_id, decision, note)
-        finally:
-            db.close()
         self.post_message(CatalogChanged(item_id))
         self.app.call_from_thread(
             self.notify, f"{item_id}: {decision.replace('_', ' ')}", markup=False, timeout=2
@@ -467,13 +452,10 @@ class MainScreen(Screen[None]):
             self.post_message(JobUpdate(event))  # thread-safe
 
         def work() -> Any:
-            db = self.app.ws.catalog()
-            try:
+            with self.app.ws.catalog() as db:
                 return run_job(
                     db, job_kind, lambda job: call(job=job, **params), params, [listener], cancel
                 )
-            finally:
-                db.close()
 
         self.notify(f"{STAGE_LABELS[kind]} started", timeout=2)
         return self.run_worker(
@@ -521,8 +503,7 @@ class MainScreen(Screen[None]):
     def poll_jobs(self) -> None:
         """Pick up jobs from other processes; their logs stream from the catalog."""
         selected = self.runs_pane.selected_id
-        db = self.app.ws.catalog()
-        try:
+        with self.app.ws.catalog() as db:
             jobs = load_jobs(db)
             outside = next(
                 (
@@ -533,8 +514,6 @@ class MainScreen(Screen[None]):
                 None,
             )
             lines = load_job_logs(db, outside.id) if outside else None
-        finally:
-            db.close()
         self.app.call_from_thread(self._polled, jobs, selected, lines)
 
     def _polled(
@@ -550,9 +529,6 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="log", exit_on_error=False)
     def load_log(self, job_id: str) -> None:
-        db = self.app.ws.catalog()
-        try:
+        with self.app.ws.catalog() as db:
             lines = load_job_logs(db, job_id)
-        finally:
-            db.close()
         self.app.call_from_thread(self.runs_pane.show_log, job_id, lines)

@@ -53,24 +53,22 @@ def run_or_job(db: Any, run_or_job_id: str) -> dict[str, Any]:
 def load_snapshot(ws: Workspace, run_id: str) -> RunSnapshot:
     from graftwork.core.train.runs import run_metrics
 
-    db = ws.catalog()
-    try:
-        run = run_or_job(db, run_id)
-        points = run_metrics(db, run["id"])
-        tail: list[str] = []
-        if run.get("job_id"):
-            rows = db.query(
-                "select level, message from job_logs where job_id = ? order by id desc limit ?",
-                [run["job_id"], LOG_TAIL],
-            )
-            tail = [
-                f"{r['level']}: {r['message']}" if r["level"] != "info" else r["message"]
-                for r in rows
-            ][::-1]
-    except Exception as exc:  # shown in the widget
-        return RunSnapshot(run=None, error=str(exc))
-    finally:
-        db.close()
+    with ws.catalog() as db:
+        try:
+            run = run_or_job(db, run_id)
+            points = run_metrics(db, run["id"])
+            tail: list[str] = []
+            if run.get("job_id"):
+                rows = db.query(
+                    "select level, message from job_logs where job_id = ? order by id desc limit ?",
+                    [run["job_id"], LOG_TAIL],
+                )
+                tail = [
+                    f"{r['level']}: {r['message']}" if r["level"] != "info" else r["message"]
+                    for r in rows
+                ][::-1]
+        except Exception as exc:  # shown in the widget
+            return RunSnapshot(run=None, error=str(exc))
     if not tail:
         tail = _tail(ws.runs_dir / run["id"] / "child.log", LOG_TAIL)
     snap = RunSnapshot(run=run, log_tail=tail)
@@ -86,11 +84,8 @@ def load_snapshot(ws: Workspace, run_id: str) -> RunSnapshot:
 def load_runs(ws: Workspace) -> list[dict[str, Any]]:
     from graftwork.core.train.runs import list_runs
 
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         return list_runs(db)
-    finally:
-        db.close()
 
 
 def load_curves(ws: Workspace, run_ids: list[str]) -> dict[str, RunSnapshot]:

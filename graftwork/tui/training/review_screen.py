@@ -159,15 +159,13 @@ class ReviewScreen(Screen[str | None]):
         from graftwork.core.review.samples import list_samples
         from graftwork.tui.training.data import run_or_job
 
-        db = self.ws.catalog()
-        try:
-            run_id = run_or_job(db, self.run_id)["id"]
-            rows = list_samples(db, run_id)
-            error = None
-        except Exception as exc:  # shown on the screen, never a crash
-            run_id, rows, error = self.run_id, [], str(exc)
-        finally:
-            db.close()
+        with self.ws.catalog() as db:
+            try:
+                run_id = run_or_job(db, self.run_id)["id"]
+                rows = list_samples(db, run_id)
+                error = None
+            except Exception as exc:  # shown on the screen, never a crash
+                run_id, rows, error = self.run_id, [], str(exc)
         self.app.call_from_thread(self._loaded, run_id, rows, error)
 
     def _loaded(self, run_id: str, rows: list[dict[str, Any]], error: str | None) -> None:
@@ -193,16 +191,14 @@ class ReviewScreen(Screen[str | None]):
     def _write(self, sample_id: int, fields: dict[str, Any]) -> None:
         from graftwork.core.review.review import set_verdict
 
-        db = self.ws.catalog()
-        try:
-            row = set_verdict(
-                db, sample_id, fields.get("verdict"), fields.get("score"), fields.get("note")
-            )
-            error = None
-        except Exception as exc:
-            row, error = None, str(exc)
-        finally:
-            db.close()
+        with self.ws.catalog() as db:
+            try:
+                row = set_verdict(
+                    db, sample_id, fields.get("verdict"), fields.get("score"), fields.get("note")
+                )
+                error = None
+            except Exception as exc:
+                row, error = None, str(exc)
         self.app.call_from_thread(self._written, sample_id, row, error)
 
     def _written(self, sample_id: int, row: dict[str, Any] | None, error: str | None) -> None:
@@ -224,13 +220,11 @@ class ReviewScreen(Screen[str | None]):
     def _promote(self) -> None:
         from graftwork.core.review.review import promote_run
 
-        db = self.ws.catalog()
-        try:
-            rows, error = promote_run(self.ws, db, self.run_id), None
-        except Exception as exc:
-            rows, error = [], str(exc)
-        finally:
-            db.close()
+        with self.ws.catalog() as db:
+            try:
+                rows, error = promote_run(self.ws, db, self.run_id), None
+            except Exception as exc:
+                rows, error = [], str(exc)
         self.app.call_from_thread(self._promoted, rows, error)
 
     def _promoted(self, rows: list[dict[str, Any]], error: str | None) -> None:
@@ -250,19 +244,17 @@ class ReviewScreen(Screen[str | None]):
     def _sample(self) -> None:
         from graftwork.core.base.jobs import run_job
 
-        db = self.ws.catalog()
-        try:
-            result = run_job(
-                db,
-                "sample",
-                lambda job: self.sampler(self.ws, self.run_id, job=job),  # type: ignore[misc]
-                params={"run": self.run_id},
-            )
-            message, style = f"stored {result.ok} new sample(s)", "green"
-        except Exception as exc:
-            message, style = f"sampling failed: {exc}", "red"
-        finally:
-            db.close()
+        with self.ws.catalog() as db:
+            try:
+                result = run_job(
+                    db,
+                    "sample",
+                    lambda job: self.sampler(self.ws, self.run_id, job=job),  # type: ignore[misc]
+                    params={"run": self.run_id},
+                )
+                message, style = f"stored {result.ok} new sample(s)", "green"
+            except Exception as exc:
+                message, style = f"sampling failed: {exc}", "red"
         self.app.call_from_thread(self._sampled, message, style)
 
     def _sampled(self, message: str, style: str) -> None:

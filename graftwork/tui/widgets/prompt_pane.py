@@ -217,12 +217,9 @@ class PromptPane(Vertical):
 
     @work(thread=True, group="prompt-save", exit_on_error=False)
     def _save(self, item_id: str, text: str, note: str | None, origin: str = "tui") -> None:
-        db = self.app.ws.catalog()
-        try:
+        with self.app.ws.catalog() as db:
             self.app.services.add_revision(db, item_id, text, origin=origin, note=note)
             revisions = load_revisions(db, item_id)
-        finally:
-            db.close()
         self.app.call_from_thread(self._saved, item_id, revisions, text)
 
     def _saved(self, item_id: str, revisions: list[Revision], text: str | None = None) -> None:
@@ -272,11 +269,8 @@ class PromptPane(Vertical):
 
     @work(thread=True, group="prompt-template", exit_on_error=False)
     def _template(self, item_id: str) -> None:
-        db = self.app.ws.catalog()
-        try:
+        with self.app.ws.catalog() as db:
             draft = self.app.services.template_draft(db, item_id)
-        finally:
-            db.close()
         self.app.call_from_thread(self._insert, item_id, draft)
 
     def _insert(self, item_id: str, text: str) -> None:
@@ -329,11 +323,8 @@ class PromptPane(Vertical):
     @work(thread=True, group="prompt-save", exit_on_error=False)
     def _accept(self, item_id: str, draft: dict[str, Any]) -> None:
         self.app.services.accept_teacher_draft(item_id, draft)  # stores the revision itself
-        db = self.app.ws.catalog()
-        try:
+        with self.app.ws.catalog() as db:
             revisions = load_revisions(db, item_id)
-        finally:
-            db.close()
         self.app.call_from_thread(self._saved, item_id, revisions)
 
     def action_reject_proposal(self) -> None:

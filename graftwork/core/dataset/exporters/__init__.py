@@ -70,15 +70,12 @@ def _catalog_lookup(ws: Workspace) -> tuple[dict[str, str], dict[str, str]]:
     sources: dict[str, str] = {}
     if not ws.db_path.exists():
         return by_sha, sources
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         for row in db.execute("select item_id, example_sha256 from budget").fetchall():
             if row[1]:
                 by_sha[row[1]] = row[0]
         for row in db.execute("select id, source from items").fetchall():
             sources[row[0]] = row[1] or "unknown"
-    finally:
-        db.close()
     return by_sha, sources
 
 
