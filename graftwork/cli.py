@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Say what this machine can do: platform, MLX backend, model, toolkit, teacher.",
     ),
     "teach": ("teach", "Ask a teacher LLM for prompt drafts, critiques and refinements."),
+    "plan": ("plan", "Expand a dataset spec into planned prompts (the plan recipe)."),
 }
 
 

@@ -18,6 +18,7 @@ MIGRATION_SETS = [
     "graftwork.core.teach.migrations",
     "graftwork.core.train.migrations",
     "graftwork.core.review.migrations",
+    "graftwork.core.plan.migrations",
 ]
 
 

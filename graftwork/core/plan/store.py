@@ -1,0 +1,86 @@
+"""Catalog reads and writes of the plan area (plain SQL on hot paths)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlite_utils
+
+from graftwork.core.base.catalog.db import now
+from graftwork.core.base.errors import GraftworkError
+
+
+class NoPlanError(GraftworkError):
+    exit_code = 2
+
+
+def latest_spec(db: sqlite_utils.Database) -> dict[str, Any]:
+    rows = list(db.query("SELECT * FROM plan_specs ORDER BY id DESC LIMIT 1"))
+    if not rows:
+        raise NoPlanError("no plan yet: run `graftwork plan` first")
+    return rows[0]
+
+
+def plan_items(db: sqlite_utils.Database, spec_id: int) -> list[dict[str, Any]]:
+    """The prompts of the given plan in plan order, with variables and tags decoded."""
+    rows = list(db.query("SELECT * FROM plan_items WHERE spec_id = ? ORDER BY ord", [spec_id]))
+    for row in rows:
+        row["variables"] = json.loads(row["variables"] or "{}")
+        row["tags"] = json.loads(row["tags"] or "{}")
+    return rows
+
+
+def answers(db: sqlite_utils.Database, area: str, stage: str) -> dict[str, dict[str, Any]]:
+    rows = db.query("SELECT * FROM plan_answers WHERE area = ? AND stage = ?", [area, stage])
+    return {r["item_id"]: r for r in rows}
+
+
+def save_answer(
+    db: sqlite_utils.Database, area: str, item_id: str, stage: str, **fields: Any
+) -> None:
+    row = {
+        "area": area,
+        "item_id": item_id,
+        "stage": stage,
+        "text": None,
+        "finish_reason": None,
+        "refusal": None,
+        "verdict": None,
+        "issues": None,
+        "call_id": None,
+        "run_id": None,
+        "model": None,
+        "dry_run": 0,
+        "created_at": now(),
+        **fields,
+    }
+    cols = ", ".join(row)
+    marks = ", ".join(f":{k}" for k in row)
+    with db.conn:
+        db.conn.execute(f"INSERT OR REPLACE INTO plan_answers ({cols}) VALUES ({marks})", row)
+
+
+def gates(db: sqlite_utils.Database, area: str) -> dict[str, dict[str, Any]]:
+    rows = db.query("SELECT * FROM plan_gate WHERE area = ?", [area])
+    out = {}
+    for r in rows:
+        r["reasons"] = json.loads(r["reasons"] or "[]")
+        r["notes"] = json.loads(r["notes"] or "[]")
+        out[r["item_id"]] = r
+    return out
+
+
+def save_gate(db: sqlite_utils.Database, area: str, item_id: str, **fields: Any) -> None:
+    row = {
+        "area": area,
+        "item_id": item_id,
+        "decided_at": now(),
+        **fields,
+    }
+    for key in ("reasons", "notes"):
+        row[key] = json.dumps(row.get(key) or [], ensure_ascii=False)
+    cols = ", ".join(row)
+    marks = ", ".join(f":{k}" for k in row)
+    with db.conn:
+        db.conn.execute(f"INSERT OR REPLACE INTO plan_gate ({cols}) VALUES ({marks})", row)
