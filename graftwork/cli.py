@@ -46,6 +46,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "teach": ("teach", "Ask a teacher LLM for prompt drafts, critiques and refinements."),
     "plan": ("plan", "Expand a dataset spec into planned prompts (the plan recipe)."),
+    "qa": ("qa", "Clean the plan recipe's dataset: duplicates, empty, truncated, mismatches."),
+    "split": ("split", "Seeded splits, SFT files and the fixed eval suite (plan recipe)."),
 }
 
 

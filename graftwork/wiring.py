@@ -147,6 +147,27 @@ def teach_prompts(ws, *, overrides: dict | None = None, job, **options):  # -> S
     )
 
 
+def plan_teach_estimate(ws, stage: str, *, overrides: dict | None = None, **options) -> dict:
+    """Calls, tokens and cost `teach drafts|critiques|refine` would spend (plan recipe)."""
+    from graftwork.core.plan.teach import PlanTeachOptions, estimate
+
+    return estimate(ws, teacher_config(ws, overrides), PlanTeachOptions(stage, **options))
+
+
+def plan_teach(ws, stage: str, *, overrides: dict | None = None, job, **options):  # -> StageResult
+    """One teacher stage over the plan's prompts (a Job of kind `teach.<stage>`)."""
+    from graftwork.core.plan.teach import PlanTeachOptions, teach_plan
+
+    cfg = teacher_config(ws, overrides)
+    return teach_plan(
+        ws,
+        cfg=cfg,
+        teacher_factory=_teacher_factory,
+        options=PlanTeachOptions(stage, **options),
+        job=job,
+    )
+
+
 def teacher_draft(ws, item_id: str, *, overrides: dict | None = None) -> dict:
     """One fresh teacher draft for one widget: {item_id, text, model, call_id, cost, dry_run,
     gating}. Logged in teacher_calls; not stored as a revision (see accept_teacher_draft)."""

@@ -25,10 +25,14 @@ from graftwork.core.teach.port import (
     Completion,
     TeacherAuthError,
     TeacherCallError,
+    TeacherEmptyReply,
     TeacherStopError,
 )
 
 Sleep = Callable[[float], Awaitable[None]]
+
+
+_EMPTY = "reply has empty content"
 
 
 class _Retry(Exception):
@@ -108,7 +112,9 @@ class OpenAITeacher:
             completion.attempts = attempt + 1
             completion.retries = retries
             return completion
-        raise TeacherCallError(
+        # Empty every time: that is the teacher's answer, not a failed transport.
+        error = TeacherEmptyReply if all(r == _EMPTY for r in retries) else TeacherCallError
+        raise error(
             f"gave up after {len(retries)} attempt(s): {retries[-1]}",
             attempts=len(retries),
             retries=retries,
@@ -154,9 +160,11 @@ class OpenAITeacher:
 
         if isinstance(response, str) or not getattr(response, "choices", None):
             raise _Retry("reply has no choices")
-        text = response.choices[0].message.content
-        if not text or not text.strip():
-            raise _Retry("reply has empty content")
+        message = response.choices[0].message
+        text = message.content or ""
+        # A refusal (message.refusal, no content) is an answer to gate, not a reply to retry.
+        if not text.strip() and not getattr(message, "refusal", None):
+            raise _Retry(_EMPTY)
         raw = json.loads(self._redact(json.dumps(response.model_dump(mode="json"))))
         usage = response.usage
         if usage is not None:

@@ -184,6 +184,101 @@ def prompts_cmd(ctx: click.Context, overrides: dict[str, Any], yes: bool, **opti
     )
 
 
+def _plan_stage_command(stage: str, summary: str) -> None:
+    """`teach drafts|critiques|refine`: the plan recipe's teacher stages."""
+
+    @command.command(stage)
+    @click.option(
+        "--limit",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Process the next N prompts (a batch).",
+    )
+    @click.option(
+        "--sample",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Work on the first N planned prompts in the separate sample area.",
+    )
+    @click.option("--resume", is_flag=True, help="Continue the last unfinished run of this stage.")
+    @click.option("--fresh", is_flag=True, help="Do not reuse finished calls of earlier runs.")
+    @click.option(
+        "--gating",
+        type=click.Choice(["lenient", "strict"]),
+        default=None,
+        help="refine: how strictly answers are accepted (default: the spec's gating.mode).",
+    )
+    @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+    @teacher_options
+    @click.pass_context
+    def stage_cmd(ctx: click.Context, overrides: dict[str, Any], yes: bool, **options: Any) -> None:
+        from graftwork import wiring
+        from graftwork.core.base.jobs import run_job
+        from graftwork.core.teach.config import public_url
+
+        ws = workspace_from(ctx)
+        if stage != "refine" and options["gating"]:
+            raise click.UsageError("--gating applies to `teach refine` (where the gate runs)")
+        est = wiring.plan_teach_estimate(ws, stage, overrides=overrides, **options)
+        where = "dry run, no network" if est["dry_run"] else f"{est['model']} at {est['base_url']}"
+        for line in (
+            f"teach {stage} ({est['area']} area{', resuming run ' + est['run_id'] if est['run_id'] else ''}): "
+            f"{est['items']} prompt(s), {where}",
+            f"  calls to send: up to {est['calls']}; tokens: ~{est['input_tokens']:,} in, at most "
+            f"{est['output_tokens_max']:,} out; cost: at most {est['cost_max']:.4f}",
+            *(f"  note: {n}" for n in est["notes"]),
+        ):
+            err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+        if est["items"] == 0:
+            out_console.print(f"nothing to do for {stage}")
+            return
+        if not yes and not est["dry_run"] and sys.stdin.isatty():
+            click.confirm("send these calls?", default=True, abort=True, err=True)
+        shown = {k: v for k, v in overrides.items() if v is not None}
+        if "base_url" in shown:
+            shown["base_url"] = public_url(shown["base_url"])
+        db = ws.catalog()
+        try:
+            with progress_listener(f"teach {stage}") as listen:
+                result = run_job(
+                    db,
+                    f"teach.{stage}",
+                    lambda job: wiring.plan_teach(
+                        ws, stage, overrides=overrides, job=job, **options
+                    ),
+                    {"options": options, "overrides": shown},
+                    [listen],
+                )
+        finally:
+            db.close()
+        s = result.summary
+        for item, reason in result.skipped:
+            err_console.print(f"  {item}: {reason}", markup=False, highlight=False)
+        outcomes = ", ".join(f"{v} {k}" for k, v in s["outcomes"].items()) or "nothing done"
+        finish(
+            result,
+            f"run {s['run_id']} ({stage}, {s['area']} area{', dry run: placeholders only' if s['dry_run'] else ''}): "
+            f"{outcomes}; calls sent {s['calls_sent']}, reused {s['calls_reused']}; tokens "
+            f"{s['input_tokens']:,} in / {s['output_tokens']:,} out; cost {s['cost']:.4f}",
+        )
+
+    stage_cmd.help = summary
+
+
+_plan_stage_command(
+    "drafts",
+    "Plan recipe: the teacher answers every planned prompt that has no answer yet.",
+)
+_plan_stage_command(
+    "critiques",
+    "Plan recipe: the teacher critiques every draft (JSON verdict pass|revise|fail + issues).",
+)
+_plan_stage_command(
+    "refine",
+    "Plan recipe: refine answers with issues, then gate them (--gating lenient|strict) into the dataset.",
+)
+
+
 @command.command("estimate")
 @click.option("--limit", type=click.IntRange(min=1), default=None)
 @click.option("--widgets", default=None)

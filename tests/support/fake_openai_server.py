@@ -12,6 +12,8 @@ Actions (dicts) for ``script(...)``:
   {"malformed": True}                   200 with a body that is not JSON
   {"empty_choices": True}               200 with "choices": []
   {"text": "..."}                       200 with this reply
+  {"text": "...", "finish_reason": "length"}  200, cut off at the token limit
+  {"refusal": "..."}                    200 with no content and this refusal
 
 Run standalone for manual tries: python tests/support/fake_openai_server.py --port 8080
 """
@@ -28,7 +30,8 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-Responder = Callable[[dict[str, Any]], str]
+# A responder returns the reply text, or an action dict ({"text", "finish_reason", "refusal"}).
+Responder = Callable[[dict[str, Any]], str | dict[str, Any]]
 
 
 def default_responder(body: dict[str, Any]) -> str:
@@ -136,9 +139,17 @@ class _Handler(BaseHTTPRequestHandler):
             text = action.get("text")
             if text is None:
                 text = owner.responder(body)
+                if isinstance(text, dict):  # a responder may answer with an action
+                    action = {**action, **text}
+                    text = action.get("text", "")
             entry["served"] = "ok"
             entry["text"] = text
-            self._json(200, _completion(body, text, owner.model))
+            reply = _completion(body, text, owner.model)
+            if "finish_reason" in action:
+                reply["choices"][0]["finish_reason"] = action["finish_reason"]
+            if "refusal" in action:
+                reply["choices"][0]["message"].update(content=None, refusal=action["refusal"])
+            self._json(200, reply)
 
 
 def _completion(body: dict[str, Any], text: str | None, model: str) -> dict[str, Any]:

@@ -63,6 +63,11 @@ class TeacherCallError(GraftworkError):
         self.retries = retries or []
 
 
+class TeacherEmptyReply(TeacherCallError):
+    """Every attempt got a reply without content: the teacher's answer is empty (a gate
+    rejects it as such; it is not a transport failure)."""
+
+
 class TeacherStopError(GraftworkError):
     """A problem no widget can get past (wrong key, unknown model or URL): stops the run."""
 

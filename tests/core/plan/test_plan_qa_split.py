@@ -1,0 +1,121 @@
+"""qa's rules on hand-made records; split/SFT/suite on a catalog whose gate accepted a plan."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from graftwork.core.base.config import configs_dir
+from graftwork.core.base.jobs import run_job
+from graftwork.core.base.workspace import Workspace
+from graftwork.core.plan import store
+from graftwork.core.plan.exports import run_split
+from graftwork.core.plan.planner import run_plan
+from graftwork.core.plan.qa import check_records
+
+
+def rec(rid: str, prompt: str, response: str, **extra) -> dict:
+    return {"id": rid, "category": "c", "prompt": prompt, "response": response, **extra}
+
+
+def test_qa_rules_remove_what_they_name_and_keep_the_rest() -> None:
+    rows = [
+        rec(
+            "a",
+            "How do I get around Lisbon cheaply?",
+            "Buy a Viva Viagem card and ride the trams and metro.",
+        ),
+        rec("b", "How do I get around Lisbon cheaply?", "Walk."),
+        rec("c", "Where to eat in Porto?", "Buy a Viva Viagem card and ride the trams and metro."),
+        rec("d", "how do i get around lisbon cheaply ?!", "Something else entirely, friend."),
+        rec("e", "What is a good day trip from Kyoto?", ""),
+        rec("f", "What should I pack for Oslo in winter?", "Bring wool layers, a warm hat and"),
+        rec(
+            "g",
+            "Explain the tipping customs in Japan please.",
+            "Explain the tipping customs in Japan, please.",
+        ),
+        rec(
+            "h",
+            "What are the best museums in Madrid for kids?",
+            "Die besten Museen sind nicht weit, und es ist für die Kinder ein Spaß mit der Familie.",
+        ),
+        rec(
+            "i",
+            "Is Tbilisi safe at night for a solo traveller?",
+            "Mostly yes: stay on lit streets and use licensed taxis.",
+        ),
+    ]
+    kept, removed = check_records(rows, wants_json=False)
+    assert [r["id"] for r in kept] == ["a", "i"]
+    assert {r["id"]: r["rule"] for r in removed} == {
+        "b": "exact_duplicate",
+        "c": "exact_duplicate",
+        "d": "near_duplicate",
+        "e": "empty",
+        "f": "truncated",
+        "g": "repeats_prompt",
+        "h": "language_mismatch",
+    }
+    _, removed = check_records(
+        [rec("j", "Plan a day in Rome", '{"summary": "x"', response_json=None)], wants_json=True
+    )
+    assert removed[0]["rule"] == "truncated"
+
+
+def test_split_sft_and_suite_are_seeded_and_the_suite_is_never_in_train(
+    workspace: Workspace,
+) -> None:
+    specs = configs_dir() / "specs"
+    shutil.copy(specs / "travel_guide.yaml", workspace.root / "spec.yaml")
+    shutil.copy(specs / "travel_cities.txt", workspace.root)
+    db = workspace.catalog()
+    run_job(db, "plan", lambda job: run_plan(workspace, job=job))
+    for row in store.plan_items(db, store.latest_spec(db)["id"]):
+        answer = json.dumps(
+            {
+                "summary": f"About: {row['prompt']}",
+                "assumptions": [],
+                "steps": [{"title": "Go", "detail": "now"}],
+                "tips": [],
+                "verify": ["hours"],
+            }
+        )
+        store.save_gate(
+            db,
+            "main",
+            row["item_id"],
+            state="accepted",
+            answer=answer,
+            answer_stage="draft",
+            parse_ok=1,
+            schema_ok=1,
+            mode="lenient",
+            decided_by="gate",
+            dry_run=0,
+        )
+    result = run_job(db, "split", lambda job: run_split(workspace, job=job))
+    db.close()
+    counts = result.summary["counts"]
+    assert (
+        sum(counts.values()) == 120 and counts["train"] > counts["val"] > 0 and counts["test"] > 0
+    )
+    root = workspace.root / "data" / "processed"
+    read = lambda p: [json.loads(x) for x in p.read_text(encoding="utf-8").splitlines()]  # noqa: E731
+    train_ids = {r["id"] for r in read(root / "splits" / "v1" / "train.jsonl")}
+    test = read(root / "splits" / "v1" / "test.jsonl")
+    sft = read(root / "sft" / "v1" / "train_sft.jsonl")
+    assert len(sft) == counts["train"]
+    assert [m["role"] for m in sft[0]["messages"]] == ["system", "user", "assistant"]
+    suite_path = workspace.root / "eval" / "suites" / "fixed20_v1.jsonl"
+    suite = read(suite_path)
+    assert len(suite) == min(20, len(test))
+    assert not {s["id"] for s in suite} & train_ids
+    assert {s["id"] for s in suite} <= {r["id"] for r in test}
+    # Stratified: every category the test split holds is in the suite.
+    assert {s["category"] for s in suite} == {r["category"] for r in test}
+    first = suite_path.read_bytes()
+    db = workspace.catalog()
+    run_job(db, "split", lambda job: run_split(workspace, job=job))
+    db.close()
+    assert suite_path.read_bytes() == first
