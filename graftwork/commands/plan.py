@@ -29,18 +29,14 @@ def command(ctx: click.Context, spec: str | None) -> None:
     ws = workspace_from(ctx)
     path = resolve_spec(ws, spec)
     load_spec(path)  # a bad spec is an error (exit 2) before a job is recorded
-    db = ws.catalog()
-    try:
-        with progress_listener("plan") as listen:
-            result = run_job(
-                db,
-                "plan",
-                lambda job: run_plan(ws, spec=str(path), job=job),
-                {"spec": str(path)},
-                [listen],
-            )
-    finally:
-        db.close()
+    with ws.catalog() as db, progress_listener("plan") as listen:
+        result = run_job(
+            db,
+            "plan",
+            lambda job: run_plan(ws, spec=str(path), job=job),
+            {"spec": str(path)},
+            [listen],
+        )
     s = result.summary
     for category, c in s["counts"].items():
         out_console.print(

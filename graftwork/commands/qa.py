@@ -19,14 +19,10 @@ def command(ctx: click.Context, sample: bool) -> None:
 
     ws = workspace_from(ctx)
     area = "sample" if sample else "main"
-    db = ws.catalog()
-    try:
-        with progress_listener("qa") as listen:
-            result = run_job(
-                db, "qa", lambda job: run_qa(ws, area=area, job=job), {"area": area}, [listen]
-            )
-    finally:
-        db.close()
+    with ws.catalog() as db, progress_listener("qa") as listen:
+        result = run_job(
+            db, "qa", lambda job: run_qa(ws, area=area, job=job), {"area": area}, [listen]
+        )
     s = result.summary
     for rule, n in s["removed_by_rule"].items():
         out_console.print(f"  removed {n}: {rule}", markup=False, highlight=False)

@@ -20,14 +20,10 @@ def command(ctx: click.Context, sample: bool) -> None:
 
     ws = workspace_from(ctx)
     area = "sample" if sample else "main"
-    db = ws.catalog()
-    try:
-        with progress_listener("split") as listen:
-            result = run_job(
-                db, "split", lambda job: run_split(ws, area=area, job=job), {"area": area}, [listen]
-            )
-    finally:
-        db.close()
+    with ws.catalog() as db, progress_listener("split") as listen:
+        result = run_job(
+            db, "split", lambda job: run_split(ws, area=area, job=job), {"area": area}, [listen]
+        )
     s = result.summary
     out_console.print(
         "  "

@@ -237,20 +237,14 @@ def _plan_stage_command(stage: str, summary: str) -> None:
         shown = {k: v for k, v in overrides.items() if v is not None}
         if "base_url" in shown:
             shown["base_url"] = public_url(shown["base_url"])
-        db = ws.catalog()
-        try:
-            with progress_listener(f"teach {stage}") as listen:
-                result = run_job(
-                    db,
-                    f"teach.{stage}",
-                    lambda job: wiring.plan_teach(
-                        ws, stage, overrides=overrides, job=job, **options
-                    ),
-                    {"options": options, "overrides": shown},
-                    [listen],
-                )
-        finally:
-            db.close()
+        with ws.catalog() as db, progress_listener(f"teach {stage}") as listen:
+            result = run_job(
+                db,
+                f"teach.{stage}",
+                lambda job: wiring.plan_teach(ws, stage, overrides=overrides, job=job, **options),
+                {"options": options, "overrides": shown},
+                [listen],
+            )
         s = result.summary
         for item, reason in result.skipped:
             err_console.print(f"  {item}: {reason}", markup=False, highlight=False)

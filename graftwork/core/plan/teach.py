@@ -479,13 +479,10 @@ def _open_run(db: sqlite_utils.Database, work: Work, cfg: TeacherConfig, job: Jo
 def estimate(ws: Workspace, cfg: TeacherConfig, options: PlanTeachOptions) -> dict[str, Any]:
     """Calls, tokens (about 4 characters a token) and an upper bound on cost. Refinements are
     counted for every prompt although only those with issues get one ("up to")."""
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         work = make_work(ws, db, options, dry_run=cfg.dry_run)
         spec, schema = work.loaded.spec, work.loaded.schema
         drafts = store.answers(db, work.options.area, "draft")
-    finally:
-        db.close()
     input_tokens = 0
     for row in work.items:
         answer = (drafts.get(row["item_id"]) or {}).get("text") or ""

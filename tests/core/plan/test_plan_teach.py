@@ -88,20 +88,16 @@ def flags(server: FakeOpenAIServer, **extra) -> dict:
 
 
 def teach(ws: Workspace, stage: str, overrides: dict, **options):
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         return run_job(
             db,
             f"teach.{stage}",
             lambda job: wiring.plan_teach(ws, stage, overrides=overrides, job=job, **options),
         )
-    finally:
-        db.close()
 
 
 def city_gates(ws: Workspace, area: str = "main") -> dict[str, dict]:
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         prompts = {
             r["item_id"]: r["prompt"] for r in db.query("SELECT item_id, prompt FROM plan_items")
         }
@@ -109,8 +105,6 @@ def city_gates(ws: Workspace, area: str = "main") -> dict[str, dict]:
             re.search(r"for (\w+)", prompts[k]).group(1): v
             for k, v in store.gates(db, area).items()
         }  # type: ignore[union-attr]
-    finally:
-        db.close()
 
 
 def test_chain_gates_bad_answers_out_with_their_reasons(
@@ -211,7 +205,13 @@ def test_stage_files_are_exports_of_the_catalog(ws: Workspace, server: FakeOpenA
     stats = json.loads((processed / "dataset_v1_stats.json").read_text(encoding="utf-8"))
     assert (stats["accepted"], stats["rejected"]) == (2, 5)
     # A record counts once under each rule it broke (the cut-off answer also does not parse).
-    assert stats["rejected_by_rule"] == {"empty": 2, "parse": 2, "refusal": 1, "schema": 1, "truncated": 1}
+    assert stats["rejected_by_rule"] == {
+        "empty": 2,
+        "parse": 2,
+        "refusal": 1,
+        "schema": 1,
+        "truncated": 1,
+    }
     assert 0 < stats["parse_pass_rate"] < 1
     # qa: both accepted answers are the same text, so the later one goes.
     db = ws.catalog()

@@ -101,18 +101,13 @@ def test_template_with_unfillable_variables_is_skipped_with_a_warning(tmp_path: 
 
 
 def test_weighted_values_follow_their_weights(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
-        """\
-        dataset: {name: demo}
-        variables:
-          n: {values: [%s]}
-          mood: {weighted: {calm: 9, loud: 1}}
-        categories:
-          c: {count: 2000, templates: ["{{ n }} {{ mood }}"]}
-        """
-        % ", ".join(str(i) for i in range(5000)),
+    numbers = ", ".join(str(i) for i in range(5000))
+    body = (
+        "dataset: {name: demo}\n"
+        f"variables: {{n: {{values: [{numbers}]}}, mood: {{weighted: {{calm: 9, loud: 1}}}}}}\n"
+        'categories: {c: {count: 2000, templates: ["{{ n }} {{ mood }}"]}}\n'
     )
+    path = write(tmp_path, body)
     moods = Counter(p.variables["mood"] for p in expand(load_spec(path)).prompts)
     assert 0.85 < moods["calm"] / 2000 < 0.95
 
@@ -194,5 +189,5 @@ def test_a_variable_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
         tmp_path,
         "dataset: {name: d}\nvariables: {w: {file: w.txt}}\ncategories: {c: {count: 1, templates: ['{{ w }}']}}\n",
     )
-    with pytest.raises(SpecError, match="w.txt is not UTF-8"):
+    with pytest.raises(SpecError, match=r"w\.txt is not UTF-8"):
         load_spec(path)
