@@ -8,7 +8,9 @@ Exit codes: 0 all good, 1 finished but some items failed, 2 usage or configurati
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+import traceback
 
 import click
 
@@ -75,30 +77,57 @@ class LazyGroup(click.Group):
     default=None,
     help="Workspace folder (else $GRAFTWORK_WORKSPACE, else the nearest parent with graftwork.yaml).",
 )
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="Show the Python traceback of an error (else one line). Also $GRAFTWORK_DEBUG=1.",
+)
 @click.version_option(__version__, prog_name="graftwork")
 @click.pass_context
-def cli(ctx: click.Context, workspace: str | None) -> None:
+def cli(ctx: click.Context, workspace: str | None, debug: bool) -> None:
     """graftwork: curate fine-tuning datasets and grow LoRA adapters from the terminal."""
     ctx.ensure_object(dict)
     ctx.obj["workspace"] = workspace
+    ctx.obj["debug"] = debug
     if ctx.invoked_subcommand is None:
         from graftwork.commands.tui import open_tui_or_help
 
         open_tui_or_help(ctx)
 
 
+def _debug_wanted(argv: list[str]) -> bool:
+    # Read before parsing: the error may come from parsing or from a command's setup.
+    options = argv[: argv.index("--")] if "--" in argv else argv
+    return "--debug" in options or os.environ.get("GRAFTWORK_DEBUG", "") not in ("", "0")
+
+
 def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = _debug_wanted(args)
     try:
-        cli.main(args=argv, prog_name="graftwork", standalone_mode=False)
+        cli.main(args=args, prog_name="graftwork", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
         sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
-    except GraftworkError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except GraftworkError as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        # The last line of defence: the cause should have been handled where it happened,
+        # but the user still gets one line, never a traceback, unless they ask for it.
+        from graftwork.core.base.errors import explain
+
+        said = explain(exc)
+        if debug:
+            traceback.print_exc()
+        hint = "" if debug or said.known else " (run with --debug for the traceback)"
+        click.echo(f"error: {said.line}{hint}", err=True)
+        sys.exit(said.exit_code)
     sys.exit(0)

@@ -10,6 +10,8 @@ Corrupt archives (bad headers, CRC errors) are refused too. `__MACOSX/` and `.DS
 
 from __future__ import annotations
 
+import errno
+import lzma
 import re
 import stat
 import unicodedata
@@ -127,6 +129,12 @@ class ZipExtractor:
             path.mkdir(parents=True, exist_ok=True)
         except (FileExistsError, NotADirectoryError):
             raise ArchiveError(f"member {member!r} conflicts with another member") from None
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:
+                raise ArchiveError(
+                    f"member {member!r} has a name too long for the file system"
+                ) from None
+            raise
 
     def _write_member(
         self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, so_far: int
@@ -153,8 +161,16 @@ class ZipExtractor:
             raise ArchiveError(
                 f"member {info.filename!r} is duplicated or conflicts with another member"
             ) from None
-        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        except (zipfile.BadZipFile, zlib.error, EOFError, lzma.LZMAError) as exc:
             raise ArchiveError(f"corrupt member {info.filename!r} ({exc})") from None
+        except OSError as exc:
+            if exc.errno is None:  # bz2 reports a bad stream as a bare OSError
+                raise ArchiveError(f"corrupt member {info.filename!r} ({exc})") from None
+            if exc.errno == errno.ENAMETOOLONG:
+                raise ArchiveError(
+                    f"member {info.filename!r} has a name too long for the file system"
+                ) from None
+            raise  # the disk, not the archive (ENOSPC, EACCES): ingest reports it per item
         except NotImplementedError as exc:
             raise ArchiveError(
                 f"member {info.filename!r} uses an unsupported compression ({exc})"

@@ -19,6 +19,7 @@ import itertools
 import json
 import os
 import shutil
+import sqlite3
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,7 +29,7 @@ import sqlite_utils
 
 from graftwork.core.base.atomic import write_bytes
 from graftwork.core.base.catalog.db import now
-from graftwork.core.base.errors import ConfigError
+from graftwork.core.base.errors import ConfigError, os_error_line
 from graftwork.core.base.jobs import Job, StageResult
 from graftwork.core.base.project import IngestConfig
 from graftwork.core.base.workspace import Workspace
@@ -297,8 +298,9 @@ class Ingest:
             except (FetchError, ArchiveError) as exc:
                 self._failed(entry, exc.cause, getattr(exc, "attempts", None))
             except OSError as exc:
-                where = f" ({exc.filename})" if exc.filename else ""
-                self._failed(entry, f"file system error: {exc.strerror or exc}{where}")
+                self._failed(entry, f"file system error: {os_error_line(exc)}")
+            except sqlite3.Error:
+                raise  # the catalog itself (disk full, locked): no other item can succeed
             except Exception as exc:  # one broken item must never stop the others
                 self._failed(entry, f"{type(exc).__name__}: {exc}")
             else:
@@ -310,7 +312,7 @@ class Ingest:
                     self.fresh += 1
             self.job.advance(item_id=entry.id)
 
-    def _failed(self, entry: ManifestEntry, cause: str, attempts: int | None) -> None:
+    def _failed(self, entry: ManifestEntry, cause: str, attempts: int | None = None) -> None:
         fields: dict[str, Any] = {"error": cause, "attempts": attempts}
         if entry.id not in self.had_good:
             # A failed --refresh keeps the intact earlier download usable (status stays ok);
@@ -398,14 +400,20 @@ class Ingest:
         """Best effort: a failed screenshot is a warning, never an item failure."""
         if not self.options.screenshots or not entry.screenshot_url:
             return None
-        suffix = Path(urlsplit(entry.screenshot_url).path).suffix.lower()
+        try:
+            suffix = Path(urlsplit(entry.screenshot_url).path).suffix.lower()
+        except ValueError:
+            suffix = ""
         suffix = suffix if suffix in SCREENSHOT_SUFFIXES else ".img"
         dest = self.screenshots / f"{entry.id}{suffix}"
         try:
             data = await self.fetcher.read(entry.screenshot_url, max_bytes=MAX_SCREENSHOT_BYTES)
             await asyncio.to_thread(write_bytes, dest, data)
-        except (FetchError, OSError) as exc:
-            cause = exc.cause if isinstance(exc, FetchError) else str(exc)
+        except (FetchError, OSError, ValueError) as exc:  # ValueError: an unparseable URL
+            if isinstance(exc, FetchError):
+                cause = exc.cause
+            else:
+                cause = os_error_line(exc) if isinstance(exc, OSError) else str(exc)
             self.job.log(
                 f"{entry.id}: screenshot not saved: {cause}", level="warning", item_id=entry.id
             )
@@ -421,6 +429,8 @@ async def load_manifest(fetcher: Fetcher, manifest: str) -> bytes:
         return await fetcher.read(manifest, max_bytes=MAX_MANIFEST_BYTES)
     except FetchError as exc:
         raise ConfigError(f"{manifest}: cannot read the manifest: {exc.cause}") from None
+    except ValueError as exc:  # an unparseable URL ("http://[::1"), a NUL in a path
+        raise ConfigError(f"{manifest}: cannot read the manifest: {exc}") from None
 
 
 async def ingest_async(

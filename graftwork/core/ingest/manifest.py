@@ -13,10 +13,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from graftwork.core.base.errors import ConfigError
 
 MAX_ID_LENGTH = 200  # ids become folder names; stay well under every filesystem's limit
+# File systems limit names in bytes (255 on ext4/APFS), and ingest adds suffixes and temp
+# prefixes (".<id>.png.xxxxxxxx.tmp"): 200 bytes of UTF-8 leaves room for them.
+MAX_ID_BYTES = 200
+# How deep one entry may nest lists and objects. Real entries are flat; a hostile one could
+# nest until json.dumps or a later reader hits Python's recursion limit.
+MAX_ENTRY_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,40 @@ def id_problem(item_id: str) -> str | None:
         return "id has leading or trailing whitespace"
     if len(item_id) > MAX_ID_LENGTH:
         return f"id longer than {MAX_ID_LENGTH} characters"
+    size = len(item_id.encode("utf-8", "surrogatepass"))
+    if size > MAX_ID_BYTES:
+        return f"id is {size} bytes in UTF-8, longer than the limit of {MAX_ID_BYTES} bytes"
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in item_id):
+        return "id contains a lone surrogate (not valid Unicode)"
+    return None
+
+
+def nesting_depth(value: Any, limit: int) -> int:
+    """How deep ``value`` nests lists and objects, counting no further than ``limit + 1``
+    (iterative, so a hostile document cannot exhaust the stack)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            depth += 1
+            deepest = max(deepest, depth)
+            if depth > limit:
+                return deepest
+            stack.extend(
+                (child, depth) for child in (node.values() if isinstance(node, dict) else node)
+            )
+    return deepest
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be parsed (e.g. "http://[::1": Invalid IPv6 URL), or None."""
+    if "\x00" in url:
+        return "contains a NUL byte"
+    try:
+        urlsplit(url).port  # noqa: B018 -- port parsing raises on garbage like ":99999999"
+    except ValueError as exc:
+        return str(exc)
     return None
 
 
@@ -97,6 +138,11 @@ def _entry_problem(raw: Any, first_seen: dict[str, int]) -> str | None:
         return "missing 'downloadUrl'"
     if not isinstance(url, str) or not url.strip():
         return "'downloadUrl' must be a non-empty string"
+    bad_url = url_problem(url.strip())
+    if bad_url:
+        return f"invalid 'downloadUrl' {url.strip()[:80]!r} ({bad_url})"
+    if nesting_depth(raw, MAX_ENTRY_DEPTH) > MAX_ENTRY_DEPTH:
+        return f"entry is nested deeper than {MAX_ENTRY_DEPTH} levels"
     if item_id in first_seen:
         return f"duplicate id (first seen at entry #{first_seen[item_id]})"
     return None
@@ -108,6 +154,8 @@ def parse_manifest(data: bytes | str, source: str) -> ParsedManifest:
         doc = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{source}: manifest is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: manifest is nested too deeply to read") from None
     if isinstance(doc, dict):
         if "widgets" not in doc:
             raise ConfigError(
