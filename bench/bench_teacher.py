@@ -11,9 +11,7 @@ client for this interpreter's GIL.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,6 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+
+
+from support.fake_openai_server import server_process  # noqa: E402
 
 from graftwork import wiring  # noqa: E402
 from graftwork.core.base.catalog.db import now  # noqa: E402
@@ -73,24 +74,6 @@ def make_workspace(root: Path, n: int) -> Workspace:
     return ws
 
 
-@contextlib.contextmanager
-def fake_server(latency: float):
-    script = ROOT / "tests" / "support" / "fake_openai_server.py"
-    proc = subprocess.Popen(
-        [sys.executable, str(script), "--port", "0", "--latency", str(latency)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = proc.stdout.readline() if proc.stdout else ""
-        if " at " not in line:
-            raise SystemExit(f"fake server did not start: {line!r}")
-        yield line.split(" at ")[1].split()[0]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
 def timed_run(ws: Workspace, base_url: str, concurrency: int) -> tuple[float, dict]:
     db = ws.catalog()
     job = Job(db, "teach")
@@ -120,7 +103,7 @@ def main() -> int:
     import openai  # noqa: F401
 
     wiring.teacher_counter()
-    with tempfile.TemporaryDirectory() as tmp, fake_server(args.latency) as base_url:
+    with tempfile.TemporaryDirectory() as tmp, server_process(args.latency) as base_url:
         # Separate workspaces so neither run can reuse the other's finished calls.
         seq_ws = make_workspace(Path(tmp) / "sequential", args.n)
         par_ws = make_workspace(Path(tmp) / "concurrent", args.n)

@@ -168,6 +168,18 @@ def plan_teach(ws, stage: str, *, overrides: dict | None = None, job, **options)
     )
 
 
+def plan_teach_drafts(ws, *, job, **options):  # -> StageResult (stage teach.drafts)
+    return plan_teach(ws, "drafts", job=job, **options)
+
+
+def plan_teach_critiques(ws, *, job, **options):  # -> StageResult (stage teach.critiques)
+    return plan_teach(ws, "critiques", job=job, **options)
+
+
+def plan_teach_refine(ws, *, job, **options):  # -> StageResult (stage teach.refine)
+    return plan_teach(ws, "refine", job=job, **options)
+
+
 def teacher_draft(ws, item_id: str, *, overrides: dict | None = None) -> dict:
     """One fresh teacher draft for one widget: {item_id, text, model, call_id, cost, dry_run,
     gating}. Logged in teacher_calls; not stored as a revision (see accept_teacher_draft)."""

@@ -21,12 +21,13 @@ Run standalone for manual tries: python tests/support/fake_openai_server.py --po
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -257,6 +258,29 @@ class FakeOpenAIServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+@contextlib.contextmanager
+def server_process(latency: float = 0.0) -> Iterator[str]:
+    """This server (default replies) in its own process, like a real teacher: benchmarks use
+    it so the server does not compete with the client for one interpreter's GIL. Yields the
+    base URL."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--port", "0", "--latency", str(latency)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        if " at " not in line:
+            raise SystemExit(f"fake server did not start: {line!r}")
+        yield line.split(" at ")[1].split()[0]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def main() -> None:

@@ -85,3 +85,13 @@ def m001_plan(db: Database) -> None:
         },
         pk=("area", "item_id"),
     )
+
+
+@migrations()
+def m002_plan_qa(db: Database) -> None:
+    # What the newest `graftwork qa` of an area removed, so the recipe's examples (build,
+    # export, train) leave those records out just as dataset_<v>_clean.jsonl does.
+    db["plan_qa"].create(
+        {"area": str, "item_id": str, "rule": str, "detail": str, "checked_at": str},
+        pk=("area", "item_id"),
+    )

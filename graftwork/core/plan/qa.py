@@ -18,6 +18,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from graftwork.core.base.atomic import write_json
+from graftwork.core.base.catalog.db import now
 from graftwork.core.base.errors import GraftworkError
 from graftwork.core.base.jobs import Job, StageResult, stage_db
 from graftwork.core.base.workspace import Workspace
@@ -304,6 +305,13 @@ def run_qa(ws: Workspace, *, area: str = "main", job: Job) -> StageResult:
     }
     report_path = paths.dataset_file("_qa_report", "json")
     write_json(report_path, report)
+    stamp = now()
+    with db.conn:
+        db.conn.execute("DELETE FROM plan_qa WHERE area = ?", [area])
+        db.conn.executemany(
+            "INSERT INTO plan_qa (area, item_id, rule, detail, checked_at) VALUES (?, ?, ?, ?, ?)",
+            [(area, r["id"], r["rule"], r["detail"], stamp) for r in removed],
+        )
     for r in removed:
         job.log(f"{r['id']}: {r['rule']}: {r['detail']}", item_id=r["id"])
     job.advance(len(rows))

@@ -48,6 +48,7 @@ class Recipe:
 RECIPE_MODULES: dict[str, str] = {
     "uebersicht": "graftwork.core.recipes.uebersicht",
     "import": "graftwork.core.recipes.imported",
+    "plan": "graftwork.core.recipes.plan",
 }
 
 

@@ -221,3 +221,17 @@ def test_stage_files_are_exports_of_the_catalog(ws: Workspace, server: FakeOpenA
     db.close()
     assert result.summary["removed_by_rule"] == {"exact_duplicate": 1}
     assert len(lines(processed / "dataset_v1_clean.jsonl")) == 1
+    # The recipe's examples (build/export/train): accepted, not removed by qa.
+    from graftwork.core.recipes import get_recipe
+
+    provider = get_recipe("plan").example_provider(ws)
+    with ws.catalog() as db:
+        usable, skipped = provider.candidates(db)
+        assert [c.prompt for c in usable] == ["Tips for Good1?"]
+        reasons = dict(skipped)
+        assert len(reasons) == 6
+        assert any(r.startswith("removed by qa: exact_duplicate") for r in reasons.values())
+        assert sum(r.startswith("rejected: ") for r in reasons.values()) == 5
+        ex = provider.example(db, usable[0])
+    assert ex.user == "Tips for Good1?" and json.loads(ex.assistant) == json.loads(GOOD)
+    assert ex.system == "You give travel tips as JSON." and ex.meta["category"] == "tips"
