@@ -50,6 +50,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("plan", "Expand a dataset spec into planned prompts (the plan recipe)."),
     "qa": ("qa", "Clean the plan recipe's dataset: duplicates, empty, truncated, mismatches."),
     "split": ("split", "Seeded splits, SFT files and the fixed eval suite (plan recipe)."),
+    "eval": (
+        "eval",
+        "Run the eval suite through base and adapter; score with the spec's contract.",
+    ),
 }
 
 

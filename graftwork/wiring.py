@@ -258,6 +258,22 @@ def sample(ws, run_id: str, *, job, **settings):  # -> StageResult
     return sample_run(ws, run_id, SampleSettings(**settings), generate=run_generation, job=job)
 
 
+def plan_eval(ws, run_id: str, *, suite: str | None = None, job, **settings):  # -> StageResult
+    """The plan recipe's fixed suite through base and adapter, scored with the spec's contract."""
+    from graftwork.adapters.mlx.generate import run_generation
+    from graftwork.core.plan.evaluate import eval_run
+    from graftwork.core.review.samples import SampleSettings
+
+    return eval_run(
+        ws,
+        run_id,
+        suite=suite,
+        settings=SampleSettings(**settings),
+        generate=run_generation,
+        job=job,
+    )
+
+
 def apple_train(ws, set_name: str, *, overrides: dict | None = None, job):  # -> StageResult
     """Apple's toolkit (train_adapter, export_fmadapter) as a child process, output into the job."""
     from graftwork.adapters.apple_runner import run_command
