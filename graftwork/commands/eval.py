@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from graftwork.commands._common import finish, out_console, progress_listener, workspace_from
+from graftwork.commands.sample import generation_options
 
 
 @click.command("eval")
@@ -16,10 +17,7 @@ from graftwork.commands._common import finish, out_console, progress_listener, w
     help="Suite JSONL (default: eval/suites/<spec eval.name>_<version>.jsonl).",
 )
 @click.option("--n", "n", type=int, default=None, help="Only the first N prompts of the suite.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--temperature", type=float, default=0.0, show_default=True, help="0 = greedy.")
-@click.option("--max-tokens", type=int, default=1024, show_default=True)
-@click.option("--adapter", type=click.Choice(["best", "last"]), default="best", show_default=True)
+@generation_options
 @click.pass_context
 def command(
     ctx: click.Context,

@@ -2,9 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
 
 from graftwork.commands._common import finish, out_console, progress_listener, workspace_from
+
+
+def generation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--seed, --temperature, --max-tokens, --adapter: how base and adapter generate (sample, eval)."""
+    options = [
+        click.option("--seed", type=int, default=0, show_default=True),
+        click.option(
+            "--temperature", type=float, default=0.0, show_default=True, help="0 = greedy."
+        ),
+        click.option("--max-tokens", type=int, default=1024, show_default=True),
+        click.option(
+            "--adapter",
+            type=click.Choice(["best", "last"]),
+            default="best",
+            show_default=True,
+            help="Which of the run's adapters to sample from.",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
 
 
 @click.command("sample")
@@ -22,16 +46,7 @@ from graftwork.commands._common import finish, out_console, progress_listener, w
     help="Which split of the run's set to take prompts from.",
 )
 @click.option("--n", "n", type=int, default=None, help="Only the first N prompts of the split.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--temperature", type=float, default=0.0, show_default=True, help="0 = greedy.")
-@click.option("--max-tokens", type=int, default=1024, show_default=True)
-@click.option(
-    "--adapter",
-    type=click.Choice(["best", "last"]),
-    default="best",
-    show_default=True,
-    help="Which of the run's adapters to sample from.",
-)
+@generation_options
 @click.pass_context
 def command(
     ctx: click.Context,

@@ -6,18 +6,23 @@ and a Markdown report per run: runs/<run>/eval_<suite>.md."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from graftwork.core.base.atomic import write_text
-from graftwork.core.base.catalog.db import now
 from graftwork.core.base.jobs import Job, StageResult
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.plan import store
 from graftwork.core.plan.exports import read_jsonl
 from graftwork.core.plan.paths import PlanPaths
-from graftwork.core.review.samples import SampleError, SampleGenerator, SampleSettings, resolve_run
+from graftwork.core.review.samples import (
+    SampleError,
+    SampleGenerator,
+    SampleSettings,
+    generate_pairs,
+    resolve_run,
+    sample_row,
+)
 from graftwork.core.spec.contract import AnswerCheck, ContractChecker
 from graftwork.core.spec.load import load_spec
 
@@ -133,21 +138,12 @@ def eval_run(
             key = f"k{i}"
             by_key[key] = {**p, "messages": messages}
             requests.append({"key": key, "messages": messages, "tools": None})
-        base: dict[str, dict[str, Any]] = {}
         rows: list[dict[str, Any]] = []
         result = StageResult()
 
-        def on_event(event: dict[str, Any]) -> None:
-            if event.get("type") == "loaded":
-                job.log(f"{event['which']} model loaded in {event['ms']:.0f} ms")
-            if event.get("type") != "sample":
-                return
-            key = event["key"]
-            if event["which"] == "base":
-                base[key] = event
-                return
-            p, b = by_key[key], base.get(key, {})
-            base_text, adapter_text = str(b.get("text") or ""), str(event.get("text") or "")
+        def on_pair(key: str, b: dict[str, Any], a: dict[str, Any]) -> None:
+            p = by_key[key]
+            base_text, adapter_text = str(b.get("text") or ""), str(a.get("text") or "")
             row = {
                 "id": p.get("id", key),
                 "category": p.get("category", ""),
@@ -159,40 +155,23 @@ def eval_run(
             }
             rows.append(row)
             db["samples"].insert(
-                {
-                    "run_id": run["id"],
-                    "item_id": row["id"],
-                    "split": SPLIT,
-                    "prompt": p["prompt"],
-                    "reference": references.get(row["id"], ""),
-                    "base_output": base_text,
-                    "adapter_output": adapter_text,
-                    "seed": settings.seed,
-                    "temperature": settings.temperature,
-                    "max_tokens": settings.max_tokens,
-                    "base_ms": b.get("ms"),
-                    "adapter_ms": event.get("ms"),
-                    "created_at": now(),
-                    "messages": json.dumps(p["messages"], ensure_ascii=False),
-                    "base_tokens": b.get("tokens"),
-                    "adapter_tokens": event.get("tokens"),
-                    "adapter": adapter_dir.name,
-                }
+                sample_row(
+                    run["id"],
+                    row["id"],
+                    SPLIT,
+                    p["prompt"],
+                    references.get(row["id"], ""),
+                    p["messages"],
+                    b,
+                    a,
+                    settings,
+                    adapter_dir.name,
+                )
             )
             result.ok += 1
             job.advance(item_id=row["id"])
 
-        generate(
-            model,
-            str(adapter_dir),
-            requests,
-            seed=settings.seed,
-            temperature=settings.temperature,
-            max_tokens=settings.max_tokens,
-            on_event=on_event,
-            should_stop=lambda: job.cancelled,
-        )
-        job.check_cancelled()
+        generate_pairs(generate, model, adapter_dir, requests, settings, job, on_pair)
     report = ws.runs_dir / run["id"] / f"eval_{suite_path.stem}.md"
     write_text(report, report_markdown(run["id"], suite_path, model, rows))
     result.outputs = [report]

@@ -168,6 +168,84 @@ def resolve_run(
     )
 
 
+def pair_events(
+    job: Job, on_pair: Callable[[str, dict[str, Any], dict[str, Any]], None]
+) -> Callable[[dict[str, Any]], None]:
+    """The generator's events -> ``on_pair(key, base_event, adapter_event)`` once both outputs
+    of a prompt are in (the base pass runs first); model loads go to the job log."""
+    base: dict[str, dict[str, Any]] = {}
+
+    def on_event(event: dict[str, Any]) -> None:
+        if event.get("type") == "loaded":
+            job.log(f"{event['which']} model loaded in {event['ms']:.0f} ms")
+        if event.get("type") != "sample":
+            return
+        if event["which"] == "base":
+            base[event["key"]] = event
+            return
+        on_pair(event["key"], base.get(event["key"], {}), event)
+
+    return on_event
+
+
+def generate_pairs(
+    generate: SampleGenerator,
+    model: str,
+    adapter_dir: Path,
+    prompts: list[dict[str, Any]],
+    settings: SampleSettings,
+    job: Job,
+    on_pair: Callable[[str, dict[str, Any], dict[str, Any]], None],
+) -> None:
+    """Run the generator over ``prompts`` (base, then adapter) with the settings; on_pair as in
+    `pair_events`. Stops early when the job is cancelled."""
+    generate(
+        model,
+        str(adapter_dir),
+        prompts,
+        seed=settings.seed,
+        temperature=settings.temperature,
+        max_tokens=settings.max_tokens,
+        on_event=pair_events(job, on_pair),
+        should_stop=lambda: job.cancelled,
+    )
+    job.check_cancelled()
+
+
+def sample_row(
+    run_id: str,
+    item_id: str,
+    split: str,
+    prompt: str,
+    reference: str,
+    messages: list[dict[str, Any]],
+    base: dict[str, Any],
+    adapter: dict[str, Any],
+    settings: SampleSettings,
+    adapter_name: str,
+) -> dict[str, Any]:
+    """One `samples` row from the base and adapter events of a prompt."""
+    return {
+        "run_id": run_id,
+        "item_id": item_id,
+        "split": split,
+        "prompt": prompt,
+        "reference": reference,
+        "base_output": base.get("text"),
+        "adapter_output": adapter.get("text"),
+        "seed": settings.seed,
+        "temperature": settings.temperature,
+        "max_tokens": settings.max_tokens,
+        "base_ms": base.get("ms"),
+        "adapter_ms": adapter.get("ms"),
+        "created_at": now(),
+        "messages": json.dumps(messages, ensure_ascii=False),
+        "base_tokens": base.get("tokens"),
+        "adapter_tokens": adapter.get("tokens"),
+        "adapter": adapter_name,
+    }
+
+
 def sample_run(
     ws: Workspace, run_id: str, settings: SampleSettings, *, generate: SampleGenerator, job: Job
 ) -> StageResult:
@@ -185,55 +263,29 @@ def sample_run(
             f"run {run['id']}: {len(held)} {settings.split} prompt(s), model {model}, adapter {adapter_dir.name}"
         )
         by_key = {f"k{i}": h for i, h in enumerate(held)}
-        base: dict[str, dict[str, Any]] = {}
         result = StageResult()
 
-        def on_event(event: dict[str, Any]) -> None:
-            if event.get("type") == "loaded":
-                job.log(f"{event['which']} model loaded in {event['ms']:.0f} ms")
-            if event.get("type") != "sample":
-                return
-            key = event["key"]
-            if event["which"] == "base":
-                base[key] = event
-                return
-            h, b = by_key[key], base.get(key, {})
+        def on_pair(key: str, b: dict[str, Any], a: dict[str, Any]) -> None:
+            h = by_key[key]
             db["samples"].insert(
-                {
-                    "run_id": run["id"],
-                    "item_id": h.item_id,
-                    "split": h.split,
-                    "prompt": h.prompt,
-                    "reference": h.reference,
-                    "base_output": b.get("text"),
-                    "adapter_output": event["text"],
-                    "seed": settings.seed,
-                    "temperature": settings.temperature,
-                    "max_tokens": settings.max_tokens,
-                    "base_ms": b.get("ms"),
-                    "adapter_ms": event["ms"],
-                    "created_at": now(),
-                    "messages": json.dumps(h.messages, ensure_ascii=False),
-                    "base_tokens": b.get("tokens"),
-                    "adapter_tokens": event.get("tokens"),
-                    "adapter": adapter_dir.name,
-                }
+                sample_row(
+                    run["id"],
+                    h.item_id,
+                    h.split,
+                    h.prompt,
+                    h.reference,
+                    h.messages,
+                    b,
+                    a,
+                    settings,
+                    adapter_dir.name,
+                )
             )
             result.ok += 1
             job.advance(item_id=h.item_id)
 
         prompts = [{"key": k, **to_chat_prompt(h.messages)} for k, h in by_key.items()]
-        generate(
-            model,
-            str(adapter_dir),
-            prompts,
-            seed=settings.seed,
-            temperature=settings.temperature,
-            max_tokens=settings.max_tokens,
-            on_event=on_event,
-            should_stop=lambda: job.cancelled,
-        )
-        job.check_cancelled()
+        generate_pairs(generate, model, adapter_dir, prompts, settings, job, on_pair)
         result.summary = {"run": run["id"], "samples": result.ok, "split": settings.split}
         return result
 
