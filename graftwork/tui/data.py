@@ -56,12 +56,15 @@ def _parts(raw: str | None) -> dict[str, int]:
     return {str(k): int(v) for k, v in data.items() if isinstance(v, int | float)}
 
 
-def load_rows(db: Any, item_id: str | None = None) -> list[WidgetRow]:
-    """Every row, or only ``item_id``'s (a one-item refresh must not read the whole catalog)."""
-    if item_id is None:
+def load_rows(db: Any, item_id: str | None = None, ids: list[str] | None = None) -> list[WidgetRow]:
+    """Every row, or only ``item_id``'s or ``ids``' (a refresh must not read the whole catalog)."""
+    if item_id is not None:
+        ids = [item_id]
+    if ids is None:
         sql, params = ROWS_SQL.format(where=""), []
     else:
-        sql, params = ROWS_SQL.format(where="where i.id = ?"), [item_id]
+        marks = ",".join("?" * len(ids))
+        sql, params = ROWS_SQL.format(where=f"where i.id in ({marks})"), list(ids)
     return [
         WidgetRow(
             id=r["id"],
@@ -78,6 +81,46 @@ def load_rows(db: Any, item_id: str | None = None) -> list[WidgetRow]:
         )
         for r in db.query(sql, params)
     ]
+
+
+# What the Widgets rows are made of, summed up cheaply: counts (a row added or removed means a
+# full reload), the newest ids of append-only tables and the newest timestamps of the rest.
+MARKS_SQL = """
+select (select count(*) from items) as items, (select max(updated_at) from items) as items_at,
+       (select count(*) from downloads) as downloads,
+       (select max(downloaded_at) from downloads) as downloads_at,
+       (select count(*) from analysis) as analysis,
+       (select max(analyzed_at) from analysis) as analysis_at,
+       (select count(*) from budget) as budget, (select max(computed_at) from budget) as budget_at,
+       (select max(id) from prompt_revisions) as prompt_id,
+       (select max(id) from curation_history) as curation_id
+"""
+CHANGED_SQL = """
+select item_id from prompt_revisions where id > :prompt_id
+union select item_id from curation_history where id > :curation_id
+union select item_id from budget where computed_at >= :budget_at
+union select item_id from downloads where downloaded_at >= :downloads_at
+union select item_id from analysis where analyzed_at >= :analysis_at
+union select id from items where updated_at >= :items_at
+"""
+COUNTED = ("items", "downloads", "analysis", "budget")
+
+
+def catalog_marks(db: Any) -> dict[str, Any]:
+    return dict(next(iter(db.query(MARKS_SQL))))
+
+
+def changed_items(db: Any, marks: dict[str, Any]) -> tuple[list[str] | None, dict[str, Any]]:
+    """The ids whose Widgets row may have changed since ``marks`` (None: reload every row),
+    and the new marks. Timestamps compare with >=, so a row written in the same millisecond
+    as the mark is read again rather than missed."""
+    new = catalog_marks(db)
+    if any(new[k] != marks.get(k) for k in COUNTED):
+        return None, new
+    params = {k: (marks.get(k) if marks.get(k) is not None else "") for k in marks}
+    params["prompt_id"] = marks.get("prompt_id") or 0
+    params["curation_id"] = marks.get("curation_id") or 0
+    return [r["item_id"] for r in db.query(CHANGED_SQL, params)], new
 
 
 @dataclass

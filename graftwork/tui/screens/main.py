@@ -4,6 +4,7 @@ own connection) and hands results down. Stages run as Jobs whose events stream t
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import threading
 from collections.abc import Callable
@@ -21,7 +22,15 @@ from textual.worker import Worker
 
 from graftwork.core.base.errors import GraftworkError
 from graftwork.core.base.jobs import run_job
-from graftwork.tui.data import WidgetRow, load_detail, load_job_logs, load_jobs, load_rows
+from graftwork.tui.data import (
+    WidgetRow,
+    catalog_marks,
+    changed_items,
+    load_detail,
+    load_job_logs,
+    load_jobs,
+    load_rows,
+)
 from graftwork.tui.messages import CatalogChanged, ItemSelected, JobUpdate, PromptCounted
 from graftwork.tui.screens import modals
 from graftwork.tui.widgets.budget_pane import BudgetPane
@@ -36,6 +45,7 @@ PANES = ("widgets", "prompt", "budget", "runs")
 MIN_SIZE = (80, 24)
 SELECT_SETTLE_SECONDS = 0.08
 JOB_POLL_SECONDS = 2.0  # jobs started elsewhere (a CLI in another terminal) show up this often
+LIVE_POLL_SECONDS = 0.2  # the catalog change probe: any writer's change is on screen within ~0.5 s
 
 STAGE_LABELS = {
     "ingest": "ingest",
@@ -85,6 +95,9 @@ class MainScreen(Screen[None]):
         self._select_timer: Timer | None = None
         self._counted_once = False
         self.loaded = threading.Event()  # set after the first rows are on screen (benchmarks)
+        self._live_stop = threading.Event()
+        self._live_counts: dict[str, tuple[int | None, int, dict[str, int]]] = {}
+        self._live_thread: threading.Thread | None = None
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⎇")
@@ -124,8 +137,10 @@ class MainScreen(Screen[None]):
         self.reload()
         self.query_one("#widgets-table").focus()
         self.set_interval(JOB_POLL_SECONDS, self._poll_jobs)
+        self.watch_catalog()
 
     def on_unmount(self) -> None:
+        self._live_stop.set()
         # Frozen objects make CPython's final shutdown crawl for many seconds: thaw them.
         gc.unfreeze()
 
@@ -172,6 +187,7 @@ class MainScreen(Screen[None]):
 
     def _loaded(self, rows: list[WidgetRow], jobs: list[Any], limit: int) -> None:
         self.limit = limit
+        self._apply_live_counts(rows)
         self.rows = {r.id: r for r in rows}
         self.widgets_pane.set_rows(rows)
         self.budget_pane.set_rows(rows, limit)
@@ -182,6 +198,108 @@ class MainScreen(Screen[None]):
         # passes, which otherwise stall a keystroke's repaint by ~100 ms now and then.
         gc.freeze()
         self.loaded.set()
+
+    # -- live catalog ----------------------------------------------------------------------
+    def watch_catalog(self) -> None:
+        """Start the catalog watch: a plain daemon thread, not a Textual worker, because it
+        runs for the screen's whole life (tests and quit wait for workers to finish)."""
+        self._live_stop.clear()
+        self._live_thread = threading.Thread(
+            target=self._watch, name="graftwork catalog watch", daemon=True
+        )
+        self._live_thread.start()
+
+    def _watch(self) -> None:
+        """Poll the catalog's change probe (it reads no table) and, after any commit by any
+        process, reload rows, jobs and the selected item off the UI thread; the UI thread only
+        merges what differs, so the cursor, selection, filter and an edit in progress stay."""
+        from graftwork.core.base.catalog.changes import ChangeProbe
+
+        try:
+            probe = ChangeProbe(self.app.ws.db_path)
+        except Exception:  # no catalog yet: the startup check reports it
+            return
+        with probe:
+            marks = self._read_marks()
+            while not self._live_stop.wait(LIVE_POLL_SECONDS):
+                if not self.loaded.is_set() or not probe.changed():
+                    continue
+                try:
+                    marks = self._live_reload(marks)
+                except Exception as exc:  # a locked catalog or a bad row: say so, keep watching
+                    if self._live_stop.is_set():
+                        return
+                    try:
+                        self.app.call_from_thread(
+                            self.notify, f"live refresh: {exc}", severity="warning", markup=False
+                        )
+                    except RuntimeError:
+                        return
+
+    def _read_marks(self) -> dict[str, Any]:
+        db = self.app.ws.catalog()
+        try:
+            return catalog_marks(db)
+        finally:
+            db.close()
+
+    def _live_reload(self, marks: dict[str, Any]) -> dict[str, Any]:
+        """Read only what changed: the rows of changed items (all rows when items came or
+        went), the jobs, and the selected item's detail if it is among them."""
+        selected = self.selected_id
+        db = self.app.ws.catalog()
+        try:
+            ids, marks = changed_items(db, marks)
+            rows = load_rows(db) if ids is None else load_rows(db, ids=ids) if ids else []
+            jobs = load_jobs(db)
+            mine = selected is not None and (ids is None or selected in ids)
+            detail = load_detail(self.app.ws, db, selected) if mine and selected else None
+        finally:
+            db.close()
+        shown = self.query_one(DetailView).detail  # read-only peek: a stale value only re-renders
+        shot = None
+        if detail is not None and detail != shown and detail.screenshot is not None:
+            try:
+                shot = halfcell(detail.screenshot)
+            except Exception:
+                shot = None
+        with contextlib.suppress(RuntimeError):  # the app is shutting down
+            self.app.call_from_thread(
+                self._live_merge, rows, ids is None, jobs, selected, detail, shot
+            )
+        return marks
+
+    def _live_merge(
+        self,
+        rows: list[WidgetRow],
+        whole: bool,
+        jobs: list[Any],
+        selected: str | None,
+        detail: Any,
+        shot: Any,
+    ) -> None:
+        self._apply_live_counts(rows)
+        if whole:  # items added or removed: the table is rebuilt (the cursor stays on its id)
+            self.rows = {r.id: r for r in rows}
+            self.widgets_pane.set_rows(rows)
+            changed = rows
+        else:
+            changed = [r for r in rows if r != self.rows.get(r.id)]
+            for row in changed:
+                self.rows[row.id] = row
+                self.widgets_pane.update_row(row)
+            if changed and self.widgets_pane.reorders():
+                self.widgets_pane.refresh_table()  # a filter or sort may place them anew
+        if changed:
+            self.budget_pane.set_rows(list(self.rows.values()))
+            if self.selected_id in self.rows:
+                self.budget_pane.select(self.rows[self.selected_id])
+        self.runs_pane.merge_jobs([j for j in jobs if j.id not in self.cancels])
+        if selected is None or selected != self.selected_id or detail is None:
+            return
+        if detail != self.query_one(DetailView).detail:
+            self._show_detail(selected, detail, shot)
+        self.prompt_pane.external_revisions(selected, detail.revisions)
 
     @work(thread=True, exclusive=True, group="row", exit_on_error=False)
     def reload_item(self, item_id: str) -> None:
@@ -250,14 +368,29 @@ class MainScreen(Screen[None]):
         row = self.rows.get(event.item_id)
         if row is None:
             return
-        row.tokens, row.parts = event.total, dict(event.parts)
-        row.over_by = max(0, event.total - self.limit)
-        if row.action != "—":
-            row.action = "exclude" if row.over_by else "keep"
+        stored = self._live_counts.get(event.item_id, (row.tokens, 0, {}))[0]
+        self._live_counts[event.item_id] = (stored, event.total, dict(event.parts))
+        self._overlay(row)
         self.widgets_pane.update_row(row)
         self.budget_pane.set_rows(list(self.rows.values()))
         if event.item_id == self.selected_id:
             self.budget_pane.select(row)
+
+    def _apply_live_counts(self, rows: list[WidgetRow]) -> None:
+        for row in rows:
+            if row.id in self._live_counts:
+                if row.tokens == self._live_counts[row.id][0]:
+                    self._overlay(row)
+                else:  # budget counted anew: the catalog is right again
+                    del self._live_counts[row.id]
+
+    def _overlay(self, row: WidgetRow) -> None:
+        """Show the live count of an edited prompt until budget stores a new count."""
+        _stored, total, parts = self._live_counts[row.id]
+        row.tokens, row.parts = total, dict(parts)
+        row.over_by = max(0, total - self.limit)
+        if row.action != "—":
+            row.action = "exclude" if row.over_by else "keep"
 
     @on(PromptPane.Saved)
     def _prompt_saved(self, event: PromptPane.Saved) -> None:

@@ -43,7 +43,9 @@ class DetailView(VerticalScroll, can_focus=True):
         yield Static(id="detail-code")
 
     def show(self, detail: Detail | None, shot: Text | None, graphics: bool) -> None:
-        self.detail = detail
+        previous, self.detail = self.detail, detail
+        if detail is None or previous is None or previous.id != detail.id:
+            self.scroll_home(animate=False)  # a new widget starts at its top; a refresh stays put
         info = self.query_one("#detail-info", Static)
         if detail is None:
             info.update(Text("Select a widget", style="dim"))

@@ -7,7 +7,6 @@ supersedes an older count, so only the newest text's count is ever shown."""
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import Any, ClassVar
 
@@ -31,6 +30,20 @@ from graftwork.tui.worker_errors import report_worker_error
 
 AUTOSAVE_SECONDS = 0.8
 COUNT_SETTLE_SECONDS = 0.03  # let a burst of keystrokes coalesce before tokenizing
+
+
+class PromptEditor(TextArea):
+    """TextArea plus the document-wide keys every editor has (TextArea binds none of them)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+home", "document_edge(False, False)", "Start of text", show=False),
+        Binding("ctrl+end", "document_edge(True, False)", "End of text", show=False),
+        Binding("ctrl+shift+home", "document_edge(False, True)", "Select to start", show=False),
+        Binding("ctrl+shift+end", "document_edge(True, True)", "Select to end", show=False),
+    ]
+
+    def action_document_edge(self, end: bool, select: bool) -> None:
+        self.move_cursor(self.document.end if end else (0, 0), select=select)
 
 
 class PromptPane(Vertical):
@@ -78,12 +91,13 @@ class PromptPane(Vertical):
         self.proposal_draft: Any = None
         self._timer: Timer | None = None
         self._generation = 0
+        self.base_rev = 0  # the revision the editor's text was loaded from (0: none)
 
     def compose(self) -> ComposeResult:
         yield Static(Text("No widget selected", style="dim"), id="prompt-title")
         with Horizontal():
             with Vertical(id="prompt-left"):
-                yield TextArea(id="prompt-editor", soft_wrap=True, show_line_numbers=False)
+                yield PromptEditor(id="prompt-editor", soft_wrap=True, show_line_numbers=False)
                 yield TokenGauge(id="prompt-gauge")
             with Vertical(id="prompt-right"):
                 yield Static(Text("Revisions", style="bold"), classes="section")
@@ -130,16 +144,11 @@ class PromptPane(Vertical):
         self.base_example, self.limit, self.proposal = example, limit, None
         text = revisions[-1].text if revisions else ""
         self.saved_text = text
+        self.base_rev = revisions[-1].rev if revisions else 0
         self.editor.load_text(text)
+        self.editor.move_cursor(self.editor.document.end)  # typing continues the prompt
         self.editor.disabled = item_id is None
-        title = Text()
-        if item_id is None:
-            title.append("No widget selected", style="dim")
-        else:
-            title.append(name or item_id, style="bold")
-            title.append(f"  ({item_id})  ", style="dim")
-            title.append(f"r{revisions[-1].rev}" if revisions else "no prompt yet", style="dim")
-        self.query_one("#prompt-title", Static).update(title)
+        self._title()
         self._fill_revisions()
         self.gauge.limit = limit
         self.gauge.total = None
@@ -147,6 +156,45 @@ class PromptPane(Vertical):
         if item_id is not None and example is not None:
             self._request_count()
         self.refresh_bindings()
+
+    def _title(self) -> None:
+        title = Text()
+        if self.item_id is None:
+            title.append("No widget selected", style="dim")
+        else:
+            title.append(self.item_name or self.item_id, style="bold")
+            title.append(f"  ({self.item_id})  ", style="dim")
+            latest = self.revisions[-1].rev if self.revisions else 0
+            if not latest:
+                title.append("no prompt yet", style="dim")
+            elif self.dirty and self.base_rev != latest:
+                title.append(
+                    f"editing from r{self.base_rev} · r{latest} was saved meanwhile",
+                    style="bold yellow",
+                )
+            else:
+                title.append(f"r{latest}", style="dim")
+                if self.dirty:
+                    title.append(" · edited", style="dim")
+        self.query_one("#prompt-title", Static).update(title)
+
+    def external_revisions(self, item_id: str, revisions: list[Revision]) -> None:
+        """Revisions read after a catalog change (this window's saves or any other process).
+        An untouched editor follows the newest text; an edit in progress is kept, and the
+        header says that a newer revision exists (saving then asks what to keep)."""
+        if item_id != self.item_id or [r.rev for r in revisions] == [r.rev for r in self.revisions]:
+            return
+        self.revisions = revisions
+        self._fill_revisions()
+        latest = revisions[-1] if revisions else None
+        if latest is not None and not self.dirty and self._timer is None:
+            if latest.text != self.editor.text:
+                cursor = self.editor.cursor_location
+                self.editor.load_text(latest.text)
+                self.editor.move_cursor(cursor)  # clamped to the new text
+                self._request_count()
+            self.saved_text, self.base_rev = latest.text, latest.rev
+        self._title()
 
     def _fill_revisions(self) -> None:
         options = self.query_one("#prompt-revisions", OptionList)
@@ -172,7 +220,7 @@ class PromptPane(Vertical):
         if self.item_id is None or self.base_example is None:
             return
         self._generation += 1
-        example = dataclasses.replace(self.base_example, user=self.editor.text.strip())
+        example = self.base_example.with_user(self.editor.text.strip())
         self._count(self.item_id, example, self._generation)
 
     @work(thread=True, exclusive=True, group="gauge", exit_on_error=False)
@@ -227,7 +275,10 @@ class PromptPane(Vertical):
             if text is not None:
                 self.saved_text = text
             self.revisions = revisions
+            if revisions:
+                self.base_rev = revisions[-1].rev
             self._fill_revisions()
+            self._title()
         self.post_message(self.Saved(item_id))
 
     # -- revisions -------------------------------------------------------------------------

@@ -177,6 +177,10 @@ class WidgetsPane(Vertical):
         self._cells[row.id] = cells(row)
         self.query_one(WidgetTable).refresh_key(row.id)
 
+    def reorders(self) -> bool:
+        """Whether a changed row can move or leave the view (a quick filter or sort is on)."""
+        return self.quick != "all" or self.sort_column >= 0
+
     def refresh_table(self) -> None:
         needle = self.filter_text.casefold()
         keep = QUICK_FILTERS[self.quick][1]

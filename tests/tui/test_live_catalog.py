@@ -1,0 +1,80 @@
+"""A live catalog: changes written by another connection (a CLI in another terminal, the
+teacher, another window) show in every pane within a second, keeping the cursor, the
+selection and an edit in progress. The writer here is a real second SQLite connection."""
+
+from __future__ import annotations
+
+import asyncio
+
+from graftwork.core.curate.curation import set_decision
+from graftwork.core.prompts.prompts import add_revision
+from graftwork.tui.widgets import prompt_pane
+from tests.tui.helpers import main_screen, until
+
+
+async def test_external_decision_shows_without_moving_the_cursor(make_app, fixture_ws) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        await pilot.press("down")  # the second row
+        await until(pilot, lambda: screen.selected_id is not None)
+        table = screen.widgets_pane.query_one("#widgets-table")
+        cursor, selected = table.cursor, screen.selected_id
+        target = next(r.id for r in screen.widgets_pane.shown if r.id != selected)
+        db = fixture_ws.catalog()  # the "CLI": its own connection
+        try:
+            set_decision(db, target, "exclude", "seen from outside")
+            start = asyncio.get_running_loop().time()
+            await until(pilot, lambda: screen.rows[target].decision == "exclude", timeout=1.0)
+            assert asyncio.get_running_loop().time() - start < 1.0
+            # a second change appears too (the old code showed only the first, and only on reselect)
+            set_decision(db, target, "include")
+            await until(pilot, lambda: screen.rows[target].decision == "include", timeout=1.0)
+            # the selected item's detail follows, without reselecting
+            set_decision(db, selected, "needs_work", "outside note")
+            detail = screen.query_one("#widgets-detail")
+            await until(
+                pilot,
+                lambda: detail.detail is not None and detail.detail.note == "outside note",
+                timeout=1.0,
+            )
+        finally:
+            db.close()
+        assert table.cursor == cursor and screen.selected_id == selected
+        assert screen.widgets_pane.by_id[target].decision == "include"
+
+
+async def test_external_revision_loads_into_an_untouched_editor(make_app, fixture_ws) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        pane = screen.prompt_pane
+        await until(pilot, lambda: pane.item_id == "clock" and len(pane.revisions) == 2)
+        db = fixture_ws.catalog()
+        try:
+            add_revision(db, "clock", "A clock set from the CLI.", origin="manual")
+        finally:
+            db.close()
+        await until(pilot, lambda: pane.editor.text == "A clock set from the CLI.", timeout=1.0)
+        assert pane.base_rev == 3 and "r3" in str(pane.query_one("#prompt-title").render())
+
+
+async def test_external_revision_keeps_an_edit_in_progress(
+    make_app, fixture_ws, monkeypatch
+) -> None:
+    monkeypatch.setattr(prompt_pane, "AUTOSAVE_SECONDS", 30.0)  # the edit stays unsaved here
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        pane = screen.prompt_pane
+        await until(pilot, lambda: pane.item_id == "clock" and len(pane.revisions) == 2)
+        await pilot.press("2", *"Z")  # typing: autosave not yet due
+        typed = pane.editor.text
+        db = fixture_ws.catalog()
+        try:
+            add_revision(db, "clock", "Theirs.", origin="manual")
+        finally:
+            db.close()
+        await until(pilot, lambda: len(pane.revisions) == 3, timeout=1.0)
+        assert pane.editor.text == typed and pane.base_rev == 2
+        assert "r3 was saved meanwhile" in str(pane.query_one("#prompt-title").render())
