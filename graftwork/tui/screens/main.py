@@ -237,25 +237,19 @@ class MainScreen(Screen[None]):
                         return
 
     def _read_marks(self) -> dict[str, Any]:
-        db = self.app.ws.catalog()
-        try:
+        with self.app.ws.catalog() as db:
             return catalog_marks(db)
-        finally:
-            db.close()
 
     def _live_reload(self, marks: dict[str, Any]) -> dict[str, Any]:
         """Read only what changed: the rows of changed items (all rows when items came or
         went), the jobs, and the selected item's detail if it is among them."""
         selected = self.selected_id
-        db = self.app.ws.catalog()
-        try:
+        with self.app.ws.catalog() as db:
             ids, marks = changed_items(db, marks)
             rows = load_rows(db) if ids is None else load_rows(db, ids=ids) if ids else []
             jobs = load_jobs(db)
             mine = selected is not None and (ids is None or selected in ids)
             detail = load_detail(self.app.ws, db, selected) if mine and selected else None
-        finally:
-            db.close()
         shown = self.query_one(DetailView).detail  # read-only peek: a stale value only re-renders
         shot = None
         if detail is not None and detail != shown and detail.screenshot is not None:
