@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from graftwork.core.base.workspace import Workspace
+from graftwork.core.prompts.current import current_state_expr
 from graftwork.core.services import item_folder
 
 NONE = "—"
@@ -36,8 +37,7 @@ class WidgetRow:
 ROWS_SQL = """
 select i.id, i.name, i.author, a.kind, d.status as download, b.total_tokens, b.action,
        b.over_by, b.parts, c.decision,
-       (select state from prompt_revisions p where p.item_id = i.id order by rev desc limit 1)
-         as prompt_state
+       {prompt_state} as prompt_state
 from items i
 left join downloads d on d.item_id = i.id
 left join analysis a on a.item_id = i.id
@@ -58,13 +58,17 @@ def _parts(raw: str | None) -> dict[str, int]:
 
 def load_rows(db: Any, item_id: str | None = None, ids: list[str] | None = None) -> list[WidgetRow]:
     """Every row, or only ``item_id``'s or ``ids``' (a refresh must not read the whole catalog)."""
+    state = current_state_expr("i.id")
     if item_id is not None:
         ids = [item_id]
     if ids is None:
-        sql, params = ROWS_SQL.format(where=""), []
+        sql, params = ROWS_SQL.format(where="", prompt_state=state), []
     else:
         marks = ",".join("?" * len(ids))
-        sql, params = ROWS_SQL.format(where=f"where i.id in ({marks})"), list(ids)
+        sql, params = (
+            ROWS_SQL.format(where=f"where i.id in ({marks})", prompt_state=state),
+            list(ids),
+        )
     return [
         WidgetRow(
             id=r["id"],

@@ -132,6 +132,28 @@ def test_current_all_returns_the_newest_of_each(db) -> None:
     }
 
 
+def test_every_reader_of_the_current_prompt_agrees(db) -> None:
+    from graftwork.core.prompts import current
+
+    prompts.add_revision(db, "clock", "a", origin="manual", state="accepted")
+    prompts.add_revision(db, "clock", "b", origin="manual", state="rejected")
+    prompts.add_revision(db, "disk", "c", origin="manual", state="accepted")
+    want = {"clock": ("b", "rejected"), "disk": ("c", "accepted")}
+    assert current.current_prompts(db) == want
+    assert current.current_states(db) == {k: v[1] for k, v in want.items()}
+    assert {k: (v["text"], v["state"]) for k, v in prompts.current_all(db).items()} == want
+    assert {k: (prompts.current(db, k) or {}).get("text") for k in want} == {
+        "clock": "b",
+        "disk": "c",
+    }
+    per_row = dict(
+        db.execute(
+            f"SELECT i.id, {current.current_state_expr('i.id')} FROM items i WHERE i.id IN ('clock', 'disk')"
+        ).fetchall()
+    )
+    assert per_row == {"clock": "rejected", "disk": "accepted"}
+
+
 def test_concurrent_writers_get_distinct_revisions(workspace: Workspace, db) -> None:
     errors: list[BaseException] = []
 

@@ -12,17 +12,13 @@ from typing import Any
 
 from graftwork.core.base.project import ProjectConfig
 from graftwork.core.dataset.examples import Example, make_example
+from graftwork.core.prompts.current import current_prompts
 from graftwork.core.sources.uebersicht import load_widget_code
 
 _JSX_SQL = """
 SELECT a.item_id, a.folder, a.code_sha256 FROM analysis a LEFT JOIN items i ON i.id = a.item_id
 WHERE a.is_jsx = 1 AND (a.error IS NULL OR a.error = '')
 ORDER BY COALESCE(i.manifest_order, 1e18), a.item_id
-"""
-_CURRENT_PROMPTS_SQL = """
-SELECT p.item_id, p.text, p.state FROM prompt_revisions p
-JOIN (SELECT item_id, MAX(rev) AS rev FROM prompt_revisions GROUP BY item_id) m
-  ON m.item_id = p.item_id AND m.rev = p.rev
 """
 
 
@@ -41,14 +37,6 @@ class Candidates:
     examples: list[Example] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
-
-
-def current_prompts(db: Any) -> dict[str, tuple[str, str]]:
-    """item id -> (text, state) of the newest revision (the current prompt).
-
-    The same rule as prompts.current_all, as one bare query: re-budget reads every prompt and
-    must stay well under 0.2 s for 2,000 widgets."""
-    return {r[0]: (r[1] or "", r[2] or "") for r in db.execute(_CURRENT_PROMPTS_SQL).fetchall()}
 
 
 def jsx_widgets(db: Any) -> list[tuple[str, str, str | None]]:

@@ -23,6 +23,7 @@ from graftwork.core.base.errors import GraftworkError, ItemError
 from graftwork.core.base.jobs import Job, StageResult, stage_db
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.dataset.examples import sha256_text
+from graftwork.core.prompts.current import current_of_sql, current_sql
 
 STATES = ("draft", "accepted", "rejected")
 ORIGINS = ("template", "manual", "import", "teacher", "tui", "generated")
@@ -73,20 +74,13 @@ def write_txn(db: sqlite_utils.Database) -> Iterator[None]:
 
 def current(db: sqlite_utils.Database, item_id: str) -> dict[str, Any] | None:
     """The newest revision of ``item_id`` (provenance decoded to a dict), or None."""
-    rows = list(
-        db.query(
-            "SELECT * FROM prompt_revisions WHERE item_id = ? ORDER BY rev DESC LIMIT 1", [item_id]
-        )
-    )
+    rows = list(db.query(current_of_sql(), [item_id]))
     return _decode(rows[0]) if rows else None
 
 
 def current_all(db: sqlite_utils.Database) -> dict[str, dict[str, Any]]:
     """Every item's current revision in one query: {item_id: revision}."""
-    rows = db.query(
-        "SELECT p.* FROM prompt_revisions p JOIN (SELECT item_id, MAX(rev) AS rev "
-        "FROM prompt_revisions GROUP BY item_id) m ON p.item_id = m.item_id AND p.rev = m.rev"
-    )
+    rows = db.query(current_sql())
     return {r["item_id"]: _decode(r) for r in rows}
 
 

@@ -11,6 +11,7 @@ import sqlite_utils
 
 from graftwork.core.base.errors import GraftworkError, ItemError
 from graftwork.core.base.workspace import Workspace
+from graftwork.core.prompts.current import current_states
 from graftwork.core.sources.uebersicht import load_widget_code
 from graftwork.core.teach.templates import WidgetContext
 
@@ -75,11 +76,7 @@ class Plan:
 
 
 def _accepted(db: sqlite_utils.Database) -> set[str]:
-    rows = db.query(
-        "SELECT p.item_id, p.state FROM prompt_revisions p JOIN (SELECT item_id, MAX(rev) AS rev "
-        "FROM prompt_revisions GROUP BY item_id) m ON p.item_id = m.item_id AND p.rev = m.rev"
-    )
-    return {r["item_id"] for r in rows if r["state"] == "accepted"}
+    return {item_id for item_id, state in current_states(db).items() if state == "accepted"}
 
 
 def _widgets(db: sqlite_utils.Database) -> list[dict[str, Any]]:

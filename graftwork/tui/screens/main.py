@@ -22,6 +22,7 @@ from textual.worker import Worker
 
 from graftwork.core.base.errors import GraftworkError
 from graftwork.core.base.jobs import run_job
+from graftwork.core.prompts.current import current_of_sql
 from graftwork.tui.data import (
     WidgetRow,
     catalog_marks,
@@ -393,15 +394,8 @@ class MainScreen(Screen[None]):
     @work(thread=True, group="row-state", exit_on_error=False)
     def _refresh_prompt_state(self, item_id: str) -> None:
         with self.app.ws.catalog() as db:
-            state = next(
-                iter(
-                    db.query(
-                        "select state from prompt_revisions where item_id = ? order by rev desc limit 1",
-                        [item_id],
-                    )
-                ),
-                {},
-            ).get("state")
+            row = db.execute(current_of_sql("state"), [item_id]).fetchone()
+        state = row[0] if row else None
         self.app.call_from_thread(self._set_prompt_state, item_id, state or "—")
 
     def _set_prompt_state(self, item_id: str, state: str) -> None:
