@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 
 from graftwork.core.base.catalog.db import now
-from graftwork.core.base.errors import GraftworkError
+from graftwork.core.base.errors import GraftworkError, UnknownItemError
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.curate import curation
-from graftwork.core.prompts.prompts import UnknownItemError
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from graftwork.core.base.catalog.db import now
-from graftwork.core.base.errors import ItemError
+from graftwork.core.base.errors import ItemError, UnknownItemError
 from graftwork.core.base.jobs import Job, run_job
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.prompts import prompts
@@ -107,7 +107,7 @@ def test_set_state_keeps_teacher_provenance(db) -> None:
 
 
 def test_bad_calls_are_refused(db) -> None:
-    with pytest.raises(prompts.UnknownItemError) as exc:
+    with pytest.raises(UnknownItemError) as exc:
         prompts.add_revision(db, "nope", "x", origin="manual")
     assert exc.value.exit_code == 2 and "nope" in str(exc.value)
     with pytest.raises(ItemError, match="no prompt"):

@@ -17,7 +17,7 @@ import sqlite_utils
 from graftwork.core.base.atomic import atomic_writer
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.curate.curation import all_decisions
-from graftwork.core.prompts.prompts import current_all
+from graftwork.core.prompts.current import current_all
 
 REPORT_NAME = "widget_processing_results.csv"
 

@@ -39,6 +39,17 @@ class ItemError(GraftworkError):
         self.cause = cause
 
 
+class UnknownItemError(ItemError):
+    """An id that is not in the catalog: a usage error (exit code 2)."""
+
+    exit_code = 2
+
+    def __init__(self, item_id: str) -> None:
+        super().__init__(
+            item_id, "unknown item id (not in the catalog; run `graftwork ingest` first?)"
+        )
+
+
 def os_error_line(exc: OSError) -> str:
     """One line for an OSError: the system's words and the file it names."""
     what = exc.strerror or str(exc) or type(exc).__name__

@@ -10,9 +10,8 @@ from typing import Any
 
 import sqlite_utils
 
-from graftwork.core.base.catalog.db import now
+from graftwork.core.base.catalog.db import now, require_item, write_txn
 from graftwork.core.base.errors import GraftworkError
-from graftwork.core.prompts.prompts import require_item, write_txn
 
 DECISIONS = ("include", "exclude", "needs_work")
 CLEARED = "cleared"  # the history entry written when a decision is removed

@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from graftwork.core.budget.budget import histogram, stats
+from graftwork.core.budget.stats import histogram, stats
 
 HYBRID_FACTOR = 2  # hybrid: exclude widgets above 2x the limit, truncate the rest
 

@@ -4,6 +4,7 @@ CLI) asks here, so the rule cannot drift."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 # Each item's newest rev, read off the unique (item_id, rev) index in one pass; joining it back
@@ -44,3 +45,26 @@ def current_states(db: Any) -> dict[str, str]:
     """item id -> state of every current revision."""
     sql = current_sql("p.item_id, p.state")
     return {r[0]: r[1] or "" for r in db.execute(sql).fetchall()}
+
+
+def _decode(row: dict[str, Any]) -> dict[str, Any]:
+    """A revision row with its provenance JSON decoded to a dict."""
+    row = dict(row)
+    prov = row.get("provenance")
+    try:
+        row["provenance"] = json.loads(prov) if prov else {}
+    except ValueError:
+        row["provenance"] = {"raw": prov}
+    return row
+
+
+def current(db: Any, item_id: str) -> dict[str, Any] | None:
+    """The newest revision of ``item_id`` (provenance decoded to a dict), or None."""
+    rows = list(db.query(current_of_sql(), [item_id]))
+    return _decode(rows[0]) if rows else None
+
+
+def current_all(db: Any) -> dict[str, dict[str, Any]]:
+    """Every item's current revision in one query: {item_id: revision}."""
+    rows = db.query(current_sql())
+    return {r["item_id"]: _decode(r) for r in rows}

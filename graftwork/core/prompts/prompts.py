@@ -7,81 +7,25 @@ The teacher, the TUI and build all go through these functions.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
 from graftwork.core.base.atomic import write_text
-from graftwork.core.base.catalog.db import now
+from graftwork.core.base.catalog.db import now, require_item, write_txn
 from graftwork.core.base.errors import GraftworkError, ItemError
 from graftwork.core.base.jobs import Job, StageResult, stage_db
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.dataset.examples import sha256_text
-from graftwork.core.prompts.current import current_of_sql, current_sql
+from graftwork.core.prompts.current import _decode, current, current_all
 
 STATES = ("draft", "accepted", "rejected")
 ORIGINS = ("template", "manual", "import", "teacher", "tui", "generated")
 PROMPT_SUFFIX = ".prompt"
-
-
-class UnknownItemError(ItemError):
-    """An id that is not in the catalog: a usage error (exit code 2)."""
-
-    exit_code = 2
-
-    def __init__(self, item_id: str) -> None:
-        super().__init__(
-            item_id, "unknown item id (not in the catalog; run `graftwork ingest` first?)"
-        )
-
-
-def require_item(db: sqlite_utils.Database, item_id: str) -> None:
-    if not list(db.query("SELECT 1 FROM items WHERE id = ?", [item_id])):
-        raise UnknownItemError(item_id)
-
-
-def _decode(row: dict[str, Any]) -> dict[str, Any]:
-    row = dict(row)
-    prov = row.get("provenance")
-    try:
-        row["provenance"] = json.loads(prov) if prov else {}
-    except ValueError:
-        row["provenance"] = {"raw": prov}
-    return row
-
-
-@contextlib.contextmanager
-def write_txn(db: sqlite_utils.Database) -> Iterator[None]:
-    """BEGIN IMMEDIATE so two writers (TUI and CLI) cannot both take the same next rev."""
-    conn = db.conn
-    if conn.in_transaction:  # the caller already holds a transaction: join it
-        yield
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
-def current(db: sqlite_utils.Database, item_id: str) -> dict[str, Any] | None:
-    """The newest revision of ``item_id`` (provenance decoded to a dict), or None."""
-    rows = list(db.query(current_of_sql(), [item_id]))
-    return _decode(rows[0]) if rows else None
-
-
-def current_all(db: sqlite_utils.Database) -> dict[str, dict[str, Any]]:
-    """Every item's current revision in one query: {item_id: revision}."""
-    rows = db.query(current_sql())
-    return {r["item_id"]: _decode(r) for r in rows}
 
 
 def history(db: sqlite_utils.Database, item_id: str) -> list[dict[str, Any]]:

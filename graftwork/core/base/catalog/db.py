@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sqlite3
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
 
-from graftwork.core.base.errors import CatalogError
+from graftwork.core.base.errors import CatalogError, UnknownItemError
 
 # Each area owns an append-only migration set (sqlite_utils Migrations) in its own module,
 # so areas never edit each other's migrations. Applied in this order.
@@ -55,3 +57,25 @@ def open_catalog(
         raise CatalogError(f"{path}: cannot open the catalog: {exc}") from None
     except sqlite3.DatabaseError as exc:
         raise CatalogError(f"{path}: the catalog is corrupt or not a SQLite file ({exc})") from None
+
+
+@contextlib.contextmanager
+def write_txn(db: sqlite_utils.Database) -> Iterator[None]:
+    """BEGIN IMMEDIATE so two writers (TUI and CLI) cannot interleave (e.g. take the same next
+    prompt rev); joins a transaction the caller already holds."""
+    conn = db.conn
+    if conn.in_transaction:  # the caller already holds a transaction: join it
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def require_item(db: sqlite_utils.Database, item_id: str) -> None:
+    if not list(db.query("SELECT 1 FROM items WHERE id = ?", [item_id])):
+        raise UnknownItemError(item_id)
