@@ -39,11 +39,8 @@ def configure(ws: Workspace) -> None:
 def run_ingest(ws: Workspace, entries: list, tmp_path: Path) -> StageResult:
     manifest = tmp_path / "manifest.json"
     manifest.write_text(json.dumps({"widgets": entries}), encoding="utf-8")
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         return run_job(db, "ingest", lambda job: wiring.ingest(ws, str(manifest), job=job))
-    finally:
-        db.close()
 
 
 def run_main(ws: Workspace, *args: str) -> int:
