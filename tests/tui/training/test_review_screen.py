@@ -96,7 +96,8 @@ async def test_a_accepts_score_and_note_are_stored(workspace: Workspace) -> None
         await pilot.press("down", "r")
         await until(pilot, lambda: _review(workspace, run_id, second)["verdict"] == "reject")
         screen = _screen(app)
-        assert [s["verdict"] for s in screen.samples] == ["accept", "reject"]
+        # the catalog is written before the screen hears back (call_from_thread): wait for it
+        await until(pilot, lambda: [s["verdict"] for s in screen.samples] == ["accept", "reject"])
         assert "reject" in str(screen.query_one("#review-status", Static).render())
 
 
