@@ -75,15 +75,12 @@ async def bench(ws: Workspace, changes: int) -> dict[str, float]:
         written = [0]
 
         def keep_writing() -> None:
-            db = ws.catalog()
-            try:
+            with ws.catalog() as db:
                 i = 0
                 while not stop.wait(0.25):
                     set_decision(db, screen.widgets_pane.shown[20 + i % 50].id, "needs_work")
                     i += 1
                     written[0] += 1
-            finally:
-                db.close()
 
         async def type_keys(n: int) -> list[float]:
             shown = []

@@ -21,8 +21,7 @@ async def test_external_decision_shows_without_moving_the_cursor(make_app, fixtu
         table = screen.widgets_pane.query_one("#widgets-table")
         cursor, selected = table.cursor, screen.selected_id
         target = next(r.id for r in screen.widgets_pane.shown if r.id != selected)
-        db = fixture_ws.catalog()  # the "CLI": its own connection
-        try:
+        with fixture_ws.catalog() as db:
             set_decision(db, target, "exclude", "seen from outside")
             start = asyncio.get_running_loop().time()
             await until(pilot, lambda: screen.rows[target].decision == "exclude", timeout=1.0)
@@ -38,8 +37,6 @@ async def test_external_decision_shows_without_moving_the_cursor(make_app, fixtu
                 lambda: detail.detail is not None and detail.detail.note == "outside note",
                 timeout=1.0,
             )
-        finally:
-            db.close()
         assert table.cursor == cursor and screen.selected_id == selected
         assert screen.widgets_pane.by_id[target].decision == "include"
 
@@ -50,11 +47,8 @@ async def test_external_revision_loads_into_an_untouched_editor(make_app, fixtur
         screen = await main_screen(pilot)
         pane = screen.prompt_pane
         await until(pilot, lambda: pane.item_id == "clock" and len(pane.revisions) == 2)
-        db = fixture_ws.catalog()
-        try:
+        with fixture_ws.catalog() as db:
             add_revision(db, "clock", "A clock set from the CLI.", origin="manual")
-        finally:
-            db.close()
         await until(pilot, lambda: pane.editor.text == "A clock set from the CLI.", timeout=1.0)
         assert pane.base_rev == 3 and "r3" in str(pane.query_one("#prompt-title").render())
 
@@ -70,11 +64,8 @@ async def test_external_revision_keeps_an_edit_in_progress(
         await until(pilot, lambda: pane.item_id == "clock" and len(pane.revisions) == 2)
         await pilot.press("2", *"Z")  # typing: autosave not yet due
         typed = pane.editor.text
-        db = fixture_ws.catalog()
-        try:
+        with fixture_ws.catalog() as db:
             add_revision(db, "clock", "Theirs.", origin="manual")
-        finally:
-            db.close()
         await until(pilot, lambda: len(pane.revisions) == 3, timeout=1.0)
         assert pane.editor.text == typed and pane.base_rev == 2
         assert "r3 was saved meanwhile" in str(pane.query_one("#prompt-title").render())
