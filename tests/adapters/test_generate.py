@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ tiny_adapter_dir = review_world.tiny_adapter_dir
 
 pytestmark = pytest.mark.mlx
 
+MAX_TOKENS = 12
 PROMPTS = [
     {
         "key": "a",
@@ -50,7 +52,7 @@ def _generate(model: Path, adapter: Path | None, seed: int, temperature: float =
         PROMPTS,
         seed=seed,
         temperature=temperature,
-        max_tokens=12,
+        max_tokens=MAX_TOKENS,
         on_event=events.append,
     )
     return events
@@ -79,8 +81,22 @@ def test_base_and_adapter_outputs_same_seed_same_text(
 def test_greedy_adapter_writes_what_it_was_trained_on(
     review_model_dir: Path, tiny_adapter_dir: Path
 ) -> None:
+    # The fixture trains until every answer token, <|im_end|> included, is the argmax after its
+    # prompt by a margin (teacher-forced), so greedy decoding must write exactly the answer and
+    # stop. Checked here: our child loads the adapter, renders the chat template and decodes the
+    # way the adapter was trained, and the base model alone does not write the answer.
+    trained = json.loads(
+        (tiny_adapter_dir.parent / "adapter-training.json").read_text(encoding="utf-8")
+    )
+    assert trained["margin"] >= review_world.MIN_MARGIN
+    assert trained["answer_tokens"] <= MAX_TOKENS  # the answer and its <|im_end|> fit in one sample
     events = _generate(review_model_dir, tiny_adapter_dir, seed=0, temperature=0.0)
-    assert "export" in _texts(events, "adapter")["a"]
+    adapter = {e["key"]: e for e in events if e["type"] == "sample" and e["which"] == "adapter"}
+    assert adapter["a"]["text"] == review_world.TRAINED_ANSWER
+    assert adapter["a"]["finish_reason"] == "stop"  # it learned to end there, too
+    assert _texts(events, "base")["a"] != review_world.TRAINED_ANSWER  # random weights write noise
+    again = _generate(review_model_dir, tiny_adapter_dir, seed=7, temperature=0.0)
+    assert _texts(again, "adapter") == _texts(events, "adapter")  # greedy ignores the seed
 
 
 def test_missing_adapter_is_a_clear_error(review_model_dir: Path, tmp_path: Path) -> None:

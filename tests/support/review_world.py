@@ -154,8 +154,20 @@ def add_samples(ws: Workspace, run_id: str, n: int = 2) -> list[int]:
     return ids
 
 
+# What the adapter is trained to answer after "Widget 0/1/2" (system "You write widgets.").
+TRAINED_ANSWER = "export const command = 'date'"
+# Training goes on, in rounds, until at every token of that answer (through <|im_end|>) the
+# right token's logit beats every other token's by MIN_MARGIN after its prompt, teacher-forced.
+# Greedy decoding takes the argmax, so it must then write exactly the answer and stop: the
+# greedy test holds by construction, not by how far a random model got in a fixed number of
+# steps (issue 15). A margin and not a loss bound, because the frozen random tied embeddings of
+# the tiny model cap its probabilities near 0.4; the margin leaves room for float differences
+# between this forward pass and the cached generation.
+MIN_MARGIN = 2.0
+ROUND_ITERS, MAX_ROUNDS = 12, 10
+
 _TRAIN_SCRIPT = textwrap.dedent("""
-    import contextlib, io, sys
+    import contextlib, io, json, sys
     from pathlib import Path
     import mlx.core as mx, mlx.optimizers as optim, numpy as np
     from mlx_lm import load
@@ -164,21 +176,54 @@ _TRAIN_SCRIPT = textwrap.dedent("""
     from mlx_lm.tuner.utils import linear_to_lora_layers
     from mlx_lm.utils import save_config
 
-    model_dir, out = sys.argv[1], Path(sys.argv[2])
+    model_dir, out, answer = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+    min_margin, round_iters, max_rounds = float(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
     model, tok = load(model_dir)
-    rows = [{"messages": [{"role": "system", "content": "You write widgets."},
-                          {"role": "user", "content": f"Widget {i % 3}"},
-                          {"role": "assistant", "content": "export const command = 'date'"}]} for i in range(8)]
+
+    def chat(i):
+        return [{"role": "system", "content": "You write widgets."},
+                {"role": "user", "content": f"Widget {i % 3}"},
+                {"role": "assistant", "content": answer}]
+
+    rows = [{"messages": chat(i)} for i in range(8)]
     data = CacheDataset(ChatDataset(rows, tok, mask_prompt=True))
     mx.random.seed(0); np.random.seed(0)
     params = {"rank": 4, "dropout": 0.0, "scale": 20.0}
     model.freeze(); linear_to_lora_layers(model, -1, params)
     out.mkdir(parents=True, exist_ok=True)
     save_config({"fine_tune_type": "lora", "num_layers": -1, "lora_parameters": params}, out / "adapter_config.json")
-    args = TrainingArgs(batch_size=4, iters=12, steps_per_report=100, steps_per_eval=1000, val_batches=1,
+    args = TrainingArgs(batch_size=4, iters=round_iters, steps_per_report=1000, steps_per_eval=1000, val_batches=1,
                         steps_per_save=1000, adapter_file=str(out / "adapters.safetensors"), max_seq_length=256)
-    with contextlib.redirect_stdout(io.StringIO()):  # mlx-lm's progress UI writes to stdout (P9)
-        train(model=model, optimizer=optim.Adam(learning_rate=1e-2), args=args, train_dataset=data, val_dataset=data)
+    optimizer = optim.Adam(learning_rate=1e-3)  # one optimizer: its state carries over between rounds
+
+    def answer_margin():
+        # min over answer tokens (through <|im_end|>) and prompts of: right logit - best other logit
+        model.eval()
+        margin, n_answer = float("inf"), 0
+        for i in range(3):
+            messages = chat(i)
+            prompt = tok.apply_chat_template(messages[:-1], add_generation_prompt=True, return_dict=False)
+            full = tok.apply_chat_template(messages, return_dict=False)
+            assert full[:len(prompt)] == prompt, "the prompt is not a prefix of the training example"
+            target = mx.array(full[len(prompt):full.index(tok.eos_token_id, len(prompt)) + 1])
+            logits = model(mx.array([full[:len(prompt) + target.size - 1]]))[0, len(prompt) - 1:]
+            logits = logits.astype(mx.float32)
+            right = mx.take_along_axis(logits, target[:, None], axis=1)[:, 0]
+            is_right = mx.arange(logits.shape[1])[None, :] == target[:, None]
+            best_other = mx.where(is_right, -mx.inf, logits).max(axis=1)
+            margin, n_answer = min(margin, (right - best_other).min().item()), max(n_answer, target.size)
+        return margin, n_answer
+
+    for rounds in range(1, max_rounds + 1):
+        with contextlib.redirect_stdout(io.StringIO()):  # mlx-lm's progress UI writes to stdout (P9)
+            train(model=model, optimizer=optimizer, args=args, train_dataset=data)
+        margin, n_answer = answer_margin()
+        if margin >= min_margin:
+            break
+    else:
+        sys.exit(f"the adapter did not learn its answer: logit margin {margin:.2f} < {min_margin} "
+                 f"after {max_rounds * round_iters} iterations")
+    print(json.dumps({"iters": rounds * round_iters, "margin": margin, "answer_tokens": n_answer}))
 """)
 
 
@@ -193,12 +238,30 @@ def _build(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         base = tmp_path_factory.mktemp("review-tiny")
         model = build_tiny_model(base / "tiny-qwen2")
         adapter = base / "adapter"
-        subprocess.run(
-            [sys.executable, "-c", _TRAIN_SCRIPT, str(model), str(adapter)],
-            check=True,
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                _TRAIN_SCRIPT,
+                str(model),
+                str(adapter),
+                TRAINED_ANSWER,
+                str(MIN_MARGIN),
+                str(ROUND_ITERS),
+                str(MAX_ROUNDS),
+            ],
             env=child_env(),
             capture_output=True,
+            text=True,
             timeout=300,
+        )
+        if done.returncode != 0:
+            pytest.fail(
+                f"training the review adapter failed:\n{done.stderr[-2000:]}", pytrace=False
+            )
+        # {"iters", "margin", "answer_tokens"}, beside the adapter folder (copied as a whole by make_run)
+        (base / "adapter-training.json").write_text(
+            done.stdout.strip().splitlines()[-1], encoding="utf-8"
         )
         _BUILT.update(model=model, adapter=adapter)
     return _BUILT
