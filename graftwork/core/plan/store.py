@@ -84,3 +84,41 @@ def save_gate(db: sqlite_utils.Database, area: str, item_id: str, **fields: Any)
     marks = ", ".join(f":{k}" for k in row)
     with db.conn:
         db.conn.execute(f"INSERT OR REPLACE INTO plan_gate ({cols}) VALUES ({marks})", row)
+
+
+def decide_by_hand(
+    db: sqlite_utils.Database, item_id: str, state: str, note: str = "", *, area: str = "main"
+) -> None:
+    """Accept or reject an answer by hand (the workstation's keys). The answer judged is the
+    gate's, else the refined one, else the draft; `teach refine` never overrides the decision."""
+    if state not in ("accepted", "rejected"):
+        raise ValueError(f"state must be accepted or rejected, got {state!r}")
+    prior = gates(db, area).get(item_id)
+    answer, stage = (prior["answer"], prior["answer_stage"]) if prior else (None, None)
+    if answer is None:
+        for name in ("refine", "draft"):
+            row = answers(db, area, name).get(item_id)
+            if row is not None:
+                answer, stage = row["text"], name
+                break
+    if answer is None:
+        raise NoPlanError(f"{item_id}: no answer to decide on yet")
+    if state == "accepted" and prior is not None and prior["dry_run"]:
+        raise NoPlanError(f"{item_id}: a dry-run placeholder cannot be accepted")
+    save_gate(
+        db,
+        area,
+        item_id,
+        state=state,
+        answer=answer,
+        answer_stage=stage,
+        parse_ok=prior["parse_ok"] if prior else None,
+        schema_ok=prior["schema_ok"] if prior else None,
+        reasons=[] if state == "accepted" else [f"manual: {note or 'rejected by hand'}"],
+        notes=[f"manual: {note}"] if note and state == "accepted" else [],
+        verdict=prior["verdict"] if prior else None,
+        mode="manual",
+        decided_by="manual",
+        run_id=None,
+        dry_run=prior["dry_run"] if prior else 0,
+    )

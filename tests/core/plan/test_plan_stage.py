@@ -86,3 +86,20 @@ def test_cli_plan_bad_spec_is_one_line_exit_2(workspace: Workspace) -> None:
     ]
     assert "Traceback" not in proc.stderr
     assert not (workspace.root / "data" / "interim" / "prompt_plan_v1.jsonl").exists()
+
+
+def test_cli_dry_run_chain_marks_placeholders_and_accepts_nothing(workspace: Workspace) -> None:
+    example_spec(workspace)
+    assert gw(workspace, "plan").returncode == 0
+    for stage in ("drafts", "critiques", "refine"):
+        proc = gw(workspace, "teach", stage, "--dry-run", "--sample", "3")
+        assert proc.returncode == 0, proc.stderr
+        assert "sample area, dry run: placeholders only" in proc.stdout
+    proc = gw(workspace, "teach", "drafts", "--gating", "strict")
+    assert proc.returncode == 2 and "--gating applies to `teach refine`" in proc.stderr
+    sample = workspace.root / "data" / "processed" / "sample"
+    stats = json.loads((sample / "dataset_v1_stats.json").read_text(encoding="utf-8"))
+    assert (stats["accepted"], stats["rejected"], stats["dry_run_placeholders"]) == (0, 3, 3)
+    assert stats["parse_pass_rate"] == 0 and "no teacher was asked" in stats["note"]
+    assert (sample / "dataset_v1.jsonl").read_text(encoding="utf-8") == ""
+    assert not (workspace.root / "data" / "processed" / "dataset_v1.jsonl").exists()

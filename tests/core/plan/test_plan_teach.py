@@ -235,3 +235,23 @@ def test_stage_files_are_exports_of_the_catalog(ws: Workspace, server: FakeOpenA
         ex = provider.example(db, usable[0])
     assert ex.user == "Tips for Good1?" and json.loads(ex.assistant) == json.loads(GOOD)
     assert ex.system == "You give travel tips as JSON." and ex.meta["category"] == "tips"
+
+
+def test_a_decision_by_hand_is_kept_by_later_gating(
+    ws: Workspace, server: FakeOpenAIServer
+) -> None:
+    for stage in ("drafts", "critiques", "refine"):
+        teach(ws, stage, flags(server))
+    gates = city_gates(ws)
+    with ws.catalog() as db:
+        iid = gates["NotJson"]["item_id"]
+        store.decide_by_hand(db, iid, "accepted", "prose is fine here")
+        db.execute("UPDATE plan_answers SET created_at = '9999' WHERE item_id = ?", [iid])
+        db.conn.commit()
+    assert teach(ws, "refine", flags(server)).summary["items"] == 0
+    kept = city_gates(ws)["NotJson"]
+    assert (kept["state"], kept["decided_by"], kept["notes"]) == (
+        "accepted",
+        "manual",
+        ["manual: prose is fine here"],
+    )
