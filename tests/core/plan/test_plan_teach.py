@@ -255,3 +255,33 @@ def test_a_decision_by_hand_is_kept_by_later_gating(
         "manual",
         ["manual: prose is fine here"],
     )
+
+
+def test_status_rows_follow_each_prompt_through_the_stages(
+    ws: Workspace, server: FakeOpenAIServer
+) -> None:
+    from graftwork.core.plan.status import counts, item_rows
+
+    teach(ws, "drafts", flags(server), limit=4)
+    with ws.catalog() as db:
+        rows = item_rows(db)
+    assert counts(rows)["by_stage"] == {
+        "planned": 3,
+        "drafted": 4,
+        "critiqued": 0,
+        "refined": 0,
+        "accepted": 0,
+        "rejected": 0,
+    }
+    for stage in ("drafts", "critiques", "refine"):
+        teach(ws, stage, flags(server))
+    with ws.catalog() as db:
+        rows = item_rows(db)
+    summary = counts(rows)
+    assert summary["by_stage"]["accepted"] == 2 and summary["by_stage"]["rejected"] == 5
+    assert summary["by_category"]["tips"]["accepted"] == 2
+    good2 = next(r for r in rows if r["prompt"] == "Tips for Good2?")
+    assert good2["verdict"] == "revise" and json.loads(good2["refined"]) == json.loads(GOOD)
+    assert next(r for r in rows if r["prompt"] == "Tips for NotJson?")["reasons"][0].startswith(
+        "parse"
+    )
