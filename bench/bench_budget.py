@@ -22,11 +22,11 @@ from support.widget_rows import add_prompt, add_widget
 
 from graftwork.adapters.tokenizers import TiktokenBackend
 from graftwork.core.base.jobs import Job
-from graftwork.core.base.project import load_project
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.budget.budget import run_budget
 from graftwork.core.budget.tokens import CachingCounter
 from graftwork.core.dataset.candidates import load_candidates
+from graftwork.core.recipes import example_provider
 
 WORDS = [
     "battery",
@@ -120,7 +120,7 @@ def main() -> None:
         ws = make_workspace(Path(tmp) / "ws", args.n)
         print(f"generated {args.n} widgets in {time.perf_counter() - t:.1f} s")
         db = ws.catalog()
-        examples = load_candidates(db, ws.downloads_dir, load_project(ws)).examples
+        examples = load_candidates(db, example_provider(ws)).examples
         db.close()
         lines = [e.apple_line() for e in examples]
         backend = TiktokenBackend()

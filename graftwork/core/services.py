@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from graftwork.core.base.errors import ItemError
 from graftwork.core.base.workspace import Workspace
-from graftwork.core.dataset.examples import Example, make_example
+from graftwork.core.dataset.examples import Example
 
 
 class TokenCounter(Protocol):
@@ -83,19 +83,17 @@ def item_folder(ws: Workspace, db: Any, item_id: str) -> Any:
 
 
 def example_builder(ws: Workspace) -> Callable[[Any, str, str], Example]:
-    """Builds the complete example exactly as build writes it (system + tool + user + code)."""
-    from graftwork.core.base.project import load_project
-    from graftwork.core.dataset.candidates import widget_code
+    """Builds the complete example exactly as build writes it, through the workspace recipe's
+    ExampleProvider (for widgets: system + tool + user + code)."""
+    from graftwork.core.recipes import example_provider
 
-    project = cached(lambda: load_project(ws))
+    provider = cached(lambda: example_provider(ws))
 
     def example_for(db: Any, item_id: str, prompt: str) -> Example:
-        cfg = project()
-        try:  # build's own loader, so the gauge counts exactly what build writes
-            code = widget_code(ws.downloads_dir, item_id, _folder(db, item_id))
-        except ValueError as exc:
+        try:  # build's own provider, so the gauge counts exactly what build writes
+            return provider().example_for(db, item_id, prompt)
+        except (ValueError, OSError) as exc:
             raise ItemError(item_id, str(exc)) from None
-        return make_example(item_id, cfg.system_prompt, cfg.tool, prompt, code)
 
     return example_for
 

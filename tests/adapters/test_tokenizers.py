@@ -185,11 +185,11 @@ def test_budget_and_build_with_the_hf_tokenizer(workspace, tiny_model_dir: Path)
         "clock"
     ]
     tok = load_tokenizer(tiny_model_dir)
-    project = load_project(workspace)
     db = workspace.catalog()
     from graftwork.core.dataset.candidates import load_candidates
+    from graftwork.core.recipes import example_provider
 
-    ex = load_candidates(db, workspace.downloads_dir, project).examples[0]
+    ex = load_candidates(db, example_provider(workspace)).examples[0]
     db.close()
     expected = len(
         tok.apply_chat_template(openai_messages(ex), tools=[openai_tool(t) for t in ex.tools])

@@ -13,9 +13,9 @@ from support import review_world
 from support.review_world import WIDGETS, add_samples, make_run, make_set, sample_rows
 
 from graftwork.core.base.jobs import Job
-from graftwork.core.base.project import load_project
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.dataset.candidates import load_candidates
+from graftwork.core.recipes import example_provider
 from graftwork.core.review.report import render_report
 from graftwork.core.review.review import ReviewError, get_sample, promote_run, set_verdict
 from graftwork.core.review.samples import SampleError, SampleSettings, load_held_out, sample_run
@@ -150,10 +150,7 @@ def test_promote_turns_accepted_outputs_into_generated_examples(workspace: Works
     assert json.loads(rev["provenance"])["sample_id"] == accepted
     # The output's `// File:` headers become files again, so build reads back the exact answer.
     assert (workspace.downloads_dir / new_id / "lib" / "util.jsx").is_file()
-    examples = {
-        e.item_id: e
-        for e in load_candidates(db, workspace.downloads_dir, load_project(workspace)).examples
-    }
+    examples = {e.item_id: e for e in load_candidates(db, example_provider(workspace)).examples}
     sample = get_sample(db, accepted)
     assert examples[new_id].assistant == sample["adapter_output"].strip()
     assert promoted[0]["apple_line"] == examples[new_id].apple_line()

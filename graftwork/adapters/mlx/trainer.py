@@ -25,7 +25,7 @@ from graftwork.core.base.errors import GraftworkError
 from graftwork.core.base.jobs import Job, StageResult
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.dataset.examples import sha256_text
-from graftwork.core.dataset.exporters.mlx_chat import export_line
+from graftwork.core.dataset.sets import mlx_chat_line, read_format
 from graftwork.core.train import runs as runs_mod
 from graftwork.core.train.config import TrainConfig, load_train_config
 from graftwork.core.train.events import decode, encode
@@ -97,6 +97,7 @@ def export_set(ws: Workspace, set_name: str, data_dir: Path) -> dict[str, list[s
     folder = _set_folder(ws, set_name)
     data_dir.mkdir(parents=True, exist_ok=True)
     by_sha = _ids_by_sha(folder)  # read once for all splits
+    set_format = read_format(folder)  # apple or chat lines
     labels: dict[str, list[str]] = {}
     for split in ("train", "valid", "test"):
         src = folder / f"{split}.jsonl"
@@ -106,9 +107,10 @@ def export_set(ws: Workspace, set_name: str, data_dir: Path) -> dict[str, list[s
         out = []
         for n, line in enumerate(lines, 1):
             try:
-                out.append(export_line(line))
+                out.append(mlx_chat_line(line, set_format))
             except (ValueError, KeyError, TypeError) as exc:
-                raise TrainError(f"{src}:{n}: not an Apple-schema example ({exc})") from None
+                what = "an Apple-schema example" if set_format == "apple" else "a chat record"
+                raise TrainError(f"{src}:{n}: not {what} ({exc})") from None
         write_text(data_dir / f"{split}.jsonl", "".join(line + "\n" for line in out))
         labels[split] = _labels(by_sha, lines)
     return labels

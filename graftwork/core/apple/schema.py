@@ -86,19 +86,11 @@ def _message_problems(i: int, msg: Any) -> list[str]:
 
 
 def _tool_call_problems(i: int, calls: Any) -> list[str]:
-    """§3.2: each call names a function and gives its arguments (a JSON string or object)."""
-    if not isinstance(calls, list) or not calls:
-        return [f"message {i}: tool_calls must be a non-empty array"]
-    problems = []
-    for n, call in enumerate(calls):
-        fn = call.get("function") if isinstance(call, dict) else None
-        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str) or not fn["name"]:
-            problems.append(f"message {i}: tool_calls[{n}].function.name is missing")
-        elif not isinstance(fn.get("arguments"), str | dict):
-            problems.append(
-                f"message {i}: tool_calls[{n}].function.arguments must be a JSON string or object"
-            )
-    return problems
+    """§3.2: each call names a function and gives its arguments (a JSON object, or a string
+    holding one)."""
+    from graftwork.core.dataset.chat_schema import tool_call_problems
+
+    return tool_call_problems(f"message {i}", calls)
 
 
 def line_problems(line: str) -> list[str]:
@@ -109,6 +101,11 @@ def line_problems(line: str) -> list[str]:
         data = json.loads(line)
     except json.JSONDecodeError as exc:
         return [f"not valid JSON: {exc.msg} at column {exc.colno}"]
+    return sample_problems(data)
+
+
+def sample_problems(data: Any) -> list[str]:
+    """Every problem with one parsed sample (a line's JSON value)."""
     if not isinstance(data, list):
         kind = "an object" if isinstance(data, dict) else type(data).__name__
         return [f"each line must be a JSON array of messages, got {kind}"]

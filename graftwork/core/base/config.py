@@ -17,6 +17,7 @@ from graftwork.core.base.errors import ConfigError
 from graftwork.core.base.workspace import Workspace
 
 WORKSPACE_SECTIONS = ("project", "teacher", "train", "keymap")
+WORKSPACE_SCALARS = ("recipe",)  # top-level names, not sections (recipe: the workspace's recipe)
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -95,14 +96,19 @@ def workspace_settings(ws: Workspace | None) -> dict[str, Any]:
     if ws is None or not ws.config_path.exists():
         return {}
     data = read_yaml(ws.config_path)
-    unknown = sorted(set(data) - set(WORKSPACE_SECTIONS))
+    unknown = sorted(set(data) - set(WORKSPACE_SECTIONS) - set(WORKSPACE_SCALARS))
     if unknown:
         raise ConfigError(
             f"{ws.config_path}: unknown top-level key(s) {', '.join(unknown)}; "
             f"expected some of {', '.join(WORKSPACE_SECTIONS)}"
         )
     for key, value in data.items():
-        if value is not None and not isinstance(value, dict):
+        if key in WORKSPACE_SCALARS:
+            if value is not None and not isinstance(value, str):
+                raise ConfigError(
+                    f"{ws.config_path}: key '{key}' must be a name, got {type(value).__name__}"
+                )
+        elif value is not None and not isinstance(value, dict):
             raise ConfigError(
                 f"{ws.config_path}: key '{key}' must be a mapping, got {type(value).__name__}"
             )

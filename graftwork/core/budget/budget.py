@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from graftwork.core.base.project import ProjectConfig
     from graftwork.core.base.workspace import Workspace
     from graftwork.core.budget.tokens import TokenCount, TokenCounter
-    from graftwork.core.dataset.candidates import Candidate
+    from graftwork.core.sources.base import Candidate, ExampleProvider
 
 STRATEGY_FILE = "training_data_strategy.json"
 ANALYSIS_FILE = "training_data_size_analysis.json"
@@ -110,14 +110,16 @@ def run_budget(
     from graftwork.core.base.catalog.db import now
     from graftwork.core.base.jobs import StageResult
     from graftwork.core.base.project import load_project
-    from graftwork.core.dataset.candidates import list_candidates, load_codes
+    from graftwork.core.recipes import example_provider
 
     project = load_project(ws)
+    provider = example_provider(ws)
     limit = max_tokens or project.max_sequence_length
     with ws.catalog() as db:
         result = StageResult()
         if widgets_only:
             from graftwork.core.ingest.widget_sizes import widget_size_report
+            from graftwork.core.sources.uebersicht import load_codes
 
             codes, failed = load_codes(db, ws.downloads_dir)
             job.set_total(len(codes))
@@ -138,9 +140,9 @@ def run_budget(
             }
             return result
 
-        cands, skipped = list_candidates(db)
+        cands, skipped = provider.candidates(db)
         job.set_total(len(cands))
-        counts, shas, failed = count_candidates(ws, counter, project, cands, job)
+        counts, shas, failed = count_candidates(db, provider, counter, project, cands, job)
         strategy = strategy_for(counts, limit)
         analysis = size_analysis(counts, limit, counter.id, skipped)
         write_json_fast(ws.root / ANALYSIS_FILE, analysis, "items")
@@ -171,7 +173,8 @@ def run_budget(
 
 
 def count_candidates(
-    ws: Workspace,
+    db: Any,
+    provider: ExampleProvider,
     counter: TokenCounter,
     project: ProjectConfig,
     cands: Sequence[Candidate],
@@ -179,41 +182,34 @@ def count_candidates(
 ) -> tuple[dict[str, TokenCount], dict[str, str], list[tuple[str, str]]]:
     """Counts (in catalog order), example sha256s and failures for ``cands``.
 
-    Examples seen before are found by their ingredients (prompt + analysis' code hash), so an
-    edit re-reads and recounts only the edited widget. A stale analysis hash simply misses
-    (aliases are stored under the hash of the code actually read). `build` always counts
-    the exact line it writes.
+    Examples seen before are found by their ingredients (prompt + the provider's ident, for
+    widgets analysis' code hash), so an edit re-reads and recounts only the edited item. A
+    stale ident simply misses (aliases are stored under the ident of what was actually read).
+    `build` always counts the exact line it writes.
     """
     from graftwork.core.budget.tokens import identity_key
-    from graftwork.core.dataset.candidates import widget_code
-    from graftwork.core.dataset.examples import make_example, sha256_text
+    from graftwork.core.sources.base import load_examples, read_ident
 
     phash = project.content_hash()
     idents = {
-        c.item_id: identity_key(counter.id, phash, c.prompt, c.code_sha256)
-        for c in cands
-        if c.code_sha256
+        c.item_id: identity_key(counter.id, phash, c.prompt, c.ident) for c in cands if c.ident
     }
     hits = counter.lookup_identities(list(idents.values()))
     found: dict[str, tuple[TokenCount, str]] = {i: hits[k] for i, k in idents.items() if k in hits}
-    if found:  # per item: two widgets with the same prompt and code share one hit
+    if found:  # per item: two items with the same prompt and content share one hit
         job.advance(len(found))
-    failed: list[tuple[str, str]] = []
-    examples, new_idents = [], []
-    for c in cands:
-        if c.item_id in found:
-            continue
-        job.check_cancelled()
-        try:
-            code = widget_code(ws.downloads_dir, c.item_id, c.folder)
-        except (ValueError, OSError) as exc:
-            failed.append((c.item_id, str(exc)))
-            job.advance()
-            continue
-        examples.append(
-            make_example(c.item_id, project.system_prompt, project.tool, c.prompt, code)
+    missing = [c for c in cands if c.item_id not in found]
+    job.check_cancelled()
+    examples, failed = load_examples(provider, db, missing)
+    if failed:
+        job.advance(len(failed))
+    by_id = {c.item_id: c for c in missing}
+    new_idents = [
+        identity_key(
+            counter.id, phash, by_id[ex.item_id].prompt, read_ident(provider, by_id[ex.item_id], ex)
         )
-        new_idents.append(identity_key(counter.id, phash, c.prompt, sha256_text(code)))
+        for ex in examples
+    ]
 
     def progress(n: int) -> None:
         job.advance(n)
@@ -232,8 +228,8 @@ def count_candidates(
 
 
 def write_json_fast(path: Path, data: dict[str, Any], big_key: str) -> None:
-    """Pretty JSON with the large mapping ``big_key`` one entry per line: readable, and the C
-    encoder does the work (indent= falls back to the pure-Python one, 10x slower)."""
+    """Pretty JSON with the large mapping or list ``big_key`` one entry per line: readable, and
+    the C encoder does the work (indent= falls back to the pure-Python one, 10x slower)."""
     from graftwork.core.base.atomic import write_text
 
     dump = json.JSONEncoder(ensure_ascii=False).encode  # one encoder: dumps() builds one per call
@@ -245,6 +241,9 @@ def write_json_fast(path: Path, data: dict[str, Any], big_key: str) -> None:
         if key == big_key and isinstance(value, dict) and value:
             entries = [f"    {dump(k)}: {dump(v)}" for k, v in value.items()]
             lines.append(f"  {dump(key)}: {{\n" + ",\n".join(entries) + f"\n  }}{comma}")
+        elif key == big_key and isinstance(value, list) and value:
+            entries = [f"    {dump(v)}" for v in value]
+            lines.append(f"  {dump(key)}: [\n" + ",\n".join(entries) + f"\n  ]{comma}")
         else:
             lines.append(f"  {dump(key)}: {dump(value)}{comma}")
     lines.append("}")

@@ -1,4 +1,6 @@
-"""Build a dataset: train/valid/test JSONL in Apple's adapter schema plus manifest.json.
+"""Build a dataset: train/valid/test JSONL plus manifest.json, in the workspace recipe's set
+format: `apple` (each line Apple's adapter schema, a JSON array of messages) or `chat` (each
+line mlx-lm's {"messages", "tools"} object). manifest.json says which (`format`).
 
 Everything is written into a hidden temp folder inside datasets/ and renamed into place, so a
 kill leaves the old set or the new one, never a mix. Replacing an existing set (--force) is an
@@ -18,18 +20,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from graftwork.core.apple.schema import line_problems
-from graftwork.core.base.atomic import write_json
 from graftwork.core.base.catalog.db import now
 from graftwork.core.base.errors import ConfigError, GraftworkError
 from graftwork.core.base.jobs import Job, StageResult
 from graftwork.core.base.project import ProjectConfig, load_project
 from graftwork.core.base.workspace import Workspace
-from graftwork.core.budget.budget import exceeds_reason, strategy_entry
+from graftwork.core.budget.budget import exceeds_reason, strategy_entry, write_json_fast
 from graftwork.core.budget.tokens import TokenCounter
 from graftwork.core.curate.curation import all_decisions
 from graftwork.core.dataset.candidates import load_candidates
 from graftwork.core.dataset.examples import Example, sha256_text
+from graftwork.core.dataset.sets import SET_FORMATS, render_line, validate_line
 from graftwork.core.dataset.splits import SPLIT_NAMES, assign_split
 
 SET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -163,14 +164,22 @@ def build(
         raise DatasetExistsError(
             f"dataset '{set_name}' already exists at {target}; pass --force to replace it"
         )
+    from graftwork.core.recipes import workspace_recipe
+
     project = load_project(ws)
+    recipe = workspace_recipe(ws)
+    set_format = recipe.set_format
+    if set_format not in SET_FORMATS:
+        raise ConfigError(f"recipe {recipe.name!r}: unknown set format {set_format!r}")
     limit = max_tokens or project.max_sequence_length
     with ws.catalog() as db:
-        cands = load_candidates(db, ws.downloads_dir, project)
+        cands = load_candidates(db, recipe.example_provider(ws))
         for item_id, cause in cands.failed:
             job.item_failed(item_id, cause)
         result = StageResult(failed=list(cands.failed), skipped=list(cands.skipped))
-        lines, items = _select(cands.examples, counter, project, limit, _curation(db), result, job)
+        lines, items = _select(
+            cands.examples, counter, project, limit, _curation(db), result, job, set_format
+        )
         counts_by_split = {s: len(lines[s]) for s in SPLIT_NAMES}
         if not items:
             job.log(
@@ -179,6 +188,8 @@ def build(
             )
         manifest = {
             "name": set_name,
+            "format": set_format,
+            "recipe": recipe.name,
             "created_at": now(),
             "config_hash": config_hash(project, limit),
             "project_hash": project.content_hash(),
@@ -227,21 +238,25 @@ def _select(
     curation: dict[str, tuple[str, str]],
     result: StageResult,
     job: Job,
+    set_format: str = "apple",
 ) -> tuple[dict[str, list[str]], list[dict[str, Any]]]:
     """Apply curation and the budget, validate, split: the lines per split and manifest items.
     Skips and failures go into ``result``."""
     job.set_total(len(examples))
-    all_lines = [ex.apple_line() for ex in examples]  # rendered once: counted, checked, written
-    counts = counter.count_many(examples, apple_lines=all_lines)
+    # rendered once: counted, checked, written
+    all_lines = [render_line(ex, set_format) for ex in examples]
+    apple_lines = all_lines if set_format == "apple" else None
+    counts = counter.count_many(examples, apple_lines=apple_lines)
     fractions = project.splits.model_dump()
     lines: dict[str, list[str]] = {s: [] for s in SPLIT_NAMES}
     items: list[dict[str, Any]] = []
     for ex, count, line in zip(examples, counts, all_lines, strict=True):
         job.check_cancelled()
         verdict = _decide(ex, count.total, count.widget, limit, curation.get(ex.item_id))
-        problems = line_problems(line) if verdict is None else []
+        problems = validate_line(line, ex, set_format) if verdict is None else []
         if problems:
-            verdict = ("failed", "invalid Apple line: " + "; ".join(problems))
+            what = "Apple line" if set_format == "apple" else "chat record"
+            verdict = ("failed", f"invalid {what}: " + "; ".join(problems))
         if verdict is None:
             split = assign_split(ex.item_id, fractions, project.seed)
             lines[split].append(line)
@@ -268,7 +283,7 @@ def _write_set(
     try:
         for split in SPLIT_NAMES:
             _write_lines(tmp / f"{split}.jsonl", lines[split])
-        write_json(tmp / "manifest.json", manifest)
+        write_json_fast(tmp / "manifest.json", manifest, "items")  # one item per line
         _fsync_dir(tmp)
         _place(tmp, datasets_dir / name, force)
     except BaseException:
@@ -298,7 +313,7 @@ def _decide(
 
 
 def _manifest_item(ex: Example, split: str, tokens: int, line: str) -> dict[str, Any]:
-    return {
+    item = {
         "id": ex.item_id,
         "split": split,
         "prompt_sha256": sha256_text(ex.user),
@@ -306,3 +321,6 @@ def _manifest_item(ex: Example, split: str, tokens: int, line: str) -> dict[str,
         "example_sha256": sha256_text(line),
         "tokens": tokens,
     }
+    if ex.meta:  # e.g. an imported record's own meta, which exports give back exactly
+        item["meta"] = ex.meta
+    return item

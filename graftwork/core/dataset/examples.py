@@ -21,6 +21,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+OWN_META_KEY = "record"  # meta["record"]: an imported record's own meta, exported exactly
 ALPACA_JOIN = "\n\n"  # user turn = instruction + ALPACA_JOIN + input (when input is not empty)
 
 

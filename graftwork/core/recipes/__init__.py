@@ -63,3 +63,21 @@ def get_recipe(name: str) -> Recipe:
 
 def all_recipes() -> list[Recipe]:
     return [get_recipe(name) for name in RECIPE_MODULES]
+
+
+def workspace_recipe_name(ws: Any) -> str:
+    """The recipe a workspace names in graftwork.yaml (`recipe: NAME`), else the default."""
+    from graftwork.core.base.config import workspace_settings
+
+    name = workspace_settings(ws).get("recipe")
+    return name or DEFAULT_RECIPE
+
+
+def workspace_recipe(ws: Any) -> Recipe:
+    return get_recipe(workspace_recipe_name(ws))
+
+
+def example_provider(ws: Any) -> Any:
+    """The workspace recipe's ExampleProvider (graftwork.core.sources.base): what budget, build,
+    the workstation's token gauge and the teacher ask for examples."""
+    return workspace_recipe(ws).example_provider(ws)

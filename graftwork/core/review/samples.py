@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -72,8 +72,9 @@ class SampleSettings:
 class HeldOut:
     item_id: str
     split: str
-    messages: list[dict[str, Any]]  # Apple schema, without the final assistant answer
+    messages: list[dict[str, Any]]  # the set's messages, without the final assistant answer
     reference: str
+    tools: list[dict[str, Any]] = field(default_factory=list)  # a chat set's tools
 
     @property
     def prompt(self) -> str:
@@ -104,37 +105,49 @@ def load_held_out(ws: Workspace, set_name: str, split: str) -> list[HeldOut]:
         raise SampleError(
             f"set {set_name!r} has no {split} split at {path} (was it deleted or rebuilt?)"
         )
+    from graftwork.core.dataset.sets import read_format
+
     by_sha, by_split = _ids_by_sha(set_dir)
     order = by_split.get(split, [])
+    set_format = read_format(set_dir)
     out: list[HeldOut] = []
     for index, line in enumerate(
         x for x in path.read_text(encoding="utf-8").splitlines() if x.strip()
     ):
         try:
-            messages = json.loads(line)
+            data = json.loads(line)
         except ValueError as exc:
             raise SampleError(f"{path}:{index + 1}: not JSON ({exc})") from None
+        tools: list[dict[str, Any]] = []
+        messages = data
+        if set_format == "chat":  # {"messages": [...], "tools": [...]}
+            messages = data.get("messages") if isinstance(data, dict) else None
+            tools = (data.get("tools") or []) if isinstance(data, dict) else []
         if (
             not isinstance(messages, list)
             or not messages
             or not isinstance(messages[-1], dict)
             or messages[-1].get("role") != "assistant"
         ):
-            raise SampleError(
-                f"{path}:{index + 1}: not an Apple sample ending with an assistant answer"
-            )
+            what = "an Apple sample" if set_format == "apple" else "a chat record"
+            raise SampleError(f"{path}:{index + 1}: not {what} ending with an assistant answer")
         item_id = by_sha.get(sha256_text(line)) or (
             order[index] if index < len(order) else f"{split}-{index + 1:04d}"
         )
-        out.append(HeldOut(item_id, split, messages[:-1], str(messages[-1].get("content") or "")))
+        answer = str(messages[-1].get("content") or "")
+        out.append(HeldOut(item_id, split, messages[:-1], answer, tools))
     return out
 
 
-def to_chat_prompt(messages: list[dict[str, Any]]) -> dict[str, Any]:
-    """Apple messages -> what the model's chat template takes (OpenAI-shaped tools)."""
-    from graftwork.core.dataset.exporters.mlx_chat import tool_to_openai
+def to_chat_prompt(
+    messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """A held-out prompt (Apple messages, or a chat set's messages and ``tools``) -> what the
+    model's chat template takes (OpenAI-shaped tools)."""
+    from graftwork.core.dataset.sets import tool_to_openai
 
-    out, tools = [], []
+    out = []
+    tools = [tool_to_openai(t) for t in tools or []]
     for msg in messages:
         msg = dict(msg)
         if msg["role"] == "system" and "tools" in msg:
@@ -284,7 +297,7 @@ def sample_run(
             result.ok += 1
             job.advance(item_id=h.item_id)
 
-        prompts = [{"key": k, **to_chat_prompt(h.messages)} for k, h in by_key.items()]
+        prompts = [{"key": k, **to_chat_prompt(h.messages, h.tools)} for k, h in by_key.items()]
         generate_pairs(generate, model, adapter_dir, prompts, settings, job, on_pair)
         result.summary = {"run": run["id"], "samples": result.ok, "split": settings.split}
         return result

@@ -7,6 +7,7 @@ folders or other source tables themselves.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -26,6 +27,11 @@ class Candidate:
 
 
 class ExampleProvider(Protocol):
+    """Optional extras a provider may define: ``examples(db, cands)`` (bulk reading, see
+    `load_examples`) and ``read_ident(cand, example)``: the ingredients hash of what the
+    example was actually made from (the token cache stores counts under it, so a stale
+    ``cand.ident`` only misses, never lies; default: ``cand.ident``)."""
+
     def candidates(self, db: Any) -> tuple[list[Candidate], list[tuple[str, str]]]:
         """Usable items in catalog order, and the skipped ones with their reason."""
         ...
@@ -35,5 +41,32 @@ class ExampleProvider(Protocol):
         ...
 
     def example_for(self, db: Any, item_id: str, prompt: str) -> Example:
-        """The example ``item_id`` would give with ``prompt`` as its user turn (the gauge)."""
+        """The example ``item_id`` would give with ``prompt`` as its user turn (the gauge);
+        raises ValueError with a one-line cause."""
         ...
+
+
+def read_ident(provider: ExampleProvider, cand: Candidate, example: Example) -> str:
+    """The provider's `read_ident`, else the candidate's ident (or the example's own hash)."""
+    fn = getattr(provider, "read_ident", None)
+    return fn(cand, example) if fn is not None else (cand.ident or example.sha256())
+
+
+def load_examples(
+    provider: ExampleProvider, db: Any, cands: Sequence[Candidate]
+) -> tuple[list[Example], list[tuple[str, str]]]:
+    """Examples of ``cands`` in order, and (item id, cause) for the ones that could not be made.
+
+    A provider may offer ``examples(db, cands)`` with the same result to read many items in one
+    query (imports of 100,000 records); otherwise each item is read on its own."""
+    bulk = getattr(provider, "examples", None)
+    if bulk is not None:
+        return bulk(db, cands)
+    examples: list[Example] = []
+    failed: list[tuple[str, str]] = []
+    for cand in cands:
+        try:
+            examples.append(provider.example(db, cand))
+        except (ValueError, OSError) as exc:
+            failed.append((cand.item_id, str(exc)))
+    return examples, failed

@@ -1,5 +1,6 @@
-"""Export a built set (datasets/NAME/{train,valid,test}.jsonl in Apple's schema) to another
-training format: `apple` (checked copy), `mlx-chat` (mlx-lm chat data) or `alpaca`.
+"""Export a built set (datasets/NAME/{train,valid,test}.jsonl, in Apple's schema or mlx-lm's
+chat shape as its manifest says) to a training format: `apple` (for an Apple set, a checked
+copy), `mlx-chat` (mlx-lm chat data) or `alpaca`.
 
 Each split becomes one file in the output folder (default datasets/NAME/export/<format>/),
 written atomically. A line that cannot be converted is an item failure: reported with its
@@ -16,6 +17,7 @@ from graftwork.core.base.atomic import atomic_writer, write_json, write_text
 from graftwork.core.base.errors import ConfigError, GraftworkError
 from graftwork.core.base.jobs import Job, StageResult
 from graftwork.core.base.workspace import Workspace
+from graftwork.core.dataset import sets
 from graftwork.core.dataset.examples import sha256_text
 from graftwork.core.dataset.exporters import alpaca, apple, mlx_chat
 from graftwork.core.dataset.splits import SPLIT_NAMES
@@ -86,7 +88,10 @@ class _Ids:
     def __init__(self, ws: Workspace, folder: Path) -> None:
         self.by_sha, self.sources = _catalog_lookup(ws)
         self.by_split: dict[str, list[str]] = {}  # built once, not per line
+        self.meta: dict[str, dict[str, Any]] = {}  # item id -> the example's meta (imports)
         for item in _manifest_items(folder):
+            if isinstance(item.get("meta"), dict):
+                self.meta[item["id"]] = item["meta"]
             if isinstance(item.get("example_sha256"), str):
                 self.by_sha.setdefault(item["example_sha256"], item["id"])
             self.by_split.setdefault(item.get("split"), []).append(item["id"])
@@ -104,7 +109,9 @@ class _Ids:
 Converter = Callable[[str, str, str, str], str]  # (line, split, item id, sha) -> output line
 
 
-def _converter(fmt: str, ids: _Ids, set_name: str) -> Converter:
+def _converter(fmt: str, ids: _Ids, set_name: str, set_format: str = "apple") -> Converter:
+    if set_format == "chat":
+        return _chat_converter(fmt, ids, set_name)
     if fmt == "apple":
         return lambda line, split, item_id, sha: apple.export_line(line)
     if fmt == "mlx-chat":
@@ -126,16 +133,34 @@ def _converter(fmt: str, ids: _Ids, set_name: str) -> Converter:
     raise ConfigError(f"unknown export format {fmt!r} (choose one of: {', '.join(FORMATS)})")
 
 
-def _system_prompts(lines_by_split: dict[str, list[str]]) -> dict[str, str]:
+def _chat_converter(fmt: str, ids: _Ids, set_name: str) -> Converter:
+    """Lines of a chat set: any example shape (tool results, OpenAI tools, no system turn)."""
+
+    def convert(line: str, split: str, item_id: str, sha: str) -> str:
+        ex = sets.line_example(line, "chat", item_id, ids.meta.get(item_id))
+        if fmt == "apple":
+            messages = sets.apple_messages(ex)
+            apple.validate_messages(messages)
+            return json.dumps(messages, ensure_ascii=False)
+        if fmt == "mlx-chat":
+            return json.dumps(sets.mlx_chat_record(ex), ensure_ascii=False)
+        record = alpaca.example_to_alpaca(
+            ex, split=split, source=ids.source(item_id), set_name=set_name, example_sha256=sha
+        )
+        return json.dumps(record, ensure_ascii=False)
+
+    return convert
+
+
+def _system_prompts(lines_by_split: dict[str, list[str]], set_format: str) -> dict[str, str]:
     found: dict[str, str] = {}
     for lines in lines_by_split.values():
         for line in lines:
             try:
-                first = json.loads(line)[0]
-                text = first["content"] if first.get("role") == "system" else None
+                text = sets.line_example(line, set_format).system
             except (ValueError, LookupError, TypeError, AttributeError):
                 continue  # broken lines are reported by the conversion itself
-            if isinstance(text, str):
+            if text:
                 found.setdefault(sha256_text(text), text)
     return found
 
@@ -154,7 +179,8 @@ def export_set(
         )
     job = job if job is not None else Job(None, "export")  # callers outside a job (trainer, tests)
     ids = _Ids(ws, folder)
-    convert = _converter(fmt, ids, set_name)
+    set_format = sets.read_format(folder)
+    convert = _converter(fmt, ids, set_name, set_format)
     result = StageResult()
     lines_by_split: dict[str, list[str]] = {}
     for split in SPLIT_NAMES:
@@ -199,7 +225,7 @@ def export_set(
         write_text(schema_copy, alpaca.SCHEMA_PATH.read_text(encoding="utf-8"))
         # Alpaca has no system turn: keep each system prompt once, keyed by meta.system_prompt_sha256.
         prompts = out / "system_prompts.json"
-        write_json(prompts, _system_prompts(lines_by_split))
+        write_json(prompts, _system_prompts(lines_by_split, set_format))
         result.outputs += [schema_copy, prompts]
     info = out / "export.json"
     write_json(

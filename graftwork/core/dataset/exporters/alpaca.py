@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from graftwork.core.dataset.examples import sha256_text
+from graftwork.core.dataset.examples import OWN_META_KEY, Example, sha256_text
 from graftwork.core.dataset.exporters.apple import InvalidExample, validate_messages
 
 SCHEMA_PATH = Path(__file__).with_name("alpaca.schema.json")
@@ -70,5 +70,33 @@ def apple_to_alpaca(
             "tool": tools[0]["function"]["name"] if tools else None,
         },
     }
+    validate_record(record)
+    return record
+
+
+def example_to_alpaca(
+    ex: Example, *, split: str, source: str, set_name: str, example_sha256: str
+) -> dict[str, Any]:
+    """Any example (a chat set's line) as Alpaca. An imported record keeps its own
+    instruction, input (unless its prompt was edited) and meta, exactly as it came."""
+    fields = ex.alpaca_fields()
+    if not fields["instruction"]:
+        raise InvalidExample("alpaca needs a user turn (the instruction)")
+    if not fields["output"]:
+        raise InvalidExample("alpaca needs an assistant answer (the output)")
+    own = ex.meta.get(OWN_META_KEY)
+    if isinstance(own, dict):
+        meta: dict[str, Any] = own
+    else:
+        meta = {
+            "id": ex.item_id,
+            "split": split,
+            "set": set_name,
+            "source": source,
+            "system_prompt_sha256": sha256_text(ex.system),
+            "example_sha256": example_sha256,
+            "tool": ex.tools[0]["function"]["name"] if ex.tools else None,
+        }
+    record = {**fields, "meta": meta}
     validate_record(record)
     return record

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from graftwork.core.dataset.chat_schema import tool_call_problems
+
 ROLES = ("system", "user", "assistant")
 
 
@@ -53,6 +55,12 @@ def validate_messages(messages: Any) -> None:
         if not isinstance(msg, dict):
             raise InvalidExample(f"message {i} is not an object")
         role = msg.get("role")
+        if role in ("tool", "function"):
+            # schema §3.3: the toolkit's validator wants each assistant turn right after a
+            # user turn, so tool results are written as user messages.
+            raise InvalidExample(
+                f"message {i} has role {role!r}: Apple's schema takes tool results as user messages"
+            )
         if role not in ROLES:
             raise InvalidExample(f"message {i} has role {role!r} (only system, user, assistant)")
         if role == "system" and i != 0:
@@ -66,6 +74,12 @@ def validate_messages(messages: Any) -> None:
             raise InvalidExample(f"message {i} ({role}): content must be a string")
         if not content.strip() and not (role == "assistant" and msg.get("tool_calls")):
             raise InvalidExample(f"message {i} ({role}): content is empty")
+        if "tool_calls" in msg:
+            if role != "assistant":
+                raise InvalidExample(f"message {i} ({role}): only an assistant turn has tool_calls")
+            problems = tool_call_problems(f"message {i} (assistant)", msg["tool_calls"])
+            if problems:  # §3.2: each call names a function; arguments are a JSON object
+                raise InvalidExample(problems[0])
         if "tools" in msg:
             if i != 0:
                 raise InvalidExample(f"message {i}: tools belong on the first system message only")

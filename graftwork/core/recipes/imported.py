@@ -1,0 +1,22 @@
+"""The import recipe: bring your own dataset. `graftwork import FILE_OR_DIR` reads Alpaca,
+mlx-lm/OpenAI chat (with tools and tool calls), Apple adapter lines or ShareGPT records into
+the catalog; curate, budget, build, export, train and review then work as for widgets.
+
+Sets are written in mlx-lm's chat shape (one {"messages", "tools"} object per line), which
+keeps every imported conversation as it was (tool results, OpenAI tool shapes); the Apple
+export converts."""
+
+from __future__ import annotations
+
+from graftwork.core.recipes import Recipe
+
+RECIPE = Recipe(
+    name="import",
+    summary="your own dataset: import Alpaca, chat (with tools), Apple or ShareGPT files",
+    source="import",
+    stages=("budget", "build"),
+    example_shape="chat+tools",
+    set_format="chat",
+    validation=("chat",),
+    examples="graftwork.core.sources.imported:provider",
+)
