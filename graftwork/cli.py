@@ -54,6 +54,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "eval",
         "Run the eval suite through base and adapter; score with the spec's contract.",
     ),
+    "import": ("import_", "Import your own dataset (Alpaca, chat, Apple or ShareGPT records)."),
 }
 
 

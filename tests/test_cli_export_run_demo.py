@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -299,6 +300,9 @@ def test_demo_runs_the_training_hook_when_wiring_provides_it(
     assert calls == [(str(plan.ws.root), "demo")]
 
 
+DEMO_LINES_SHA256 = "885aa33febc95eb2f30894598ec845c90337b612a183d8906526e2663c570a9a"
+
+
 @pytest.mark.slow
 def test_demo_runs_end_to_end_and_again(tmp_path: Path) -> None:
     target = tmp_path / "demo ws"  # a space in the path must survive the file:// URLs
@@ -316,6 +320,10 @@ def test_demo_runs_end_to_end_and_again(tmp_path: Path) -> None:
     text = "".join((set_dir / f"{s}.jsonl").read_text() for s in ("train", "valid", "test"))
     assert "index.coffee" not in text and "Intl.DateTimeFormat" not in text
     assert "// File: lib/format.jsx" in text  # the multi-file widget is concatenated
+    # Golden: the Übersicht recipe writes exactly the lines it wrote before examples became
+    # source-neutral (sha256 of the set's lines, sorted, each ending in a newline).
+    lines = sorted(text.splitlines(keepends=True))
+    assert hashlib.sha256("".join(lines).encode()).hexdigest() == DEMO_LINES_SHA256
     export_rows = sum(
         len((set_dir / "export" / "mlx-chat" / f"{s}.jsonl").read_text().splitlines())
         for s in ("train", "valid", "test")

@@ -197,7 +197,7 @@ def test_failure_while_writing_leaves_the_old_set(filled, monkeypatch) -> None:
     def boom(*_a, **_k):
         raise OSError("disk full")
 
-    monkeypatch.setattr(dataset, "write_json", boom)
+    monkeypatch.setattr(dataset, "write_json_fast", boom)
     with pytest.raises(OSError, match="disk full"):
         _build(ws, force=True)
     assert {p.name: p.read_bytes() for p in (ws.datasets_dir / "v1").iterdir()} == before

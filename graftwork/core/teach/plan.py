@@ -189,6 +189,8 @@ def widget_context(
     if not rows:
         raise ItemError(item_id, "not in the catalog")
     row = rows[0]
+    if not row["folder"] and _source(db, item_id) not in ("", "uebersicht"):
+        return _example_context(ws, db, row, budget, count)
     if not row["folder"]:
         raise ItemError(item_id, "not analysed yet (run `graftwork analyze`)")
     folder = ws.downloads_dir / row["folder"]
@@ -215,6 +217,40 @@ def widget_context(
         author=row["author"] or "",
         description=row["description"] or "",
         facts=facts,
+        code=quoted,
+        code_tokens=quoted_tokens,
+        code_total_tokens=total,
+        truncated=truncated,
+    )
+
+
+def _source(db: sqlite_utils.Database, item_id: str) -> str:
+    row = db.execute("SELECT source FROM items WHERE id = ?", [item_id]).fetchone()
+    return (row[0] or "") if row else ""
+
+
+def _example_context(
+    ws: Workspace, db: sqlite_utils.Database, row: dict[str, Any], budget: int, count: Counter
+) -> WidgetContext:
+    """An item of another recipe (an imported record): the teacher sees its answer, read
+    through the workspace recipe's ExampleProvider, where a widget shows its code."""
+    from graftwork.core.recipes import example_provider
+
+    item_id = row["id"]
+    try:
+        example = example_provider(ws).example_for(db, item_id, "")
+    except (ValueError, OSError) as exc:
+        raise ItemError(item_id, str(exc)) from None
+    answer = example.assistant
+    if not answer.strip():
+        raise ItemError(item_id, "its example has no assistant answer")
+    quoted, quoted_tokens, total, truncated = fit_code(answer, budget, count)
+    return WidgetContext(
+        item_id=item_id,
+        name=row["name"] or item_id,
+        author=row["author"] or "",
+        description=row["description"] or "",
+        facts={},
         code=quoted,
         code_tokens=quoted_tokens,
         code_total_tokens=total,

@@ -21,6 +21,7 @@ MIGRATION_SETS = [
     "graftwork.core.train.migrations",
     "graftwork.core.review.migrations",
     "graftwork.core.plan.migrations",
+    "graftwork.core.sources.migrations",
 ]
 
 
