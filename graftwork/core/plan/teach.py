@@ -242,7 +242,7 @@ class PlanTeachRun:
         except TeacherCallError as exc:
             engine.save_task(item_id, stage, "failed", error=str(exc))
             raise ItemError(item_id, f"{stage}: {exc}") from None
-        finish_reason, refusal = self._reply_meta(out.call_id)
+        finish_reason, refusal = self._reply_meta(out.call_id, out.raw)
         engine.save_task(
             item_id,
             stage,
@@ -252,12 +252,17 @@ class PlanTeachRun:
         )
         return Answer(out.text, out.call_id, finish_reason, refusal)
 
-    def _reply_meta(self, call_id: int) -> tuple[str | None, str | None]:
-        row = self.db.execute(
-            "SELECT response FROM teacher_calls WHERE id = ?", [call_id]
-        ).fetchone()
+    def _reply_meta(
+        self, call_id: int, raw: dict[str, Any] | None
+    ) -> tuple[str | None, str | None]:
+        """finish_reason and refusal of a reply (read back from the call log when reused)."""
         try:
-            choice = json.loads(row[0])["choices"][0] if row and row[0] else {}
+            if raw is None:
+                row = self.db.execute(
+                    "SELECT response FROM teacher_calls WHERE id = ?", [call_id]
+                ).fetchone()
+                raw = json.loads(row[0]) if row and row[0] else {}
+            choice = raw["choices"][0] if raw else {}
         except (ValueError, LookupError, TypeError):
             return None, None
         return choice.get("finish_reason"), (choice.get("message") or {}).get("refusal")

@@ -93,6 +93,7 @@ class StageOut:
     text: str
     call_id: int
     reused: bool = False
+    raw: dict[str, Any] | None = None  # the reply body of a call sent now (None when reused)
 
 
 class Engine:
@@ -178,7 +179,7 @@ class Engine:
         self.tally.input_tokens += done.input_tokens
         self.tally.output_tokens += done.output_tokens
         self.tally.cost += cost
-        return StageOut(done.text, call_id)
+        return StageOut(done.text, call_id, raw=done.raw)
 
     def save_task(
         self,
