@@ -119,3 +119,47 @@ def test_split_sft_and_suite_are_seeded_and_the_suite_is_never_in_train(
     run_job(db, "split", lambda job: run_split(workspace, job=job))
     db.close()
     assert suite_path.read_bytes() == first
+
+
+def test_budget_and_build_work_on_a_plan_workspace(workspace: Workspace) -> None:
+    from graftwork import wiring
+
+    specs = configs_dir() / "specs"
+    shutil.copy(specs / "travel_guide.yaml", workspace.root / "spec.yaml")
+    shutil.copy(specs / "travel_cities.txt", workspace.root)
+    config = workspace.config_path.read_text(encoding="utf-8")
+    workspace.config_path.write_text("recipe: plan\n" + config, encoding="utf-8")
+    with workspace.catalog() as db:
+        run_job(db, "plan", lambda job: run_plan(workspace, job=job))
+        rows = store.plan_items(db, store.latest_spec(db)["id"])
+        for i, row in enumerate(rows[:10]):
+            state = "accepted" if i < 8 else "rejected"
+            store.save_gate(
+                db,
+                "main",
+                row["item_id"],
+                state=state,
+                answer=json.dumps({"summary": row["prompt"]}),
+                answer_stage="draft",
+                reasons=[] if i < 8 else ["schema: x"],
+                mode="lenient",
+                decided_by="gate",
+                dry_run=0,
+            )
+        budget = run_job(db, "budget", lambda job: wiring.budget(workspace, job=job))
+        built = run_job(db, "build", lambda job: wiring.build(workspace, "travel", job=job))
+    assert budget.summary["keep"] == 8
+    assert built.exit_code == 0
+    lines = [
+        json.loads(line)
+        for split in ("train", "valid", "test")
+        for line in (workspace.datasets_dir / "travel" / f"{split}.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    ]
+    assert len(lines) == 8
+    roles = [m["role"] for m in lines[0]["messages"]]
+    assert roles == ["system", "user", "assistant"]
+    assert {json.loads(x["messages"][2]["content"])["summary"] for x in lines} == {
+        x["messages"][1]["content"] for x in lines
+    }
