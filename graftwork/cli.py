@@ -55,6 +55,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Run the eval suite through base and adapter; score with the spec's contract.",
     ),
     "import": ("import_", "Import your own dataset (Alpaca, chat, Apple or ShareGPT records)."),
+    "collect": ("collect", "Collect repositories: README, file tree, facts (readmes recipe)."),
 }
 
 

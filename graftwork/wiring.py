@@ -343,3 +343,61 @@ def build_services(ws):  # -> graftwork.core.services.Services
             "teach": partial(teach_prompts, ws),
         },
     )
+
+
+# ---- readmes recipe -------------------------------------------------------------------
+
+
+def collect(
+    ws,
+    *,
+    sources: list[str] | tuple[str, ...] = (),
+    repos_file: str | None = None,
+    awesome: list[str] | tuple[str, ...] = (),
+    api: bool = False,
+    concurrency: int | None = None,
+    job,
+):  # -> StageResult
+    """Collect repositories (folders, git URLs, GitHub over its API) into the readmes tables
+    and collection/awesome_readme_data.json. Blocking; runs its own event loop."""
+    import os
+
+    from graftwork.adapters.git_cli import GitCli
+    from graftwork.adapters.github_http import GitHubHttp
+    from graftwork.adapters.http_fetch import HttpFetcher
+    from graftwork.core.sources.readmes.collect import CollectPorts, CollectRequest
+    from graftwork.core.sources.readmes.collect import collect as run
+    from graftwork.core.sources.readmes.config import load_readmes_config
+
+    cfg = load_readmes_config(ws)
+    gh = cfg.github
+    workers = concurrency or cfg.collect.concurrency
+
+    def github():
+        # The token is read from the environment here and lives only in the client's header.
+        token = os.environ.get(gh.token_env, "").strip() if gh.token_env else ""
+        return GitHubHttp(
+            gh.api_url,
+            token or None,
+            token_env=gh.token_env,
+            timeout=gh.timeout_seconds,
+            retries=gh.retries,
+            backoff=gh.backoff_seconds,
+            max_wait=gh.max_wait_seconds,
+            max_connections=workers,
+        )
+
+    ports = CollectPorts(
+        git=GitCli(),
+        github=github,
+        reader=HttpFetcher(timeout=gh.timeout_seconds, retries=gh.retries),
+        count=teacher_counter(),
+    )
+    request = CollectRequest(
+        sources=list(sources),
+        repos_file=repos_file,
+        awesome=list(awesome),
+        api=api,
+        concurrency=concurrency,
+    )
+    return run(ws, request=request, ports=ports, job=job)

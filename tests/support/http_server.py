@@ -68,6 +68,7 @@ class LocalServer:
         self.routes: dict[str, list[Reply]] = {}
         self.served: dict[str, int] = {}
         self.requests: list[tuple[str, str]] = []
+        self.headers: list[dict[str, str]] = []  # request headers, in the order of requests
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -96,10 +97,12 @@ class LocalServer:
     def clear_log(self) -> None:
         with self._lock:
             self.requests.clear()
+            self.headers.clear()
 
-    def _next_reply(self, path: str) -> Reply | None:
+    def _next_reply(self, path: str, headers: dict[str, str] | None = None) -> Reply | None:
         with self._lock:
             self.requests.append(("GET", path))
+            self.headers.append(headers or {})
             replies = self.routes.get(path)
             if replies is None:
                 return None
@@ -119,7 +122,7 @@ class LocalServer:
 
             def do_GET(self) -> None:
                 path = self.path.split("?", 1)[0]
-                reply = server._next_reply(path)
+                reply = server._next_reply(path, {k.lower(): v for k, v in self.headers.items()})
                 if reply is None:
                     reply = Reply(status=404, body=b"not found")
                 if reply.delay:

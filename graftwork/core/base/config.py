@@ -7,6 +7,7 @@ A misspelt key or a wrong type is a ConfigError naming the file, the key and the
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,9 +17,25 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from graftwork.core.base.errors import ConfigError
 from graftwork.core.base.workspace import Workspace
 
-WORKSPACE_SECTIONS = ("project", "teacher", "train", "keymap")
+WORKSPACE_SECTIONS = ("project", "teacher", "train", "keymap", "readmes")
 WORKSPACE_SCALARS = ("recipe",)  # top-level names, not sections (recipe: the workspace's recipe)
 M = TypeVar("M", bound=BaseModel)
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def check_env_name(data: Any, key: str, example: str) -> None:
+    """For a model-level validator: ``data[key]`` must name an environment variable. The
+    error never quotes the value, so a secret pasted there by mistake is not shown."""
+    if not isinstance(data, dict):
+        return
+    name = data.get(key)
+    if name not in (None, "") and (not isinstance(name, str) or not _ENV_NAME.match(name)):
+        raise ValueError(
+            f"{key} must be the NAME of an environment variable (like {example}), "
+            "not the secret itself"
+        )
 
 
 class StrictModel(BaseModel):

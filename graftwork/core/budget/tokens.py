@@ -291,3 +291,20 @@ class CachingCounter:
             if len(self._memo) + len(new) > self.MEMO_LIMIT:
                 self._memo.clear()
             self._memo.update(new)
+
+
+def fit_lines(text: str, budget: int, count: Callable[[str], int]) -> tuple[str, int, bool]:
+    """As many whole lines of ``text`` as fit in ``budget`` tokens: (text, tokens, truncated)."""
+    total = count(text)
+    if total <= budget:
+        return text, total, False
+    lines = text.splitlines(keepends=True)
+    lo, hi = 0, len(lines)  # invariant: lines[:lo] fits
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if count("".join(lines[:mid])) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    kept = "".join(lines[:lo])
+    return kept, count(kept), True

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import os
-import re
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, model_validator
 
-from graftwork.core.base.config import StrictModel, load_section
+from graftwork.core.base.config import StrictModel, check_env_name, load_section
 from graftwork.core.base.errors import ConfigError
 from graftwork.core.base.workspace import Workspace
-
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class TeacherConfig(StrictModel):
@@ -38,13 +35,8 @@ class TeacherConfig(StrictModel):
     def _check_without_echo(cls, data: Any) -> Any:
         # Checked at model level so the error never quotes the value: a key pasted into
         # api_key_env by mistake must not end up on the screen or in a log.
+        check_env_name(data, "api_key_env", "OPENAI_API_KEY")
         if isinstance(data, dict):
-            name = data.get("api_key_env")
-            if name not in (None, "") and (not isinstance(name, str) or not _ENV_NAME.match(name)):
-                raise ValueError(
-                    "api_key_env must be the NAME of an environment variable (like OPENAI_API_KEY), "
-                    "not the key itself"
-                )
             url = data.get("base_url")
             if isinstance(url, str) and not url.startswith(("http://", "https://")):
                 raise ValueError("base_url must start with http:// or https://")

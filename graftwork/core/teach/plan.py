@@ -11,6 +11,7 @@ import sqlite_utils
 
 from graftwork.core.base.errors import GraftworkError, ItemError
 from graftwork.core.base.workspace import Workspace
+from graftwork.core.budget.tokens import fit_lines
 from graftwork.core.prompts.current import current_states
 from graftwork.core.sources.uebersicht import load_widget_code
 from graftwork.core.teach.templates import WidgetContext
@@ -156,24 +157,16 @@ def make_plan(db: sqlite_utils.Database, opts: TeachOptions, *, dry_run: bool) -
 
 
 def fit_code(code: str, budget: int, count: Counter) -> tuple[str, int, int, bool]:
-    """As many whole lines of ``code`` as fit in ``budget`` tokens (binary search on lines).
+    """As many whole lines of ``code`` as fit in ``budget`` tokens, with a marker when cut.
 
     Returns (quoted, quoted_tokens, total_tokens, truncated).
     """
-    total = count(code)
-    if total <= budget:
-        return code, total, total, False
-    lines = code.splitlines(keepends=True)
-    lo, hi = 0, len(lines)  # invariant: lines[:lo] fits
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if count("".join(lines[:mid])) <= budget:
-            lo = mid
-        else:
-            hi = mid - 1
-    quoted = "".join(lines[:lo])
-    marker = f"\n// ... {len(lines) - lo} more line(s) not shown (code budget {budget} tokens)\n"
-    return quoted + marker, count(quoted), total, True
+    quoted, tokens, truncated = fit_lines(code, budget, count)
+    if not truncated:
+        return code, tokens, tokens, False
+    hidden = len(code.splitlines()) - len(quoted.splitlines())
+    marker = f"\n// ... {hidden} more line(s) not shown (code budget {budget} tokens)\n"
+    return quoted + marker, tokens, count(code), True
 
 
 def widget_context(

@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlite_utils
 
+from graftwork.core.base.aio import all_or_cancel
 from graftwork.core.base.catalog.db import now
 from graftwork.core.base.errors import ItemError
 from graftwork.core.base.jobs import Cancelled, Job, StageResult
@@ -413,12 +414,8 @@ class TeachRun:
         tasks = [asyncio.create_task(self._guarded(sem, item)) for item in self.plan.items]
         watcher = asyncio.create_task(self._watch(tasks))
         try:
-            for fut in asyncio.as_completed(tasks):
-                await fut
+            await all_or_cancel(tasks)
         except BaseException:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
             if self.job is not None and self.job.cancelled:
                 raise Cancelled("teach cancelled; continue with --resume") from None
             raise

@@ -1,0 +1,1 @@
+from support.http_server import http_server  # noqa: F401  (fixture)
