@@ -56,6 +56,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "import": ("import_", "Import your own dataset (Alpaca, chat, Apple or ShareGPT records)."),
     "collect": ("collect", "Collect repositories: README, file tree, facts (readmes recipe)."),
+    "chunk": ("chunk", "Split collected READMEs into chunks, one item each (readmes recipe)."),
 }
 
 

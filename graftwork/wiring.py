@@ -401,3 +401,27 @@ def collect(
         concurrency=concurrency,
     )
     return run(ws, request=request, ports=ports, job=job)
+
+
+def instruct_estimate(ws, *, overrides: dict | None = None, **options) -> dict:
+    """Calls, tokens and cost of `instruct` with the same options, before running it.
+    options: limit, sample, resume, fresh, repos, batch_size."""
+    from graftwork.core.sources.readmes.instruct import InstructOptions, estimate
+
+    cfg = teacher_config(ws, overrides)
+    return estimate(ws, cfg, InstructOptions(**options), teacher_counter())
+
+
+def instruct(ws, *, overrides: dict | None = None, job, **options):  # -> StageResult
+    """One teacher instruction per README chunk (a Job of kind `instruct`); same options as
+    instruct_estimate. Raises TeacherStopError for the whole run (401/403/404)."""
+    from graftwork.core.sources.readmes.instruct import InstructOptions
+    from graftwork.core.sources.readmes.instruct import instruct as run
+
+    return run(
+        ws,
+        cfg=teacher_config(ws, overrides),
+        teacher_factory=_teacher_factory,
+        options=InstructOptions(**options),
+        job=job,
+    )

@@ -62,26 +62,22 @@ def command(
         "api": api,
         "concurrency": concurrency,
     }
-    db = ws.catalog()
-    try:
-        with progress_listener("collect") as listen:
-            result = run_job(
-                db,
-                "collect",
-                lambda job: wiring.collect(
-                    ws,
-                    sources=sources,
-                    repos_file=repos_file,
-                    awesome=awesome,
-                    api=api,
-                    concurrency=concurrency,
-                    job=job,
-                ),
-                params,
-                [listen],
-            )
-    finally:
-        db.close()
+    with ws.catalog() as db, progress_listener("collect") as listen:
+        result = run_job(
+            db,
+            "collect",
+            lambda job: wiring.collect(
+                ws,
+                sources=sources,
+                repos_file=repos_file,
+                awesome=awesome,
+                api=api,
+                concurrency=concurrency,
+                job=job,
+            ),
+            params,
+            [listen],
+        )
     s = result.summary
     api_note = (
         f"; GitHub API requests {s['api_requests']} ({s['api_not_modified']} unchanged)"

@@ -271,6 +271,94 @@ _plan_stage_command(
     "refine",
     "Plan recipe: refine answers with issues, then gate them (--gating lenient|strict) into the dataset.",
 )
+def _print_instruct_estimate(est: dict[str, Any], console: Any = err_console) -> None:
+    where = "dry run, no network" if est["dry_run"] else f"{est['model']} at {est['base_url']}"
+    resuming = f" (resuming run {est['run_id']})" if est["run_id"] else ""
+    lines = [
+        f"teach instructions{resuming}: {est['chunks']} chunk(s) in batches of "
+        f"{est['batch_size']}, {where}",
+        f"  calls to send: {est['calls']}"
+        + (f"; {est['calls_reused']} already done, reused" if est["calls_reused"] else ""),
+        f"  tokens: ~{est['input_tokens']:,} in, at most {est['output_tokens_max']:,} out",
+        f"  cost: at most {est['cost_max']:.4f}",
+    ]
+    lines += [f"  note: {note}" for note in est["notes"]]
+    lines += [f"  will fail: {item}: {cause}" for item, cause in est["unreadable"]]
+    for line in lines:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+@command.command("instructions")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="The next N chunks.")
+@click.option(
+    "--sample",
+    type=click.IntRange(min=1),
+    default=None,
+    help="N chunks into the sample area (prompts untouched).",
+)
+@click.option("--repos", default=None, metavar="A,B", help="Only chunks of these repositories.")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 50),
+    default=None,
+    help="Chunks per call (default readmes.instruct.batch_size, 3).",
+)
+@click.option("--resume", is_flag=True, help="Continue the last unfinished run.")
+@click.option("--fresh", is_flag=True, help="Do not reuse finished calls of earlier runs.")
+@click.option("--estimate", "only_estimate", is_flag=True, help="Print the estimate and stop.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@teacher_options
+@click.pass_context
+def instructions_cmd(
+    ctx: click.Context,
+    overrides: dict[str, Any],
+    yes: bool,
+    only_estimate: bool,
+    repos: str | None,
+    **options: Any,
+) -> None:
+    """readmes recipe: one instruction per README chunk, chunks batched in one call each.
+
+    A reply with bad JSON or the wrong count is asked again, then each chunk alone, then the
+    chunk fails with the reason. Instructions become the chunks' prompts (origin teacher). A
+    run killed at any moment loses nothing: run again with --resume."""
+    from graftwork import wiring
+    from graftwork.core.base.jobs import run_job
+
+    ws = workspace_from(ctx)
+    options["repos"] = _widgets(repos)
+    est = wiring.instruct_estimate(ws, overrides=overrides, **options)
+    _print_instruct_estimate(est, out_console if only_estimate else err_console)
+    if only_estimate:
+        return
+    if est["chunks"] == 0:
+        out_console.print("nothing to teach: every chunk has an accepted instruction")
+        return
+    if not yes and not est["dry_run"] and sys.stdin.isatty() and est["calls"] > 0:
+        click.confirm("send these calls?", default=True, abort=True, err=True)
+    from graftwork.core.teach.config import public_url
+
+    shown = {k: v for k, v in overrides.items() if v is not None}
+    if "base_url" in shown:
+        shown["base_url"] = public_url(shown["base_url"])
+    with ws.catalog() as db, progress_listener("instruct") as listen:
+        result = run_job(
+            db,
+            "instruct",
+            lambda job: wiring.instruct(ws, overrides=overrides, job=job, **options),
+            {"options": options, "overrides": shown},
+            [listen],
+        )
+    s = result.summary
+    where = "sample area" if s["area"] == "instruct-sample" else "prompts"
+    dry = " (dry run: nothing stored as prompts)" if s["dry_run"] and where == "prompts" else ""
+    finish(
+        result,
+        f"run {s['run_id']}{dry}: {s['done']} instructions, {s['failed']} failed into {where}; "
+        f"calls sent {s['calls_sent']}, reused {s['calls_reused']}, unusable replies "
+        f"{s['unusable_replies']}; tokens {s['input_tokens']:,} in / {s['output_tokens']:,} out; "
+        f"cost {s['cost']:.4f}",
+    )
 
 
 @command.command("estimate")

@@ -28,26 +28,20 @@ def configure(ws: Workspace, **sections: Any) -> None:
     data = yaml.safe_load(ws.config_path.read_text(encoding="utf-8")) or {}
     readmes = data.get("readmes") or {}
     for key, value in sections.items():
-        readmes[key] = {**(readmes.get(key) or {}), **value}
+        readmes[key] = {**(readmes.get(key) or {}), **value} if isinstance(value, dict) else value
     data["readmes"] = readmes
     ws.config_path.write_text(yaml.safe_dump(data), encoding="utf-8")
 
 
 def collect(ws: Workspace, *sources: str, **kw: Any) -> StageResult:
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         return run_job(
             db, "collect", lambda job: wiring.collect(ws, sources=sources, job=job, **kw)
         )
-    finally:
-        db.close()
 
 
 def repo_row(ws: Workspace, rid: str) -> dict[str, Any]:
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         rows = list(db.query("SELECT * FROM readme_repos WHERE id = ?", [rid]))
-    finally:
-        db.close()
     assert rows, f"no row for {rid}"
     return rows[0]

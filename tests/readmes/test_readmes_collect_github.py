@@ -54,10 +54,11 @@ def test_repository_over_the_api_with_tree_licence_and_key_files(
     ]
     auth = {h.get("authorization") for h in http_server.headers}
     assert auth == {f"Bearer {TOKEN}"}  # the token travels in the header, and only there
-    db = api_ws.catalog()
-    stored = "\n".join(str(v) for r in db.query("SELECT * FROM readme_repos") for v in r.values())
-    logs = "\n".join(r["message"] for r in db.query("SELECT message FROM job_logs"))
-    db.close()
+    with api_ws.catalog() as db:
+        stored = "\n".join(
+            str(v) for r in db.query("SELECT * FROM readme_repos") for v in r.values()
+        )
+        logs = "\n".join(r["message"] for r in db.query("SELECT message FROM job_logs"))
     assert TOKEN not in stored + logs + (api_ws.root / "graftwork.db").read_bytes().decode(
         "latin-1"
     )

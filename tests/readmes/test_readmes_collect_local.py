@@ -157,11 +157,9 @@ def test_same_folder_name_from_two_places_gets_two_stable_ids(
     a = make_repo(tmp_path / "a" / "tool", PY_FILES)
     b = make_repo(tmp_path / "b" / "tool", PY_FILES)
     assert collect(workspace, str(a), str(b)).ok == 2
-    db = workspace.catalog()
-    ids = {r["location"]: r["id"] for r in db.query("SELECT id, location FROM readme_repos")}
-    db.close()
+    with workspace.catalog() as db:
+        ids = {r["location"]: r["id"] for r in db.query("SELECT id, location FROM readme_repos")}
     assert ids[str(a)] == "tool" and ids[str(b)].startswith("tool-")
     assert collect(workspace, str(b)).ok == 1
-    db = workspace.catalog()
-    assert db.execute("SELECT COUNT(*) FROM readme_repos").fetchone()[0] == 2
-    db.close()
+    with workspace.catalog() as db:
+        assert db.execute("SELECT COUNT(*) FROM readme_repos").fetchone()[0] == 2

@@ -42,6 +42,14 @@ def default_responder(body: dict[str, Any]) -> str:
     user = next((m.get("content", "") for m in messages if m.get("role") == "user"), "")
     match = re.search(r"^Widget: (.+)$", user, re.MULTILINE)
     name = match.group(1).strip() if match else "the widget"
+    if "[stage:instruct]" in system:  # readmes: one instruction per numbered section
+        count = user.count("### Section ")
+        return json.dumps(
+            [
+                {"instruction": f"Write README section {n} for this project."}
+                for n in range(1, count + 1)
+            ]
+        )
     if "[stage:critique]" in system:
         return json.dumps({"verdict": "pass", "issues": []})
     if "[stage:refine]" in system:

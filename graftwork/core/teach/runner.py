@@ -443,7 +443,7 @@ class TeachRun:
         }
 
 
-def _open_run(db: sqlite_utils.Database, plan: Plan, cfg: TeacherConfig, job: Job | None) -> str:
+def open_run(db: sqlite_utils.Database, plan: Plan, cfg: TeacherConfig, job: Job | None) -> str:
     stamp = now()
     if plan.run_id:
         with db.conn:
@@ -505,7 +505,7 @@ def teach_prompts(
         teacher = (
             DryRunTeacher(cfg.model) if cfg.dry_run else teacher_factory(cfg)
         )  # key checked here
-        run_id = _open_run(db, plan, cfg, job)
+        run_id = open_run(db, plan, cfg, job)
         run = TeachRun(ws, db, cfg, teacher, count, plan, run_id, job)
         if job is not None:
             for note in plan.notes:

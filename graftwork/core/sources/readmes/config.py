@@ -63,6 +63,8 @@ class InstructConfig(StrictModel):
 
 
 class ReadmesConfig(StrictModel):
+    system_prompt: str = Field(..., min_length=1)
+    key_files_in_examples: bool = True
     collect: CollectConfig = CollectConfig()
     github: GitHubConfig = GitHubConfig()
     chunk: ChunkConfig = ChunkConfig()

@@ -83,6 +83,7 @@ def m001_readmes(db: Database) -> None:
             "dropped_link_only": int,
             "oversize": int,
             "readme_sha256": str,
+            "settings": str,  # the chunk settings used (JSON): a change re-chunks
             "chunked_at": str,
         },
         pk="repo_id",

@@ -1,0 +1,473 @@
+"""The instruct stage: the teacher writes one instruction per README chunk, through the teach
+machinery (graftwork.core.teach): every call in the call log (written before it is sent),
+runs in teach_runs with their chunks, (run, chunk, "store") tasks so a resumed run never
+stores twice, finished calls reused by request hash so a resumed run never sends one again,
+dry runs, a sample area, estimates before spending.
+
+Chunks go in batches (default 3) in one call, answered as a JSON list. A reply with bad JSON
+or the wrong count is asked again (with a note saying what was wrong, so it is a new request),
+then each chunk of the batch gets a call of its own, then the chunk is marked failed with the
+reason. An accepted instruction becomes the chunk's prompt revision (origin teacher), editable
+like any prompt.
+
+Batches are cut from the run's planned chunk list, always the same way, so the request of a
+batch is the same on resume and its finished call is found in the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import sqlite_utils
+
+from graftwork.core.base.aio import all_or_cancel
+from graftwork.core.base.catalog.db import now
+from graftwork.core.base.errors import ItemError
+from graftwork.core.base.jobs import Cancelled, Job, StageResult
+from graftwork.core.base.workspace import Workspace
+from graftwork.core.prompts import prompts
+from graftwork.core.sources.readmes.config import load_readmes_config
+from graftwork.core.sources.readmes.templates import (
+    RepoContext,
+    dry_run_instructions,
+    instruct_messages,
+    parse_instructions,
+)
+from graftwork.core.teach import calls
+from graftwork.core.teach.config import TeacherConfig
+from graftwork.core.teach.plan import Counter, Plan, TeachUsageError, find_resumable, message_tokens
+from graftwork.core.teach.port import ChatRequest, Completion, TeacherCallError
+from graftwork.core.teach.runner import DryRunTeacher, Engine, TeacherFactory, open_run
+
+STAGE = "instruct"
+
+
+@dataclass
+class InstructOptions:
+    limit: int | None = None
+    sample: int | None = None
+    resume: bool = False
+    fresh: bool = False
+    repos: list[str] | None = None
+    batch_size: int | None = None  # None: readmes.instruct.batch_size
+
+    def __post_init__(self) -> None:
+        for name in ("limit", "sample", "batch_size"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise TeachUsageError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+
+    @property
+    def area(self) -> str:
+        return "instruct-sample" if self.sample else "instruct"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class InstructDryRun(DryRunTeacher):
+    """No network: as many placeholder instructions as the call asks for."""
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        text = dry_run_instructions(request.messages[-1]["content"])
+        return Completion(
+            text=text, model=self.model, input_tokens=0, output_tokens=0, latency_ms=0
+        )
+
+
+# ---- what to work on ---------------------------------------------------------------------
+
+
+def select_chunks(
+    db: sqlite_utils.Database, opts: InstructOptions
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Active chunks without an accepted instruction, not excluded, in catalog order."""
+    rows = list(
+        db.query(
+            "SELECT c.item_id, c.repo_id, cu.decision FROM readme_chunks c "
+            "JOIN items i ON i.id = c.item_id LEFT JOIN curation cu ON cu.item_id = c.item_id "
+            "WHERE c.active = 1 ORDER BY i.manifest_order, c.item_id"
+        )
+    )
+    if opts.repos:
+        known = {r["repo_id"] for r in rows}
+        unknown = sorted(set(opts.repos) - known)
+        if unknown:
+            raise TeachUsageError(f"no chunks for repositories: {', '.join(unknown)}")
+        rows = [r for r in rows if r["repo_id"] in set(opts.repos)]
+    current = prompts.current_all(db)
+    chosen: list[str] = []
+    skipped: list[tuple[str, str]] = []
+    for row in rows:
+        item_id = row["item_id"]
+        if row["decision"] == "exclude":
+            skipped.append((item_id, "excluded by curation"))
+        elif opts.area == "instruct" and (current.get(item_id) or {}).get("state") == "accepted":
+            continue
+        else:
+            chosen.append(item_id)
+    cap = opts.sample or opts.limit
+    return (chosen[:cap] if cap else chosen), skipped
+
+
+def make_plan(db: sqlite_utils.Database, opts: InstructOptions, *, dry_run: bool) -> Plan:
+    if opts.resume:
+        run = find_resumable(db, opts.area, dry_run)
+        if run is not None:
+            stored = json.loads(run["params"])
+            stored.update(resume=True)
+            return Plan(
+                InstructOptions(**stored),  # type: ignore[arg-type]
+                json.loads(run["items"]),
+                run_id=run["id"],
+                notes=[f"resuming run {run['id']} ({run['state']})"],
+            )
+    items, skipped = select_chunks(db, opts)
+    notes = ["nothing to resume; starting a new run"] if opts.resume else []
+    return Plan(opts, items, skipped, notes=notes)  # type: ignore[arg-type]
+
+
+class Chunks:
+    """Chunk texts and their repositories' contexts, read once per run."""
+
+    def __init__(self, db: sqlite_utils.Database, tree_max: int) -> None:
+        self.db = db
+        self.tree_max = tree_max
+        self._repos: dict[str, RepoContext] = {}
+
+    def get(self, item_id: str) -> tuple[str, str, RepoContext]:
+        row = self.db.execute(
+            "SELECT text, repo_id FROM readme_chunks WHERE item_id = ?", [item_id]
+        ).fetchone()
+        if row is None:
+            raise ItemError(item_id, "chunk not in the catalog (run `graftwork chunk`)")
+        text, repo_id = row
+        if repo_id not in self._repos:
+            repo = list(self.db.query("SELECT * FROM readme_repos WHERE id = ?", [repo_id]))
+            if not repo:
+                raise ItemError(item_id, f"repository {repo_id} not in the catalog")
+            self._repos[repo_id] = RepoContext.from_row(repo[0], self.tree_max)
+        return item_id, text, self._repos[repo_id]
+
+
+def batches(items: list[str], size: int) -> list[list[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+# ---- the run -------------------------------------------------------------------------------
+
+
+class InstructRun:
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        cfg: TeacherConfig,
+        engine: Engine,
+        plan: Plan,
+        chunks: Chunks,
+        *,
+        batch_size: int,
+        parse_retries: int,
+        job: Job | None,
+    ) -> None:
+        self.db, self.cfg, self.engine, self.plan, self.chunks = db, cfg, engine, plan, chunks
+        self.opts: InstructOptions = plan.options  # type: ignore[assignment]
+        self.batch_size = batch_size
+        self.parse_retries = parse_retries
+        self.job = job
+        self.result = StageResult(skipped=list(plan.skipped))
+        self.failed_calls = 0
+
+    async def ask(self, ids: list[str]) -> tuple[list[str] | None, str, list[int]]:
+        """(instructions or None, reason of the last failure, call ids) for one batch."""
+        items = [self.chunks.get(i) for i in ids]
+        reason = ""
+        call_ids: list[int] = []
+        for attempt in range(self.parse_retries + 1):
+            note = (
+                f"Your previous reply could not be used: {reason}. Reply with a JSON list of "
+                f"exactly {len(ids)} object(s), nothing else."
+                if attempt
+                else ""
+            )
+            try:
+                out = await self.engine.call(
+                    ",".join(ids), STAGE, instruct_messages(items, note=note)
+                )
+            except TeacherCallError as exc:
+                return None, str(exc), call_ids
+            call_ids.append(out.call_id)
+            try:
+                return parse_instructions(out.text, len(ids)), "", call_ids
+            except ValueError as exc:
+                reason = str(exc)
+                self.failed_calls += 1
+        return None, reason, call_ids
+
+    async def batch(self, sem: asyncio.Semaphore, ids: list[str]) -> None:
+        async with sem:
+            todo = [i for i in ids if self.engine.done_task(i, "store") is None]
+            for item_id in ids:
+                if item_id not in todo:
+                    self._progress(item_id, "done (earlier)")
+                    self.result.ok += 1
+            if not todo:
+                return
+            texts, reason, call_ids = await self.ask(ids)
+            if texts is not None:
+                for item_id, text in zip(ids, texts, strict=True):
+                    if item_id in todo:
+                        self.store(item_id, text, call_ids, ids)
+                return
+            if len(ids) > 1:
+                if self.job is not None:
+                    self.job.log(
+                        f"batch of {len(ids)} unusable ({reason}); asking for each chunk alone",
+                        level="warning",
+                    )
+                for item_id in todo:
+                    one, why, single_calls = await self.ask([item_id])
+                    if one is not None:
+                        self.store(item_id, one[0], single_calls, [item_id])
+                    else:
+                        self.fail(item_id, why)
+                return
+            self.fail(ids[0], reason)
+
+    def store(self, item_id: str, text: str, call_ids: list[int], batch: list[str]) -> None:
+        run_id = self.engine.run_id
+        provenance = {
+            "run_id": run_id,
+            "task": f"{run_id}:{item_id}",
+            "model": self.cfg.model,
+            "base_url": self.engine.teacher.base_url,
+            "call_ids": call_ids,
+            "stage": STAGE,
+            "stages": [STAGE],
+            "batch": batch,
+            "dry_run": self.cfg.dry_run,
+        }
+        revision_id = None
+        if self.opts.area == "instruct-sample":
+            with self.db.conn:
+                self.db.conn.execute(
+                    "INSERT OR REPLACE INTO teach_samples (run_id, item_id, text, state, provenance, "
+                    "note, created_at) VALUES (?, ?, ?, 'accepted', ?, NULL, ?)",
+                    [run_id, item_id, text, json.dumps(provenance), now()],
+                )
+        elif not self.cfg.dry_run:  # placeholders never become prompts
+            prior = [
+                r
+                for r in prompts.history(self.db, item_id)
+                if r["provenance"].get("task") == provenance["task"]
+            ]  # stored before a crash, task not yet marked
+            revision_id = (
+                prior[-1]["id"]
+                if prior
+                else prompts.add_revision(
+                    self.db,
+                    item_id,
+                    text,
+                    origin="teacher",
+                    state="accepted",
+                    provenance=provenance,
+                )["id"]
+            )
+            with self.db.conn:
+                self.db.conn.execute(
+                    "UPDATE readme_chunks SET instruct_state = 'done', instruct_error = NULL "
+                    "WHERE item_id = ?",
+                    [item_id],
+                )
+        self.engine.save_task(
+            item_id,
+            "store",
+            "done",
+            result={
+                "state": "accepted",
+                "text": text,
+                "revision_id": revision_id,
+                "area": self.opts.area,
+            },
+        )
+        self.result.ok += 1
+        self._progress(item_id, "instruction stored")
+
+    def fail(self, item_id: str, reason: str) -> None:
+        cause = f"no usable instruction: {reason}"
+        self.engine.save_task(item_id, "store", "failed", error=cause)
+        if self.opts.area == "instruct":
+            with self.db.conn:
+                self.db.conn.execute(
+                    "UPDATE readme_chunks SET instruct_state = 'failed', instruct_error = ? "
+                    "WHERE item_id = ?",
+                    [cause, item_id],
+                )
+        self.result.failed.append((item_id, cause))
+        if self.job is not None:
+            self.job.item_failed(item_id, cause)
+        self._progress(item_id, "failed")
+
+    def _progress(self, item_id: str, what: str) -> None:
+        if self.job is not None:
+            self.job.advance(
+                item_id=item_id, message=f"{what} · cost so far {self.engine.tally.cost:.4f}"
+            )
+
+    async def _watch(self, tasks: list[asyncio.Task[None]]) -> None:
+        while self.job is not None:
+            if self.job.cancelled:
+                for task in tasks:
+                    task.cancel()
+                return
+            await asyncio.sleep(0.1)
+
+    async def run(self) -> None:
+        sem = asyncio.Semaphore(self.cfg.concurrency)
+        tasks = [
+            asyncio.create_task(self.batch(sem, ids))
+            for ids in batches(self.plan.items, self.batch_size)
+        ]
+        watcher = asyncio.create_task(self._watch(tasks))
+        try:
+            await all_or_cancel(tasks)
+        except BaseException:
+            if self.job is not None and self.job.cancelled:
+                raise Cancelled("instruct cancelled; continue with --resume") from None
+            raise
+        finally:
+            watcher.cancel()
+            await self.engine.teacher.close()
+
+    def summary(self) -> dict[str, Any]:
+        tally = self.engine.tally
+        return {
+            "run_id": self.engine.run_id,
+            "area": self.opts.area,
+            "dry_run": self.cfg.dry_run,
+            "chunks": len(self.plan.items),
+            "batch_size": self.batch_size,
+            "done": self.result.ok,
+            "failed": len(self.result.failed),
+            "unusable_replies": self.failed_calls,
+            "calls_sent": tally.sent,
+            "calls_reused": tally.reused,
+            "input_tokens": tally.input_tokens,
+            "output_tokens": tally.output_tokens,
+            "cost": round(tally.cost, 6),
+            "model": self.cfg.model,
+        }
+
+
+def instruct(
+    ws: Workspace,
+    *,
+    cfg: TeacherConfig,
+    teacher_factory: TeacherFactory,
+    options: InstructOptions,
+    job: Job | None = None,
+) -> StageResult:
+    """The bulk stage; call it from a plain thread (it runs its own event loop)."""
+    rcfg = load_readmes_config(ws)
+    with ws.catalog() as db:
+        plan = make_plan(db, options, dry_run=cfg.dry_run)
+        opts: InstructOptions = plan.options  # type: ignore[assignment]
+        size = opts.batch_size or rcfg.instruct.batch_size
+        teacher = InstructDryRun(cfg.model) if cfg.dry_run else teacher_factory(cfg)
+        run_id = open_run(db, plan, cfg, job)
+        engine = Engine(db, cfg, teacher, run_id=run_id, fresh=opts.fresh)
+        run = InstructRun(
+            db,
+            cfg,
+            engine,
+            plan,
+            Chunks(db, rcfg.collect.tree_max_files),
+            batch_size=size,
+            parse_retries=rcfg.instruct.parse_retries,
+            job=job,
+        )
+        if job is not None:
+            for note in plan.notes:
+                job.log(note)
+            job.log(
+                f"run {run_id}: {len(plan.items)} chunk(s) in batches of {size}, model {cfg.model} "
+                f"at {teacher.base_url}{' (dry run)' if cfg.dry_run else ''}"
+            )
+            job.set_total(len(plan.items))
+        state = "stopped"
+        try:
+            asyncio.run(run.run())
+            state = "partial" if run.result.failed else "done"
+        finally:
+            summary = run.summary()
+            with db.conn:
+                db["teach_runs"].update(
+                    run_id, {"state": state, "updated_at": now(), "summary": json.dumps(summary)}
+                )
+        run.result.summary = summary
+        return run.result
+
+
+def estimate(
+    ws: Workspace, cfg: TeacherConfig, options: InstructOptions, count: Counter
+) -> dict[str, Any]:
+    """Calls, input tokens (exact), output tokens (bounded by max_tokens) and cost before a
+    run; batches already stored or whose call is in the log are not counted."""
+    rcfg = load_readmes_config(ws)
+    with ws.catalog() as db:
+        plan = make_plan(db, options, dry_run=cfg.dry_run)
+        opts: InstructOptions = plan.options  # type: ignore[assignment]
+        size = opts.batch_size or rcfg.instruct.batch_size
+        done: set[str] = set()
+        if plan.run_id:
+            done = {
+                r["item_id"]
+                for r in db.query(
+                    "SELECT item_id FROM teach_tasks WHERE run_id = ? AND stage = 'store' "
+                    "AND state = 'done'",
+                    [plan.run_id],
+                )
+            }
+        chunks = Chunks(db, rcfg.collect.tree_max_files)
+        sent = reused = input_tokens = 0
+        unreadable: list[tuple[str, str]] = []
+        base_url = cfg.public_base_url()
+        for ids in batches(plan.items, size):
+            if all(i in done for i in ids):
+                continue
+            try:
+                messages = instruct_messages([chunks.get(i) for i in ids])
+            except ItemError as exc:
+                unreadable.append((exc.item_id, exc.cause))
+                continue
+            request = ChatRequest(cfg.model, messages, cfg.temperature, cfg.max_tokens)
+            if (
+                not opts.fresh
+                and not cfg.dry_run
+                and calls.find_finished(db, request.hash(base_url))
+            ):
+                reused += 1
+                continue
+            sent += 1
+            input_tokens += message_tokens(messages, count)
+    output = sent * cfg.max_tokens
+    return {
+        "run_id": plan.run_id,
+        "area": opts.area,
+        "chunks": len(plan.items),
+        "batch_size": size,
+        "calls": sent,
+        "calls_reused": reused,
+        "input_tokens": input_tokens,
+        "output_tokens_max": output,
+        "cost_max": 0.0 if cfg.dry_run else round(cfg.cost(input_tokens, output), 6),
+        "model": cfg.model,
+        "base_url": base_url,
+        "dry_run": cfg.dry_run,
+        "skipped": plan.skipped,
+        "unreadable": unreadable,
+        "notes": plan.notes,
+    }
