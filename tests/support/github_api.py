@@ -7,17 +7,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 
 from support.http_server import LocalServer, Reply
 
 
-def conditional(body: bytes, headers: dict[str, str] | None = None) -> Reply:
-    """200 with an ETag, or 304 when the request's If-None-Match names it."""
+def conditional(body: bytes, headers: dict[str, str] | None = None, *, delay: float = 0.0) -> Reply:
+    """200 with an ETag, or 304 when the request's If-None-Match names it (after ``delay``)."""
     etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
 
     def act(handler: BaseHTTPRequestHandler) -> None:
+        if delay:
+            time.sleep(delay)
         extra = dict(headers or {})
         if handler.headers.get("If-None-Match") == etag:
             handler.send_response(304)
@@ -52,7 +55,9 @@ class FakeRepo:
     submodules: list[str] = field(default_factory=list)
 
 
-def publish_repo(server: LocalServer, repo: FakeRepo, *, readme: str | None = "README.md") -> str:
+def publish_repo(
+    server: LocalServer, repo: FakeRepo, *, readme: str | None = "README.md", delay: float = 0.0
+) -> str:
     """Serve ``repo``; returns its github.com URL (the API itself is at server.url(''))."""
     base = f"/repos/{repo.owner}/{repo.repo}"
     meta = {
@@ -64,7 +69,7 @@ def publish_repo(server: LocalServer, repo: FakeRepo, *, readme: str | None = "R
         "stargazers_count": repo.stars,
         "size": 12,
     }
-    server.route(base, conditional(json.dumps(meta).encode()))
+    server.route(base, conditional(json.dumps(meta).encode(), delay=delay))
     if readme is not None:
         data = repo.files[readme].encode()
         body = {
@@ -74,13 +79,13 @@ def publish_repo(server: LocalServer, repo: FakeRepo, *, readme: str | None = "R
             "encoding": "base64",
             "content": base64.b64encode(data).decode(),
         }
-        server.route(f"{base}/readme", conditional(json.dumps(body).encode()))
+        server.route(f"{base}/readme", conditional(json.dumps(body).encode(), delay=delay))
     tree = [{"path": p, "type": "blob", "mode": "100644"} for p in repo.files]
     tree += [{"path": s, "type": "commit", "mode": "160000"} for s in repo.submodules]
     server.route(
         f"{base}/git/trees/{repo.branch}",
-        conditional(json.dumps({"tree": tree, "truncated": False}).encode()),
+        conditional(json.dumps({"tree": tree, "truncated": False}).encode(), delay=delay),
     )
     for path, text in repo.files.items():
-        server.route(f"{base}/contents/{path}", conditional(text.encode()))
+        server.route(f"{base}/contents/{path}", conditional(text.encode(), delay=delay))
     return f"https://github.com/{repo.owner}/{repo.repo}"

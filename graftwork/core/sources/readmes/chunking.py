@@ -11,6 +11,7 @@ the highest Markdown level that fits (sections, blocks, then sentences, then wor
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,8 +19,7 @@ from functools import lru_cache
 from markdown_it import MarkdownIt
 from semantic_text_splitter import MarkdownSplitter
 
-_FENCE_OPEN = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)$")
-_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+([^\n]*)$", re.MULTILINE)
 _STRIP = [
     re.compile(r"!\[[^\]]*\]\([^)]*\)"),  # images
     re.compile(r"\[[^\]]*\]\([^)]*\)"),  # inline links, text and all
@@ -57,44 +57,63 @@ def _md() -> MarkdownIt:
     return MarkdownIt("commonmark")
 
 
+def _fence_lines(text: str) -> list[tuple[int, int, str, int, str]]:
+    """Lines that may open or close a fence: (line start, line end, char, run length, rest).
+    Found with str.find (C speed); only lines whose first non-blank is a ``` or ~~~ run."""
+    out = []
+    for marker in ("```", "~~~"):
+        pos = text.find(marker)
+        while pos != -1:
+            line_start = text.rfind("\n", 0, pos) + 1
+            line_end = text.find("\n", pos)
+            line_end = len(text) if line_end == -1 else line_end
+            if not text[line_start:pos].strip(" \t"):
+                run = pos
+                while run < line_end and text[run] == marker[0]:
+                    run += 1
+                out.append((line_start, line_end, marker[0], run - pos, text[run:line_end]))
+            pos = text.find(marker, line_end)
+    out.sort()
+    return out
+
+
 def fence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) character offsets of every fenced code block, fences included. Lenient
     on indentation (fences inside list items count), so a block is never missed; an
     unclosed fence runs to the end, as CommonMark says."""
     spans: list[tuple[int, int]] = []
-    pos = 0
     opened: tuple[int, str, int] | None = None  # (start, char, length)
-    for line in text.splitlines(keepends=True):
-        stripped = line.rstrip("\n")
+    for start, end, char, length, rest in _fence_lines(text):
         if opened is None:
-            m = _FENCE_OPEN.match(stripped)
-            if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):
-                opened = (pos, m.group(1)[0], len(m.group(1)))
-        else:
-            body = stripped.strip()
-            char, length = opened[1], opened[2]
-            if body and set(body) == {char} and len(body) >= length:
-                spans.append((opened[0], pos + len(stripped)))
-                opened = None
-        pos += len(line)
+            if not (char == "`" and "`" in rest):
+                opened = (start, char, length)
+        elif char == opened[1] and length >= opened[2] and not rest.strip():
+            spans.append((opened[0], end))
+            opened = None
     if opened is not None:
         spans.append((opened[0], len(text)))
     return spans
 
 
+def _inside(spans: list[tuple[int, int]], starts: list[int], pos: int) -> bool:
+    """Whether ``pos`` lies strictly inside a span (spans sorted, ``starts`` their starts)."""
+    i = bisect.bisect_right(starts, pos) - 1
+    return i >= 0 and spans[i][0] < pos < spans[i][1]
+
+
 def _join_across_fences(
     pieces: list[tuple[int, int]], spans: list[tuple[int, int]]
 ) -> list[tuple[int, int]]:
+    if not spans:
+        return pieces
+    starts = [s for s, _ in spans]
     out: list[tuple[int, int]] = []
     for start, end in pieces:
-        if out:
-            prev_start, prev_end = out[-1]
-            # The cut between prev_end and start lies inside a fence: keep them together.
-            if any(s < prev_end and e > start for s, e in spans) or any(
-                s < start < e for s, e in spans
-            ):
-                out[-1] = (prev_start, max(prev_end, end))
-                continue
+        # The cut before this piece lies inside a fence (the previous piece ends in it or this
+        # one starts in it): keep them together.
+        if out and (_inside(spans, starts, out[-1][1]) or _inside(spans, starts, start)):
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+            continue
         out.append((start, end))
     return out
 
@@ -109,12 +128,23 @@ def _join_small(pieces: list[tuple[int, int]], max_chars: int) -> list[tuple[int
     return out
 
 
+def _has_prose(text: str) -> bool:
+    """At least MIN_WORDS words outside links, images, HTML and headings (line by line, so
+    it usually stops after the first lines of a chunk)."""
+    words = 0
+    for line in text.splitlines():
+        for pattern in _STRIP:
+            line = pattern.sub(" ", line)
+        for _ in _WORD.finditer(line):
+            words += 1
+            if words >= MIN_WORDS:
+                return True
+    return False
+
+
 def link_only(text: str) -> bool:
     """Only badges, images, links (and headings): no prose a model should learn to write."""
-    rest = text
-    for pattern in _STRIP:
-        rest = pattern.sub(" ", rest)
-    if len(_WORD.findall(rest)) >= MIN_WORDS:
+    if _has_prose(text):
         return False  # the quick pass already sees prose
     words = 0
     depth = 0  # inside a link
@@ -137,13 +167,9 @@ def link_only(text: str) -> bool:
     return words < MIN_WORDS
 
 
-def _heading_at(headings: list[tuple[int, str]], offset: int) -> str:
-    title = ""
-    for pos, text in headings:
-        if pos > offset:
-            break
-        title = text
-    return title
+def _heading_at(positions: list[int], titles: list[str], offset: int) -> str:
+    i = bisect.bisect_right(positions, offset) - 1
+    return titles[i] if i >= 0 else ""
 
 
 def chunk_readme(
@@ -156,11 +182,14 @@ def chunk_readme(
     spans = fence_spans(text)
     pieces = [(o, o + len(c)) for o, c in _splitter(min_chars, max_chars).chunk_indices(text)]
     pieces = _join_small(_join_across_fences(pieces, spans), max_chars)
+    starts = [s for s, _ in spans]
     headings = [
-        (m.start(), m.group(2).strip())
+        (m.start(), m.group(2).rstrip(" \t#"))
         for m in _HEADING.finditer(text)
-        if not any(s <= m.start() < e for s, e in spans)
+        if not (spans and _inside(spans, starts, m.start()))
     ]
+    positions = [pos for pos, _ in headings]
+    titles = [title for _, title in headings]
     for start, end in pieces:
         body = text[start:end].strip()
         if not body:
@@ -170,5 +199,5 @@ def chunk_readme(
             continue
         if len(body) > max_chars:
             out.oversize += 1
-        out.chunks.append(Chunk(len(out.chunks), body, _heading_at(headings, start)))
+        out.chunks.append(Chunk(len(out.chunks), body, _heading_at(positions, titles, start)))
     return out
