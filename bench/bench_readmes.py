@@ -41,7 +41,41 @@ from graftwork.core.base.workspace import Workspace  # noqa: E402
 from graftwork.core.sources.readmes.chunking import chunk_readme  # noqa: E402
 from graftwork.core.sources.readmes.chunks import chunk_stage  # noqa: E402
 
-WORDS = ["the", "tool", "reads", "a", "folder", "of", "files", "and", "writes", "a", "short", "report", "about", "what", "it", "finds", "there", "install", "it", "with", "pip", "then", "run", "it", "from", "the", "command", "line", "with", "a", "path", "and", "options"]
+WORDS = [
+    "the",
+    "tool",
+    "reads",
+    "a",
+    "folder",
+    "of",
+    "files",
+    "and",
+    "writes",
+    "a",
+    "short",
+    "report",
+    "about",
+    "what",
+    "it",
+    "finds",
+    "there",
+    "install",
+    "it",
+    "with",
+    "pip",
+    "then",
+    "run",
+    "it",
+    "from",
+    "the",
+    "command",
+    "line",
+    "with",
+    "a",
+    "path",
+    "and",
+    "options",
+]
 
 
 def prose(rng: random.Random, sentences: int) -> str:

@@ -271,6 +271,8 @@ _plan_stage_command(
     "refine",
     "Plan recipe: refine answers with issues, then gate them (--gating lenient|strict) into the dataset.",
 )
+
+
 def _print_instruct_estimate(est: dict[str, Any], console: Any = err_console) -> None:
     where = "dry run, no network" if est["dry_run"] else f"{est['model']} at {est['base_url']}"
     resuming = f" (resuming run {est['run_id']})" if est["run_id"] else ""

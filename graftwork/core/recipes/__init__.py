@@ -49,6 +49,7 @@ RECIPE_MODULES: dict[str, str] = {
     "uebersicht": "graftwork.core.recipes.uebersicht",
     "import": "graftwork.core.recipes.imported",
     "plan": "graftwork.core.recipes.plan",
+    "readmes": "graftwork.core.recipes.readmes",
 }
 
 
