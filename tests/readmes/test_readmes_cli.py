@@ -11,7 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from helpers import PY_FILES, configure
 from support.fake_openai_server import FakeOpenAIServer
 from support.git_repos import make_repo, write_files
