@@ -57,6 +57,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("import_", "Import your own dataset (Alpaca, chat, Apple or ShareGPT records)."),
     "collect": ("collect", "Collect repositories: README, file tree, facts (readmes recipe)."),
     "chunk": ("chunk", "Split collected READMEs into chunks, one item each (readmes recipe)."),
+    "records": ("records", "The seed's SFT files (sft_dataset.json, train/test) of a built set."),
+    "readme": ("readme", "Write README.generated.md for a folder with a trained readmes adapter."),
 }
 
 

@@ -45,10 +45,14 @@ def run_generation(
     max_tokens: int,
     on_event: Callable[[dict[str, Any]], None],
     should_stop: Callable[[], bool] = lambda: False,
+    adapter_only: bool = False,
+    stream: bool = False,
 ) -> None:
     """Run the child; call ``on_event`` in this thread for each event. Raises GenerationError.
 
     ``prompts``: [{"key": str, "messages": [...] (without the answer), "tools": [...]|None}].
+    ``adapter_only``: skip the base model. ``stream``: also {"type": "token", "key", "which",
+    "text"} events as the text grows.
     """
     request = {
         "model": model,
@@ -57,6 +61,8 @@ def run_generation(
         "seed": seed,
         "temperature": temperature,
         "max_tokens": max_tokens,
+        "adapter_only": adapter_only,
+        "stream": stream,
     }
     from graftwork.adapters.mlx.trainer import child_env  # offline hub, OpenBLAS preload (P1, P15)
 
@@ -125,9 +131,10 @@ def _generate_all(request: dict[str, Any], emit: Callable[..., None]) -> None:
     from mlx_lm.sample_utils import make_sampler
 
     sampler = make_sampler(temp=float(request["temperature"]))
-    phases = [("base", None)]
+    phases = [] if request.get("adapter_only") else [("base", None)]
     if request.get("adapter_path"):
         phases.append(("adapter", request["adapter_path"]))
+    stream = bool(request.get("stream"))
     for which, adapter in phases:
         t0 = time.perf_counter()
         model, tokenizer = load(request["model"], adapter_path=adapter)
@@ -151,6 +158,8 @@ def _generate_all(request: dict[str, Any], emit: Callable[..., None]) -> None:
                 model, tokenizer, text, max_tokens=int(request["max_tokens"]), sampler=sampler
             ):
                 parts.append(last.text)
+                if stream and last.text:
+                    emit("token", key=prompt["key"], which=which, text=last.text)
             emit(
                 "sample",
                 key=prompt["key"],

@@ -85,8 +85,11 @@ def repos_dir(ws: Workspace) -> Path:
 # ---- reading one repository -------------------------------------------------------------
 
 
-def local_snapshot(root: Path, git: GitPort | None, cfg: ReadmesConfig, count: Counter) -> Snapshot:
-    """A folder on disk (a git work tree lists its tracked files). Blocking: run in a thread."""
+def scan_folder(
+    root: Path, git: GitPort | None, cfg: ReadmesConfig, count: Counter
+) -> tuple[list[str], list[str], dict[str, Any]]:
+    """(files, notes, facts) of a folder on disk (a git work tree lists its tracked files).
+    Blocking: run in a thread."""
     c = cfg.collect
     if not root.exists():
         raise RepoError(f"{root} does not exist")
@@ -102,16 +105,6 @@ def local_snapshot(root: Path, git: GitPort | None, cfg: ReadmesConfig, count: C
         files, notes = walk_folder(root, skip_dirs=skip, max_files=c.max_files)
     if not files:
         raise RepoError("empty repository (no files)")
-    readme_path = pick_readme(files)
-    if readme_path is None:
-        raise RepoError("no README at the top level (README, README.md, .rst or .txt)")
-    path = root / readme_path
-    try:
-        check_readme_size(readme_path, path.stat().st_size, c.max_readme_bytes)
-        data = path.read_bytes()
-    except OSError as exc:
-        raise RepoError(f"{readme_path}: cannot read ({exc.strerror})") from None
-    text = decode_readme(readme_path, data, c.max_readme_bytes)
     facts = describe(
         files,
         lambda rel: read_text_file(root, rel, TEXT_CAP),
@@ -119,6 +112,22 @@ def local_snapshot(root: Path, git: GitPort | None, cfg: ReadmesConfig, count: C
         key_budget=c.key_files_tokens,
         count=count,
     )
+    return files, notes, facts
+
+
+def local_snapshot(root: Path, git: GitPort | None, cfg: ReadmesConfig, count: Counter) -> Snapshot:
+    """A folder on disk with its README. Blocking: run in a thread."""
+    files, notes, facts = scan_folder(root, git, cfg, count)
+    readme_path = pick_readme(files)
+    if readme_path is None:
+        raise RepoError("no README at the top level (README, README.md, .rst or .txt)")
+    path = root / readme_path
+    try:
+        check_readme_size(readme_path, path.stat().st_size, cfg.collect.max_readme_bytes)
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RepoError(f"{readme_path}: cannot read ({exc.strerror})") from None
+    text = decode_readme(readme_path, data, cfg.collect.max_readme_bytes)
     return Snapshot(readme_path, text, len(data), files, notes=notes, **facts)
 
 
