@@ -36,6 +36,20 @@ from graftwork.core.base.jobs import JobEvent, run_job
     metavar="RUN",
     help="Continue RUN from its last checkpoint (optimizer state included).",
 )
+@click.option(
+    "--public-dataset",
+    metavar="PATH_OR_NAME",
+    help="Mix a public instruction dataset into the training split: a local Alpaca/chat JSONL "
+    "(offline) or a Hugging Face dataset name (online, needs `datasets`).",
+)
+@click.option(
+    "--public-dataset-size",
+    type=click.IntRange(min=1),
+    help="Records of the public dataset to mix in (default 10,000).",
+)
+@click.option(
+    "--no-public-dataset", is_flag=True, help="Train on the set alone (overrides the config)."
+)
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -48,6 +62,9 @@ def command(
     max_seq_length: int | None,
     drop_long: bool,
     resume: str | None,
+    public_dataset: str | None,
+    public_dataset_size: int | None,
+    no_public_dataset: bool,
 ) -> None:
     """Train a LoRA adapter on a built set. Ctrl-C writes a checkpoint and marks the run
     cancelled; `graftwork train --resume RUN` continues it."""
@@ -66,7 +83,11 @@ def command(
         "batch_size": batch_size,
         "learning_rate": learning_rate,
         "max_seq_length": max_seq_length,
+        "public_dataset": "" if no_public_dataset else public_dataset,
+        "public_dataset_size": public_dataset_size,
     }
+    if no_public_dataset and public_dataset:
+        raise click.UsageError("--public-dataset and --no-public-dataset do not go together")
     progress = Progress(
         TextColumn("[bold]train"),
         BarColumn(),

@@ -29,6 +29,7 @@ from graftwork.core.dataset.sets import mlx_chat_line, read_format
 from graftwork.core.train import runs as runs_mod
 from graftwork.core.train.config import TrainConfig, load_train_config
 from graftwork.core.train.events import decode, encode
+from graftwork.core.train.mixing import mix_public
 
 OPENBLAS = Path("/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0")
 
@@ -253,6 +254,7 @@ def _train(
     config_file: Path | None,
 ) -> StageResult:
     total_iters: int | None = None
+    mixed: dict[str, Any] | None = None
     if resume:
         run = runs_mod.get_run(db, resume)
         if run["state"] == "running" and _owner_alive(ws.runs_dir / run["id"]):
@@ -319,6 +321,18 @@ def _train(
                 raise TrainError(f"{rdir / 'data' / 'train.jsonl'} is missing; cannot resume")
         else:
             labels = export_set(ws, set_name, rdir / "data")
+            if cfg.public_dataset:
+                mixed = mix_public(
+                    rdir / "data" / "train.jsonl", cfg.public_dataset, cfg.public_dataset_size
+                )
+                labels.setdefault("train", []).extend(
+                    f"public:{n}" for n in range(mixed["records"])
+                )
+                job.log(
+                    f"mixed {mixed['records']} records of {mixed['source']} into the training "
+                    f"split ({mixed['own_records']} of the set's own; {mixed['skipped']} unusable "
+                    "records skipped)"
+                )
     except (GraftworkError, OSError, ValueError) as exc:
         runs_mod.update_run(db, run_id, state="failed", error=str(exc), ended_at=now())
         raise
@@ -333,6 +347,8 @@ def _train(
         "labels": labels,
         "cancel_file": str(rdir / "CANCEL"),
     }
+    if mixed is not None:
+        spec["public_dataset"] = mixed  # the run records what was mixed in
     metrics_path = rdir / "metrics.jsonl"
 
     def on_event(event: dict[str, Any]) -> None:

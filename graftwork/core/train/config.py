@@ -41,6 +41,10 @@ class TrainConfig(StrictModel):
     val_batches: int = Field(25, ge=-1)
     seed: int = 0
     length_buckets: bool = True
+    # Mixed into the training split (seed 001): a local Alpaca/chat JSONL (offline) or a
+    # Hugging Face dataset name (loads when online). None or "": no mixing.
+    public_dataset: str | None = None
+    public_dataset_size: int = Field(10_000, ge=1)
     apple: dict[str, Any] | None = (
         None  # Apple toolkit settings, validated by core.apple_toolkit.AppleConfig
     )

@@ -1,0 +1,3 @@
+module example.invalid/gopherping
+
+go 1.22

@@ -1,0 +1,1 @@
+fetch("/api/notes").then((r) => r.json()).then(console.log);

@@ -1,0 +1,3 @@
+"""tallyho: count lines, words and TODO markers."""
+
+__version__ = "0.3.1"
