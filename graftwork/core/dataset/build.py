@@ -258,7 +258,8 @@ def _select(
             what = "Apple line" if set_format == "apple" else "chat record"
             verdict = ("failed", f"invalid {what}: " + "; ".join(problems))
         if verdict is None:
-            split = assign_split(ex.item_id, fractions, project.seed)
+            # A recipe may keep related examples together (readmes: all chunks of one repository).
+            split = assign_split(ex.meta.get("split_key") or ex.item_id, fractions, project.seed)
             lines[split].append(line)
             items.append(_manifest_item(ex, split, count.total, line))
         elif verdict[0] == "failed":
