@@ -129,11 +129,31 @@ def _set_state(ctx: click.Context, item_id: str, state: str, note: str | None) -
     help="Read the text from a file.",
 )
 @click.option("--note", default=None, help="Why the prompt changed.")
+@click.option(
+    "--base",
+    "base_rev",
+    type=int,
+    default=None,
+    help="The revision the text was edited from; a newer revision with other text is a conflict.",
+)
+@click.option(
+    "--force", is_flag=True, help="Store the text even if it was edited from an older revision."
+)
 @click.pass_context
 def set_(
-    ctx: click.Context, item_id: str, text: str | None, file_: str | None, note: str | None
+    ctx: click.Context,
+    item_id: str,
+    text: str | None,
+    file_: str | None,
+    note: str | None,
+    base_rev: int | None,
+    force: bool,
 ) -> None:
-    """Replace ITEM_ID's prompt by hand (a new draft revision, origin manual)."""
+    """Replace ITEM_ID's prompt by hand (a new draft revision, origin manual).
+
+    A text edited from an older revision is reported, not stored: the base is --base, or the
+    revision prompts/ITEM_ID.prompt was written from, or (for any other file) the revision
+    whose text it repeats. --force stores it on top anyway."""
     if (text is None) == (file_ is None):
         raise click.UsageError("give exactly one of --text or --file")
     if file_ is not None:
@@ -146,8 +166,16 @@ def set_(
         raise click.UsageError("the prompt text is empty")
     ws = workspace_from(ctx)
     db = ws.catalog()
+    store.require_item(db, item_id)
     before = store.current(db, item_id)
-    rev = store.add_revision(db, item_id, text, origin="manual", note=note)
+    if not force and base_rev is None:
+        base_rev = store.implied_base(ws, db, item_id, text, Path(file_) if file_ else None)
+    try:
+        rev = store.add_revision(
+            db, item_id, text, origin="manual", note=note, base_rev=None if force else base_rev
+        )
+    except store.RevisionConflict as exc:
+        raise click.ClickException(str(exc)) from None
     write_report(ws, db)
     same = before is not None and before["id"] == rev["id"]
     _say(

@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 
 from graftwork.core.curate.curation import set_decision
-from graftwork.core.prompts.prompts import add_revision
+from graftwork.core.prompts.prompts import add_revision, history
 from graftwork.tui.widgets import prompt_pane
-from tests.tui.helpers import main_screen, until
+from tests.tui.helpers import main_screen, settle, until
 
 
 async def test_external_decision_shows_without_moving_the_cursor(make_app, fixture_ws) -> None:
@@ -69,3 +69,66 @@ async def test_external_revision_keeps_an_edit_in_progress(
         await until(pilot, lambda: len(pane.revisions) == 3, timeout=1.0)
         assert pane.editor.text == typed and pane.base_rev == 2
         assert "r3 was saved meanwhile" in str(pane.query_one("#prompt-title").render())
+
+
+async def _conflict(pilot, screen, fixture_ws):
+    """Type in clock's prompt, let the "CLI" save r3 meanwhile, then save: the conflict."""
+    from graftwork.tui.screens.modals import ConflictModal
+
+    pane = screen.prompt_pane
+    await until(pilot, lambda: pane.item_id == "clock" and len(pane.revisions) == 2)
+    await pilot.press("2", *"Z")
+    db = fixture_ws.catalog()
+    try:
+        add_revision(db, "clock", "Theirs from the CLI.", origin="manual")
+    finally:
+        db.close()
+    await until(pilot, lambda: len(pane.revisions) == 3, timeout=1.0)
+    await pilot.press("ctrl+s")
+    await until(pilot, lambda: isinstance(pilot.app.screen, ConflictModal))
+    shown = str(pilot.app.screen.query_one("#conflict-theirs").render())
+    assert "Theirs from the CLI." in shown
+    return pane
+
+
+async def test_save_on_a_newer_revision_keep_mine(make_app, fixture_ws, monkeypatch) -> None:
+    monkeypatch.setattr(prompt_pane, "AUTOSAVE_SECONDS", 30.0)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        pane = await _conflict(pilot, screen, fixture_ws)
+        mine = pane.editor.text
+        await pilot.press("m")
+        await until(pilot, lambda: len(pane.revisions) == 4 and not pane.dirty)
+        assert "r4" in str(pane.query_one("#prompt-title").render())
+    revs = history(fixture_ws.catalog(), "clock")
+    assert [r["text"] for r in revs[-2:]] == ["Theirs from the CLI.", mine]  # nothing lost
+
+
+async def test_save_on_a_newer_revision_take_theirs(make_app, fixture_ws, monkeypatch) -> None:
+    monkeypatch.setattr(prompt_pane, "AUTOSAVE_SECONDS", 30.0)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        pane = await _conflict(pilot, screen, fixture_ws)
+        await pilot.press("t")
+        await until(pilot, lambda: pane.editor.text == "Theirs from the CLI." and not pane.dirty)
+        assert pane.base_rev == 3
+    assert len(history(fixture_ws.catalog(), "clock")) == 3
+
+
+async def test_save_on_a_newer_revision_merge_by_hand(make_app, fixture_ws, monkeypatch) -> None:
+    monkeypatch.setattr(prompt_pane, "AUTOSAVE_SECONDS", 30.0)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        pane = await _conflict(pilot, screen, fixture_ws)
+        await pilot.press("e")
+        await until(pilot, lambda: pane.merging and "=======" in pane.editor.text)
+        await pilot.press("ctrl+s")  # markers still there: not saved
+        await settle(pilot)
+        assert len(history(fixture_ws.catalog(), "clock")) == 3 and "merge" in pane.gauge.note
+        pane.editor.load_text("Merged by hand.")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: len(pane.revisions) == 4 and not pane.dirty)
+    assert history(fixture_ws.catalog(), "clock")[-1]["text"] == "Merged by hand."

@@ -117,6 +117,10 @@ def run_budget(
     limit = max_tokens or project.max_sequence_length
     with ws.catalog() as db:
         result = StageResult()
+        if not widgets_only:  # hand edits of prompts/*.prompt count before counting
+            from graftwork.core.prompts.files import log_pickup, pickup
+
+            log_pickup(job, pickup(ws, db))
         if widgets_only:
             from graftwork.core.ingest.widget_sizes import widget_size_report
             from graftwork.core.sources.uebersicht import load_codes

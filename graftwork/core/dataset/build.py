@@ -173,6 +173,7 @@ def build(
         raise ConfigError(f"recipe {recipe.name!r}: unknown set format {set_format!r}")
     limit = max_tokens or project.max_sequence_length
     with ws.catalog() as db:
+        _pick_up_hand_edits(ws, db, job)
         cands = load_candidates(db, recipe.example_provider(ws))
         for item_id, cause in cands.failed:
             job.item_failed(item_id, cause)
@@ -228,6 +229,16 @@ def build(
         "failed": len(result.failed),
     }
     return result
+
+
+def _pick_up_hand_edits(ws: Workspace, db: Any, job: Job) -> None:
+    """The seed's users edit prompts/{id}.prompt and training_data_strategy.json, then build:
+    both kinds of edit are applied (and logged) before the examples are read."""
+    from graftwork.core.curate.strategy_edits import apply_strategy_edits, log_strategy_edits
+    from graftwork.core.prompts.files import log_pickup, pickup
+
+    log_pickup(job, pickup(ws, db))
+    log_strategy_edits(job, apply_strategy_edits(ws, db))
 
 
 def _select(

@@ -28,6 +28,20 @@ ORIGINS = ("template", "manual", "import", "teacher", "tui", "generated")
 PROMPT_SUFFIX = ".prompt"
 
 
+class RevisionConflict(ItemError):
+    """A text edited from an older revision while the current one's text changed since: not
+    stored. ``theirs`` is the current revision, ``base_rev`` the one the edit started from."""
+
+    def __init__(self, item_id: str, base_rev: int, theirs: dict[str, Any], mine: str) -> None:
+        base = f"r{base_rev}" if base_rev else "no prompt"
+        super().__init__(
+            item_id,
+            f"edited from {base}, but r{theirs['rev']} ({theirs['origin']}) was saved since; "
+            "not applied (keep yours on top with --force, or take theirs)",
+        )
+        self.base_rev, self.theirs, self.mine = base_rev, theirs, mine
+
+
 def history(db: sqlite_utils.Database, item_id: str) -> list[dict[str, Any]]:
     """All revisions of ``item_id``, oldest first."""
     rows = db.query("SELECT * FROM prompt_revisions WHERE item_id = ? ORDER BY rev", [item_id])
@@ -43,11 +57,15 @@ def add_revision(
     state: str = "draft",
     provenance: dict[str, Any] | None = None,
     note: str | None = None,
+    base_rev: int | None = None,
 ) -> dict[str, Any]:
     """Append a revision (rev = previous + 1) and return it.
 
     Identical text and state to the current revision appends nothing and returns the
-    current one, so re-running a stage never piles up duplicates.
+    current one, so re-running a stage never piles up duplicates. ``base_rev`` names the
+    revision the text was edited from (0: from no prompt); if a newer revision changed the
+    text since, nothing is stored and RevisionConflict says so (None: no check). Every
+    stored revision is also written to ``prompts/{id}.prompt`` of the catalog's workspace.
     """
     if state not in STATES:
         raise GraftworkError(f"unknown prompt state {state!r}; expected one of {', '.join(STATES)}")
@@ -64,6 +82,8 @@ def add_revision(
                 cur = current(db, item_id)
                 if cur is not None and cur["text"] == text and cur["state"] == state:
                     return cur
+                if base_rev is not None and cur is not None and cur["rev"] != base_rev:
+                    _check_base(db, item_id, base_rev, cur, text)
                 row = {
                     "item_id": item_id,
                     "rev": (cur["rev"] if cur else 0) + 1,
@@ -82,11 +102,57 @@ def add_revision(
                     "VALUES (:item_id, :rev, :text, :sha256, :state, :origin, :provenance, :note, :created_at)",
                     row,
                 ).lastrowid
-            return _decode({"id": row_id, **row})
+            stored = _decode({"id": row_id, **row})
+            _mirror(db, item_id, stored)
+            return stored
         except sqlite3.IntegrityError:  # another writer took this rev between our read and insert
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def _check_base(
+    db: sqlite_utils.Database, item_id: str, base_rev: int, cur: dict[str, Any], text: str
+) -> None:
+    """Only a change of *text* since the base conflicts (an accept keeps the text)."""
+    base = list(
+        db.query(
+            "SELECT text FROM prompt_revisions WHERE item_id = ? AND rev = ?", [item_id, base_rev]
+        )
+    )
+    base_text = base[0]["text"] if base else None
+    if base_text != cur["text"] and cur["text"] != text:
+        raise RevisionConflict(item_id, base_rev, cur, text)
+
+
+def _mirror(db: sqlite_utils.Database, item_id: str, revision: dict[str, Any]) -> None:
+    """prompts/{id}.prompt follows every revision (the seed's users edit those files)."""
+    from graftwork.core.prompts.files import mirror_one, workspace_of
+
+    if db.conn.in_transaction:  # inside a caller's transaction: it mirrors after commit
+        return
+    ws = workspace_of(db)
+    if ws is not None:
+        mirror_one(ws, db, item_id, revision)
+
+
+def implied_base(
+    ws: Workspace, db: sqlite_utils.Database, item_id: str, text: str, path: Path | None
+) -> int | None:
+    """The revision a text from ``path`` was edited from, where it can be told: the one
+    prompts/{id}.prompt was last written from, or an older revision whose text it repeats
+    (a stale copy). None when unknown (the text is then stored on top)."""
+    from graftwork.core.prompts.files import records_for
+
+    if (
+        path is not None
+        and path.resolve() == (ws.prompts_dir / f"{item_id}{PROMPT_SUFFIX}").resolve()
+    ):
+        record = records_for(db, item_id)
+        if record is not None:
+            return int(record["rev"])
+    same = [r["rev"] for r in history(db, item_id) if r["text"] == text]
+    return max(same) if same else None
 
 
 def set_state(
@@ -407,9 +473,12 @@ def import_dir(
     if not directory.is_dir():
         raise GraftworkError(f"{directory}: no such folder")
     db = stage_db(ws, job, db)
+    from graftwork.core.prompts.files import records, written_by_us
+
     known = {r["id"] for r in db.query("SELECT id FROM items")}
     cur_all = current_all(db)
     files = sorted(p for p in directory.iterdir() if p.suffix == PROMPT_SUFFIX and p.is_file())
+    ours = records(db) if directory.resolve() == ws.prompts_dir.resolve() else {}
     result = StageResult()
     job.set_total(len(files))
     for path in files:
@@ -418,6 +487,8 @@ def import_dir(
         cause = None
         if iid not in known:
             cause = f"{path.name}: unknown item id"
+        elif written_by_us(path, ours.get(iid)):
+            result.skipped.append((iid, "unchanged since graftwork wrote it"))
         else:
             try:
                 text = read_prompt_file(path)
@@ -429,14 +500,18 @@ def import_dir(
                 elif iid in cur_all and cur_all[iid]["text"] == text:
                     result.skipped.append((iid, "unchanged"))
                 else:
-                    add_revision(
-                        db,
-                        iid,
-                        text,
-                        origin="import",
-                        provenance={"file": str(path.resolve()), "sha256": sha256_text(text)},
-                    )
-                    result.ok += 1
+                    try:
+                        add_revision(
+                            db,
+                            iid,
+                            text,
+                            origin="import",
+                            provenance={"file": str(path.resolve()), "sha256": sha256_text(text)},
+                            base_rev=implied_base(ws, db, iid, text, path),
+                        )
+                        result.ok += 1
+                    except RevisionConflict as exc:
+                        cause = f"{path.name}: {exc.cause}"
         if cause:
             result.failed.append((iid, cause))
             job.item_failed(iid, cause)
@@ -461,6 +536,8 @@ def export_dir(
 
     Files whose content is already identical are left untouched.
     """
+    from graftwork.core.prompts.files import mirror_one
+
     directory = Path(directory) if directory is not None else ws.prompts_dir
     db = stage_db(ws, job, db)
     prompts = current_all(db)
@@ -474,6 +551,14 @@ def export_dir(
         elif "/" in iid or "\\" in iid or iid in ("", ".", ".."):
             result.failed.append((iid, "id cannot be a file name"))
             job.item_failed(iid, "id cannot be a file name")
+        elif directory.resolve() == ws.prompts_dir.resolve():  # the mirror: hand edits stay
+            problem = mirror_one(ws, db, iid, rev)
+            if problem:
+                result.failed.append((iid, problem))
+                job.item_failed(iid, problem)
+            else:
+                result.ok += 1
+                result.outputs.append(directory / f"{iid}{PROMPT_SUFFIX}")
         else:
             path = directory / f"{iid}{PROMPT_SUFFIX}"
             content = rev["text"] + "\n"

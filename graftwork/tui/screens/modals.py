@@ -173,3 +173,41 @@ def teach_estimate_text(est: dict[str, Any]) -> Text:
     else:
         out.append(f"cost: up to ${est.get('cost_max', 0):.4f}", style="bold yellow")
     return out
+
+
+class ConflictModal(ModalScreen[str | None]):
+    """A save met a newer revision: theirs, mine and the diff; the answer is "mine" (keep
+    mine on top), "theirs" (take theirs) or "merge" (both in the editor, merged by hand)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("m", "answer('mine')", "Keep mine", id="conflict.mine"),
+        Binding("t", "answer('theirs')", "Take theirs", id="conflict.theirs"),
+        Binding("e", "answer('merge')", "Merge by hand", id="conflict.merge"),
+        Binding("escape", "answer(None)", "Decide later", id="conflict.later"),
+    ]
+
+    def __init__(self, title: str, theirs: Text, mine: Text, diff: Text) -> None:
+        super().__init__()
+        self.form_title, self.theirs, self.mine, self.diff = title, theirs, mine, diff
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form", classes="conflict"):
+            yield Static(Text(self.form_title, style="bold yellow"), id="form-title")
+            yield Static(Text("Theirs", style="bold"))
+            yield Static(self.theirs, id="conflict-theirs")
+            yield Static(Text("Mine", style="bold"))
+            yield Static(self.mine, id="conflict-mine")
+            yield Static(Text("Diff theirs → mine", style="bold"))
+            yield Static(self.diff, id="conflict-diff")
+            with Horizontal(id="form-buttons"):
+                yield Button("Keep mine (m)", variant="primary", id="conflict-mine-b")
+                yield Button("Take theirs (t)", id="conflict-theirs-b")
+                yield Button("Merge (e)", id="conflict-merge-b")
+
+    def action_answer(self, answer: str | None) -> None:
+        self.dismiss(answer)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        answers = {"conflict-mine-b": "mine", "conflict-theirs-b": "theirs"}
+        self.dismiss(answers.get(event.button.id or "", "merge"))

@@ -29,6 +29,7 @@ from graftwork.tui.widgets.token_gauge import TokenGauge
 from graftwork.tui.worker_errors import report_worker_error
 
 AUTOSAVE_SECONDS = 0.8
+MARK_MINE, MARK_SPLIT, MARK_THEIRS = "<<<<<<< mine", "=======", ">>>>>>> theirs"
 COUNT_SETTLE_SECONDS = 0.03  # let a burst of keystrokes coalesce before tokenizing
 
 
@@ -92,6 +93,8 @@ class PromptPane(Vertical):
         self._timer: Timer | None = None
         self._generation = 0
         self.base_rev = 0  # the revision the editor's text was loaded from (0: none)
+        self.in_conflict = False  # a save met a newer revision; the user decides
+        self.merging = False  # both texts are in the editor with markers
 
     def compose(self) -> ComposeResult:
         yield Static(Text("No widget selected", style="dim"), id="prompt-title")
@@ -142,6 +145,7 @@ class PromptPane(Vertical):
         self.flush()
         self.item_id, self.item_name, self.revisions = item_id, name, revisions
         self.base_example, self.limit, self.proposal = example, limit, None
+        self.in_conflict = self.merging = False
         text = revisions[-1].text if revisions else ""
         self.saved_text = text
         self.base_rev = revisions[-1].rev if revisions else 0
@@ -167,6 +171,12 @@ class PromptPane(Vertical):
             latest = self.revisions[-1].rev if self.revisions else 0
             if not latest:
                 title.append("no prompt yet", style="dim")
+            elif self.in_conflict or self.merging:
+                title.append(
+                    f"r{latest} · conflict: "
+                    + ("merging by hand" if self.merging else "not saved"),
+                    style="bold red",
+                )
             elif self.dirty and self.base_rev != latest:
                 title.append(
                     f"editing from r{self.base_rev} · r{latest} was saved meanwhile",
@@ -259,26 +269,118 @@ class PromptPane(Vertical):
             if not self.editor.text.strip():
                 self.gauge.note = "an empty prompt is not saved"
                 return
+            if self.merging:
+                if any(m in self.editor.text for m in (MARK_MINE, MARK_SPLIT, MARK_THEIRS)):
+                    self.gauge.note = "merge: remove the <<<<<<< ======= >>>>>>> lines, then ctrl+s"
+                    return
+                self.merging = False
             # saved_text moves only once the revision is stored (see _saved): a failed save
             # leaves the editor dirty, so the next pause or quit tries again.
             self._save(self.item_id, self.editor.text, None)
 
     @work(thread=True, group="prompt-save", exit_on_error=False)
-    def _save(self, item_id: str, text: str, note: str | None, origin: str = "tui") -> None:
-        with self.app.ws.catalog() as db:
-            self.app.services.add_revision(db, item_id, text, origin=origin, note=note)
-            revisions = load_revisions(db, item_id)
-        self.app.call_from_thread(self._saved, item_id, revisions, text)
+    def _save(
+        self,
+        item_id: str,
+        text: str,
+        note: str | None,
+        origin: str = "tui",
+        base_rev: int | None = None,
+    ) -> None:
+        """Store ``text`` as edited from ``base_rev`` (default: the editor's base); a newer
+        revision with other text meanwhile is a conflict, shown instead of overwriting it."""
+        from graftwork.core.prompts.prompts import RevisionConflict
 
-    def _saved(self, item_id: str, revisions: list[Revision], text: str | None = None) -> None:
+        base = self.base_rev if base_rev is None else base_rev
+        with self.app.ws.catalog() as db:
+            try:
+                stored = self.app.services.add_revision(
+                    db, item_id, text, origin=origin, note=note, base_rev=base
+                )
+            except RevisionConflict as exc:
+                self.app.call_from_thread(self._conflict, item_id, base, exc.theirs, text)
+                return
+            revisions = load_revisions(db, item_id)
+        rev = stored.get("rev") if isinstance(stored, dict) else None
+        self.app.call_from_thread(self._saved, item_id, revisions, text, rev)
+
+    # -- conflicts -------------------------------------------------------------------------
+    def _conflict(self, item_id: str, base: int, theirs: dict[str, Any], mine: str) -> None:
+        from graftwork.tui.screens.modals import ConflictModal
+
+        if item_id != self.item_id:  # left the item meanwhile: its edit is not lost, say so
+            self.notify(
+                f"{item_id}: not saved, r{theirs['rev']} was saved since r{base}; open it to decide",
+                severity="warning",
+                markup=False,
+                timeout=10,
+            )
+            return
+        self.in_conflict = True
+        self._title()
+        title = (
+            f"{item_id}: r{theirs['rev']} ({theirs['origin']}) was saved after r{base}, "
+            "which you were editing"
+        )
+
+        def decided(answer: str | None) -> None:
+            self.resolve_conflict(item_id, answer, theirs, mine)
+
+        self.app.push_screen(
+            ConflictModal(
+                title,
+                Text(theirs["text"]),
+                Text(mine),
+                diff_text(theirs["text"], mine, f"r{theirs['rev']}", "mine"),
+            ),
+            decided,
+        )
+
+    def resolve_conflict(
+        self, item_id: str, answer: str | None, theirs: dict[str, Any], mine: str
+    ) -> None:
+        if item_id != self.item_id or answer is None:
+            return  # decide later: the editor keeps mine, the next save asks again
+        self.in_conflict = False
+        if answer == "mine":
+            self._save(
+                item_id,
+                self.editor.text,
+                f"kept over r{theirs['rev']}",
+                base_rev=int(theirs["rev"]),
+            )
+        elif answer == "theirs":
+            self.editor.load_text(theirs["text"])
+            self.editor.move_cursor(self.editor.document.end)
+            self.saved_text, self.base_rev = theirs["text"], int(theirs["rev"])
+            self._request_count()
+        else:  # merge by hand: both texts with markers; saving waits until they are gone
+            self.merging = True
+            self.base_rev = int(theirs["rev"])
+            self.editor.load_text(
+                f"{MARK_MINE}\n{self.editor.text}\n{MARK_SPLIT}\n{theirs['text']}\n"
+                f"{MARK_THEIRS} r{theirs['rev']}"
+            )
+            self.editor.focus()
+        self._title()
+
+    def _saved(
+        self,
+        item_id: str,
+        revisions: list[Revision],
+        text: str | None = None,
+        rev: int | None = None,
+    ) -> None:
         if item_id == self.item_id:
             if text is not None:
                 self.saved_text = text
             self.revisions = revisions
             if revisions:
-                self.base_rev = revisions[-1].rev
+                self.base_rev = rev if rev is not None else revisions[-1].rev
             self._fill_revisions()
             self._title()
+        if rev is not None:
+            self.notify(f"{item_id}: saved r{rev}", markup=False, timeout=2)
         self.post_message(self.Saved(item_id))
 
     # -- revisions -------------------------------------------------------------------------

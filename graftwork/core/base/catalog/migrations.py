@@ -148,3 +148,12 @@ def m001_core(db: Database) -> None:
         },
         pk="name",
     )
+
+
+@migrations()
+def m002_prompt_files(db: Database) -> None:
+    # Which revision each prompts/{id}.prompt was last written from, and the sha256 of the
+    # bytes written: a file that differs was edited by hand (core/prompts/files.py).
+    db["prompt_files"].create(
+        {"item_id": str, "rev": int, "sha256": str, "written_at": str}, pk="item_id"
+    )

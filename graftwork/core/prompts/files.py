@@ -1,0 +1,219 @@
+"""The seed's file workflow, both ways: ``prompts/{id}.prompt`` always holds the current
+prompt, and a file edited by hand becomes a revision at the next stage that reads prompts.
+
+The table ``prompt_files`` remembers which revision each file was last written from and the
+sha256 of what was written, so a file that differs from it was edited by hand, and the edit's
+base revision is known: a hand edit made on an older revision than the current one whose text
+changed meanwhile is a conflict (reported, never applied blindly). Files are written by
+temp file + rename (never half-written) but not fsynced: the catalog is the record, the file
+a copy that the next revision writes again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graftwork.core.base.catalog.db import now
+from graftwork.core.base.workspace import CONFIG_NAME, DB_NAME, Workspace
+
+SUFFIX = ".prompt"
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_content(text: str) -> bytes:
+    return (text + "\n").encode("utf-8")
+
+
+def safe_name(item_id: str) -> bool:
+    return (
+        bool(item_id) and "/" not in item_id and "\\" not in item_id and item_id not in (".", "..")
+    )
+
+
+def workspace_of(db: Any) -> Workspace | None:
+    """The workspace whose catalog ``db`` is (None for a catalog outside a workspace)."""
+    try:
+        row = db.conn.execute("PRAGMA database_list").fetchone()
+    except Exception:
+        return None
+    path = Path(row[2]) if row and row[2] else None
+    if path is None or path.name != DB_NAME or not (path.parent / CONFIG_NAME).is_file():
+        return None
+    return Workspace(path.parent)
+
+
+def records(db: Any) -> dict[str, dict[str, Any]]:
+    if not db["prompt_files"].exists():
+        return {}
+    return {r["item_id"]: r for r in db.query("SELECT * FROM prompt_files")}
+
+
+def _record(db: Any, item_id: str, rev: int, sha: str) -> None:
+    db.execute(
+        "INSERT INTO prompt_files (item_id, rev, sha256, written_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT(item_id) DO UPDATE SET rev = excluded.rev, sha256 = excluded.sha256, "
+        "written_at = excluded.written_at",
+        [item_id, rev, sha, now()],
+    )
+    db.conn.commit()
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _known_texts(db: Any, item_id: str) -> set[str]:
+    return {
+        r["text"]
+        for r in db.query("SELECT text FROM prompt_revisions WHERE item_id = ?", [item_id])
+    }
+
+
+def mirror_one(
+    ws: Workspace, db: Any, item_id: str, rev: dict[str, Any], force: bool = False
+) -> str | None:
+    """Write ``prompts/{item_id}.prompt`` for revision ``rev``. A file holding a hand edit
+    that was not picked up yet is left alone (``force`` overwrites it): returns why."""
+    if not safe_name(item_id) or not db["prompt_files"].exists():
+        return None
+    path = ws.prompts_dir / f"{item_id}{SUFFIX}"
+    data = file_content(rev["text"])
+    try:
+        on_disk: bytes | None = path.read_bytes()
+    except FileNotFoundError:
+        on_disk = None
+    except OSError as exc:
+        return f"{path}: cannot read ({exc})"
+    if on_disk is not None and on_disk != data and not force:
+        record = records_for(db, item_id)
+        ours = record is not None and record["sha256"] == _sha(on_disk)
+        stale_copy = record is None and _stripped(on_disk) in _known_texts(db, item_id)
+        if not (ours or stale_copy):
+            return f"prompts/{item_id}{SUFFIX} has a hand edit not picked up yet; left as is"
+    try:
+        if on_disk != data:
+            _write(path, data)
+    except OSError as exc:
+        return f"{path}: cannot write ({exc})"
+    _record(db, item_id, int(rev["rev"]), _sha(data))
+    return None
+
+
+def written_by_us(path: Path, record: dict[str, Any] | None) -> bool:
+    """The file holds exactly what graftwork last wrote to it (no hand edit)."""
+    if record is None:
+        return False
+    try:
+        return _sha(path.read_bytes()) == record["sha256"]
+    except OSError:
+        return False
+
+
+def records_for(db: Any, item_id: str) -> dict[str, Any] | None:
+    rows = list(db.query("SELECT * FROM prompt_files WHERE item_id = ?", [item_id]))
+    return rows[0] if rows else None
+
+
+def _stripped(data: bytes) -> str:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return ""
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+@dataclass
+class Pickup:
+    """What one pass over prompts/ found: applied hand edits, conflicts and unreadable files."""
+
+    applied: list[tuple[str, int]] = field(default_factory=list)  # (item_id, new rev)
+    conflicts: list[tuple[str, str]] = field(default_factory=list)  # (item_id, message)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    def lines(self) -> list[tuple[str, str, str]]:
+        """(level, item_id, message) for a job log or a console."""
+        out = [
+            ("info", i, f"prompts/{i}{SUFFIX}: hand edit picked up as r{r}")
+            for i, r in self.applied
+        ]
+        out += [("warning", i, m) for i, m in self.conflicts]
+        out += [("warning", i, m) for i, m in self.failed]
+        return out
+
+
+def pickup(ws: Workspace, db: Any) -> Pickup:
+    """Turn hand edits of ``prompts/*.prompt`` into revisions (origin import). An edit whose
+    base revision is older than the current one, whose text changed since, is a conflict."""
+    from graftwork.core.prompts.prompts import (
+        RevisionConflict,
+        add_revision,
+        current,
+        read_prompt_file,
+    )
+
+    result = Pickup()
+    folder = ws.prompts_dir
+    if not folder.is_dir():
+        return result
+    known = {r["id"] for r in db.query("SELECT id FROM items")}
+    recs = records(db)
+    for path in sorted(folder.glob(f"*{SUFFIX}")):
+        iid = path.stem
+        if not path.is_file() or iid not in known:
+            continue  # a file for an item this catalog does not have is not ours to judge
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            result.failed.append((iid, f"{path}: cannot read ({exc})"))
+            continue
+        record = recs.get(iid)
+        if record is not None and record["sha256"] == _sha(data):
+            continue  # what we wrote, untouched
+        try:
+            text = read_prompt_file(path)
+        except ValueError as exc:
+            result.failed.append((iid, f"prompts/{iid}{SUFFIX}: {exc}"))
+            continue
+        cur = current(db, iid)
+        if cur is not None and cur["text"] == text:
+            mirror_one(ws, db, iid, cur, force=True)  # same text (maybe other line endings)
+            continue
+        if not text:
+            result.failed.append((iid, f"prompts/{iid}{SUFFIX} is empty; not applied"))
+            continue
+        if record is None and text in _known_texts(db, iid):
+            if cur is not None:
+                mirror_one(ws, db, iid, cur, force=True)  # an old copy, not an edit
+            continue
+        base = int(record["rev"]) if record is not None else (int(cur["rev"]) if cur else 0)
+        try:
+            rev = add_revision(
+                db,
+                iid,
+                text,
+                origin="import",
+                base_rev=base,
+                note=f"hand edit of prompts/{iid}{SUFFIX}",
+                provenance={"file": f"prompts/{iid}{SUFFIX}", "base_rev": base},
+            )
+        except RevisionConflict as exc:
+            result.conflicts.append((iid, exc.cause))
+            continue
+        result.applied.append((iid, int(rev["rev"])))
+    return result
+
+
+def log_pickup(job: Any, found: Pickup) -> None:
+    for level, item_id, message in found.lines():
+        job.log(message, level=level, item_id=item_id)
