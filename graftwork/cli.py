@@ -131,9 +131,11 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:
         # The last line of defence: the cause should have been handled where it happened,
         # but the user still gets one line, never a traceback, unless they ask for it.
+        from graftwork.core.base import workspace
         from graftwork.core.base.errors import explain
 
-        said = explain(exc)
+        ws = workspace.last_resolved
+        said = explain(exc, ws.db_path if ws is not None else None)
         if debug:
             traceback.print_exc()
         hint = "" if debug or said.known else " (run with --debug for the traceback)"

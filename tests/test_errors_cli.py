@@ -8,26 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
+from support.cli import one_line, run_main
 from support.http_server import LocalServer
 from support.readonly import read_only
 from support.zips import widget_zip
 
 from graftwork.core.base.workspace import Workspace
-
-
-def run_main(ws: Workspace, *args: str) -> int:
-    from graftwork.cli import main
-
-    with pytest.raises(SystemExit) as done:
-        main(["-w", str(ws.root), *args])
-    return int(done.value.code or 0)
-
-
-def one_line(err: str) -> str:
-    lines = [ln for ln in err.strip().splitlines() if ln.strip()]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    return lines[0]
 
 
 def test_non_utf8_config_is_one_line_exit_2(

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support.cli import run_main
 from support.http_server import LocalServer
 from support.zips import make_zip, widget_zip
 
@@ -41,14 +42,6 @@ def run_ingest(ws: Workspace, entries: list, tmp_path: Path) -> StageResult:
     manifest.write_text(json.dumps({"widgets": entries}), encoding="utf-8")
     with ws.catalog() as db:
         return run_job(db, "ingest", lambda job: wiring.ingest(ws, str(manifest), job=job))
-
-
-def run_main(ws: Workspace, *args: str) -> int:
-    from graftwork.cli import main
-
-    with pytest.raises(SystemExit) as done:
-        main(["-w", str(ws.root), *args])
-    return int(done.value.code or 0)
 
 
 def corrupt_member_zip(compression: int) -> bytes:

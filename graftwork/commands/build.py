@@ -25,11 +25,15 @@ def command(ctx: click.Context, set_name: str, force: bool, max_tokens: int | No
     """
     from graftwork import wiring
     from graftwork.core.base.jobs import run_job
-    from graftwork.core.dataset.build import check_set_name
+    from graftwork.core.dataset.build import check_set_name, orphan_manifest
 
     ws = workspace_from(ctx)
     check_set_name(set_name)
-    if (ws.datasets_dir / set_name).exists() and not force:
+    if (
+        (ws.datasets_dir / set_name).exists()
+        and not force
+        and orphan_manifest(ws, set_name) is None  # a lost catalog row: build records it
+    ):
         raise click.UsageError(
             f"dataset '{set_name}' already exists at {ws.datasets_dir / set_name}; "
             "pass --force to replace it"

@@ -56,3 +56,11 @@ def command(ctx: click.Context, set_name: str | None, as_json: bool) -> None:
             _duration(duration_seconds(r)),
         )
     out_console.print(table, markup=False, highlight=False)  # set names are user data, not markup
+    for r in rows:
+        if r["state"] == "interrupted":  # killed: say what to do next, once per run
+            out_console.print(
+                f"{r['id']} was interrupted: `graftwork train --resume {r['id']}` continues "
+                "from its last checkpoint, or restarts it with the same settings if it has none",
+                markup=False,
+                highlight=False,
+            )

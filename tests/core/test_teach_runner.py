@@ -12,7 +12,7 @@ from support.fake_openai_server import FakeOpenAIServer
 from support.widget_rows import add_widget, curate
 
 from graftwork import wiring
-from graftwork.core.base.jobs import Job
+from graftwork.core.base.jobs import run_job
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.prompts import prompts
 from graftwork.core.teach.port import ChatRequest, TeacherAuthError
@@ -41,14 +41,14 @@ def flags(server: FakeOpenAIServer, **extra) -> dict:
 
 
 def run(ws: Workspace, overrides: dict, **options):
-    db = ws.catalog()
-    job = Job(db, "teach")
-    try:
-        result = wiring.teach_prompts(ws, overrides=overrides, job=job, **options)
-        job.finish(summary=result.summary)
-        return result
-    finally:
-        db.close()
+    # run_job finishes the job whatever happens: a job left running by a failed run would
+    # make the next teach refuse ("already running").
+    with ws.catalog() as db:
+        return run_job(
+            db,
+            "teach",
+            lambda job: wiring.teach_prompts(ws, overrides=overrides, job=job, **options),
+        )
 
 
 def teacher_revisions(ws: Workspace) -> list[dict]:

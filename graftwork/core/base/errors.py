@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import errno
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class GraftworkError(Exception):
@@ -64,16 +64,23 @@ class Explained(NamedTuple):
     known: bool = True  # False: a bug or a case nobody foresaw (worth a --debug traceback)
 
 
-def explain(exc: BaseException) -> Explained:
+def explain(exc: BaseException, catalog: Any = None) -> Explained:
     """One line and an exit code for an exception nobody handled closer to its cause: the
     last line of defence of the CLI and the TUI. Environment problems (disk full, locked or
-    read-only catalog, permissions) exit 2; anything else is a failure of the work (1)."""
+    read-only catalog, permissions) exit 2; anything else is a failure of the work (1).
+    ``catalog`` (the workspace's catalog path, when known) lets a lock error say who holds it."""
     import sqlite3  # stdlib, but only needed on this path
 
     if isinstance(exc, GraftworkError):
         return Explained(str(exc), exc.exit_code)
     if isinstance(exc, sqlite3.Error):
-        return Explained(catalog_error_line(exc), 2)
+        line = catalog_error_line(exc)
+        if catalog is not None and "locked" in str(exc):
+            from graftwork.core.base.jobs import lock_holders
+
+            holders = lock_holders(catalog)
+            line = line.replace("); wait", f"){holders}; wait") if holders else line
+        return Explained(line, 2)
     if isinstance(exc, OSError):
         if exc.errno == errno.ENOSPC:
             return Explained(

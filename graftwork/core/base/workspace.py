@@ -99,10 +99,21 @@ def find_workspace(start: Path) -> Path | None:
     return None
 
 
+# The workspace the current command resolved: the CLI's error boundary uses it to say who
+# holds a locked catalog. One per process, like the command itself.
+last_resolved: Workspace | None = None
+
+
 def resolve_workspace(
     explicit: str | os.PathLike[str] | None = None, cwd: Path | None = None
 ) -> Workspace:
     """-w/--workspace, else $GRAFTWORK_WORKSPACE, else the nearest parent with graftwork.yaml."""
+    global last_resolved
+    last_resolved = _resolve(explicit, cwd)
+    return last_resolved
+
+
+def _resolve(explicit: str | os.PathLike[str] | None, cwd: Path | None) -> Workspace:
     if explicit:
         return Workspace.open(Path(explicit))
     env = os.environ.get(ENV_VAR)

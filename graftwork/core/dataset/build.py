@@ -161,6 +161,9 @@ def build(
     ws.datasets_dir.mkdir(parents=True, exist_ok=True)
     recover_sets(ws.datasets_dir, set_name)
     if target.exists() and not force:  # fail before any work
+        orphan = orphan_manifest(ws, set_name)
+        if orphan is not None:
+            return _adopt(ws, set_name, orphan, job)
         raise DatasetExistsError(
             f"dataset '{set_name}' already exists at {target}; pass --force to replace it"
         )
@@ -239,6 +242,67 @@ def _pick_up_hand_edits(ws: Workspace, db: Any, job: Job) -> None:
 
     log_pickup(job, pickup(ws, db))
     log_strategy_edits(job, apply_strategy_edits(ws, db))
+
+
+def orphan_manifest(ws: Workspace, set_name: str) -> dict[str, Any] | None:
+    """The manifest of datasets/<set_name> when the set is complete on disk but the catalog
+    has no row for it (a build killed between its rename and its insert), else None."""
+    folder = ws.datasets_dir / set_name
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        counts = manifest["counts"]
+        for split in SPLIT_NAMES:
+            with open(folder / f"{split}.jsonl", "rb") as fh:
+                if sum(1 for line in fh if line.strip()) != counts[split]:
+                    return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if manifest.get("name") != set_name:
+        return None
+    with ws.catalog() as db:
+        known = db.execute("select 1 from datasets where name = ?", [set_name]).fetchone()
+    return None if known else manifest
+
+
+def _adopt(ws: Workspace, set_name: str, manifest: dict[str, Any], job: Job) -> StageResult:
+    """Record a complete set the catalog lost (its build was killed after the rename)."""
+    target = ws.datasets_dir / set_name
+    with ws.catalog() as db:
+        db["datasets"].upsert(
+            {
+                "name": set_name,
+                "created_at": manifest.get("created_at"),
+                "config_hash": manifest.get("config_hash"),
+                "tokenizer": manifest.get("tokenizer"),
+                "counts": json.dumps(manifest["counts"]),
+                "manifest_sha256": hashlib.sha256(
+                    (target / "manifest.json").read_bytes()
+                ).hexdigest(),
+                "path": str(target),
+            },
+            pk="name",
+        )
+    job.log(
+        f"dataset '{set_name}' was complete on disk but missing from the catalog (its build "
+        "was interrupted); recorded it as built",
+        level="warning",
+    )
+    result = StageResult(
+        ok=len(manifest.get("items") or []),
+        skipped=[(s["id"], s["reason"]) for s in manifest.get("skipped") or []],
+    )
+    result.outputs = [target / f"{s}.jsonl" for s in SPLIT_NAMES] + [target / "manifest.json"]
+    result.summary = {
+        "set": set_name,
+        "path": str(target),
+        "counts": manifest["counts"],
+        "max_tokens": manifest.get("max_tokens"),
+        "tokenizer": manifest.get("tokenizer"),
+        "skipped": len(result.skipped),
+        "failed": len(manifest.get("failed") or []),
+        "adopted": True,
+    }
+    return result
 
 
 def _select(

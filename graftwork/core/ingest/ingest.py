@@ -27,10 +27,11 @@ from urllib.parse import urljoin, urlsplit
 
 import sqlite_utils
 
-from graftwork.core.base.atomic import write_bytes
+from graftwork.core.base.atomic import sweep_temp_files, write_bytes
 from graftwork.core.base.catalog.db import now
 from graftwork.core.base.errors import ConfigError, os_error_line
 from graftwork.core.base.jobs import Job, StageResult
+from graftwork.core.base.process import pid_alive
 from graftwork.core.base.project import IngestConfig
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.ingest.manifest import ManifestEntry, parse_manifest, select
@@ -150,16 +151,6 @@ def sniff_archive(path: Path) -> str | None:
     return f"not a zip archive (starts with {head[:8]!r})"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def sweep_stale_temp(downloads: Path) -> int:
     """Remove temp folders left by ingest runs that were killed (their process is gone)."""
     root = downloads / TEMP_ROOT
@@ -168,7 +159,7 @@ def sweep_stale_temp(downloads: Path) -> int:
         return 0
     for child in root.iterdir():
         pid_text = child.name.split("-", 1)[0]
-        if pid_text.isdigit() and int(pid_text) != os.getpid() and _pid_alive(int(pid_text)):
+        if pid_text.isdigit() and int(pid_text) != os.getpid() and pid_alive(int(pid_text)):
             continue
         shutil.rmtree(child, ignore_errors=True)
         removed += 1
@@ -271,6 +262,7 @@ class Ingest:
         self.archives.mkdir(parents=True, exist_ok=True)
         self.screenshots.mkdir(parents=True, exist_ok=True)
         sweep_stale_temp(self.downloads)
+        sweep_temp_files(self.screenshots, self.archives)
         self.scratch = make_run_temp(self.downloads)
         semaphore = asyncio.Semaphore(self.options.concurrency)
         try:

@@ -8,6 +8,7 @@ The teacher, the TUI and build all go through these functions.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 from pathlib import Path
@@ -17,7 +18,7 @@ import sqlite_utils
 
 from graftwork.core.base.atomic import write_text
 from graftwork.core.base.catalog.db import now, require_item, write_txn
-from graftwork.core.base.errors import GraftworkError, ItemError
+from graftwork.core.base.errors import GraftworkError, ItemError, os_error_line
 from graftwork.core.base.jobs import Job, StageResult, stage_db
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.dataset.examples import sha256_text
@@ -448,18 +449,34 @@ def draft_missing(ws: Workspace, job: Job, db: sqlite_utils.Database | None = No
 # ---- prompt files ----------------------------------------------------------------------------
 
 
+MAX_PROMPT_FILE_BYTES = 1_000_000  # a prompt is a paragraph; anything near this is a mistake
+
+
 def read_prompt_file(path: Path) -> str:
     """The prompt in a .prompt file: UTF-8 (a BOM is dropped), CRLF -> LF, outer blank space trimmed.
 
-    Raises ValueError naming the byte offset when the file is not UTF-8.
+    Raises ValueError (one line naming the file) when the file is a symlink or not a regular
+    file (a link to /etc/passwd must not become a prompt), too large, not UTF-8, or holds a
+    NUL byte.
     """
-    data = path.read_bytes()
+    if path.is_symlink():
+        raise ValueError(f"{path.name} is a symlink; prompt files must be regular files")
+    if not path.is_file():
+        raise ValueError(f"{path.name} is not a regular file")
+    # O_NOFOLLOW: the file cannot be swapped for a link between the check and the read.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as fh:
+        data = fh.read(MAX_PROMPT_FILE_BYTES + 1)
+    if len(data) > MAX_PROMPT_FILE_BYTES:
+        raise ValueError(f"{path.name} is larger than {MAX_PROMPT_FILE_BYTES} bytes")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValueError(
             f"{path.name} is not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
         ) from None
+    if "\x00" in text:
+        raise ValueError(f"{path.name} contains a NUL byte (at offset {data.index(0)})")
     return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
@@ -477,7 +494,12 @@ def import_dir(
 
     known = {r["id"] for r in db.query("SELECT id FROM items")}
     cur_all = current_all(db)
-    files = sorted(p for p in directory.iterdir() if p.suffix == PROMPT_SUFFIX and p.is_file())
+    # Symlinks are listed too, so that read_prompt_file reports them instead of skipping.
+    files = sorted(
+        p
+        for p in directory.iterdir()
+        if p.suffix == PROMPT_SUFFIX and (p.is_symlink() or p.is_file())
+    )
     ours = records(db) if directory.resolve() == ws.prompts_dir.resolve() else {}
     result = StageResult()
     job.set_total(len(files))
@@ -566,10 +588,15 @@ def export_dir(
                 unchanged = path.read_text(encoding="utf-8") == content
             except (OSError, UnicodeDecodeError):
                 unchanged = False
-            if not unchanged:
-                write_text(path, content)
-            result.ok += 1
-            result.outputs.append(path)
+            try:
+                if not unchanged:
+                    write_text(path, content)
+            except OSError as exc:  # a read-only or full prompts/ folder: said per item
+                result.failed.append((iid, os_error_line(exc)))
+                job.item_failed(iid, os_error_line(exc))
+            else:
+                result.ok += 1
+                result.outputs.append(path)
         job.advance(item_id=iid)
     result.summary = {"exported": result.ok, "directory": str(directory)}
     return result

@@ -19,7 +19,13 @@ from graftwork.tui.training.data import RunSnapshot, load_snapshot
 from graftwork.tui.worker_errors import report_worker_error
 
 POLL_SECONDS = 1.0
-STATE_STYLE = {"running": "yellow", "done": "green", "cancelled": "magenta", "failed": "red"}
+STATE_STYLE = {
+    "running": "yellow",
+    "done": "green",
+    "cancelled": "magenta",
+    "failed": "red",
+    "interrupted": "magenta",
+}
 
 
 def draw_curves(

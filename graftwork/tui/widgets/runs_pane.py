@@ -25,6 +25,7 @@ STATE_STYLE = {
     "partial": "yellow",
     "failed": "red",
     "cancelled": "magenta",
+    "interrupted": "magenta",  # its process was killed (found at the next open)
 }
 LEVEL_STYLE = {"error": "red", "warning": "yellow", "debug": "dim"}
 

@@ -157,3 +157,13 @@ def m002_prompt_files(db: Database) -> None:
     db["prompt_files"].create(
         {"item_id": str, "rev": int, "sha256": str, "written_at": str}, pk="item_id"
     )
+
+
+@migrations()
+def m003_job_owner(db: Database) -> None:
+    # Who runs a job: a job whose process is gone (killed, crashed, machine off) is found
+    # by pid + host on this machine, by an old heartbeat on another, and marked interrupted.
+    db["jobs"].add_column("pid", int)
+    db["jobs"].add_column("host", str)
+    db["jobs"].add_column("heartbeat_at", str)
+    db["jobs"].create_index(["state"])

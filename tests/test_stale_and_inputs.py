@@ -1,0 +1,184 @@
+"""Nothing stays stale after a kill, and hostile inputs fail alone: jobs whose process died
+become `interrupted`, a set whose build was killed before its catalog row is adopted by the
+next build, temp files left by a kill are swept by the next run, prompt files must be
+regular UTF-8 files without NUL inside the folder. Real processes (killed with SIGKILL), real
+SQLite files, the real entry point."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from support.cli import run_main
+from support.widget_rows import add_widget
+
+from graftwork.core.base.jobs import Job
+from graftwork.core.base.workspace import Workspace
+
+
+def _job_process(ws: Workspace, kind: str) -> tuple[subprocess.Popen[str], str]:
+    """A real process that opens a job and hangs, and the job's id."""
+    code = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from graftwork.core.base.workspace import Workspace\n"
+        "from graftwork.core.base.jobs import Job\n"
+        f"db = Workspace(Path({str(ws.root)!r})).catalog()\n"
+        f"job = Job(db, {kind!r}, {{}})\n"
+        "print(job.id, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    job_id = proc.stdout.readline().strip()
+    assert job_id, "the child did not start its job"
+    return proc, job_id
+
+
+def _killed_job(ws: Workspace, kind: str = "ingest") -> str:
+    """Start a real process that opens a job and hangs; SIGKILL it; return the job id."""
+    proc, job_id = _job_process(ws, kind)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    return job_id
+
+
+def test_a_killed_job_becomes_interrupted_at_the_next_open(workspace: Workspace) -> None:
+    dead = _killed_job(workspace)
+    db = workspace.catalog()
+    live = Job(db, "budget", {})  # this process: still running, must stay so
+    db.close()
+    db = workspace.catalog()
+    try:
+        row = db["jobs"].get(dead)
+        assert row["state"] == "interrupted" and row["ended_at"]
+        assert "pid" in row["error"] and "ended without finishing" in row["error"]
+        assert db["jobs"].get(live.id)["state"] == "running"
+    finally:
+        db.close()
+
+
+def test_a_second_ingest_is_refused_while_one_runs(
+    workspace: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = tmp_path / "m.json"
+    manifest.write_text("[]", encoding="utf-8")
+    proc, job_id = _job_process(workspace, "ingest")
+    try:
+        assert run_main(workspace, "ingest", "--manifest", str(manifest)) == 2
+        err = capsys.readouterr().err
+        assert "ingest is already running" in err and f"pid {proc.pid}" in err
+        assert len(err.strip().splitlines()) == 1
+        assert run_main(workspace, "curate", "--list") == 0  # read-only commands never block
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    assert run_main(workspace, "ingest", "--manifest", str(manifest)) == 0  # owner gone
+    db = workspace.catalog()
+    try:
+        assert db["jobs"].get(job_id)["state"] == "interrupted"
+    finally:
+        db.close()
+
+
+def test_a_run_killed_before_its_first_checkpoint_shows_interrupted(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from graftwork.core.train.runs import create_run
+
+    job_id = _killed_job(workspace, "train")
+    db = workspace.catalog()
+    create_run(
+        db, id="20261201-070000-v1-abcd", set_name="v1", config={}, job_id=job_id, total_iters=12
+    )
+    db.close()
+    assert run_main(workspace, "runs") == 0
+    out = capsys.readouterr().out
+    assert " interrupted " in out and " running " not in out
+    assert "graftwork train --resume 20261201-070000-v1-abcd" in out  # the next step is named
+
+
+def test_build_adopts_a_set_whose_catalog_row_was_lost(workspace: Workspace, capsys) -> None:
+    db = workspace.catalog()
+    for i in range(4):
+        add_widget(db, workspace, f"w{i}", order=i)
+    db.close()
+    assert run_main(workspace, "build", "--set", "v1") == 0
+    first = (workspace.datasets_dir / "v1" / "manifest.json").read_bytes()
+    db = workspace.catalog()
+    db.execute("delete from datasets where name = 'v1'")  # as if killed before the insert
+    db.conn.commit()
+    db.close()
+    capsys.readouterr()
+    assert run_main(workspace, "build", "--set", "v1") == 0
+    out = capsys.readouterr()
+    assert "recorded" in (out.out + out.err)
+    db = workspace.catalog()
+    try:
+        row = db["datasets"].get("v1")
+        assert json.loads(row["counts"]) == json.loads(first)["counts"]
+    finally:
+        db.close()
+    assert (workspace.datasets_dir / "v1" / "manifest.json").read_bytes() == first
+    assert run_main(workspace, "build", "--set", "v1") == 2  # now known: the usual refusal
+
+
+def test_temp_files_of_a_killed_writer_are_swept(workspace: Workspace) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    shots = workspace.downloads_dir / ".screenshots"
+    shots.mkdir(parents=True)
+    stale = [
+        shots / f".w1.png.{dead.pid}.abc123.tmp",
+        workspace.root / f".training_data_strategy.json.{dead.pid}.x1y2.tmp",
+        workspace.root / f".widget_processing_results.csv.{dead.pid}.x1y2.tmp",
+    ]
+    mine = workspace.root / f".widget_processing_results.csv.{os.getpid()}.live.tmp"
+    for p in [*stale, mine]:
+        p.write_text("half", encoding="utf-8")
+    from graftwork.core.base.atomic import sweep_temp_files
+
+    sweep_temp_files(workspace.root, shots)
+    assert not any(p.exists() for p in stale)
+    assert mine.exists()  # a live writer's temp file is not ours to delete
+
+
+def test_atomic_temp_names_carry_the_pid(tmp_path: Path) -> None:
+    from graftwork.core.base.atomic import atomic_writer
+
+    with atomic_writer(tmp_path / "out.txt") as fh:
+        fh.write("x")
+        temps = [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert temps and temps[0].startswith(f".out.txt.{os.getpid()}.")
+
+
+def test_prompt_import_refuses_symlinks_nul_and_bad_utf8(
+    workspace: Workspace, tmp_path: Path, capsys
+) -> None:
+    db = workspace.catalog()
+    for name in ("good", "link", "nul", "latin"):
+        add_widget(db, workspace, name, prompt=None)
+    db.close()
+    folder = tmp_path / "in"
+    folder.mkdir()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
+    (folder / "good.prompt").write_text("Create a clock widget.", encoding="utf-8")
+    (folder / "link.prompt").symlink_to(secret)
+    (folder / "nul.prompt").write_bytes(b"Create a\x00 widget.")
+    (folder / "latin.prompt").write_bytes("Créer".encode("latin-1"))
+    assert run_main(workspace, "prompts", "import", str(folder)) == 1
+    err = capsys.readouterr().err
+    assert "link: link.prompt is a symlink" in err
+    assert "nul: nul.prompt contains a NUL byte" in err
+    assert "latin: latin.prompt is not UTF-8" in err
+    db = workspace.catalog()
+    try:
+        texts = [r["text"] for r in db.query("select text from prompt_revisions")]
+    finally:
+        db.close()
+    assert texts == ["Create a clock widget."]
