@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -137,14 +136,7 @@ def test_ctrl_c_checkpoints_and_marks_cancelled(workspace: Workspace, tiny_model
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 120
-    metrics: list[Path] = []
-    while time.monotonic() < deadline:
-        metrics = list(workspace.runs_dir.glob("*/metrics.jsonl"))
-        if metrics and '"train"' in metrics[0].read_text():
-            break
-        time.sleep(0.2)
-    assert metrics, "training never reported"
+    tiny.wait_for_training(workspace.runs_dir)
     proc.send_signal(signal.SIGINT)  # what Ctrl-C in the terminal sends
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err

@@ -61,3 +61,29 @@ def test_read_only_archives_fail_each_item_not_the_run(
     assert "Traceback" not in err and "TypeError" not in err
     assert "a: file system error:" in err and "b: file system error:" in err
     assert ".archives" in err
+
+
+@pytest.mark.parametrize(
+    ("folder", "args"),
+    [
+        ("downloads", ("ingest", "--manifest", "MANIFEST")),
+        ("datasets", ("build", "--set", "v1")),
+        ("prompts", ("prompts", "export")),
+    ],
+)
+def test_read_only_folders_are_one_line(
+    workspace: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str], folder, args
+) -> None:
+    from support.widget_rows import add_widget
+
+    with workspace.catalog() as db:
+        add_widget(db, workspace, "w1")
+    manifest = tmp_path / "m.json"
+    manifest.write_text('[{"id": "w2", "downloadUrl": "w2.zip"}]', encoding="utf-8")
+    args = tuple(str(manifest) if a == "MANIFEST" else a for a in args)
+    with read_only(workspace.root / folder):
+        code = run_main(workspace, *args)
+    err = capsys.readouterr().err
+    assert code in (1, 2), err
+    assert "Traceback" not in err and "unexpected" not in err
+    assert f"{folder}" in err and ("not permitted" in err or "denied" in err)

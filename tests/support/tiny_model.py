@@ -94,3 +94,16 @@ def write_tiny_set(
         )
     (folder / "manifest.json").write_text(json.dumps({"name": name, "items": items}, indent=1))
     return folder
+
+
+def wait_for_training(runs_dir: Path, timeout: float = 120) -> Path:
+    """The metrics.jsonl of the first run under ``runs_dir`` once it reported a train step."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        metrics = list(runs_dir.glob("*/metrics.jsonl"))
+        if metrics and '"train"' in metrics[0].read_text():
+            return metrics[0]
+        time.sleep(0.1)
+    raise AssertionError("training never reported")

@@ -255,6 +255,7 @@ def _train(
 ) -> StageResult:
     total_iters: int | None = None
     mixed: dict[str, Any] | None = None
+    restart = False
     if resume:
         run = runs_mod.get_run(db, resume)
         if run["state"] == "running" and _owner_alive(ws.runs_dir / run["id"]):
@@ -262,11 +263,17 @@ def _train(
         run_id, set_name = run["id"], run["set_name"]
         rdir = ws.runs_dir / run_id
         state_path = rdir / "adapters" / "last" / "state.json"
-        if not state_path.is_file():
+        # Killed before its first checkpoint: restart it from iteration 0 with the same
+        # settings and the data it exported, rather than leave it unusable.
+        restart = not state_path.is_file()
+        if restart and not (
+            (rdir / "spec.json").is_file() and (rdir / "data" / "train.jsonl").is_file()
+        ):
             raise TrainError(
-                f"run {run_id} has no checkpoint to resume from ({state_path} is missing)"
+                f"run {run_id} stopped before it exported its data or wrote a checkpoint; "
+                f"start a new run: graftwork train --set {set_name}"
             )
-        saved = json.loads(state_path.read_text())
+        saved = {"iteration": 0} if restart else json.loads(state_path.read_text())
         flags = {k: v for k, v in overrides.items() if v is not None}
         unsupported = sorted(set(flags) - {"iters"})
         if unsupported:
@@ -275,12 +282,13 @@ def _train(
             )
         cfg = TrainConfig.model_validate(run["config"])
         total_iters = flags.get("iters") or saved.get("total_iters") or run.get("total_iters")
-        if saved["iteration"] >= total_iters:
+        if total_iters is not None and saved["iteration"] >= total_iters:
             raise TrainError(
                 f"run {run_id} already reached iteration {saved['iteration']} of {total_iters}; "
                 f"pass --iters N with N > {saved['iteration']} to train further"
             )
-        cfg = cfg.model_copy(update={"iters": total_iters, "epochs": None})
+        if total_iters is not None:  # (None: an epochs run killed before it counted them)
+            cfg = cfg.model_copy(update={"iters": total_iters, "epochs": None})
         runs_mod.update_run(
             db,
             run_id,
@@ -291,7 +299,10 @@ def _train(
             total_iters=total_iters,
             config=cfg.model_dump(),
         )
-        job.log(f"resuming run {run_id} at iteration {saved['iteration']} of {total_iters}")
+        if restart:
+            job.log(f"restarting run {run_id} from iteration 0 (it stopped before a checkpoint)")
+        else:
+            job.log(f"resuming run {run_id} at iteration {saved['iteration']} of {total_iters}")
     else:
         if not set_name:
             raise TrainError("pass --set NAME (or --resume RUN)")
@@ -342,7 +353,7 @@ def _train(
         "data_dir": str(rdir / "data"),
         "config": cfg.model_dump(),
         "total_iters": total_iters,
-        "resume": bool(resume),
+        "resume": bool(resume) and not restart,
         "drop_long": drop_long,
         "labels": labels,
         "cancel_file": str(rdir / "CANCEL"),

@@ -143,6 +143,10 @@ def _entry_problem(raw: Any, first_seen: dict[str, int]) -> str | None:
         return f"invalid 'downloadUrl' {url.strip()[:80]!r} ({bad_url})"
     if nesting_depth(raw, MAX_ENTRY_DEPTH) > MAX_ENTRY_DEPTH:
         return f"entry is nested deeper than {MAX_ENTRY_DEPTH} levels"
+    try:  # JSON may escape half a surrogate pair ("\\ud800"): no file name, URL or row can hold it
+        json.dumps(raw, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return "entry holds text that is not valid Unicode (a lone surrogate)"
     if item_id in first_seen:
         return f"duplicate id (first seen at entry #{first_seen[item_id]})"
     return None
