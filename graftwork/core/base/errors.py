@@ -76,7 +76,7 @@ def explain(exc: BaseException, catalog: Any = None) -> Explained:
     if isinstance(exc, sqlite3.Error):
         line = catalog_error_line(exc)
         if catalog is not None and "locked" in str(exc):
-            from graftwork.core.base.jobs import lock_holders
+            from graftwork.core.base.catalog.liveness import lock_holders
 
             holders = lock_holders(catalog)
             line = line.replace("); wait", f"){holders}; wait") if holders else line

@@ -6,22 +6,19 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import sqlite3
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from graftwork.core.base.catalog.db import now, write_txn
+from graftwork.core.base.catalog.liveness import HOST, owner_gone, started_at
+from graftwork.core.base.catalog.txn import now, write_txn
 from graftwork.core.base.errors import GraftworkError
-from graftwork.core.base.process import pid_alive
 
 
 class Cancelled(Exception):
@@ -208,36 +205,13 @@ class Job:
 
 # ---- liveness: who owns a running job ------------------------------------------------------
 
-HOST = socket.gethostname()
 # Stages that must not overlap on one workspace: two would download into the same folders,
 # or send (and pay for) the same teacher calls. Read-only stages never block.
 EXCLUSIVE_KINDS = frozenset({"ingest", "teach"})
-# A job on another machine (a shared folder) is presumed dead after this long without a
-# heartbeat; on this machine its pid answers at once.
-REMOTE_STALE_SECONDS = 3600
 
 
 class AlreadyRunning(GraftworkError):
     exit_code = 2
-
-
-def owner_gone(row: dict[str, Any]) -> bool:
-    """Whether the process that ran a 'running' job row no longer exists."""
-    pid, host = row.get("pid"), row.get("host")
-    if pid is None:
-        return True  # written before owners were recorded: its process is long gone
-    if host == HOST:
-        return pid != os.getpid() and not pid_alive(int(pid))
-    beat = row.get("heartbeat_at") or row.get("started_at")
-    try:
-        age = (datetime.now(UTC) - datetime.fromisoformat(beat)).total_seconds()
-    except (TypeError, ValueError):
-        return True
-    return age > REMOTE_STALE_SECONDS
-
-
-def _when(row: dict[str, Any]) -> str:
-    return (row.get("started_at") or "")[:19].replace("T", " ")
 
 
 def _refuse_if_running(db: sqlite_utils.Database, kind: str) -> None:
@@ -245,79 +219,9 @@ def _refuse_if_running(db: sqlite_utils.Database, kind: str) -> None:
         if not owner_gone(row):
             raise AlreadyRunning(
                 f"{kind} is already running on this workspace (job {row['id']}, pid "
-                f"{row['pid']} on {row['host']}, started {_when(row)} UTC); wait for it to "
+                f"{row['pid']} on {row['host']}, started {started_at(row)} UTC); wait for it to "
                 "finish or stop it"
             )
-
-
-_ORPHAN_RUNS = (
-    "select id from runs where state = 'running' and job_id in "
-    "(select id from jobs where state not in ('running', 'done', 'partial'))"
-)
-
-
-def reap_interrupted(db: sqlite_utils.Database) -> list[str]:
-    """Mark running jobs whose process is gone as interrupted, with the training runs they
-    drove; the job ids marked. Called whenever the catalog is opened for writing. Best
-    effort: it reads first and writes only when something is stale, and never waits for a
-    lock (the next open will do it)."""
-    try:
-        dead = [r for r in db.query("select * from jobs where state = 'running'") if owner_gone(r)]
-        has_runs = db["runs"].exists()
-        orphans = [r["id"] for r in db.query(_ORPHAN_RUNS)] if has_runs else []
-    except sqlite3.OperationalError:
-        return []  # tables not there yet (migrations not applied)
-    if not dead and not orphans:
-        return []
-    stamp = now()
-    conn = db.conn
-    waited = conn.execute("PRAGMA busy_timeout").fetchone()[0]
-    conn.execute("PRAGMA busy_timeout = 0")
-    try:
-        with write_txn(db):
-            for r in dead:
-                owner = f" (pid {r['pid']} on {r['host']})" if r.get("pid") else ""
-                cause = f"interrupted: its process{owner} ended without finishing (killed?)"
-                db.execute(
-                    "update jobs set state = 'interrupted', ended_at = ?, error = ? "
-                    "where id = ? and state = 'running'",
-                    [stamp, cause, r["id"]],
-                )
-            if has_runs:
-                db.execute(
-                    f"update runs set state = 'interrupted', ended_at = ?, error = ? "
-                    f"where id in ({_ORPHAN_RUNS})",
-                    [stamp, "interrupted: the training process ended without finishing (killed?)"],
-                )
-    except sqlite3.OperationalError as exc:
-        if "locked" not in str(exc) and "busy" not in str(exc):
-            raise
-        return []
-    finally:
-        conn.execute(f"PRAGMA busy_timeout = {int(waited)}")
-    return [r["id"] for r in dead]
-
-
-def lock_holders(db_path: Path | str) -> str:
-    """ "; held by ingest job 1a2b (pid 42 on host, started ...)" for the running jobs whose
-    process is alive, or "" when none is known (a reader in WAL mode can always look)."""
-    try:
-        conn = sqlite3.connect(f"{Path(db_path).resolve().as_uri()}?mode=ro", uri=True, timeout=0.5)
-        try:
-            conn.row_factory = sqlite3.Row
-            rows = [dict(r) for r in conn.execute("select * from jobs where state = 'running'")]
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return ""
-    alive = [r for r in rows if not owner_gone(r)]
-    if not alive:
-        return ""
-    said = ", ".join(
-        f"{r['kind']} job {r['id']} (pid {r['pid']} on {r['host']}, started {_when(r)} UTC)"
-        for r in alive[:3]
-    )
-    return f"; held by {said}"
 
 
 def stage_db(ws: Any, job: Job, db: sqlite_utils.Database | None = None) -> sqlite_utils.Database:

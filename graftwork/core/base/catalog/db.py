@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import sqlite3
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
 
+from graftwork.core.base.catalog.liveness import lock_holders, reap_interrupted
+from graftwork.core.base.catalog.txn import now, write_txn  # noqa: F401 (re-exported)
 from graftwork.core.base.errors import CatalogError, UnknownItemError
 
 # Each area owns an append-only migration set (sqlite_utils Migrations) in its own module,
@@ -24,34 +23,6 @@ MIGRATION_SETS = [
     "graftwork.core.sources.migrations",
     "graftwork.core.sources.readmes.migrations",
 ]
-
-
-@contextlib.contextmanager
-def write_txn(db: sqlite_utils.Database) -> Iterator[None]:
-    """BEGIN IMMEDIATE ... COMMIT: a read and the writes that depend on it with no other
-    writer in between (two writers cannot both take the same next rev or start the same
-    exclusive job). Inside a caller's transaction it joins that one."""
-    conn = db.conn
-    if conn.in_transaction:
-        yield
-        return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        if conn.in_transaction:  # SQLite already rolled back after "disk is full"
-            conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
-def require_item(db: sqlite_utils.Database, item_id: str) -> None:
-    if not list(db.query("SELECT 1 FROM items WHERE id = ?", [item_id])):
-        raise UnknownItemError(item_id)
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 # Seconds a connection waits for another writer before giving up with "locked". Long stages
@@ -102,16 +73,12 @@ def open_catalog(
                 conn.execute(f"PRAGMA user_version = {schema_version()}")
                 conn.commit()
         if not read_only:
-            from graftwork.core.base.jobs import reap_interrupted  # jobs imports this module
-
             reap_interrupted(db)
         return db
     except CatalogError:
         raise
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
-            from graftwork.core.base.jobs import lock_holders
-
             raise CatalogError(
                 f"{path}: the catalog is locked by another process ({exc}){lock_holders(path)}; "
                 "wait for it to finish and try again"
@@ -175,3 +142,8 @@ def _check_schema(db: sqlite_utils.Database, path: Path, *, read_only: bool) -> 
                 f"{path}: the catalog is read-only and needs {len(pending)} schema upgrade(s) "
                 f"({pending[0]}, ...); open it once where it can be written"
             )
+
+
+def require_item(db: sqlite_utils.Database, item_id: str) -> None:
+    if not list(db.query("SELECT 1 FROM items WHERE id = ?", [item_id])):
+        raise UnknownItemError(item_id)
