@@ -9,6 +9,7 @@ Run: .venv/bin/python bench/bench_plan.py [--n 100000]
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -65,17 +66,19 @@ def main() -> None:
         )
         spec_path = root / "spec.yaml"
         spec_path.write_text(SPEC.format(per=args.n // 5), encoding="utf-8")
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         loaded = load_spec(spec_path)
         t1 = time.perf_counter()
         result = expand(loaded)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
     n = len(result.prompts)
     assert n == args.n and len({p.prompt for p in result.prompts}) == n, (n, result.warnings)
     total = t2 - t0
+    load = os.getloadavg()[0]
     print(
         f"load {t1 - t0:.3f} s, expand {t2 - t1:.3f} s: {n:,} prompts in {total:.2f} s "
-        f"({n / total:,.0f}/s); target < 5 s: {'ok' if total < 5 else 'MISSED'}"
+        f"({n / total:,.0f}/s; CPU {c2 - c0:.2f} s, machine load average {load:.1f}); "
+        f"target < 5 s: {'ok' if total < 5 else 'MISSED'}"
     )
 
 

@@ -18,7 +18,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import product
-from typing import Any
+from typing import Any, NamedTuple
 
 from graftwork.core.spec.load import CategoryPlan, LoadedSpec, Values
 from graftwork.core.spec.model import Scalar
@@ -29,8 +29,7 @@ ENUM_LIMIT = 200_000  # largest remainder of a space we enumerate
 GIVE_UP = 10_000  # consecutive repeated draws in a space too large to enumerate
 
 
-@dataclass(frozen=True)
-class PlannedPrompt:
+class PlannedPrompt(NamedTuple):  # a tuple: 100,000 of them are made in a blink
     id: str
     category: str
     template_id: str
@@ -77,12 +76,27 @@ class _Source:
         self.exhausted = False
         self._draws = self._generate()
 
+    def _random_draws(self) -> Iterator[tuple[int, ...]]:
+        """Endless random combinations, drawn a batch at a time per variable (random.choices
+        with cumulative weights) so the per-prompt cost stays low."""
+        rng, batch = self.rng, 512
+        columns = [
+            (range(len(v)), list(v.cum_weights) if v.cum_weights else None) for v in self.values
+        ]
+        while True:
+            drawn = [rng.choices(pop, cum_weights=cum, k=batch) for pop, cum in columns]
+            yield from zip(*drawn, strict=True)
+
     def _generate(self) -> Iterator[tuple[int, ...]]:
+        values, size = self.values, self.size
+        if not values:  # a template without variables: one prompt
+            yield ()
+            return
         seen: set[tuple[int, ...]] = set()
-        rnd, values, size = self.rng.random, self.values, self.size
         misses = 0
-        while len(seen) < size:
-            idx = tuple(v.pick(rnd()) for v in values)
+        for idx in self._random_draws():
+            if len(seen) >= size:
+                return
             if idx in seen:
                 misses += 1
                 if misses >= MISS_LIMIT and size - len(seen) <= ENUM_LIMIT:
@@ -94,6 +108,7 @@ class _Source:
             seen.add(idx)
             yield idx
         # The rest of a small space in a weighted random order (Efraimidis–Spirakis keys).
+        rnd = self.rng.random
         rest = [i for i in product(*(range(len(v)) for v in values)) if i not in seen]
         keyed = [
             (rnd() ** (1.0 / math.prod(v.weight(k) for v, k in zip(values, i, strict=True))), i)
@@ -157,8 +172,7 @@ def _take(
         if idx is None:
             break
         ctx: dict[str, Any] = {"category": name}
-        for (n, items), i in zip(named, idx, strict=True):
-            ctx[n] = items[i]
+        ctx.update([(n, items[i]) for (n, items), i in zip(named, idx, strict=True)])
         for t, values in free_tags:
             ctx[t] = values.items[values.pick(tag_rng.random())]
         text = render(ctx).strip()
