@@ -182,3 +182,10 @@ def test_prompt_import_refuses_symlinks_nul_and_bad_utf8(
     finally:
         db.close()
     assert texts == ["Create a clock widget."]
+
+
+def test_exclusive_kinds_include_plan_teach_stages() -> None:
+    from graftwork.core.base.jobs import is_exclusive
+
+    assert is_exclusive("teach") and is_exclusive("teach.drafts") and is_exclusive("ingest")
+    assert not is_exclusive("budget") and not is_exclusive("prompts.import")

@@ -98,7 +98,7 @@ class Job:
                 "heartbeat_at": now(),
             }
             with write_txn(db):  # the check and the insert together: two starts cannot race
-                if kind in EXCLUSIVE_KINDS:
+                if is_exclusive(kind):
                     _refuse_if_running(db, kind)
                 db["jobs"].insert(row)
         self._emit("started")
@@ -207,7 +207,12 @@ class Job:
 
 # Stages that must not overlap on one workspace: two would download into the same folders,
 # or send (and pay for) the same teacher calls. Read-only stages never block.
+# "teach.drafts" (a plan stage) counts as teach: one run per kind at a time.
 EXCLUSIVE_KINDS = frozenset({"ingest", "teach"})
+
+
+def is_exclusive(kind: str) -> bool:
+    return kind.split(".", 1)[0] in EXCLUSIVE_KINDS
 
 
 class AlreadyRunning(GraftworkError):
