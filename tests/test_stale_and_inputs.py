@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -189,3 +190,32 @@ def test_exclusive_kinds_include_plan_teach_stages() -> None:
 
     assert is_exclusive("teach") and is_exclusive("teach.drafts") and is_exclusive("ingest")
     assert not is_exclusive("budget") and not is_exclusive("prompts.import")
+
+
+def test_build_killed_at_random_moments_then_rerun_equals_uninterrupted(
+    workspace: Workspace,
+) -> None:
+    import random
+
+    with workspace.catalog() as db:
+        for i in range(12):
+            add_widget(db, workspace, f"w{i}", order=i)
+    gw = [sys.executable, "-m", "graftwork", "-w", str(workspace.root)]
+    assert subprocess.run([*gw, "build", "--set", "ref"], capture_output=True).returncode == 0
+    ref = workspace.datasets_dir / "ref"
+    rng = random.Random(3)
+    for attempt in range(2):
+        name = f"k{attempt}"
+        proc = subprocess.Popen([*gw, "build", "--set", name], stdout=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.5, 2.5))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        again = subprocess.run([*gw, "build", "--set", name], capture_output=True, text=True)
+        assert again.returncode == 0, again.stderr
+        for split in ("train", "valid", "test"):
+            got = (workspace.datasets_dir / name / f"{split}.jsonl").read_bytes()
+            assert got == (ref / f"{split}.jsonl").read_bytes(), (attempt, split)
+    with workspace.catalog() as db:
+        assert db.execute("select count(*) from jobs where state = 'running'").fetchone()[0] == 0
+        assert {r[0] for r in db.execute("select name from datasets")} >= {"ref", "k0", "k1"}
+    assert not [p for p in workspace.datasets_dir.iterdir() if p.name.startswith(".")]
