@@ -89,7 +89,7 @@ from pathlib import Path
 from graftwork.core.base.jobs import Job
 from graftwork.core.base.workspace import Workspace
 ws = Workspace(Path(sys.argv[2]))
-t = time.perf_counter()
+t, cpu = time.perf_counter(), time.process_time()
 if sys.argv[1] == "import":
     from graftwork.core.sources.imported import import_paths
     r = import_paths(ws, [Path(sys.argv[3])], job=Job(None, "import"))
@@ -103,23 +103,23 @@ else:
     from graftwork import wiring
     from graftwork.core.dataset.build import build
     counter = wiring.token_counter(ws)
-    t = time.perf_counter()  # the tokenizer is loaded: time the build itself
+    t, cpu = time.perf_counter(), time.process_time()  # tokenizer loaded: time the build
     n = build(ws, "bench", counter=counter, force=True, job=Job(None, "build")).ok
-secs = time.perf_counter() - t
+secs, cpu = time.perf_counter() - t, time.process_time() - cpu
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(n, secs, rss)
+print(n, secs, cpu, rss)
 """
 
 
-def child(*args: str) -> tuple[int, float, float]:
+def child(*args: str) -> tuple[int, float, float, float]:
     out = subprocess.run(
         [sys.executable, "-c", CHILD, *args], capture_output=True, text=True, check=False
     )
     if out.returncode != 0:
         sys.exit(f"{args[0]} failed:\n{out.stderr}")
-    n, secs, rss = out.stdout.split()
+    n, secs, cpu, rss = out.stdout.split()
     scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KB on Linux
-    return int(n), float(secs), int(rss) * scale / 1e6
+    return int(n), float(secs), float(cpu), int(rss) * scale / 1e6
 
 
 def verdict(ok: bool) -> str:
@@ -139,25 +139,32 @@ def main() -> None:
         ws = Workspace.init(root / "ws")
         ws.config_path.write_text(ws.config_path.read_text() + "recipe: import\n")
         print(f"{args.n} Alpaca records, {size / 1e6:.1f} MB ({os.cpu_count()} CPUs)")
+        # Wall time is the target; on a shared, oversubscribed box it mostly measures the
+        # queue for a CPU, so CPU time (what an idle machine would take) is printed beside it.
 
-        n, secs, rss = child("import", str(ws.root), str(src))
-        rate = n / secs
+        print(f"load average before: {os.getloadavg()[0]:.1f}")
+        n, secs, cpu, rss = child("import", str(ws.root), str(src))
         print(
-            f"import:  {n} records in {secs:.2f} s = {rate:,.0f} records/s "
-            f"({rate / TARGET_RATE:.2f}x of {TARGET_RATE:,}/s: {verdict(rate >= TARGET_RATE)}); "
+            f"import:  {n} records in {secs:.2f} s wall = {n / secs:,.0f} records/s "
+            f"({n / secs / TARGET_RATE:.2f}x of {TARGET_RATE:,}/s: {verdict(n / secs >= TARGET_RATE)}); "
+            f"CPU {cpu:.2f} s = {n / cpu:,.0f} records/s of CPU ({n / cpu / TARGET_RATE:.2f}x); "
             f"peak RSS {rss:.0f} MB ({rss / TARGET_RSS_MB:.2f} of {TARGET_RSS_MB} MB: "
             f"{verdict(rss < TARGET_RSS_MB)})"
         )
-        n2, secs2, _ = child("import", str(ws.root), str(src))
-        print(f"re-import, unchanged: {secs2:.2f} s ({n2 / secs2:,.0f} records/s)")
+        _, secs2, cpu2, _ = child("import", str(ws.root), str(src))
+        print(f"re-import, unchanged: {secs2:.2f} s wall, CPU {cpu2:.2f} s")
 
-        nb, bsecs, brss = child("budget", str(ws.root))
-        print(f"budget:  {nb} examples in {bsecs:.2f} s (peak RSS {brss:.0f} MB)")
-        nk, ksecs, krss = child("build", str(ws.root))
+        nb, bsecs, bcpu, brss = child("budget", str(ws.root))
         print(
-            f"build:   {nk} examples in {ksecs:.2f} s ({ksecs / TARGET_BUILD_S:.2f} of "
-            f"{TARGET_BUILD_S:.0f} s: {verdict(ksecs < TARGET_BUILD_S)}; peak RSS {krss:.0f} MB)"
+            f"budget:  {nb} examples in {bsecs:.2f} s wall, CPU {bcpu:.2f} s, peak RSS {brss:.0f} MB"
         )
+        nk, ksecs, kcpu, krss = child("build", str(ws.root))
+        print(
+            f"build:   {nk} examples in {ksecs:.2f} s wall ({ksecs / TARGET_BUILD_S:.2f} of "
+            f"{TARGET_BUILD_S:.0f} s: {verdict(ksecs < TARGET_BUILD_S)}); CPU {kcpu:.2f} s "
+            f"({kcpu / TARGET_BUILD_S:.2f} of the target); peak RSS {krss:.0f} MB"
+        )
+        print(f"load average after: {os.getloadavg()[0]:.1f} (2 CPUs shared with other work)")
 
 
 if __name__ == "__main__":

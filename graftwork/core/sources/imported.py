@@ -29,6 +29,8 @@ from graftwork.core.base.errors import GraftworkError
 from graftwork.core.base.jobs import Job, StageResult
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.dataset.examples import Example, sha256_text
+from graftwork.core.ingest.record_formats import FORMATS, RecordError, detect, parse
+from graftwork.core.ingest.records import read_records
 from graftwork.core.sources.base import Candidate
 
 SOURCE = "import"
@@ -213,8 +215,6 @@ def import_paths(
 ) -> StageResult:
     """Import every record of ``paths`` (files or folders). Bad records are failures named
     file:line with their cause; the good ones are imported. summary: new, changed, unchanged."""
-    from graftwork.core.ingest.record_formats import FORMATS, RecordError, detect, parse
-    from graftwork.core.ingest.records import read_records
 
     if fmt != "auto" and fmt not in FORMATS:
         raise ImportError_(f"--format must be auto or one of {', '.join(FORMATS)}, got {fmt!r}")
@@ -266,13 +266,28 @@ def import_paths(
 
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode  # built once: dumps() makes one per call
+_quote = json.encoder.encode_basestring  # type: ignore[attr-defined]  # C: one JSON string
+
+
+def _encode_messages(messages: list[dict[str, Any]]) -> str:
+    """json.dumps of the messages, keys in their order; turns whose values are all strings
+    (every Alpaca record) are spelled out directly, which halves the import's JSON time
+    (the same text the encoder writes)."""
+    parts = []
+    for msg in messages:
+        fields = []
+        for key, value in msg.items():
+            if not isinstance(value, str):
+                return _encode(messages)
+            fields.append(f"{_quote(key)}: {_quote(value)}")
+        parts.append("{" + ", ".join(fields) + "}")
+    return "[" + ", ".join(parts) + "]"
 
 
 def _row(parsed: Any, path_json: str, path: Path, line: int, fmt: str, where: str) -> _Row:
     """The catalog rows' values for one parsed record (JSON rendered once, here)."""
-    from graftwork.core.ingest.record_formats import RecordError
 
-    messages = _encode(parsed.messages)
+    messages = _encode_messages(parsed.messages)
     tools = _encode(parsed.tools) if parsed.tools else "[]"
     meta = _encode(parsed.meta) if parsed.meta else "{}"
     user = ""
@@ -298,7 +313,6 @@ def _row(parsed: Any, path_json: str, path: Path, line: int, fmt: str, where: st
 
 
 def _check_id(state: _State, row: _Row) -> None:
-    from graftwork.core.ingest.record_formats import RecordError
 
     first = state.seen.get(row.item_id)
     if first is not None:
