@@ -325,7 +325,7 @@ def _check_id(state: _State, row: _Row) -> None:
 
 def _write(db: Any, state: _State, batch: list[_Row], counts: dict[str, int], job: Job) -> None:
     """One transaction for the whole batch."""
-    from graftwork.core.prompts.prompts import write_txn
+    from graftwork.core.base.catalog.txn import write_txn
 
     stamp = now()
     new_items, moved, examples, prompts = [], [], [], []
