@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from graftwork.core.base.workspace import Workspace
-from graftwork.core.prompts.files import pickup
+from graftwork.core.prompts.pickup import pickup
 from graftwork.core.prompts.prompts import RevisionConflict, add_revision, current, set_state
 
 

@@ -118,7 +118,7 @@ def run_budget(
     with ws.catalog() as db:
         result = StageResult()
         if not widgets_only:  # hand edits of prompts/*.prompt count before counting
-            from graftwork.core.prompts.files import log_pickup, pickup
+            from graftwork.core.prompts.pickup import log_pickup, pickup
 
             log_pickup(job, pickup(ws, db))
         if widgets_only:

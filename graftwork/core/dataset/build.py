@@ -238,7 +238,7 @@ def _pick_up_hand_edits(ws: Workspace, db: Any, job: Job) -> None:
     """The seed's users edit prompts/{id}.prompt and training_data_strategy.json, then build:
     both kinds of edit are applied (and logged) before the examples are read."""
     from graftwork.core.curate.strategy_edits import apply_strategy_edits, log_strategy_edits
-    from graftwork.core.prompts.files import log_pickup, pickup
+    from graftwork.core.prompts.pickup import log_pickup, pickup
 
     log_pickup(job, pickup(ws, db))
     log_strategy_edits(job, apply_strategy_edits(ws, db))
