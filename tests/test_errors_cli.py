@@ -85,5 +85,5 @@ def test_read_only_folders_are_one_line(
         code = run_main(workspace, *args)
     err = capsys.readouterr().err
     assert code in (1, 2), err
-    assert "Traceback" not in err and "unexpected" not in err
+    assert "Traceback" not in err and "error: unexpected " not in err
     assert f"{folder}" in err and ("not permitted" in err or "denied" in err)
