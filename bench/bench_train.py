@@ -32,8 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from graftwork.adapters.mlx.tiny_model import build_tiny_model  # noqa: E402
-from graftwork.adapters.mlx.trainer import child_env, export_set  # noqa: E402
+from graftwork.adapters.mlx.trainer import child_env  # noqa: E402
 from graftwork.core.base.workspace import Workspace  # noqa: E402
+from graftwork.core.train.data import export_set  # noqa: E402
 
 COLORS = ["red", "blue", "green", "gold", "pink", "gray", "teal", "navy"]
 TOOL = {

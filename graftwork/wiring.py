@@ -221,12 +221,15 @@ def train(
     job,
     config_file=None,
 ):  # -> StageResult
-    """Train (or resume) a LoRA run in a child process; see graftwork.adapters.mlx.trainer."""
-    from graftwork.adapters.mlx.trainer import train as _train
+    """Train (or resume) a LoRA run (rules: graftwork.core.train.train) with the mlx-lm backend,
+    which runs it in a child process (graftwork.adapters.mlx.trainer)."""
+    from graftwork.adapters.mlx.trainer import MlxTrainer
+    from graftwork.core.train.train import train as _train
 
     return _train(
         ws,
         set_name,
+        trainer=MlxTrainer(),
         overrides=overrides,
         resume=resume,
         drop_long=drop_long,

@@ -72,7 +72,7 @@ def test_usage_and_missing_set_errors(workspace: Workspace) -> None:
     proc = cli(workspace, "train", "--set", "nope")
     assert proc.returncode != 0 and "no such folder" in proc.stderr
     proc = cli(workspace, "train", "--set", "nope", "--model", str(workspace.root))
-    assert proc.returncode != 0 and "not built" in proc.stderr
+    assert proc.returncode != 0 and "unknown set" in proc.stderr
     bad = workspace.datasets_dir / "bad"
     bad.mkdir()
     (bad / "train.jsonl").write_text('[{"role": "user", "content": "no system message"}]\n')
@@ -152,22 +152,22 @@ def test_ctrl_c_checkpoints_and_marks_cancelled(workspace: Workspace, tiny_model
 def test_config_file_replaces_defaults_and_events_decode(
     workspace: Workspace, tmp_path: Path
 ) -> None:
-    from graftwork.adapters.mlx.trainer import _load_config
+    from graftwork.core.train.config import load_train_config
     from graftwork.core.train.events import decode, encode, make_event
 
     f = tmp_path / "my-train.yaml"
     f.write_text("model: a/b\niters: 5\nlora: {rank: 4}\n")
-    cfg = _load_config(workspace, {"batch_size": 2}, f)
+    cfg = load_train_config(workspace, {"batch_size": 2}, defaults_file=f)
     assert (cfg.model, cfg.iters, cfg.lora.rank, cfg.batch_size) == ("a/b", 5, 4, 2)
     f.write_text("model: a/b\nepochs: 2\n")
-    cfg = _load_config(workspace, {"iters": 9}, f)
+    cfg = load_train_config(workspace, {"iters": 9}, defaults_file=f)
     assert (cfg.iters, cfg.epochs) == (
         9,
         None,
     )  # --iters wins over the file's epochs, as without --config
     f.write_text("model: a/b\niter: 5\n")
     with pytest.raises(ConfigError, match=r"my-train\.yaml: unknown key 'iter'"):
-        _load_config(workspace, {}, f)
+        load_train_config(workspace, {}, defaults_file=f)
 
     event = make_event("train", iteration=3, loss=1.5)
     assert decode(encode(event)) == event

@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 from support.tiny_model import write_tiny_set
 
-from graftwork.adapters.mlx.trainer import TrainError, train
+from graftwork.adapters.mlx.trainer import MlxTrainer
 from graftwork.core.base.jobs import JobEvent, run_job
 from graftwork.core.base.workspace import Workspace
+from graftwork.core.train.port import TrainError
 from graftwork.core.train.runs import get_run, run_metrics
+from graftwork.core.train.train import train
 
 pytestmark = pytest.mark.mlx
 
@@ -40,7 +42,7 @@ def _train(
         return run_job(
             db,
             "train",
-            lambda job: train(ws, set_name, job=job, **kw),
+            lambda job: train(ws, set_name, trainer=MlxTrainer(), job=job, **kw),
             listeners=listeners,
             cancel_event=cancel,
         )

@@ -20,8 +20,8 @@ import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
-from graftwork.adapters.mlx import lengths
 from graftwork.core.base.atomic import write_json
+from graftwork.core.train import lengths
 from graftwork.core.train.config import TrainConfig
 from graftwork.core.train.events import encode, make_event
 
