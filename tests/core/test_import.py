@@ -203,14 +203,11 @@ def test_reimport_changes_nothing_and_a_changed_record_is_a_new_revision(
     do_import(ws, src)
 
     def snapshot() -> list[list[tuple]]:
-        db = ws.catalog()
-        try:
+        with ws.catalog() as db:
             return [
                 list(db.execute(f"select * from {t} order by 1"))
                 for t in ("items", "import_examples", "prompt_revisions")
             ]
-        finally:
-            db.close()
 
     before = snapshot()
     again = do_import(ws, src)
@@ -360,11 +357,8 @@ def test_the_teacher_and_the_gauge_read_imported_items_through_the_provider(
     from graftwork.core.teach.plan import widget_context
 
     do_import(ws, write_jsonl(tmp_path / "data.jsonl", ALPACA))
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         ctx = widget_context(ws, db, "r1", 500, lambda text: len(text.split()))
         assert ctx.code == "Hi!" and ctx.name == "Say hi"
         ex = example_builder(ws)(db, "data-2", "Add, please\n\n2 and 3")
         assert [m["content"] for m in ex.messages] == ["Add, please\n\n2 and 3", "5\n"]
-    finally:
-        db.close()

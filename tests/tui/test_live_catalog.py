@@ -75,11 +75,8 @@ async def _conflict(pilot, screen, fixture_ws):
     pane = screen.prompt_pane
     await until(pilot, lambda: pane.item_id == "clock" and len(pane.revisions) == 2)
     await pilot.press("2", *"Z")
-    db = fixture_ws.catalog()
-    try:
+    with fixture_ws.catalog() as db:
         add_revision(db, "clock", "Theirs from the CLI.", origin="manual")
-    finally:
-        db.close()
     await until(pilot, lambda: len(pane.revisions) == 3, timeout=5.0)
     await pilot.press("ctrl+s")
     await until(pilot, lambda: isinstance(pilot.app.screen, ConflictModal))
