@@ -21,20 +21,14 @@ from graftwork.core.base.workspace import Workspace
 
 
 def fill(ws: Workspace, n: int = 6) -> None:
-    db = ws.catalog()
-    try:
+    with ws.catalog() as db:
         for i in range(n):
             add_widget(db, ws, f"w{i}", order=i)
-    finally:
-        db.close()
 
 
 def test_schema_version_is_recorded(workspace: Workspace) -> None:
-    db = workspace.catalog()
-    try:
+    with workspace.catalog() as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == schema_version() > 0
-    finally:
-        db.close()
 
 
 def test_newer_catalog_is_refused_naming_its_version(

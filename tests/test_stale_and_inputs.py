@@ -53,14 +53,11 @@ def test_a_killed_job_becomes_interrupted_at_the_next_open(workspace: Workspace)
     db = workspace.catalog()
     live = Job(db, "budget", {})  # this process: still running, must stay so
     db.close()
-    db = workspace.catalog()
-    try:
+    with workspace.catalog() as db:
         row = db["jobs"].get(dead)
         assert row["state"] == "interrupted" and row["ended_at"]
         assert "pid" in row["error"] and "ended without finishing" in row["error"]
         assert db["jobs"].get(live.id)["state"] == "running"
-    finally:
-        db.close()
 
 
 def test_a_second_ingest_is_refused_while_one_runs(
@@ -79,11 +76,8 @@ def test_a_second_ingest_is_refused_while_one_runs(
         proc.kill()
         proc.wait(timeout=10)
     assert run_main(workspace, "ingest", "--manifest", str(manifest)) == 0  # owner gone
-    db = workspace.catalog()
-    try:
+    with workspace.catalog() as db:
         assert db["jobs"].get(job_id)["state"] == "interrupted"
-    finally:
-        db.close()
 
 
 def test_a_run_killed_before_its_first_checkpoint_shows_interrupted(
@@ -118,12 +112,9 @@ def test_build_adopts_a_set_whose_catalog_row_was_lost(workspace: Workspace, cap
     assert run_main(workspace, "build", "--set", "v1") == 0
     out = capsys.readouterr()
     assert "recorded" in (out.out + out.err)
-    db = workspace.catalog()
-    try:
+    with workspace.catalog() as db:
         row = db["datasets"].get("v1")
         assert json.loads(row["counts"]) == json.loads(first)["counts"]
-    finally:
-        db.close()
     assert (workspace.datasets_dir / "v1" / "manifest.json").read_bytes() == first
     assert run_main(workspace, "build", "--set", "v1") == 2  # now known: the usual refusal
 
@@ -177,11 +168,8 @@ def test_prompt_import_refuses_symlinks_nul_and_bad_utf8(
     assert "link: link.prompt is a symlink" in err
     assert "nul: nul.prompt contains a NUL byte" in err
     assert "latin: latin.prompt is not UTF-8" in err
-    db = workspace.catalog()
-    try:
+    with workspace.catalog() as db:
         texts = [r["text"] for r in db.query("select text from prompt_revisions")]
-    finally:
-        db.close()
     assert texts == ["Create a clock widget."]
 
 
