@@ -30,7 +30,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "budget": ("budget", "Count tokens of every complete example against max_sequence_length."),
     "build": ("build", "Build deterministic train/valid/test JSONL in Apple's adapter schema."),
     "export": ("export", "Export a built set as apple, mlx-chat or alpaca data."),
-    "run": ("run", "Run every stage in order: ingest, analyze, prompts, budget, build."),
+    "run": ("run", "Run the workspace recipe's stages in order (uebersicht: ingest to build)."),
+    "recipes": ("recipes", "List the recipes (pipelines) a workspace can have."),
     "demo": ("demo", "Create the demo workspace from data/, run the pipeline and open the app."),
     "tui": ("tui", "Open the workstation (same as bare `graftwork`)."),
     "train": (

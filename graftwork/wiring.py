@@ -315,36 +315,25 @@ def demo_train(ws, set_name: str, *, job):  # -> StageResult
 
 
 def build_services(ws):  # -> graftwork.core.services.Services
-    """The facade the workstation receives: this module's stages bound to ws, core stages
-    imported on first use (Lazy), so the app starts fast."""
+    """The facade the workstation receives: stages by name through the registry, per-item
+    callables imported on first use (Lazy), so the app starts fast."""
     from functools import partial
 
     from graftwork.core import services as sv
+    from graftwork.core.stages import run_stage
 
     return sv.Services(
         ws=ws,
-        ingest=partial(ingest, ws),
-        analyze=sv.Lazy("graftwork.core.analyze.analyze", "analyze", ws=ws),
-        draft_prompts=sv.Lazy("graftwork.core.prompts.prompts", "draft_missing", ws=ws),
-        budget=partial(budget, ws),
-        build=partial(build, ws),
-        export=sv.Lazy("graftwork.core.dataset.exporters", "export_set", ws=ws),
-        add_revision=sv.Lazy("graftwork.core.prompts.prompts", "add_revision"),
-        set_decision=sv.Lazy("graftwork.core.curate.curation", "set_decision"),
+        run_stage=partial(run_stage, ws),
+        add_revision=sv.Lazy("graftwork.core.edits", "revise", ws=ws),
+        set_decision=sv.Lazy("graftwork.core.edits", "decide", ws=ws),
         template_draft=sv.Lazy("graftwork.core.prompts.prompts", "template_draft_for"),
         example_for=sv.example_builder(ws),
         token_counter=sv.cached(partial(token_counter, ws)),
         teacher_draft=partial(teacher_draft, ws),
         accept_teacher_draft=partial(accept_teacher_draft, ws),
-        extras={
-            # train(set_name, overrides=..., job=...) bound to ws; the review screen takes
-            # sample unbound (it passes ws itself)
-            "train": partial(train, ws),
-            "sample": sample,
-            # estimate first (the app asks for confirmation), then the bulk run
-            "teach_estimate": partial(teach_estimate, ws),
-            "teach": partial(teach_prompts, ws),
-        },
+        # estimate first (the app asks for confirmation), then the `teach` stage
+        teach_estimate=partial(teach_estimate, ws),
     )
 
 

@@ -14,11 +14,12 @@ import pytest
 from support.apple_sets import write_set
 from support.tiny_model import tiny_model_dir  # noqa: F401  (session fixture)
 
-from graftwork.commands.run import Stage, StageFailed, run_stages
-from graftwork.core import demo
+from graftwork.commands.run import StageFailed, Step, run_steps
+from graftwork.core import demo, stages
 from graftwork.core.base.errors import ConfigError
 from graftwork.core.base.jobs import Job, StageResult
 from graftwork.core.base.workspace import Workspace
+from graftwork.core.stages import Param, StageSpec, run_stage
 
 
 def graftwork(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -143,46 +144,62 @@ def test_mlx_lm_lora_trains_on_the_mlx_chat_export(
 # -- run: stage machinery ----------------------------------------------------------------------
 
 
-def _stage(name: str, log: list[str], *, fail: Exception | None = None, items: int = 0) -> Stage:
-    def work(job: Job) -> StageResult:
-        log.append(name)
-        if fail is not None:
-            raise fail
-        result = StageResult(ok=1)
-        for n in range(items):
-            job.item_failed(f"w{n}", "broken")
-            result.failed.append((f"w{n}", "broken"))
-        return result
+def toy_stage(
+    ws: Workspace, *, job: Job, log: list[str], fail: Exception | None = None, items: int = 0
+) -> StageResult:
+    """A stage for these tests, declared (in `toy` below) like any other."""
+    log.append(job.kind)
+    if fail is not None:
+        raise fail
+    result = StageResult(ok=1)
+    for n in range(items):
+        job.item_failed(f"w{n}", "broken")
+        result.failed.append((f"w{n}", "broken"))
+    return result
 
-    return Stage(name, work)
+
+@pytest.fixture
+def toy(monkeypatch: pytest.MonkeyPatch) -> None:
+    stages.get_stage("ingest")  # the real declarations first, then ours beside them
+    params = (Param("log", list), Param("fail", object), Param("items", int, 0))
+    for name in ("one", "two", "three", "boom"):
+        spec = StageSpec(f"toy.{name}", name, f"{__name__}:toy_stage", params=params)
+        monkeypatch.setitem(stages.STAGES, spec.name, spec)
 
 
+def _stage(name: str, log: list[str], *, fail: Exception | None = None, items: int = 0) -> Step:
+    return Step(f"toy.{name}", {"log": log, "fail": fail, "items": items})
+
+
+@pytest.mark.usefixtures("toy")
 def test_run_stops_at_the_first_stage_failure(workspace: Workspace) -> None:
     log: list[str] = []
-    stages = [
+    steps = [
         _stage("one", log),
         _stage("two", log, fail=ConfigError("graftwork.yaml: key 'x'")),
         _stage("three", log),
     ]
     with pytest.raises(StageFailed, match=r"stage 'two' failed: graftwork\.yaml: key 'x'") as info:
-        run_stages(workspace, stages)
+        run_steps(workspace, steps)
     assert info.value.exit_code == 2  # a config error keeps its exit code
-    assert log == ["one", "two"]
+    assert log == ["toy.one", "toy.two"]
     db = workspace.catalog()
     states = [r[0] for r in db.execute("select state from jobs order by started_at")]
     assert states == ["done", "failed"]
 
 
+@pytest.mark.usefixtures("toy")
 def test_run_goes_on_past_item_failures(workspace: Workspace) -> None:
     log: list[str] = []
-    results = run_stages(workspace, [_stage("one", log, items=2), _stage("two", log)])
-    assert log == ["one", "two"]
+    results = run_steps(workspace, [_stage("one", log, items=2), _stage("two", log)])
+    assert log == ["toy.one", "toy.two"]
     assert [len(r.failed) for _, r in results] == [2, 0]
 
 
+@pytest.mark.usefixtures("toy")
 def test_unexpected_exception_is_exit_1(workspace: Workspace) -> None:
     with pytest.raises(StageFailed) as info:
-        run_stages(workspace, [_stage("boom", [], fail=RuntimeError("disk on fire"))])
+        run_steps(workspace, [_stage("boom", [], fail=RuntimeError("disk on fire"))])
     assert info.value.exit_code == 1
 
 
@@ -281,11 +298,11 @@ def test_demo_runs_the_training_hook_when_wiring_provides_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from graftwork import wiring
-    from graftwork.commands.demo import demo_stages
+    from graftwork.commands.demo import demo_steps
 
     plan = demo.prepare(tmp_path / "ws")
     monkeypatch.delattr(wiring, "demo_train", raising=False)
-    assert [s.name for s in demo_stages(plan)][-1] == "export mlx-chat"
+    assert [s.title for s in demo_steps(plan)][-1] == "export mlx-chat"
 
     calls: list[tuple[str, str]] = []
 
@@ -294,10 +311,11 @@ def test_demo_runs_the_training_hook_when_wiring_provides_it(
         return StageResult(ok=1)
 
     monkeypatch.setattr(wiring, "demo_train", fake_train, raising=False)
-    last = demo_stages(plan)[-1]
-    assert last.job_kind() == "train"
-    assert last.work(Job(None, "train")).ok == 1
+    last = demo_steps(plan)[-1]
+    assert run_stage(plan.ws, last.stage, last.params).ok == 1
     assert calls == [(str(plan.ws.root), "demo")]
+    with plan.ws.catalog() as db:
+        assert [r[0] for r in db.execute("select kind from jobs")] == ["train"]
 
 
 DEMO_LINES_SHA256 = "885aa33febc95eb2f30894598ec845c90337b612a183d8906526e2663c570a9a"
@@ -331,9 +349,8 @@ def test_demo_runs_end_to_end_and_again(tmp_path: Path) -> None:
     )
     assert export_rows == len(ids)
     before = (set_dir / "train.jsonl").read_bytes()
-    db = Workspace(target).catalog()
-    jobs = [tuple(r) for r in db.execute("select kind, state from jobs order by started_at")]
-    db.close()
+    with Workspace(target).catalog() as db:
+        jobs = [tuple(r) for r in db.execute("select kind, state from jobs order by started_at")]
     kinds = ["ingest", "analyze", "prompts.import", "prompts.draft", "budget", "build", "export"]
     assert jobs[: len(kinds)] == [(k, "done") for k in kinds]  # the Runs pane sees every stage
 

@@ -167,7 +167,7 @@ def test_apple_train_runs_the_fake_toolkit_and_honours_its_exit_code(workspace: 
     db = workspace.catalog()
     states = [
         r["state"]
-        for r in db.query("select state from jobs where kind = 'apple-train' order by started_at")
+        for r in db.query("select state from jobs where kind = 'apple.train' order by started_at")
     ]
     db.close()
     assert states == ["done", "failed"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import click
 from rich.console import Console
@@ -58,6 +59,20 @@ def progress_listener(description: str) -> Iterator[Listener]:
 
     with progress:
         yield listen
+
+
+def run_with_progress(
+    ws: Workspace,
+    name: str,
+    params: dict[str, Any] | None = None,
+    label: str | None = None,
+    extra: Iterable[Listener] = (),
+) -> StageResult:
+    """Run the declared stage ``name`` (graftwork.core.stage_list) with a progress bar."""
+    from graftwork.core.stages import get_stage, run_stage
+
+    with progress_listener(label or get_stage(name).label) as listen:
+        return run_stage(ws, name, params, [listen, *extra])
 
 
 def finish(result: StageResult, summary_line: str) -> None:

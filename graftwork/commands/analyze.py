@@ -2,9 +2,7 @@ from __future__ import annotations
 
 import click
 
-from graftwork.commands._common import finish, progress_listener, workspace_from
-from graftwork.core.analyze.analyze import analyze
-from graftwork.core.base.jobs import run_job
+from graftwork.commands._common import finish, run_with_progress, workspace_from
 
 
 @click.command("analyze")
@@ -15,10 +13,7 @@ def command(ctx: click.Context) -> None:
 
     Example: graftwork analyze
     """
-    ws = workspace_from(ctx)
-    db = ws.catalog()
-    with progress_listener("analyze") as listen:
-        result = run_job(db, "analyze", lambda job: analyze(ws, job, db), listeners=[listen])
+    result = run_with_progress(workspace_from(ctx), "analyze")
     kinds = (
         ", ".join(f"{n} {k}" for k, n in sorted(result.summary.get("kinds", {}).items()))
         or "nothing"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from graftwork.commands._common import err_console, out_console, progress_listener, workspace_from
+from graftwork.commands._common import err_console, out_console, run_with_progress, workspace_from
 
 if TYPE_CHECKING:
     from graftwork.core.apple.toolkit import AppleConfig
@@ -92,26 +92,18 @@ def print_commands(ctx: click.Context, set_name: str, **flags: Any) -> None:
 @click.pass_context
 def train(ctx: click.Context, set_name: str, **flags: Any) -> None:
     """Run the toolkit (train, then export) as a child process; its output lands in a job."""
-    from graftwork.adapters.apple_runner import run_command as runner
-    from graftwork.core.apple.toolkit import apple_train_stage, require_toolkit
-    from graftwork.core.base.jobs import run_job
+    from graftwork.core.apple.toolkit import require_toolkit
 
     ws = workspace_from(ctx)
-    cfg = _config(ws, **flags)
-    require_toolkit(cfg)
+    require_toolkit(_config(ws, **flags))  # a missing toolkit is said before any job starts
 
     def echo(event: JobEvent) -> None:  # the toolkit's own output, as it comes
         if event.type == "log" and event.level == "info":
             out_console.print(event.message, markup=False, highlight=False, soft_wrap=True)
 
-    with ws.catalog() as db, progress_listener("apple train") as listen:
-        result = run_job(
-            db,
-            "apple-train",
-            lambda job: apple_train_stage(ws, set_name, cfg, job, runner),
-            params={"set": set_name, **cfg.model_dump()},
-            listeners=[listen, echo],
-        )
+    result = run_with_progress(
+        ws, "apple.train", {"set_name": set_name, "overrides": flags}, extra=[echo]
+    )
     out_console.print(
         f"adapter package: {result.summary['package']}", markup=False, highlight=False
     )

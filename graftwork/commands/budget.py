@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import click
 
-from graftwork.commands._common import finish, out_console, progress_listener, workspace_from
+from graftwork.commands._common import finish, out_console, run_with_progress, workspace_from
 
 
 @click.command("budget")
@@ -25,21 +25,12 @@ def command(ctx: click.Context, max_tokens: int | None, widgets_only: bool) -> N
     Example: graftwork budget --max-tokens 4095
     """
     from graftwork import wiring
-    from graftwork.core.base.jobs import run_job
 
     ws = workspace_from(ctx)
-    counter = wiring.token_counter(ws)  # config errors surface before the job starts
-    params = {"max_tokens": max_tokens, "widgets_only": widgets_only, "tokenizer": counter.id}
-    with ws.catalog() as db, progress_listener("budget") as listen:
-        result = run_job(
-            db,
-            "budget",
-            lambda job: wiring.budget(
-                ws, max_tokens=max_tokens, widgets_only=widgets_only, job=job
-            ),
-            params,
-            [listen],
-        )
+    wiring.token_counter(ws)  # config errors surface before the job starts
+    result = run_with_progress(
+        ws, "budget", {"max_tokens": max_tokens, "widgets_only": widgets_only}
+    )
     s = result.summary
     if widgets_only:
         rec = s["recommendations"]

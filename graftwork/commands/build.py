@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import click
 
-from graftwork.commands._common import finish, out_console, progress_listener, workspace_from
+from graftwork.commands._common import finish, out_console, run_with_progress, workspace_from
 
 
 @click.command("build")
@@ -24,7 +24,6 @@ def command(ctx: click.Context, set_name: str, force: bool, max_tokens: int | No
     Example: graftwork build --set widgets_v1
     """
     from graftwork import wiring
-    from graftwork.core.base.jobs import run_job
     from graftwork.core.dataset.build import check_set_name, orphan_manifest
 
     ws = workspace_from(ctx)
@@ -38,20 +37,10 @@ def command(ctx: click.Context, set_name: str, force: bool, max_tokens: int | No
             f"dataset '{set_name}' already exists at {ws.datasets_dir / set_name}; "
             "pass --force to replace it"
         )
-    counter = wiring.token_counter(ws)
-    with ws.catalog() as db, progress_listener("build") as listen:
-        result = run_job(
-            db,
-            "build",
-            lambda job: wiring.build(ws, set_name, force=force, max_tokens=max_tokens, job=job),
-            {
-                "set": set_name,
-                "force": force,
-                "max_tokens": max_tokens,
-                "tokenizer": counter.id,
-            },
-            [listen],
-        )
+    wiring.token_counter(ws)  # config errors surface before the job starts
+    result = run_with_progress(
+        ws, "build", {"set_name": set_name, "force": force, "max_tokens": max_tokens}
+    )
     s = result.summary
     no_prompt = [i for i, r in result.skipped if r == "no prompt yet"]
     for item_id, reason in result.skipped:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from graftwork.commands._common import finish, progress_listener, workspace_from
+from graftwork.commands._common import finish, run_with_progress, workspace_from
 
 
 @click.command("chunk")
@@ -37,22 +37,10 @@ def command(
 
     Each chunk becomes an item with a template instruction as its prompt; `graftwork teach
     instructions` asks a teacher for better ones."""
-    from graftwork.core.base.jobs import run_job
-    from graftwork.core.sources.readmes.chunks import chunk_stage
-
     ws = workspace_from(ctx)
     names = [r.strip() for r in (repos or "").split(",") if r.strip()] or None
     params = {"repos": names, "force": force, "min_chars": min_chars, "max_chars": max_chars}
-    with ws.catalog() as db, progress_listener("chunk") as listen:
-        result = run_job(
-            db,
-            "chunk",
-            lambda job: chunk_stage(
-                ws, job=job, repos=names, force=force, min_chars=min_chars, max_chars=max_chars
-            ),
-            params,
-            [listen],
-        )
+    result = run_with_progress(ws, "chunk", params)
     s = result.summary
     finish(
         result,

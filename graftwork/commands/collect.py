@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from graftwork.commands._common import finish, progress_listener, workspace_from
+from graftwork.commands._common import finish, run_with_progress, workspace_from
 
 
 @click.command("collect")
@@ -51,33 +51,15 @@ def command(
 
     Example: graftwork collect ~/src/tool https://github.com/owner/repo --awesome list.md
     """
-    from graftwork import wiring
-    from graftwork.core.base.jobs import run_job
-
     ws = workspace_from(ctx)
     params = {
         "sources": list(sources),
-        "repos": repos_file,
+        "repos_file": repos_file,
         "awesome": list(awesome),
         "api": api,
         "concurrency": concurrency,
     }
-    with ws.catalog() as db, progress_listener("collect") as listen:
-        result = run_job(
-            db,
-            "collect",
-            lambda job: wiring.collect(
-                ws,
-                sources=sources,
-                repos_file=repos_file,
-                awesome=awesome,
-                api=api,
-                concurrency=concurrency,
-                job=job,
-            ),
-            params,
-            [listen],
-        )
+    result = run_with_progress(ws, "collect", params)
     s = result.summary
     api_note = (
         f"; GitHub API requests {s['api_requests']} ({s['api_not_modified']} unchanged)"

@@ -3,8 +3,8 @@ from __future__ import annotations
 import click
 
 from graftwork.commands._common import out_console, workspace_from
-from graftwork.core.analyze.report_csv import write_report
-from graftwork.core.curate.curation import all_decisions, clear_decision, set_decision
+from graftwork.core import edits
+from graftwork.core.curate.curation import all_decisions
 
 
 @click.command("curate")
@@ -50,10 +50,9 @@ def command(
             "choose exactly one of --include, --exclude, --needs-work or --clear"
         )
     if clear:
-        had = clear_decision(db, item_id, note)
+        had = edits.clear_decision(ws, db, item_id, note)
         msg = f"{item_id}: decision cleared" if had else f"{item_id}: had no decision"
     else:
-        set_decision(db, item_id, decision, note)
+        edits.decide(ws, db, item_id, decision, note)
         msg = f"{item_id}: {decision}" + (f" ({note})" if note else "")
-    write_report(ws, db)
     out_console.print(msg, markup=False, highlight=False)

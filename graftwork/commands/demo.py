@@ -7,53 +7,44 @@ import click
 
 from graftwork.commands._common import err_console, out_console
 from graftwork.commands.run import (
-    Stage,
     StageFailed,
-    analyze_stage,
-    budget_stage,
-    build_stage,
-    export_stage,
-    ingest_stage,
-    prompts_draft_stage,
-    prompts_import_stage,
+    Step,
     report_item_failures,
-    run_stages,
+    run_steps,
     stage_counts,
 )
 from graftwork.core import demo
-from graftwork.core.base.jobs import Job, StageResult
+from graftwork.core.base.jobs import StageResult
 from graftwork.core.base.workspace import Workspace
 
 
-def training_hook(ws: Workspace) -> Stage | None:
-    """`wiring.demo_train(ws, set_name, *, job)` (a few iterations on a tiny offline model),
-    run after the export; a build whose wiring leaves it out ends the demo at the export."""
+def training_step() -> Step | None:
+    """The registry's `train.demo` (wiring.demo_train: a few iterations on a tiny offline
+    model), run after the export; a build whose wiring leaves it out ends the demo there."""
     from graftwork import wiring
 
-    train = getattr(wiring, "demo_train", None)
-    if train is None:
+    if getattr(wiring, "demo_train", None) is None:
         return None
-
-    def work(job: Job) -> StageResult:
-        return train(ws, demo.SET_NAME, job=job)
-
-    return Stage("train (tiny model)", work, {"set": demo.SET_NAME}, kind="train")
+    return Step("train.demo", {"set_name": demo.SET_NAME})
 
 
-def demo_stages(plan: demo.DemoPlan) -> list[Stage]:
-    ws = plan.ws
-    stages = [
-        ingest_stage(ws, str(plan.manifest)),
-        analyze_stage(ws),
-        prompts_import_stage(ws, plan.prompts_dir),
-        prompts_draft_stage(ws),
-        budget_stage(ws),
-        build_stage(ws, demo.SET_NAME, force=True),  # the demo rebuilds its own set each run
-        export_stage(ws, demo.SET_NAME, demo.EXPORT_FORMAT),
+def demo_steps(plan: demo.DemoPlan) -> list[Step]:
+    steps = [
+        Step("ingest", {"manifest": str(plan.manifest)}),
+        Step("analyze"),
+        Step("prompts.import", {"directory": plan.prompts_dir}),
+        Step("prompts.draft"),
+        Step("budget"),
+        Step("build", {"set_name": demo.SET_NAME, "force": True}),  # the demo rebuilds its set
+        Step(
+            "export",
+            {"set_name": demo.SET_NAME, "fmt": demo.EXPORT_FORMAT},
+            label=f"export {demo.EXPORT_FORMAT}",
+        ),
     ]
-    if (hook := training_hook(ws)) is not None:
-        stages.append(hook)
-    return stages
+    if (train := training_step()) is not None:
+        steps.append(train)
+    return steps
 
 
 def _line_count(path: Path) -> int:
@@ -62,14 +53,14 @@ def _line_count(path: Path) -> int:
     return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
 
 
-def print_summary(ws: Workspace, results: list[tuple[Stage, StageResult]]) -> None:
+def print_summary(ws: Workspace, results: list[tuple[Step, StageResult]]) -> None:
     def say(text: str, **kw: object) -> None:
         out_console.print(text, soft_wrap=True, **kw)  # paths and numbers stay on one line
 
     say("")
     say(f"[bold]Demo workspace[/] {ws.root}", highlight=False)
-    for stage, result in results:
-        say(f"  {stage.name:<20} {stage_counts(result)}", highlight=False, markup=False)
+    for step, result in results:
+        say(f"  {step.title:<20} {stage_counts(result)}", highlight=False, markup=False)
     excluded = demo.over_budget(ws)
     for row in excluded:
         say(
@@ -134,7 +125,7 @@ def command(directory: Path | None, no_tui: bool) -> None:
         markup=False,
     )
     try:
-        results = run_stages(plan.ws, demo_stages(plan))
+        results = run_steps(plan.ws, demo_steps(plan))
     except StageFailed as exc:
         err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from graftwork.commands._common import finish, out_console, progress_listener, workspace_from
+from graftwork.commands._common import finish, out_console, run_with_progress, workspace_from
 from graftwork.commands.sample import generation_options
 
 
@@ -34,8 +34,6 @@ def command(
     (split "suite": review them side by side) and write runs/<run>/eval_<suite>.md.
 
     Example: graftwork eval --run 20261201-0815 --suite eval/suites/fixed20_v1.jsonl"""
-    from graftwork import wiring
-    from graftwork.core.base.jobs import run_job
     from graftwork.core.review.samples import SampleSettings
 
     ws = workspace_from(ctx)
@@ -49,14 +47,7 @@ def command(
     )
     settings.check()
     params = {k: v for k, v in settings.__dict__.items() if k != "split"}
-    with ws.catalog() as db, progress_listener("eval") as listen:
-        result = run_job(
-            db,
-            "eval",
-            lambda job: wiring.plan_eval(ws, run_id, suite=suite, job=job, **params),
-            params={"run": run_id, "suite": suite, **params},
-            listeners=[listen],
-        )
+    result = run_with_progress(ws, "eval", {"run_id": run_id, "suite": suite, **params})
     s = result.summary
     out_console.print(
         f"passes the contract: base {s['base_passes']}/{s['prompts']}, adapter "

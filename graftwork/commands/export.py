@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from graftwork.commands._common import finish, out_console, progress_listener, workspace_from
+from graftwork.commands._common import finish, out_console, run_with_progress, workspace_from
 from graftwork.core.dataset.exporters import FORMATS
 
 
@@ -31,19 +31,13 @@ def command(ctx: click.Context, set_name: str, fmt: str, out_dir: Path | None) -
     """Export the train/valid/test files of a built set in another format.
 
     Example: graftwork export --set widgets-v1 --format mlx-chat"""
-    from graftwork.core.base.jobs import run_job
-    from graftwork.core.dataset.exporters import export_set, set_dir
+    from graftwork.core.dataset.exporters import set_dir
 
     ws = workspace_from(ctx)
     set_dir(ws, set_name)  # an unknown set is a usage error, said once, before any job starts
-    with ws.catalog() as db, progress_listener(f"export {fmt}") as listen:
-        result = run_job(
-            db,
-            "export",
-            lambda job: export_set(ws, set_name, fmt, out_dir, job),
-            params={"set": set_name, "format": fmt, "out": str(out_dir or "")},
-            listeners=[listen],
-        )
+    result = run_with_progress(
+        ws, "export", {"set_name": set_name, "fmt": fmt, "out_dir": out_dir}, f"export {fmt}"
+    )
     counts = result.summary["counts"]
     per_split = ", ".join(f"{split} {n}" for split, n in counts.items())
     out_console.print(

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from graftwork.commands._common import err_console, finish, progress_listener, workspace_from
+from graftwork.commands._common import err_console, finish, run_with_progress, workspace_from
 
 FORMAT_CHOICES = ("auto", "alpaca", "chat", "apple", "sharegpt")
 
@@ -33,9 +33,8 @@ def command(ctx: click.Context, paths: tuple[Path, ...], fmt: str) -> None:
 
     Example: graftwork import data/train.jsonl --format alpaca
     """
-    from graftwork.core.base.jobs import run_job
     from graftwork.core.recipes import workspace_recipe_name
-    from graftwork.core.sources.imported import import_files, import_paths
+    from graftwork.core.sources.imported import import_files
 
     ws = workspace_from(ctx)
     recipe = workspace_recipe_name(ws)
@@ -45,14 +44,7 @@ def command(ctx: click.Context, paths: tuple[Path, ...], fmt: str) -> None:
             "workspace (graftwork init DIR --recipe import)"
         )
     import_files(paths)  # a missing path is a usage error before any job starts
-    with ws.catalog() as db, progress_listener("import") as listen:
-        result = run_job(
-            db,
-            "import",
-            lambda job: import_paths(ws, list(paths), fmt=fmt, job=job),
-            {"paths": [str(p) for p in paths], "format": fmt},
-            [listen],
-        )
+    result = run_with_progress(ws, "import", {"paths": list(paths), "fmt": fmt})
     s = result.summary
     line = (
         f"imported {result.ok} record(s) from {s['files']} file(s): {s['new']} new, "

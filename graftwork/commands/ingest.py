@@ -4,7 +4,7 @@ from pathlib import Path
 
 import click
 
-from graftwork.commands._common import finish, progress_listener, workspace_from
+from graftwork.commands._common import finish, run_with_progress, workspace_from
 
 
 def _widget_ids(widgets: str | None, widget_file: str | None) -> list[str] | None:
@@ -58,28 +58,16 @@ def command(
 
     Example: graftwork ingest --manifest widgets.json --widgets AnalogClock,battery
     """
-    from graftwork import wiring
-    from graftwork.core.base.jobs import run_job
-
     ws = workspace_from(ctx)
     ids = _widget_ids(widgets, widget_file)
-    params = {"manifest": manifest, "widgets": ids, "concurrency": concurrency, "refresh": refresh}
-    with ws.catalog() as db, progress_listener("ingest") as listen:
-        result = run_job(
-            db,
-            "ingest",
-            lambda job: wiring.ingest(
-                ws,
-                manifest,
-                widgets=ids,
-                concurrency=concurrency,
-                refresh=refresh,
-                screenshots=not no_screenshots,
-                job=job,
-            ),
-            params,
-            [listen],
-        )
+    params = {
+        "manifest": manifest,
+        "widgets": ids,
+        "concurrency": concurrency,
+        "refresh": refresh,
+        "screenshots": not no_screenshots,
+    }
+    result = run_with_progress(ws, "ingest", params)
     s = result.summary
     finish(
         result,

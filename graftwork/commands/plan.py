@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from graftwork.commands._common import finish, out_console, progress_listener, workspace_from
+from graftwork.commands._common import finish, out_console, run_with_progress, workspace_from
 
 
 @click.command("plan")
@@ -22,21 +22,13 @@ def command(ctx: click.Context, spec: str | None) -> None:
 
     Example: graftwork plan --spec configs/specs/travel_guide.yaml
     """
-    from graftwork.core.base.jobs import run_job
-    from graftwork.core.plan.planner import resolve_spec, run_plan
+    from graftwork.core.plan.planner import resolve_spec
     from graftwork.core.spec.load import load_spec
 
     ws = workspace_from(ctx)
     path = resolve_spec(ws, spec)
     load_spec(path)  # a bad spec is an error (exit 2) before a job is recorded
-    with ws.catalog() as db, progress_listener("plan") as listen:
-        result = run_job(
-            db,
-            "plan",
-            lambda job: run_plan(ws, spec=str(path), job=job),
-            {"spec": str(path)},
-            [listen],
-        )
+    result = run_with_progress(ws, "plan", {"spec": str(path)})
     s = result.summary
     for category, c in s["counts"].items():
         out_console.print(

@@ -4,9 +4,8 @@ from pathlib import Path
 
 import click
 
-from graftwork.commands._common import finish, progress_listener, workspace_from
-from graftwork.core.analyze.report_csv import write_report
-from graftwork.core.base.jobs import run_job
+from graftwork.commands._common import finish, run_with_progress, workspace_from
+from graftwork.core import edits
 from graftwork.core.prompts import prompts as store
 
 
@@ -26,12 +25,7 @@ def command() -> None:
 @click.pass_context
 def draft(ctx: click.Context) -> None:
     """Give every JSX widget without a prompt a template draft."""
-    ws = workspace_from(ctx)
-    db = ws.catalog()
-    with progress_listener("prompts draft") as listen:
-        result = run_job(
-            db, "prompts.draft", lambda job: store.draft_missing(ws, job, db), listeners=[listen]
-        )
+    result = run_with_progress(workspace_from(ctx), "prompts.draft")
     finish(
         result,
         f"drafted {result.ok} prompt(s); {len(result.skipped)} skipped (already prompted or not analyzable)",
@@ -44,17 +38,9 @@ def draft(ctx: click.Context) -> None:
 def import_(ctx: click.Context, directory: str) -> None:
     """Import <id>.prompt files from DIRECTORY (changed texts become new draft revisions)."""
     ws = workspace_from(ctx)
-    db = ws.catalog()
     if not Path(directory).is_dir():
         raise click.UsageError(f"{directory}: no such folder")
-    with progress_listener("prompts import") as listen:
-        result = run_job(
-            db,
-            "prompts.import",
-            lambda job: store.import_dir(ws, Path(directory), job, db),
-            params={"directory": directory},
-            listeners=[listen],
-        )
+    result = run_with_progress(ws, "prompts.import", {"directory": Path(directory)})
     finish(
         result,
         f"imported {result.ok} prompt(s); {len(result.skipped)} unchanged; {len(result.failed)} failed",
@@ -74,16 +60,10 @@ def import_(ctx: click.Context, directory: str) -> None:
 def export(ctx: click.Context, directory: str | None, states: tuple[str, ...]) -> None:
     """Write <id>.prompt for every current prompt to DIRECTORY (default: the workspace prompts/)."""
     ws = workspace_from(ctx)
-    db = ws.catalog()
     target = Path(directory) if directory else ws.prompts_dir
-    with progress_listener("prompts export") as listen:
-        result = run_job(
-            db,
-            "prompts.export",
-            lambda job: store.export_dir(ws, target, job, db, states=states or None),
-            params={"directory": str(target)},
-            listeners=[listen],
-        )
+    result = run_with_progress(
+        ws, "prompts.export", {"directory": target, "states": states or None}
+    )
     finish(result, f"exported {result.ok} prompt(s) to {target}")
 
 
@@ -113,8 +93,7 @@ def show(ctx: click.Context, item_id: str, show_history: bool) -> None:
 def _set_state(ctx: click.Context, item_id: str, state: str, note: str | None) -> None:
     ws = workspace_from(ctx)
     db = ws.catalog()
-    rev = store.set_state(db, item_id, state, note)
-    write_report(ws, db)
+    rev = edits.set_prompt_state(ws, db, item_id, state, note)
     _say(f"{item_id}: rev {rev['rev']} {rev['state']}")
 
 
@@ -171,12 +150,11 @@ def set_(
     if not force and base_rev is None:
         base_rev = store.implied_base(ws, db, item_id, text, Path(file_) if file_ else None)
     try:
-        rev = store.add_revision(
-            db, item_id, text, origin="manual", note=note, base_rev=None if force else base_rev
+        rev = edits.revise(
+            ws, db, item_id, text, origin="manual", note=note, base_rev=None if force else base_rev
         )
     except store.RevisionConflict as exc:
         raise click.ClickException(str(exc)) from None
-    write_report(ws, db)
     same = before is not None and before["id"] == rev["id"]
     _say(
         f"{item_id}: unchanged (rev {rev['rev']})" if same else f"{item_id}: rev {rev['rev']} draft"

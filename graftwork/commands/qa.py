@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from graftwork.commands._common import finish, out_console, progress_listener, workspace_from
+from graftwork.commands._common import finish, out_console, run_with_progress, workspace_from
 
 
 @click.command("qa")
@@ -14,15 +14,9 @@ def command(ctx: click.Context, sample: bool) -> None:
     """Remove exact and near duplicates, empty or truncated answers, answers that repeat the
     prompt and language mismatches from dataset_<v>.jsonl: writes dataset_<v>_clean.jsonl and
     dataset_<v>_qa_report.json (what was removed and why). `split` then uses the clean file."""
-    from graftwork.core.base.jobs import run_job
-    from graftwork.core.plan.qa import run_qa
-
     ws = workspace_from(ctx)
     area = "sample" if sample else "main"
-    with ws.catalog() as db, progress_listener("qa") as listen:
-        result = run_job(
-            db, "qa", lambda job: run_qa(ws, area=area, job=job), {"area": area}, [listen]
-        )
+    result = run_with_progress(ws, "qa", {"area": area})
     s = result.summary
     for rule, n in s["removed_by_rule"].items():
         out_console.print(f"  removed {n}: {rule}", markup=False, highlight=False)

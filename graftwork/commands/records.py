@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from graftwork.commands._common import finish, progress_listener, workspace_from
+from graftwork.commands._common import finish, run_with_progress, workspace_from
 
 
 @click.command("records")
@@ -16,18 +16,8 @@ def command(ctx: click.Context, set_name: str) -> None:
     """Write sft_dataset.json, train.json (train and valid) and test.json into datasets/NAME/,
     one record per example of the set: {"instruction", "input": {"file_tree",
     "project_type", "key_files"?}, "content"} (seed 001's shape)."""
-    from graftwork.core.base.jobs import run_job
-    from graftwork.core.sources.readmes.records import records_stage
-
     ws = workspace_from(ctx)
-    with ws.catalog() as db, progress_listener("records") as listen:
-        result = run_job(
-            db,
-            "records",
-            lambda job: records_stage(ws, set_name=set_name, job=job),
-            {"set": set_name},
-            [listen],
-        )
+    result = run_with_progress(ws, "records", {"set_name": set_name})
     s = result.summary
     finish(
         result,

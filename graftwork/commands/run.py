@@ -1,14 +1,18 @@
-"""`graftwork run`: every pipeline stage in order over one workspace.
+"""`graftwork run`: the workspace recipe's stages in order (see graftwork.core.recipes).
 
-A stage-level failure (an exception, a bad config) stops the run at once, naming the stage;
-item failures are reported and the run goes on, ending with exit code 1. `graftwork demo`
-drives the same machinery with a longer list of stages."""
+Each stage is started through the registry (graftwork.core.stage_list), as its own command
+would start it. A stage-level failure (an exception, a bad config) stops the run at once,
+naming the stage; item failures are reported and the run goes on, ending with exit code 1.
+`graftwork demo` drives the same machinery with a longer list of steps.
+
+The run's inputs are the stage parameters declared ``pipeline``: each is a flag here (its
+declared spelling) and may instead be set in graftwork.yaml's `run:` section.
+"""
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,20 +20,23 @@ from typing import Any
 import click
 
 from graftwork.commands._common import err_console, out_console, progress_listener, workspace_from
-from graftwork.core.base.errors import GraftworkError
-from graftwork.core.base.jobs import Job, StageResult, run_job
+from graftwork.core.base.errors import ConfigError, GraftworkError
+from graftwork.core.base.jobs import StageResult
 from graftwork.core.base.workspace import Workspace
+from graftwork.core.stages import Param, StageInputError, get_stage, pipeline_params, run_stage
 
 
-@dataclass
-class Stage:
-    name: str  # shown to the user
-    work: Callable[[Job], StageResult]
+@dataclass(frozen=True)
+class Step:
+    """One stage of a run: a declared stage name and the params it gets."""
+
+    stage: str
     params: dict[str, Any] = field(default_factory=dict)
-    kind: str = ""  # job kind in the catalog, as the single-stage command records it
+    label: str = ""  # shown to the user; default: the stage's label
 
-    def job_kind(self) -> str:
-        return self.kind or self.name.replace(" ", "-")
+    @property
+    def title(self) -> str:
+        return self.label or get_stage(self.stage).label
 
 
 class StageFailed(GraftworkError):
@@ -41,80 +48,59 @@ class StageFailed(GraftworkError):
         self.exit_code = exc.exit_code if isinstance(exc, GraftworkError) else 1
 
 
-# -- the stages (other areas' code is imported when the stage runs) --------------------------
+# -- the recipe's steps --------------------------------------------------------------------------
 
 
-def ingest_stage(ws: Workspace, manifest: str) -> Stage:
-    def work(job: Job) -> StageResult:
-        from graftwork.wiring import ingest
+def run_inputs(ws: Workspace, flags: dict[str, Any]) -> dict[str, Any]:
+    """Pipeline inputs by parameter name: graftwork.yaml's `run:` section, then the flags
+    given (None means not given)."""
+    from graftwork.core.base.config import workspace_settings
 
-        return ingest(ws, manifest, job=job)
-
-    return Stage("ingest", work, {"manifest": manifest})
-
-
-def analyze_stage(ws: Workspace) -> Stage:
-    def work(job: Job) -> StageResult:
-        from graftwork.core.analyze.analyze import analyze
-
-        return analyze(ws, job=job)
-
-    return Stage("analyze", work)
-
-
-def prompts_import_stage(ws: Workspace, directory: Path) -> Stage:
-    def work(job: Job) -> StageResult:
-        from graftwork.core.prompts.prompts import import_dir
-
-        return import_dir(ws, directory, job=job)
-
-    return Stage("prompts import", work, {"directory": str(directory)}, kind="prompts.import")
+    declared = pipeline_params()
+    by_key = {p.config_key: p for p in declared.values()}
+    section = workspace_settings(ws).get("run") or {}
+    inputs: dict[str, Any] = {}
+    for key, value in section.items():
+        param = by_key.get(key)
+        if param is None:
+            raise ConfigError(
+                f"{ws.config_path}: unknown key 'run.{key}'; expected some of "
+                f"{', '.join(sorted(by_key))}"
+            )
+        inputs[param.name] = _config_value(ws, key, param, value)
+    inputs.update({name: value for name, value in flags.items() if value is not None})
+    return inputs
 
 
-def prompts_draft_stage(ws: Workspace) -> Stage:
-    def work(job: Job) -> StageResult:
-        from graftwork.core.prompts.prompts import draft_missing
-
-        return draft_missing(ws, job=job)
-
-    return Stage("prompts draft", work, kind="prompts.draft")
-
-
-def budget_stage(ws: Workspace) -> Stage:
-    def work(job: Job) -> StageResult:
-        from graftwork.wiring import budget
-
-        return budget(ws, job=job)
-
-    return Stage("budget", work)
+def _config_value(ws: Workspace, key: str, param: Param, value: Any) -> Any:
+    want = bool if param.type is bool else int if param.type is int else str
+    if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+        raise ConfigError(
+            f"{ws.config_path}: key 'run.{key}' must be a {want.__name__}, got {value!r}"
+        )
+    return Path(value) if param.type is Path else value
 
 
-def build_stage(ws: Workspace, set_name: str, force: bool) -> Stage:
-    def work(job: Job) -> StageResult:
-        from graftwork.wiring import build
+def recipe_steps(ws: Workspace, inputs: dict[str, Any]) -> list[Step]:
+    """The workspace recipe's stages, each with the inputs it declares. A required input that
+    is missing is a usage error naming its flag, said before any stage starts."""
+    from graftwork.core.recipes import workspace_recipe
 
-        return build(ws, set_name, force=force, job=job)
-
-    return Stage("build", work, {"set": set_name, "force": force})
-
-
-def export_stage(ws: Workspace, set_name: str, fmt: str) -> Stage:
-    def work(job: Job) -> StageResult:
-        from graftwork.core.dataset.exporters import export_set
-
-        return export_set(ws, set_name, fmt, job=job)
-
-    return Stage(f"export {fmt}", work, {"set": set_name, "format": fmt}, kind="export")
-
-
-def pipeline(ws: Workspace, manifest: str, set_name: str, force: bool) -> list[Stage]:
-    return [
-        ingest_stage(ws, manifest),
-        analyze_stage(ws),
-        prompts_draft_stage(ws),
-        budget_stage(ws),
-        build_stage(ws, set_name, force),
-    ]
+    recipe = workspace_recipe(ws)
+    steps = []
+    for name in recipe.stages:
+        spec = get_stage(name)
+        params = {p.name: inputs[p.name] for p in spec.params if p.name in inputs}
+        try:
+            spec.bind(params)
+        except StageInputError as exc:
+            raise click.UsageError(
+                f"Missing option '{exc.param.cli_flag}': stage '{spec.label}' of recipe "
+                f"'{recipe.name}' needs {exc.param.help or exc.param.name} "
+                f"(or set run.{exc.param.config_key} in {ws.config_path.name})"
+            ) from None
+        steps.append(Step(name, params))
+    return steps
 
 
 # -- running -------------------------------------------------------------------------------------
@@ -130,34 +116,33 @@ def stage_counts(result: StageResult) -> str:
     return text
 
 
-def run_stages(ws: Workspace, stages: list[Stage]) -> list[tuple[Stage, StageResult]]:
-    """Run ``stages`` in order with a progress bar each; raise StageFailed at the first
-    stage-level failure. Returns every stage with its result."""
-    done: list[tuple[Stage, StageResult]] = []
-    for number, stage in enumerate(stages, 1):
+def run_steps(ws: Workspace, steps: list[Step]) -> list[tuple[Step, StageResult]]:
+    """Run ``steps`` in order with a progress bar each; raise StageFailed at the first
+    stage-level failure. Returns every step with its result."""
+    done: list[tuple[Step, StageResult]] = []
+    for number, step in enumerate(steps, 1):
         started = time.monotonic()
-        with ws.catalog() as db:
-            try:
-                with progress_listener(f"[{number}/{len(stages)}] {stage.name}") as listen:
-                    result = run_job(db, stage.job_kind(), stage.work, stage.params, [listen])
-            except Exception as exc:  # Ctrl-C (KeyboardInterrupt) is not caught: it aborts the run
-                raise StageFailed(stage.name, exc) from exc
+        try:
+            with progress_listener(f"[{number}/{len(steps)}] {step.title}") as listen:
+                result = run_stage(ws, step.stage, step.params, [listen])
+        except Exception as exc:  # Ctrl-C (KeyboardInterrupt) is not caught: it aborts the run
+            raise StageFailed(step.title, exc) from exc
         seconds = time.monotonic() - started
         mark = "[yellow]![/]" if result.failed else "[green]✓[/]"
-        out_console.print(f"{mark} {stage.name}: {stage_counts(result)} ({seconds:.1f}s)")
-        done.append((stage, result))
+        out_console.print(f"{mark} {step.title}: {stage_counts(result)} ({seconds:.1f}s)")
+        done.append((step, result))
     return done
 
 
-def report_item_failures(results: list[tuple[Stage, StageResult]]) -> int:
+def report_item_failures(results: list[tuple[Step, StageResult]]) -> int:
     """Print every item failure under its stage; return how many there were."""
     total = sum(len(r.failed) for _, r in results)
     if total:
         err_console.print(f"{total} item(s) failed:", style="red")
-        for stage, result in results:
+        for step, result in results:
             for item, cause in result.failed:
                 err_console.print(
-                    f"  {stage.name}: {item}: {cause}",
+                    f"  {step.title}: {item}: {cause}",
                     markup=False,
                     highlight=False,
                     soft_wrap=True,
@@ -165,38 +150,49 @@ def report_item_failures(results: list[tuple[Stage, StageResult]]) -> int:
     return total
 
 
+def _input_options(fn: Any) -> Any:
+    """One option per pipeline input, from the registry (none is required here: which are
+    depends on the workspace's recipe, checked in recipe_steps)."""
+    for param in reversed(list(pipeline_params().values())):
+        text = param.help[:1].upper() + param.help[1:] + "."
+        if param.type is bool:
+            option = click.option(param.cli_flag, param.name, is_flag=True, default=None, help=text)
+        else:
+            option = click.option(
+                param.cli_flag,
+                param.name,
+                type={int: int, float: float}.get(param.type, str),
+                default=None,
+                metavar=param.metavar or None,
+                help=text,
+            )
+        fn = option(fn)
+    return fn
+
+
 @click.command("run")
-@click.option(
-    "--manifest",
-    required=True,
-    metavar="PATH_OR_URL",
-    help="Gallery manifest: a path, file:// or http(s) URL.",
-)
-@click.option(
-    "--set",
-    "set_name",
-    required=True,
-    metavar="NAME",
-    help="Name of the set to build (datasets/NAME).",
-)
-@click.option("--force", is_flag=True, help="Rebuild the set even if it exists.")
+@_input_options
 @click.pass_context
-def command(ctx: click.Context, manifest: str, set_name: str, force: bool) -> None:
-    """Run every stage in order: ingest, analyze, prompts draft, budget, build.
+def command(ctx: click.Context, **flags: Any) -> None:
+    """Run the workspace recipe's stages in order (uebersicht: ingest, analyze, prompts
+    draft, budget, build). Inputs come from these flags or graftwork.yaml's `run:` section.
 
     Stops at the first stage that fails as a whole (exit 2 for a configuration error, else 1);
     item failures are reported at the end (exit 1).
 
     Example: graftwork run --manifest widgets.json --set widgets-v1"""
     ws = workspace_from(ctx)
+    inputs = run_inputs(ws, flags)
+    steps = recipe_steps(ws, inputs)
     try:
-        results = run_stages(ws, pipeline(ws, manifest, set_name, force))
+        results = run_steps(ws, steps)
     except StageFailed as exc:
         err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     failed = report_item_failures(results)
-    out_console.print(
-        f"set {set_name}: {ws.datasets_dir / set_name}", markup=False, highlight=False
-    )
+    if set_name := inputs.get("set_name"):
+        out_console.print(
+            f"set {set_name}: {ws.datasets_dir / set_name}", markup=False, highlight=False
+        )
     if failed:
         sys.exit(1)

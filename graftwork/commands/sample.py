@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from graftwork.commands._common import finish, out_console, progress_listener, workspace_from
+from graftwork.commands._common import finish, out_console, run_with_progress, workspace_from
 
 
 def generation_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -62,8 +62,6 @@ def command(
     tokens) and store both beside the reference answer for review.
 
     Example: graftwork sample --run 20261122-0215 --n 8 --temperature 0.7 --seed 1"""
-    from graftwork import wiring
-    from graftwork.core.base.jobs import run_job
     from graftwork.core.review.samples import SampleSettings
 
     ws = workspace_from(ctx)
@@ -71,14 +69,7 @@ def command(
         split=split, n=n, seed=seed, temperature=temperature, max_tokens=max_tokens, adapter=adapter
     )
     settings.check()
-    with ws.catalog() as db, progress_listener("sample") as listen:
-        result = run_job(
-            db,
-            "sample",
-            lambda job: wiring.sample(ws, run_id, job=job, **settings.__dict__),
-            params={"run": run_id, **settings.__dict__},
-            listeners=[listen],
-        )
+    result = run_with_progress(ws, "sample", {"run_id": run_id, **settings.__dict__})
     out_console.print(
         f"review them with `graftwork review list --run {result.summary['run']}` or in the app",
         markup=False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from graftwork.commands._common import finish, out_console, progress_listener, workspace_from
+from graftwork.commands._common import finish, out_console, run_with_progress, workspace_from
 
 
 @click.command("split")
@@ -15,15 +15,9 @@ def command(ctx: click.Context, sample: bool) -> None:
     .jsonl (seeded by id, fractions from the spec), sft/<v>/{train_sft,val_sft}.jsonl (mlx-chat
     messages) and eval/suites/<name>_<v>.jsonl (prompts from the test split, stratified over
     categories, never in train)."""
-    from graftwork.core.base.jobs import run_job
-    from graftwork.core.plan.exports import run_split
-
     ws = workspace_from(ctx)
     area = "sample" if sample else "main"
-    with ws.catalog() as db, progress_listener("split") as listen:
-        result = run_job(
-            db, "split", lambda job: run_split(ws, area=area, job=job), {"area": area}, [listen]
-        )
+    result = run_with_progress(ws, "split", {"area": area})
     s = result.summary
     out_console.print(
         "  "

@@ -14,7 +14,7 @@ from graftwork.commands._common import (
     err_console,
     finish,
     out_console,
-    progress_listener,
+    run_with_progress,
     workspace_from,
 )
 
@@ -139,7 +139,6 @@ def prompts_cmd(ctx: click.Context, overrides: dict[str, Any], yes: bool, **opti
     rejected ones are kept as rejected revisions with their reasons. A run killed at any
     moment loses nothing: run again (or with --resume) and finished calls are reused."""
     from graftwork import wiring
-    from graftwork.core.base.jobs import run_job
 
     ws = workspace_from(ctx)
     options["widgets"] = _widgets(options["widgets"])
@@ -154,20 +153,7 @@ def prompts_cmd(ctx: click.Context, overrides: dict[str, Any], yes: bool, **opti
         return
     if not yes and not est["dry_run"] and sys.stdin.isatty() and est["calls"] > 0:
         click.confirm("send these calls?", default=True, abort=True, err=True)
-    from graftwork.core.teach.config import public_url
-
-    shown = {k: v for k, v in overrides.items() if v is not None}
-    if "base_url" in shown:
-        shown["base_url"] = public_url(shown["base_url"])  # job params are shown in the Runs pane
-    params = {"options": options, "overrides": shown}
-    with ws.catalog() as db, progress_listener("teach") as listen:
-        result = run_job(
-            db,
-            "teach",
-            lambda job: wiring.teach_prompts(ws, overrides=overrides, job=job, **options),
-            params,
-            [listen],
-        )
+    result = run_with_progress(ws, "teach", {"overrides": overrides, **options})
     s = result.summary
     for item, reason in result.skipped:
         if reason.startswith("rejected"):
@@ -213,8 +199,6 @@ def _plan_stage_command(stage: str, summary: str) -> None:
     @click.pass_context
     def stage_cmd(ctx: click.Context, overrides: dict[str, Any], yes: bool, **options: Any) -> None:
         from graftwork import wiring
-        from graftwork.core.base.jobs import run_job
-        from graftwork.core.teach.config import public_url
 
         ws = workspace_from(ctx)
         if stage != "refine" and options["gating"]:
@@ -234,17 +218,9 @@ def _plan_stage_command(stage: str, summary: str) -> None:
             return
         if not yes and not est["dry_run"] and sys.stdin.isatty():
             click.confirm("send these calls?", default=True, abort=True, err=True)
-        shown = {k: v for k, v in overrides.items() if v is not None}
-        if "base_url" in shown:
-            shown["base_url"] = public_url(shown["base_url"])
-        with ws.catalog() as db, progress_listener(f"teach {stage}") as listen:
-            result = run_job(
-                db,
-                f"teach.{stage}",
-                lambda job: wiring.plan_teach(ws, stage, overrides=overrides, job=job, **options),
-                {"options": options, "overrides": shown},
-                [listen],
-            )
+        if stage != "refine":
+            options.pop("gating")  # only refine declares it (checked above)
+        result = run_with_progress(ws, f"teach.{stage}", {"overrides": overrides, **options})
         s = result.summary
         for item, reason in result.skipped:
             err_console.print(f"  {item}: {reason}", markup=False, highlight=False)
@@ -325,7 +301,6 @@ def instructions_cmd(
     chunk fails with the reason. Instructions become the chunks' prompts (origin teacher). A
     run killed at any moment loses nothing: run again with --resume."""
     from graftwork import wiring
-    from graftwork.core.base.jobs import run_job
 
     ws = workspace_from(ctx)
     options["repos"] = _widgets(repos)
@@ -338,19 +313,7 @@ def instructions_cmd(
         return
     if not yes and not est["dry_run"] and sys.stdin.isatty() and est["calls"] > 0:
         click.confirm("send these calls?", default=True, abort=True, err=True)
-    from graftwork.core.teach.config import public_url
-
-    shown = {k: v for k, v in overrides.items() if v is not None}
-    if "base_url" in shown:
-        shown["base_url"] = public_url(shown["base_url"])
-    with ws.catalog() as db, progress_listener("instruct") as listen:
-        result = run_job(
-            db,
-            "instruct",
-            lambda job: wiring.instruct(ws, overrides=overrides, job=job, **options),
-            {"options": options, "overrides": shown},
-            [listen],
-        )
+    result = run_with_progress(ws, "teach.instructions", {"overrides": overrides, **options})
     s = result.summary
     where = "sample area" if s["area"] == "instruct-sample" else "prompts"
     dry = " (dry run: nothing stored as prompts)" if s["dry_run"] and where == "prompts" else ""

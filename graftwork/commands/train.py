@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from graftwork.commands._common import err_console, out_console, workspace_from
-from graftwork.core.base.jobs import JobEvent, run_job
+from graftwork.core.base.jobs import JobEvent
 
 
 @click.command("train")
@@ -68,8 +68,6 @@ def command(
 ) -> None:
     """Train a LoRA adapter on a built set. Ctrl-C writes a checkpoint and marks the run
     cancelled; `graftwork train --resume RUN` continues it."""
-    from graftwork import wiring
-
     if not set_name and not resume:
         raise click.UsageError("pass --set NAME to start a run, or --resume RUN to continue one")
     if set_name and resume:
@@ -116,26 +114,20 @@ def command(
                 Text.assemble((f"{event.level}: ", style), event.message), soft_wrap=True
             )
 
-    with ws.catalog() as db, progress:
-        result = run_job(
-            db,
+    from graftwork.core.stages import run_stage
+
+    with progress:
+        result = run_stage(
+            ws,
             "train",
-            lambda job: wiring.train(
-                ws,
-                set_name,
-                overrides=overrides,
-                resume=resume,
-                drop_long=drop_long,
-                job=job,
-                config_file=config_file,
-            ),
-            params={
-                "set": set_name,
+            {
+                "set_name": set_name,
+                "overrides": {k: v for k, v in overrides.items() if v is not None},
                 "resume": resume,
                 "drop_long": drop_long,
-                **{k: v for k, v in overrides.items() if v is not None},
+                "config_file": config_file,
             },
-            listeners=[listen],
+            [listen],
         )
     s = result.summary
     best = (

@@ -2,7 +2,9 @@
 root (`graftwork.wiring.build_services`). The TUI never imports adapters or stage modules
 itself; it calls these from worker threads, each of which opens its own catalog connection.
 
-Stages that live in core modules are `Lazy` callables: imported on first use, so the app
+Stages are started by name through `run_stage` (the registry in graftwork.core.stage_list, as
+the CLI does), so a stage records the same job kind and has the same side effects from either
+interface. Per-item callables from core modules are `Lazy`: imported on first use, so the app
 starts fast.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from graftwork.core.base.errors import ItemError
@@ -46,18 +48,14 @@ class Lazy:
 
 @dataclass
 class Services:
-    """Everything the app can do. Stage callables take keyword params plus ``job``; per-item
-    callables take the calling thread's own ``db`` connection first."""
+    """Everything the app can do. Per-item callables take the calling thread's own ``db``
+    connection first."""
 
     ws: Workspace
-    # -- stages (run as Jobs in worker threads) -------------------------------------------
-    ingest: Callable[..., Any]  # (manifest, *, widgets=None, concurrency=None, refresh=False, job)
-    analyze: Callable[..., Any]  # (*, job)
-    draft_prompts: Callable[..., Any]  # (*, job): template drafts for widgets without a prompt
-    budget: Callable[..., Any]  # (*, max_tokens=None, widgets_only=False, job)
-    build: Callable[..., Any]  # (set_name, force=False, *, job)
-    export: Callable[..., Any]  # (set_name, fmt, out_dir=None, *, job)
-    # -- per item -------------------------------------------------------------------------
+    # -- stages: run_stage(name, params, listeners=(), cancel_event=None) -> StageResult, a
+    # declared stage run as a Job (call it from a worker thread) ---------------------------
+    run_stage: Callable[..., Any]
+    # -- per item (with the same side effects as the CLI's: see core/edits.py) ------------
     add_revision: Callable[..., Any]  # (db, item_id, text, *, origin, note=None)
     set_decision: Callable[..., Any]  # (db, item_id, decision, note=None)
     template_draft: Callable[[Any, str], str]  # (db, item_id) -> draft text
@@ -66,7 +64,8 @@ class Services:
     # -- teacher (None: the pane hides the key; without accept, it stores the draft itself) --
     teacher_draft: Callable[[str], Any] | None = None  # (item_id) -> {"text": ..., ...} or str
     accept_teacher_draft: Callable[[str, Any], Any] | None = None  # (item_id, draft) -> revision
-    extras: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    # calls, tokens and cost of the `teach` stage, shown before it runs (None: no teacher)
+    teach_estimate: Callable[..., dict[str, Any]] | None = None
 
 
 # ---- examples -----------------------------------------------------------------------------

@@ -10,24 +10,44 @@ A stage function has the signature ``fn(ws, *, job, **params) -> StageResult``; 
 needs (fetchers, token counters, the trainer) are bound in `graftwork.wiring`, whose functions
 are what the declarations point at when a stage talks to the outside.
 
-Adding a stage is one `declare(...)` call here (or in a recipe module) plus its function.
+Adding a stage is one `declare(...)` in graftwork/core/stage_list.py plus its function.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from graftwork.core.base.errors import GraftworkError
+
 
 @dataclass(frozen=True)
 class Param:
-    name: str
-    type: type = str
+    name: str  # keyword the stage function takes, and the key recorded in the job's params
+    type: type = str  # str, int, float, bool, Path, list (of str), dict
     default: Any = None
     required: bool = False
     help: str = ""
+    flag: str = ""  # CLI spelling; "" means --name-with-dashes
+    metavar: str = ""  # what the flag's value looks like in --help
+    pipeline: bool = False  # an input `graftwork run` takes (from a flag or graftwork.yaml run:)
+
+    @property
+    def cli_flag(self) -> str:
+        return self.flag or "--" + self.name.replace("_", "-")
+
+    @property
+    def config_key(self) -> str:
+        """The key in graftwork.yaml's `run:` section: the flag without dashes (--set: set)."""
+        return self.cli_flag.lstrip("-").replace("-", "_")
+
+    def default_value(self) -> Any:
+        # a fresh copy each time: a list or dict default must not be shared between jobs
+        return copy.deepcopy(self.default)
 
 
 @dataclass(frozen=True)
@@ -40,6 +60,9 @@ class StageSpec:
     reads: tuple[str, ...] = ()  # catalog tables / workspace files it reads
     writes: tuple[str, ...] = ()  # catalog tables / workspace files it writes
     help: str = ""
+    # "module:function" mapping the params to what the job records (e.g. a URL without its
+    # credentials); "" records the params as given
+    record: str = ""
     meta: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     @property
@@ -47,8 +70,46 @@ class StageSpec:
         return self.kind or self.name
 
     def resolve(self) -> Callable[..., Any]:
-        module, _, attr = self.fn.partition(":")
-        return getattr(importlib.import_module(module), attr)
+        return _resolve(self.fn)
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(f"stage {self.name!r} has no parameter {name!r}")
+
+    def bind(self, params: dict[str, Any] | None) -> dict[str, Any]:
+        """Every declared parameter: the given value, else its default. An undeclared name is a
+        programming error; a missing required one is the caller's (StageInputError)."""
+        given = dict(params or {})
+        if unknown := sorted(set(given) - {p.name for p in self.params}):
+            raise TypeError(f"stage {self.name!r} takes no parameter(s) {', '.join(unknown)}")
+        bound: dict[str, Any] = {}
+        for p in self.params:
+            value = given[p.name] if p.name in given else p.default_value()
+            if p.required and value in (None, "", [], ()):
+                raise StageInputError(self, p)
+            bound[p.name] = value
+        return bound
+
+    def recorded(self, bound: dict[str, Any]) -> dict[str, Any]:
+        return _resolve(self.record)(bound) if self.record else bound
+
+
+def _resolve(path: str) -> Callable[..., Any]:
+    module, _, attr = path.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+class StageInputError(GraftworkError):
+    """A stage was started without an input it needs (a usage error: exit code 2)."""
+
+    exit_code = 2
+
+    def __init__(self, spec: StageSpec, param: Param) -> None:
+        super().__init__(f"{spec.label} needs {param.cli_flag} ({param.help or param.name})")
+        self.stage = spec.name
+        self.param = param
 
 
 STAGES: dict[str, StageSpec] = {}
@@ -74,6 +135,59 @@ def all_stages() -> Iterable[StageSpec]:
     return STAGES.values()
 
 
+def pipeline_params() -> dict[str, Param]:
+    """The inputs `graftwork run` takes, by parameter name: every declared stage parameter
+    marked ``pipeline`` (one name means one input, whichever stage takes it)."""
+    found: dict[str, Param] = {}
+    for spec in all_stages():
+        for p in spec.params:
+            if p.pipeline:
+                seen = found.setdefault(p.name, p)
+                if seen.cli_flag != p.cli_flag or seen.type is not p.type:
+                    raise ValueError(f"pipeline input {p.name!r} is declared two ways")
+    return found
+
+
 def _load_declarations() -> None:
-    """Stage declarations live in graftwork.core.stage_list (and recipe modules)."""
+    """Stage declarations live in graftwork.core.stage_list, and a recipe's own stages in the
+    modules its recipe module imports (e.g. core/plan/stages.py): load every recipe present."""
     importlib.import_module("graftwork.core.stage_list")
+    from graftwork.core.recipes import available_recipes
+
+    available_recipes()
+
+
+def run_stage(
+    ws: Any,
+    name: str,
+    params: dict[str, Any] | None = None,
+    listeners: Iterable[Any] = (),
+    cancel_event: threading.Event | None = None,
+    db: Any = None,
+) -> Any:  # -> StageResult
+    """Run the declared stage ``name`` as a Job of its declared kind: the one way every
+    interface (CLI command, `run`, `demo`, workstation) starts a stage.
+
+    ``params`` are checked against the declaration and completed with its defaults; the job
+    records them (through the stage's ``record`` mapping). ``db``: the calling thread's
+    catalog connection, else one is opened here and closed after the job."""
+    from graftwork.core.base.jobs import run_job
+
+    spec = get_stage(name)
+    bound = spec.bind(params)
+    fn = spec.resolve()
+
+    def run(conn: Any) -> Any:
+        return run_job(
+            conn,
+            spec.job_kind,
+            lambda job: fn(ws, job=job, **bound),
+            spec.recorded(bound),
+            listeners,
+            cancel_event,
+        )
+
+    if db is not None:
+        return run(db)
+    with ws.catalog() as own:
+        return run(own)

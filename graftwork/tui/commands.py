@@ -76,18 +76,15 @@ def palette_commands(screen: MainScreen) -> Iterable[SystemCommand]:
     stages = [
         ("ingest", "ingest a manifest", "Download a gallery manifest (path or URL)"),
         ("analyze", "analyze", "Scan downloads"),
-        ("draft_prompts", "draft prompts", "Template drafts for widgets without a prompt"),
+        ("prompts.draft", "draft prompts", "Template drafts for widgets without a prompt"),
         ("budget", "budget", "Count tokens of every example"),
         ("build", "build a set", "Build train/valid/test JSONL (asks for a name)"),
         ("export", "export a set", "Export a built set (apple, mlx-chat, alpaca)"),
     ]
-    for kind, verb, help_ in stages:
-        yield cmd(f"runs: {verb}", help_, lambda k=kind: screen.action_start(k))
-    if "train" in services.extras:
-        yield cmd(
-            "runs: train on a set", "Train a LoRA adapter (training area)", screen.action_train
-        )
-    if "teach" in services.extras:
+    for stage, verb, help_ in stages:
+        yield cmd(f"runs: {verb}", help_, lambda s=stage: screen.action_start(s))
+    yield cmd("runs: train on a set", "Train a LoRA adapter (training area)", screen.action_train)
+    if services.teach_estimate is not None:
         yield cmd(
             "runs: teacher drafts",
             "Teacher drafts for widgets without a prompt (estimate first)",

@@ -6,10 +6,16 @@ Stages the app starts (budget, build) still use the real counter through wiring.
 from __future__ import annotations
 
 import dataclasses
+import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+import pytest
 
 from graftwork.core.dataset.examples import Example
 from graftwork.core.services import Services
+from graftwork.core.stages import get_stage
 
 
 @dataclass(frozen=True)
@@ -34,3 +40,11 @@ class FakeCounter:
 def with_fakes(services: Services) -> Services:
     counter = FakeCounter()
     return dataclasses.replace(services, token_counter=lambda: counter)
+
+
+def replace_stage(monkeypatch: pytest.MonkeyPatch, name: str, fn: Callable[..., Any]) -> None:
+    """Run ``fn(*, job, **params)`` in place of the declared stage ``name``'s function for one
+    test (the app still starts it through the registry, so kind and params are the real ones).
+    A stand-in, where the real stage would need the network, mlx or a long wait."""
+    module, _, attr = get_stage(name).fn.partition(":")
+    monkeypatch.setattr(importlib.import_module(module), attr, lambda ws, **params: fn(**params))

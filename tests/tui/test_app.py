@@ -78,7 +78,7 @@ async def test_palette_titles_are_area_verb(make_app) -> None:
 async def test_ingest_from_a_modal_runs_the_stage(make_app) -> None:
     seen: list[dict] = []
 
-    def fake_ingest(manifest, *, widgets=None, refresh=False, job):
+    def fake_ingest(*, manifest, widgets=None, refresh=False, job, **_):
         from graftwork.core.base.jobs import StageResult
 
         seen.append({"manifest": manifest, "widgets": widgets, "refresh": refresh})

@@ -196,6 +196,7 @@ async def test_jobs_from_another_process_appear_with_their_log(make_app, fixture
 
 
 async def test_teacher_run_shows_the_estimate_and_asks_first(make_app) -> None:
+    """The teacher is a stand-in here (its own tests run it against a local fake server)."""
     ran: list[str] = []
 
     def estimate() -> dict:
@@ -209,12 +210,11 @@ async def test_teacher_run_shows_the_estimate_and_asks_first(make_app) -> None:
             "dry_run": False,
         }
 
-    def teach(*, job) -> StageResult:
+    def teach(*, job, **_) -> StageResult:
         ran.append(job.kind)
         return StageResult(ok=4)
 
-    app = make_app()
-    app.services.extras = {"teach_estimate": estimate, "teach": teach}
+    app = make_app(teach_estimate=estimate, teach=teach)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await main_screen(pilot)
         await pilot.press("4", "g")
@@ -234,3 +234,24 @@ async def test_teacher_run_shows_the_estimate_and_asks_first(make_app) -> None:
                 j.kind == "teach" and j.state == "done" for j in screen.runs_pane.jobs.values()
             ),
         )
+
+
+async def test_draft_prompts_records_the_same_job_kind_as_the_cli(make_app, fixture_ws) -> None:
+    """The workstation once recorded this job as `prompts`, the CLI as `prompts.draft`."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        await pilot.press("4", "d")
+        await until(
+            pilot,
+            lambda: any(
+                j.kind == "prompts.draft" and j.state != "running"
+                for j in screen.runs_pane.jobs.values()
+            ),
+            timeout=20,
+        )
+        await settle(pilot)
+    db = fixture_ws.catalog()
+    kinds = [r[0] for r in db.execute("select kind from jobs where kind like 'prompts%'")]
+    db.close()
+    assert kinds == ["prompts.draft"]

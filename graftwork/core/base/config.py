@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from graftwork.core.base.errors import ConfigError
 from graftwork.core.base.workspace import Workspace
 
-WORKSPACE_SECTIONS = ("project", "teacher", "train", "keymap", "readmes")
+WORKSPACE_SECTIONS = ("project", "teacher", "train", "keymap", "readmes", "run")
 WORKSPACE_SCALARS = ("recipe",)  # top-level names, not sections (recipe: the workspace's recipe)
 M = TypeVar("M", bound=BaseModel)
 
@@ -117,7 +117,7 @@ def workspace_settings(ws: Workspace | None) -> dict[str, Any]:
     if unknown:
         raise ConfigError(
             f"{ws.config_path}: unknown top-level key(s) {', '.join(unknown)}; "
-            f"expected some of {', '.join(WORKSPACE_SECTIONS)}"
+            f"expected some of {', '.join(WORKSPACE_SCALARS + WORKSPACE_SECTIONS)}"
         )
     for key, value in data.items():
         if key in WORKSPACE_SCALARS:

@@ -13,9 +13,12 @@ DB_NAME = "graftwork.db"
 ENV_VAR = "GRAFTWORK_WORKSPACE"
 SUBDIRS = ("downloads", "prompts", "datasets", "runs")
 
-_STARTER_CONFIG = """\
+_STARTER_HEAD = """\
 # graftwork workspace settings. Every key overrides the defaults in graftwork's configs/
 # (project.yaml, teacher.yaml, train.yaml). A misspelt key is an error, never ignored.
+# recipe: the pipeline of this workspace (`graftwork recipes` lists them).
+"""
+_STARTER_CONFIG = """\
 project: {}
 #   max_sequence_length: 4095
 #   splits: {train: 0.8, valid: 0.1, test: 0.1}
@@ -27,6 +30,9 @@ train: {}
 #   model: /path/to/local/mlx/model
 keymap: {}
 #   widgets.exclude: x
+run: {}
+#   manifest: widgets.json   (inputs of `graftwork run`, by flag name)
+#   set: widgets-v1
 """
 
 
@@ -66,15 +72,16 @@ class Workspace:
         return open_catalog(self.db_path)
 
     @classmethod
-    def init(cls, root: Path) -> Workspace:
-        """Create (or complete) a workspace; never overwrites an existing graftwork.yaml."""
+    def init(cls, root: Path, recipe: str = "uebersicht") -> Workspace:
+        """Create (or complete) a workspace for ``recipe``; never overwrites an existing
+        graftwork.yaml (the caller checks that its recipe is the one asked for)."""
         root = Path(root).expanduser().resolve()
         root.mkdir(parents=True, exist_ok=True)
         ws = cls(root)
         if not ws.config_path.exists():
             from graftwork.core.base.atomic import write_text
 
-            write_text(ws.config_path, _STARTER_CONFIG)
+            write_text(ws.config_path, f"{_STARTER_HEAD}recipe: {recipe}\n{_STARTER_CONFIG}")
         for sub in SUBDIRS:
             (root / sub).mkdir(exist_ok=True)
         ws.catalog().close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from graftwork.core.stages import Param, StageSpec, declare
 
 _TEACH_PARAMS = (
+    Param("overrides", dict, {}, help="Teacher settings over graftwork.yaml."),
     Param("limit", int, help="Process the next N prompts."),
     Param("sample", int, help="The first N planned prompts, in the sample area."),
     Param("resume", bool, False, help="Continue the last unfinished run of this stage."),
@@ -42,6 +43,7 @@ STAGES = (
                     "teach_tasks",
                     "data/",
                 ),
+                record="graftwork.core.teach.config:recorded_params",
                 help=help_,
             )
         )
@@ -71,6 +73,25 @@ STAGES = (
             reads=("data/processed/dataset_<v>[_clean].jsonl",),
             writes=("data/processed/splits/", "data/processed/sft/", "eval/suites/"),
             help="Seeded splits, SFT files and the fixed evaluation suite.",
+        )
+    ),
+    declare(
+        StageSpec(
+            name="eval",
+            label="eval",
+            fn="graftwork.wiring:plan_eval",
+            params=(
+                Param("run_id", str, required=True, flag="--run", help="training run id"),
+                Param("suite", str, help="suite JSONL (default: the spec's fixed suite)"),
+                Param("n", int),
+                Param("seed", int, 0),
+                Param("temperature", float, 0.0),
+                Param("max_tokens", int, 1024),
+                Param("adapter", str, "best"),
+            ),
+            reads=("runs", "eval/suites/"),
+            writes=("samples", "runs/<run>/eval_<suite>.md"),
+            help="The fixed suite through base and adapter, scored with the spec's contract.",
         )
     ),
 )

@@ -53,13 +53,42 @@ RECIPE_MODULES: dict[str, str] = {
 }
 
 
-def get_recipe(name: str) -> Recipe:
+def unknown_recipe(name: object) -> str:
+    """The one message for a recipe name that is not known."""
+    return f"unknown recipe {name!r}; known: {', '.join(sorted(RECIPE_MODULES))}"
+
+
+def recipe_module(name: str) -> Any:
+    """The module defining recipe ``name``: RECIPE, and optionally ``starter_files(ws) ->
+    list[str]`` (files `graftwork init --recipe NAME` puts in a new workspace)."""
+    from graftwork.core.base.errors import ConfigError
+
     module = RECIPE_MODULES.get(name)
     if module is None:
-        from graftwork.core.base.errors import ConfigError
+        raise ConfigError(unknown_recipe(name))
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:  # a missing dependency inside the recipe: a real bug
+            raise
+        raise ConfigError(f"recipe {name!r} is not available in this build ({module})") from None
 
-        raise ConfigError(f"unknown recipe {name!r}; known: {', '.join(sorted(RECIPE_MODULES))}")
-    return importlib.import_module(module).RECIPE
+
+def get_recipe(name: str) -> Recipe:
+    return recipe_module(name).RECIPE
+
+
+def available_recipes() -> list[Recipe]:
+    """Every recipe whose module is present, in RECIPE_MODULES order."""
+    from graftwork.core.base.errors import ConfigError
+
+    found = []
+    for name in RECIPE_MODULES:
+        try:
+            found.append(get_recipe(name))
+        except ConfigError:
+            continue
+    return found
 
 
 def all_recipes() -> list[Recipe]:
@@ -67,10 +96,15 @@ def all_recipes() -> list[Recipe]:
 
 
 def workspace_recipe_name(ws: Any) -> str:
-    """The recipe a workspace names in graftwork.yaml (`recipe: NAME`), else the default."""
+    """The recipe a workspace names in graftwork.yaml (`recipe: NAME`), else the default. The
+    config reader checks it is a name; an unknown one is a ConfigError naming the file and
+    listing the known recipes (checked here: config does not import the recipe registry)."""
     from graftwork.core.base.config import workspace_settings
+    from graftwork.core.base.errors import ConfigError
 
     name = workspace_settings(ws).get("recipe")
+    if name and name not in RECIPE_MODULES:
+        raise ConfigError(f"{ws.config_path}: key 'recipe': {unknown_recipe(name)}")
     return name or DEFAULT_RECIPE
 
 

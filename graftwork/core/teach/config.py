@@ -82,6 +82,15 @@ def public_url(url: str) -> str:
 FLAG_KEYS = ("base_url", "model", "api_key_env", "concurrency", "dry_run")
 
 
+def recorded_params(params: dict[str, Any]) -> dict[str, Any]:
+    """What a teach job records: the options, and only the overrides that were set, with the
+    endpoint's credentials removed (job params are shown in the Runs pane)."""
+    shown = {k: v for k, v in (params.get("overrides") or {}).items() if v is not None}
+    if shown.get("base_url"):
+        shown["base_url"] = public_url(str(shown["base_url"]))
+    return {**params, "overrides": shown}
+
+
 def load_teacher_config(
     ws: Workspace | None, overrides: dict[str, Any] | None = None
 ) -> TeacherConfig:

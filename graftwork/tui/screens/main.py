@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import threading
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -21,7 +20,6 @@ from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 from textual.worker import Worker
 
 from graftwork.core.base.errors import GraftworkError
-from graftwork.core.base.jobs import run_job
 from graftwork.core.prompts.current import current_of_sql
 from graftwork.tui.data import (
     WidgetRow,
@@ -47,17 +45,6 @@ MIN_SIZE = (80, 24)
 SELECT_SETTLE_SECONDS = 0.08
 JOB_POLL_SECONDS = 2.0  # jobs started elsewhere (a CLI in another terminal) show up this often
 LIVE_POLL_SECONDS = 0.2  # the catalog change probe: any writer's change is on screen within ~0.5 s
-
-STAGE_LABELS = {
-    "ingest": "ingest",
-    "analyze": "analyze",
-    "draft_prompts": "draft prompts",
-    "budget": "budget",
-    "build": "build",
-    "export": "export",
-    "train": "train",
-    "teach": "teacher drafts",
-}
 
 
 def _read_detail(ws: Any, db: Any, item_id: str) -> tuple[Any, Any]:
@@ -438,17 +425,15 @@ class MainScreen(Screen[None]):
         )
 
     # -- stages ----------------------------------------------------------------------------
-    def action_start(self, kind: str) -> None:
-        """Run a pipeline stage; stages that need input ask for it first."""
-        call = getattr(self.app.services, kind)
-        if kind == "ingest":
+    def action_start(self, stage: str) -> None:
+        """Run a declared pipeline stage (core/stage_list.py); stages that need input ask first."""
+        if stage == "ingest":
 
             def go(v: dict[str, Any] | None) -> None:
                 if v:
                     widgets = [w.strip() for w in v["widgets"].split(",") if w.strip()] or None
-                    self.run_stage(
+                    self.start_stage(
                         "ingest",
-                        call,
                         {
                             "manifest": v["manifest"],
                             "widgets": widgets,
@@ -457,23 +442,22 @@ class MainScreen(Screen[None]):
                     )
 
             self.app.push_screen(modals.ingest_form(), go)
-        elif kind == "build":
+        elif stage == "build":
 
             def go_build(v: dict[str, Any] | None) -> None:
                 if v:
                     self.last_set = v["set_name"]
-                    self.run_stage(
-                        "build", call, {"set_name": v["set_name"], "force": bool(v["force"])}
+                    self.start_stage(
+                        "build", {"set_name": v["set_name"], "force": bool(v["force"])}
                     )
 
             self.app.push_screen(modals.build_form(), go_build)
-        elif kind == "export":
+        elif stage == "export":
 
             def go_export(v: dict[str, Any] | None) -> None:
                 if v:
-                    self.run_stage(
+                    self.start_stage(
                         "export",
-                        call,
                         {
                             "set_name": v["set_name"],
                             "fmt": v["fmt"],
@@ -482,18 +466,17 @@ class MainScreen(Screen[None]):
                     )
 
             self.app.push_screen(modals.export_form(self.last_set), go_export)
-        elif kind == "budget":
-            self.run_stage("budget", call, {"max_tokens": self.budget_pane.limit})
+        elif stage == "budget":
+            self.start_stage("budget", {"max_tokens": self.budget_pane.limit})
         else:
-            self.run_stage(kind, call, {})
+            self.start_stage(stage, {})
 
     def action_train(self) -> None:
         """Train a LoRA adapter on a built set (asks for the set's name)."""
-        call = self.app.services.extras["train"]
 
         def go(v: dict[str, Any] | None) -> None:
             if v:
-                self.run_stage("train", call, {"set_name": v["set_name"], "overrides": {}})
+                self.start_stage("train", {"set_name": v["set_name"]})
 
         self.app.push_screen(
             modals.FormModal(
@@ -511,13 +494,13 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, group="teach-estimate", exit_on_error=False, name="teacher estimate")
     def _estimate_teach(self) -> None:
-        estimate = self.app.services.extras["teach_estimate"]()
+        estimate = self.app.services.teach_estimate()
         self.app.call_from_thread(self._confirm_teach, estimate)
 
     def _confirm_teach(self, estimate: dict[str, Any]) -> None:
         def go(yes: bool | None) -> None:
             if yes:
-                self.run_stage("teach", self.app.services.extras["teach"], {})
+                self.start_stage("teach", {})
 
         self.app.push_screen(
             modals.ConfirmModal(
@@ -532,7 +515,9 @@ class MainScreen(Screen[None]):
         if job is None or job.kind not in ("train", "sample"):
             self.notify("Select a train or sample job in Runs first", severity="warning")
             return
-        self._push_review(str(job.params.get("run") or job.id))  # sample jobs name their run
+        # sample jobs name their run (as run_id; "run" in catalogs from before the registry)
+        run = job.params.get("run_id") or job.params.get("run")
+        self._push_review(str(run or job.id))
 
     def _push_review(self, run_or_job: str) -> None:
         """The screen resolves a train job's id to its run itself (in its loading worker)."""
@@ -543,10 +528,10 @@ class MainScreen(Screen[None]):
                 self.action_pane("widgets")
                 self.widgets_pane.show_item(item_id)
 
-        self.app.push_screen(
-            ReviewScreen(self.app.ws, run_or_job, sample=self.app.services.extras.get("sample")),
-            jump,
-        )
+        def sample(run_id: str) -> Any:  # from the screen's worker thread
+            return self.app.services.run_stage("sample", {"run_id": run_id})
+
+        self.app.push_screen(ReviewScreen(self.app.ws, run_or_job, sample=sample), jump)
 
     def action_history(self) -> None:
         """The history of training runs (RunHistory reads the catalog in its own workers)."""
@@ -562,10 +547,12 @@ class MainScreen(Screen[None]):
         if job_id is None or not self.runs_pane.select_job(job_id):
             self.notify(f"run {run_id} has no job in Runs", severity="warning", markup=False)
 
-    def run_stage(self, kind: str, call: Callable[..., Any], params: dict[str, Any]) -> Worker[Any]:
-        """Run ``call(job=..., **params)`` as a Job in a thread worker; events go to Runs."""
+    def start_stage(self, name: str, params: dict[str, Any]) -> Worker[Any]:
+        """Run the declared stage ``name`` as a Job in a thread worker; events go to Runs."""
+        from graftwork.core.stages import get_stage
+
+        label = get_stage(name).label
         cancel = threading.Event()
-        job_kind = {"draft_prompts": "prompts"}.get(kind, kind)
 
         def listener(event: Any) -> None:
             if event.type == "started":
@@ -573,19 +560,16 @@ class MainScreen(Screen[None]):
             self.post_message(JobUpdate(event))  # thread-safe
 
         def work() -> Any:
-            with self.app.ws.catalog() as db:
-                return run_job(
-                    db, job_kind, lambda job: call(job=job, **params), params, [listener], cancel
-                )
+            return self.app.services.run_stage(name, params, [listener], cancel)
 
-        self.notify(f"{STAGE_LABELS[kind]} started", timeout=2)
+        self.notify(f"{label} started", timeout=2, markup=False)
         return self.run_worker(
             work,
-            name=STAGE_LABELS[kind],
+            name=label,
             group="jobs",
             thread=True,
             exit_on_error=False,
-            description=f"stage {kind}",
+            description=f"stage {name}",
         )
 
     @on(JobUpdate)

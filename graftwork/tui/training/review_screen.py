@@ -121,8 +121,8 @@ class ReviewScreen(Screen[str | None]):
     def __init__(
         self, ws: Workspace, run_id: str, sample: Callable[..., Any] | None = None
     ) -> None:
-        """``sample``: wiring.sample (ws, run_id, job=..., **settings) to generate from the app;
-        without it, `s` says how to sample from a terminal."""
+        """``sample``: (run_id) -> StageResult, the registry's `sample` stage run as a job
+        (called from a worker thread); without it, `s` says how to sample from a terminal."""
         super().__init__()
         self.ws = ws
         self.run_id = run_id
@@ -242,19 +242,11 @@ class ReviewScreen(Screen[str | None]):
 
     @work(thread=True, exclusive=True, group="review-sample")
     def _sample(self) -> None:
-        from graftwork.core.base.jobs import run_job
-
-        with self.ws.catalog() as db:
-            try:
-                result = run_job(
-                    db,
-                    "sample",
-                    lambda job: self.sampler(self.ws, self.run_id, job=job),  # type: ignore[misc]
-                    params={"run": self.run_id},
-                )
-                message, style = f"stored {result.ok} new sample(s)", "green"
-            except Exception as exc:
-                message, style = f"sampling failed: {exc}", "red"
+        try:
+            result = self.sampler(self.run_id)  # type: ignore[misc]
+            message, style = f"stored {result.ok} new sample(s)", "green"
+        except Exception as exc:
+            message, style = f"sampling failed: {exc}", "red"
         self.app.call_from_thread(self._sampled, message, style)
 
     def _sampled(self, message: str, style: str) -> None:

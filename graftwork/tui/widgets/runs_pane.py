@@ -73,7 +73,7 @@ class RunsPane(Vertical):
         Binding("c", "cancel", "Cancel job", id="runs.cancel", tooltip="Cancel the selected job"),
         Binding("i", "screen.start('ingest')", "Ingest", id="runs.ingest"),
         Binding("a", "screen.start('analyze')", "Analyze", id="runs.analyze"),
-        Binding("d", "screen.start('draft_prompts')", "Draft prompts", id="runs.draft_prompts"),
+        Binding("d", "screen.start('prompts.draft')", "Draft prompts", id="runs.draft_prompts"),
         Binding("b", "screen.start('budget')", "Budget", id="runs.budget"),
         Binding("m", "screen.start('build')", "Build set", id="runs.build"),
         Binding("e", "screen.start('export')", "Export", id="runs.export"),

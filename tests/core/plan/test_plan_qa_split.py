@@ -128,7 +128,9 @@ def test_budget_and_build_work_on_a_plan_workspace(workspace: Workspace) -> None
     shutil.copy(specs / "travel_guide.yaml", workspace.root / "spec.yaml")
     shutil.copy(specs / "travel_cities.txt", workspace.root)
     config = workspace.config_path.read_text(encoding="utf-8")
-    workspace.config_path.write_text("recipe: plan\n" + config, encoding="utf-8")
+    # init writes `recipe: uebersicht`; a second key would be ignored by YAML's last-wins rule
+    config = config.replace("recipe: uebersicht", "recipe: plan")
+    workspace.config_path.write_text(config, encoding="utf-8")
     with workspace.catalog() as db:
         run_job(db, "plan", lambda job: run_plan(workspace, job=job))
         rows = store.plan_items(db, store.latest_spec(db)["id"])

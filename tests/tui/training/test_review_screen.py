@@ -148,12 +148,14 @@ async def test_a_run_without_samples_says_what_to_do(workspace: Workspace) -> No
 async def test_s_samples_the_run_from_the_screen(
     workspace: Workspace, review_model_dir, tiny_adapter_dir
 ) -> None:
-    from graftwork.wiring import sample
+    from graftwork.core.stages import run_stage
 
     make_set(workspace)
     run_id = make_run(workspace, "widgets", str(review_model_dir), tiny_adapter_dir)
     app = ReviewApp(
-        workspace, run_id, sample=lambda ws, rid, job: sample(ws, rid, job=job, n=1, max_tokens=6)
+        workspace,
+        run_id,
+        sample=lambda rid: run_stage(workspace, "sample", {"run_id": rid, "n": 1, "max_tokens": 6}),
     )
     async with app.run_test(size=(140, 40)) as pilot:
         await until(

@@ -50,6 +50,7 @@ STAGES = (
             fn="graftwork.wiring:instruct",
             kind="instruct",
             params=(
+                Param("overrides", dict, {}, help="Teacher settings over graftwork.yaml."),
                 Param("limit", int, help="The next N chunks."),
                 Param("sample", int, help="N chunks into the sample area."),
                 Param("resume", bool, False, help="Continue the last unfinished run."),
@@ -59,6 +60,7 @@ STAGES = (
             ),
             reads=("readme_chunks", "readme_repos", "teacher_calls"),
             writes=("prompt_revisions", "teacher_calls", "teach_runs", "teach_tasks"),
+            record="graftwork.core.teach.config:recorded_params",
             help="The teacher writes one instruction per chunk, in batches.",
         )
     ),
@@ -67,7 +69,7 @@ STAGES = (
             name="records",
             label="records",
             fn="graftwork.core.sources.readmes.records:records_stage",
-            params=(Param("set_name", str, required=True, help="A built set."),),
+            params=(Param("set_name", str, required=True, flag="--set", help="A built set."),),
             reads=("datasets/<set>/manifest.json", "readme_chunks", "prompt_revisions"),
             writes=(
                 "datasets/<set>/sft_dataset.json",
