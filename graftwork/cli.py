@@ -60,6 +60,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "chunk": ("chunk", "Split collected READMEs into chunks, one item each (readmes recipe)."),
     "records": ("records", "The seed's SFT files (sft_dataset.json, train/test) of a built set."),
     "readme": ("readme", "Write README.generated.md for a folder with a trained readmes adapter."),
+    "dashboard": ("dashboard", "The readmes pipeline's phases with their counts."),
 }
 
 

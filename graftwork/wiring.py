@@ -376,7 +376,7 @@ def collect(
             retries=gh.retries,
             backoff=gh.backoff_seconds,
             max_wait=gh.max_wait_seconds,
-            max_connections=workers,
+            max_connections=workers,  # concurrency bounds requests in flight, not only repos
         )
 
     ports = CollectPorts(

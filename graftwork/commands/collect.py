@@ -31,7 +31,7 @@ from graftwork.commands._common import finish, run_with_progress, workspace_from
     "--concurrency",
     type=click.IntRange(1, 256),
     default=None,
-    help="Repositories at once (default: readmes.collect.concurrency, 8).",
+    help="Repositories and API requests at once (default: readmes.collect.concurrency, 8).",
 )
 @click.pass_context
 def command(

@@ -83,3 +83,20 @@ def test_seed_files_hold_the_seed_shape_split_by_repository(ws: Workspace, tmp_p
     assert set(record["input"]) == {"file_tree", "project_type", "key_files"}
     assert record["input"]["project_type"] == "cli" and "README.md" in record["input"]["file_tree"]
     assert all(r["content"].startswith(("# beta", "## Usage")) for r in test)
+
+
+def test_dashboard_and_item_rows(ws: Workspace) -> None:
+    from graftwork.core.sources.readmes.status import dashboard, item_rows
+
+    with ws.catalog() as db:
+        phases = dict(dashboard(ws, db))
+        rows = item_rows(ws, db)
+    assert phases["1 collect"] == "2 repositories collected, 0 failed"
+    assert phases["2 chunk"].startswith("4 chunks")
+    assert phases["3 instruct"].endswith("4 on their template")
+    assert phases["5 train"] == "0 run(s)"
+    assert {r["repo"] for r in rows} == {"alpha", "beta"}
+    assert all(
+        len({r["split"] for r in rows if r["repo"] == repo}) == 1 for repo in ("alpha", "beta")
+    )
+    assert rows[0]["instruction"].startswith("Write the")

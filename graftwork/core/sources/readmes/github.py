@@ -89,10 +89,18 @@ class GitHubCollector:
         branch = str(meta.get("default_branch") or "")
         if not branch or meta.get("size") == 0:
             raise RepoError("empty repository (no commits)")
-        try:
-            readme = await self.get_json(f"{base}/readme")
-        except NotFoundError:
-            raise RepoError("no README at the top level") from None
+        # README and tree at once (one round trip less per repository); the repository call
+        # above came first, so a rejected token or a missing repository sends nothing more.
+        readme_or_err, tree_or_err = await asyncio.gather(
+            self.get_json(f"{base}/readme"), self.tree(base, branch), return_exceptions=True
+        )
+        if isinstance(readme_or_err, NotFoundError):
+            raise RepoError("no README at the top level")
+        for outcome in (readme_or_err, tree_or_err):
+            if isinstance(outcome, BaseException):
+                raise outcome
+        readme: dict[str, Any] = readme_or_err  # type: ignore[assignment]
+        files, notes = tree_or_err  # type: ignore[misc]
         readme_path = str(readme.get("path") or "README")
         size = int(readme.get("size") or 0)
         check_readme_size(readme_path, size, self.cfg.max_readme_bytes)
@@ -101,7 +109,6 @@ class GitHubCollector:
         except ValueError:
             raise RepoError(f"{readme_path}: GitHub sent content that is not base64") from None
         text = decode_readme(readme_path, raw, self.cfg.max_readme_bytes)
-        files, notes = await self.tree(base, branch)
         if not files:
             raise RepoError("empty repository (no files)")
         spdx = ((meta.get("license") or {}).get("spdx_id") or "").strip()

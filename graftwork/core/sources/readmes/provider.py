@@ -19,7 +19,7 @@ import json
 from typing import Any
 
 from graftwork.core.base.workspace import Workspace
-from graftwork.core.dataset.candidates import current_prompts
+from graftwork.core.dataset.candidates import current_prompts, prompt_skip_reason
 from graftwork.core.dataset.examples import ALPACA_JOIN, Example, alpaca_user, make_example
 from graftwork.core.sources.base import Candidate
 from graftwork.core.sources.readmes.config import ReadmesConfig, load_readmes_config
@@ -75,20 +75,16 @@ class ReadmesExamples:
         out: list[Candidate] = []
         skipped: list[tuple[str, str]] = []
         for item_id, repo_id, sha in db.execute(_ACTIVE_SQL).fetchall():
-            text, state = prompts.get(item_id, ("", ""))
-            if item_id not in prompts:
-                skipped.append((item_id, "no instruction yet"))
-            elif state == "rejected":
-                skipped.append((item_id, "current instruction is rejected"))
-            elif not text.strip():
-                skipped.append((item_id, "current instruction is empty"))
-            else:
-                try:
-                    _, ctx_hash = self.context(db, repo_id)
-                except ValueError as exc:
-                    skipped.append((item_id, str(exc)))
-                    continue
-                out.append(Candidate(item_id, text, f"{sha}:{ctx_hash}", ref=repo_id))
+            reason = prompt_skip_reason(prompts.get(item_id))
+            if reason is not None:
+                skipped.append((item_id, reason.replace("prompt", "instruction")))
+                continue
+            try:
+                _, ctx_hash = self.context(db, repo_id)
+            except ValueError as exc:
+                skipped.append((item_id, str(exc)))
+                continue
+            out.append(Candidate(item_id, prompts[item_id][0], f"{sha}:{ctx_hash}", ref=repo_id))
         return out, skipped
 
     def example(self, db: Any, cand: Candidate) -> Example:
