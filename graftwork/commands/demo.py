@@ -111,12 +111,26 @@ def open_tui(ws: Workspace) -> None:
 @click.option(
     "--no-tui", is_flag=True, help="Print the summary instead of opening the workstation."
 )
-def command(directory: Path | None, no_tui: bool) -> None:
+@click.option(
+    "--recipe",
+    type=click.Choice(["uebersicht", "readmes"]),
+    default="uebersicht",
+    show_default=True,
+    help="Which sample: Übersicht widgets, or the readmes recipe's repositories.",
+)
+def command(directory: Path | None, no_tui: bool, recipe: str) -> None:
     """Create the demo workspace from the bundled sample widgets, run the whole pipeline
     (ingest from file:// URLs, analyze, prompts, budget, build set `demo`, export mlx-chat)
     and open the workstation on it.
 
+    With --recipe readmes: the sample repositories under data/readmes through collect,
+    chunk, dry-run instructions, budget, build, records and a short training run.
+
     Example: graftwork demo --dir /tmp/graftwork-demo --no-tui"""
+    if recipe == "readmes":
+        from graftwork.commands.demo_readmes import main
+
+        main(directory or demo.default_demo_dir(Path.cwd()).with_name("demo-readmes"))
     target = directory or demo.default_demo_dir(Path.cwd())
     plan = demo.prepare(target)
     out_console.print(
