@@ -76,7 +76,7 @@ def sections_asked(body: dict) -> int:
 def test_batches_of_three_give_one_accepted_instruction_per_chunk(ws, server) -> None:
     result = run(ws, flags(server))
     assert result.ok == SECTIONS and not result.failed
-    assert [sections_asked(r["body"]) for r in server.served()] == [3, 3, 1]
+    assert sorted(sections_asked(r["body"]) for r in server.served()) == [1, 3, 3]
     cur = current(ws)
     for item_id in chunk_ids(ws):
         rev = cur[item_id]
