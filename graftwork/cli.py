@@ -55,6 +55,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "eval",
         "Run the eval suite through base and adapter; score with the spec's contract.",
     ),
+    "validate": ("validate", "Check JSONL records with named rules (fields, tool calls, tokens)."),
+    "buckets": ("buckets", "Generate the buckets recipe's records from its spec."),
     "import": ("import_", "Import your own dataset (Alpaca, chat, Apple or ShareGPT records)."),
     "collect": ("collect", "Collect repositories: README, file tree, facts (readmes recipe)."),
     "chunk": ("chunk", "Split collected READMEs into chunks, one item each (readmes recipe)."),

@@ -50,6 +50,7 @@ RECIPE_MODULES: dict[str, str] = {
     "import": "graftwork.core.recipes.imported",
     "plan": "graftwork.core.recipes.plan",
     "readmes": "graftwork.core.recipes.readmes",
+    "buckets": "graftwork.core.recipes.buckets",
 }
 
 

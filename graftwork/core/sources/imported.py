@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -219,49 +219,86 @@ def import_paths(
     if fmt != "auto" and fmt not in FORMATS:
         raise ImportError_(f"--format must be auto or one of {', '.join(FORMATS)}, got {fmt!r}")
     files = import_files(paths)
+    result = _import_rows(ws, _file_rows(files, fmt, job), job)
+    result.summary["files"] = len(files)
+    return result
+
+
+def _file_rows(files: list[Path], fmt: str, job: Job) -> Iterator[tuple[str, _Row | Exception]]:
+    """(file:line, its row or the RecordError) for every record of ``files``."""
+    for path in files:
+        file_fmt = None if fmt == "auto" else fmt
+        path_json = _encode(str(path))
+        for rec in read_records(path):
+            job.check_cancelled()
+            where = f"{path}:{rec.line}"
+            try:
+                if rec.error is not None:
+                    raise RecordError(rec.error)
+                looks = detect(rec.value)
+                if file_fmt is None:
+                    if looks is None:
+                        raise RecordError(
+                            "not a known record (alpaca has instruction/output, chat has "
+                            "messages, sharegpt has conversations, apple is an array)"
+                        )
+                    file_fmt = looks
+                elif looks is not None and looks != file_fmt:
+                    raise RecordError(
+                        f"looks like a {looks} record, but this file holds {file_fmt} "
+                        "records (one format per file)"
+                    )
+                yield (
+                    where,
+                    _row(parse(file_fmt, rec.value), path_json, path, rec.line, file_fmt, where),
+                )
+            except RecordError as exc:
+                yield where, exc
+
+
+def import_records(
+    ws: Workspace, records: Iterable[tuple[Path, int, Any]], *, fmt: str, job: Job
+) -> StageResult:
+    """Import records made in memory (a generator's output), each named by the file and line
+    it was written to; otherwise as `import_paths` (same batches, ids, revisions)."""
+
+    def rows() -> Iterator[tuple[str, _Row | Exception]]:
+        for path, line, value in records:
+            where = f"{path}:{line}"
+            try:
+                yield where, _row(parse(fmt, value), _encode(str(path)), path, line, fmt, where)
+            except RecordError as exc:
+                yield where, exc
+
+    return _import_rows(ws, rows(), job)
+
+
+def _import_rows(
+    ws: Workspace, rows: Iterable[tuple[str, _Row | Exception]], job: Job
+) -> StageResult:
+    """Write ``rows`` in batches (one transaction each); failures named by file:line."""
     result = StageResult()
     counts = {"new": 0, "changed": 0, "unchanged": 0}
     with ws.catalog() as db:
         state = _load_state(db)
         batch: list[_Row] = []
-        for path in files:
-            file_fmt = None if fmt == "auto" else fmt
-            path_json = _encode(str(path))
-            for rec in read_records(path):
-                job.check_cancelled()
-                where = f"{path}:{rec.line}"
-                try:
-                    if rec.error is not None:
-                        raise RecordError(rec.error)
-                    looks = detect(rec.value)
-                    if file_fmt is None:
-                        if looks is None:
-                            raise RecordError(
-                                "not a known record (alpaca has instruction/output, chat has "
-                                "messages, sharegpt has conversations, apple is an array)"
-                            )
-                        file_fmt = looks
-                    elif looks is not None and looks != file_fmt:
-                        raise RecordError(
-                            f"looks like a {looks} record, but this file holds {file_fmt} "
-                            "records (one format per file)"
-                        )
-                    row = _row(
-                        parse(file_fmt, rec.value), path_json, path, rec.line, file_fmt, where
-                    )
-                    _check_id(state, row)
-                except RecordError as exc:
-                    result.failed.append((where, str(exc)))
-                    job.item_failed(where, str(exc))
-                    continue
-                batch.append(row)
-                if len(batch) >= BATCH:
-                    _write(db, state, batch, counts, job)
-                    batch = []
+        for where, row in rows:
+            try:
+                if isinstance(row, Exception):
+                    raise row
+                _check_id(state, row)
+            except RecordError as exc:
+                result.failed.append((where, str(exc)))
+                job.item_failed(where, str(exc))
+                continue
+            batch.append(row)
+            if len(batch) >= BATCH:
+                _write(db, state, batch, counts, job)
+                batch = []
         if batch:
             _write(db, state, batch, counts, job)
     result.ok = sum(counts.values())
-    result.summary = {**counts, "files": len(files), "failed": len(result.failed)}
+    result.summary = {**counts, "failed": len(result.failed)}
     return result
 
 

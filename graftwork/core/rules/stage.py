@@ -1,0 +1,58 @@
+"""The `buckets` stage: generate every bucket from the spec, write one JSONL file per bucket
+(data/processed/buckets/<bucket>.jsonl, each replaced whole) and put the records in the catalog
+as items with their examples (the import source, so budget, build, export and train work on
+them unchanged). A spec problem stops the stage before anything is written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from graftwork.core.base.atomic import atomic_writer
+from graftwork.core.base.jobs import Job, StageResult
+from graftwork.core.base.workspace import Workspace
+from graftwork.core.rules.buckets import generate, load_buckets
+
+OUT_DIR = Path("data") / "processed" / "buckets"
+DEFAULT_SPEC = "spec.yaml"
+
+
+def spec_path(ws: Workspace, spec: str | None) -> Path:
+    if spec is None:
+        return ws.root / DEFAULT_SPEC
+    path = Path(spec).expanduser()
+    return path if path.is_absolute() else Path.cwd() / path
+
+
+def run_buckets(ws: Workspace, *, spec: str | None = None, job: Job) -> StageResult:
+    from graftwork.core.sources.imported import import_records
+
+    loaded, tools = load_buckets(spec_path(ws, spec))
+    gen = generate(loaded, tools)
+    for warning in gen.warnings:
+        job.log(warning, level="warning")
+    out_dir = ws.root / OUT_DIR
+    written: list[Path] = []
+    catalog: list[tuple[Path, int, Any]] = []
+    job.set_total(sum(len(r) for r in gen.records.values()))
+    for bucket, records in gen.records.items():
+        path = out_dir / gen.files[bucket]
+        with atomic_writer(path) as fh:
+            for rec in records:
+                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        written.append(path)
+        for line, (rec, rid) in enumerate(zip(records, gen.ids[bucket], strict=True), 1):
+            meta = {"id": rid, "bucket": bucket, "task_type": rec["task_type"]}
+            value = {"instruction": rec["instruction"], "input": rec["input"]}
+            catalog.append((path, line, {**value, "output": rec["output"], "meta": meta}))
+    result = import_records(ws, catalog, fmt="alpaca", job=job)
+    result.outputs = written
+    result.summary = {
+        **result.summary,
+        "spec": str(loaded.path),
+        "counts": {b: {"made": m, "target": t} for b, (m, t) in gen.counts.items()},
+        "files": [str(p) for p in written],
+        "warnings": gen.warnings,
+    }
+    return result

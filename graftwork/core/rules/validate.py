@@ -1,0 +1,254 @@
+"""`graftwork validate`: named rules over any JSONL of records, each counted pass/fail with its
+first failing lines (file:line), as a report that can be written as JSON.
+
+Rules:
+- ``json``: every line is a JSON object.
+- ``fields``: bucket records (with ``task_type``) have task_type, instruction, input, output
+  as non-empty strings; Alpaca records have non-empty instruction and output, input a string.
+- ``tool_calls``: tool_core/tool_call outputs are a call valid against the tool's schema;
+  tool_neg outputs are wrong in the way they declare (rules/tools.check_output).
+- ``tokens``: the record's text (instruction, input, output) has fewer than ``max_tokens``
+  tokens with the named tokenizer (tiktoken cl100k_base, or the ``--tokenizer`` folder).
+- ``tokenizer``: with a Hugging Face tokenizer folder: decode(encode(text)) == text and no
+  unknown token, for every field.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graftwork.core.base.errors import ConfigError
+
+ALL_RULES = ("json", "fields", "tool_calls", "tokens", "tokenizer")
+SHOWN = 5  # failing lines kept per rule
+BATCH = 2048  # records tokenized per call
+
+
+class ValidateError(ConfigError):
+    """Cannot validate at all (no such file, unknown rule, broken tokenizer): exit code 2."""
+
+
+@dataclass
+class RuleResult:
+    name: str
+    passed: int = 0
+    failed: int = 0
+    first: list[tuple[str, str]] = field(default_factory=list)  # (file:line, cause)
+
+    def fail(self, where: str, cause: str) -> None:
+        self.failed += 1
+        if len(self.first) < SHOWN:
+            self.first.append((where, cause))
+
+
+@dataclass
+class Report:
+    files: list[str]
+    records: int
+    tokenizer: str
+    max_tokens: int
+    rules: dict[str, RuleResult]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.failed == 0 for r in self.rules.values())
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "records": self.records,
+            "tokenizer": self.tokenizer,
+            "max_tokens": self.max_tokens,
+            "ok": self.ok,
+            "rules": {
+                n: {
+                    "passed": r.passed,
+                    "failed": r.failed,
+                    "first_failures": [{"where": w, "cause": c} for w, c in r.first],
+                }
+                for n, r in self.rules.items()
+            },
+        }
+
+
+class HFTokenizer:
+    """A local Hugging Face tokenizer folder (tokenizer.json), read with `tokenizers`."""
+
+    def __init__(self, folder: Path) -> None:
+        path = folder / "tokenizer.json" if folder.is_dir() else folder
+        if not path.is_file():
+            raise ValidateError(
+                f"{folder}: no tokenizer.json (give a Hugging Face tokenizer folder)"
+            )
+        try:
+            from tokenizers import Tokenizer
+
+            self.tok = Tokenizer.from_file(str(path))
+        except Exception as exc:  # tokenizers raises plain Exception for a broken file
+            raise ValidateError(
+                f"{path}: not a usable tokenizer: {str(exc).splitlines()[0]}"
+            ) from None
+        self.id = f"hf:{folder}"
+        model = json.loads(path.read_text(encoding="utf-8")).get("model", {})
+        unk = model.get("unk_token")
+        self.unk_id = self.tok.token_to_id(unk) if isinstance(unk, str) else None
+
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        return [e.ids for e in self.tok.encode_batch(list(texts), add_special_tokens=False)]
+
+    def decode(self, ids: list[list[int]]) -> list[str]:
+        return self.tok.decode_batch(ids, skip_special_tokens=False)
+
+
+class TiktokenCounter:
+    def __init__(self) -> None:
+        from graftwork.adapters.tokenizers import TiktokenBackend
+
+        self.backend = TiktokenBackend("cl100k_base")
+        self.id = self.backend.id
+
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        return self.backend._encode(texts)
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str | None, str]]:
+    """(line number, text or None, decode problem) for each non-blank line."""
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        raise ValidateError(f"{path}: cannot read: {exc.strerror}") from None
+    with fh:
+        for n, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            try:
+                yield n, raw.decode("utf-8"), ""
+            except UnicodeDecodeError as exc:
+                yield n, None, f"not UTF-8 ({exc.reason} at byte {exc.start})"
+
+
+def _fields(rec: dict[str, Any]) -> str | None:
+    keys = (
+        ("task_type", "instruction", "input", "output")
+        if "task_type" in rec
+        else ("instruction", "output")
+    )
+    bad = [k for k in keys if not isinstance(rec.get(k), str) or not rec[k].strip()]
+    if "task_type" not in rec and not isinstance(rec.get("input", ""), str):
+        bad.append("input")
+    return f"missing or empty: {', '.join(bad)}" if bad else None
+
+
+def validate_files(
+    paths: Sequence[Path],
+    *,
+    rules: Sequence[str] = ALL_RULES,
+    tokenizer: Path | None = None,
+    max_tokens: int = 2048,
+    tools: dict[str, Any] | None = None,
+) -> Report:
+    from graftwork.core.rules.tools import (
+        TOOL_CORE_TYPES,
+        TOOL_NEG_TYPES,
+        check_output,
+        default_tools_path,
+        read_tools,
+    )
+
+    unknown = [r for r in rules if r not in ALL_RULES]
+    if unknown:
+        raise ValidateError(f"unknown rule(s) {', '.join(unknown)}; known: {', '.join(ALL_RULES)}")
+    rules = [r for r in ALL_RULES if r in rules and (r != "tokenizer" or tokenizer is not None)]
+    missing = [p for p in paths if not Path(p).is_file()]
+    if missing:
+        raise ValidateError(f"{missing[0]}: no such file")
+    if "tool_calls" in rules and tools is None:
+        tools = read_tools(default_tools_path())
+    enc: Any = None
+    if "tokens" in rules or "tokenizer" in rules:
+        enc = HFTokenizer(Path(tokenizer)) if tokenizer is not None else TiktokenCounter()
+    results = {r: RuleResult(r) for r in rules}
+    report = Report([str(p) for p in paths], 0, enc.id if enc else "", max_tokens, results)
+    pending: list[tuple[str, dict[str, Any]]] = []
+
+    def flush() -> None:
+        if pending:
+            _token_rules(pending, enc, results, max_tokens)
+            pending.clear()
+
+    for path in paths:
+        for n, text, problem in _lines(Path(path)):
+            where = f"{path}:{n}"
+            report.records += 1
+            rec: Any = None
+            if text is not None:
+                try:
+                    rec = json.loads(text)
+                except json.JSONDecodeError as exc:
+                    problem = f"not JSON ({exc.msg} at column {exc.colno})"
+                if rec is not None and not isinstance(rec, dict):
+                    problem, rec = "not a JSON object", None
+            if "json" in results:
+                if rec is None:
+                    results["json"].fail(where, problem)
+                else:
+                    results["json"].passed += 1
+            if rec is None:
+                continue
+            if "fields" in results:
+                cause = _fields(rec)
+                if cause:
+                    results["fields"].fail(where, cause)
+                else:
+                    results["fields"].passed += 1
+            task = rec.get("task_type")
+            if "tool_calls" in results and task in TOOL_CORE_TYPES | TOOL_NEG_TYPES:
+                cause = check_output(task, str(rec.get("output", "")), tools or {})
+                if cause:
+                    results["tool_calls"].fail(where, cause)
+                else:
+                    results["tool_calls"].passed += 1
+            if enc is not None:
+                pending.append((where, rec))
+                if len(pending) >= BATCH:
+                    flush()
+    flush()
+    return report
+
+
+def _text(rec: dict[str, Any]) -> str:
+    return "\n".join(str(rec.get(k) or "") for k in ("instruction", "input", "output"))
+
+
+def _token_rules(
+    batch: list[tuple[str, dict[str, Any]]], enc: Any, results: dict[str, RuleResult], limit: int
+) -> None:
+    texts = [_text(rec) for _w, rec in batch]
+    ids = enc.encode(texts)
+    if "tokens" in results:
+        res = results["tokens"]
+        for (where, _rec), toks in zip(batch, ids, strict=True):
+            if len(toks) >= limit:
+                res.fail(where, f"{len(toks)} tokens, limit {limit} ({enc.id})")
+            else:
+                res.passed += 1
+    if "tokenizer" in results:
+        res = results["tokenizer"]
+        back = enc.decode(ids)
+        for (where, _rec), text, toks, again in zip(batch, texts, ids, back, strict=True):
+            if enc.unk_id is not None and enc.unk_id in toks:
+                res.fail(where, f"unknown token(s) ({toks.count(enc.unk_id)})")
+            elif again != text:
+                at = next(
+                    (i for i, (a, b) in enumerate(zip(text, again, strict=False)) if a != b),
+                    min(len(text), len(again)),
+                )
+                res.fail(
+                    where, f"decode(encode(text)) differs at character {at}: {text[at : at + 20]!r}"
+                )
+            else:
+                res.passed += 1
