@@ -57,6 +57,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "validate": ("validate", "Check JSONL records with named rules (fields, tool calls, tokens)."),
     "buckets": ("buckets", "Generate the buckets recipe's records from its spec."),
+    "templates": ("templates", "Generate Alpaca records from spec templates over a word list."),
     "import": ("import_", "Import your own dataset (Alpaca, chat, Apple or ShareGPT records)."),
     "collect": ("collect", "Collect repositories: README, file tree, facts (readmes recipe)."),
     "chunk": ("chunk", "Split collected READMEs into chunks, one item each (readmes recipe)."),

@@ -33,7 +33,19 @@ def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str
 def test_shipped_tools_are_the_eleven_continue_tools() -> None:
     tools = read_tools(default_tools_path())
     assert sorted(tools) == sorted(
-        ["read_file", "create_new_file", "run_terminal_command", "file_glob_search", "view_diff", "read_currently_open_file", "ls", "create_rule_block", "fetch_url_content", "edit_existing_file", "single_find_and_replace"]
+        [
+            "read_file",
+            "create_new_file",
+            "run_terminal_command",
+            "file_glob_search",
+            "view_diff",
+            "read_currently_open_file",
+            "ls",
+            "create_rule_block",
+            "fetch_url_content",
+            "edit_existing_file",
+            "single_find_and_replace",
+        ]
     )
 
 

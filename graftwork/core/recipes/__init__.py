@@ -51,6 +51,7 @@ RECIPE_MODULES: dict[str, str] = {
     "plan": "graftwork.core.recipes.plan",
     "readmes": "graftwork.core.recipes.readmes",
     "buckets": "graftwork.core.recipes.buckets",
+    "templates": "graftwork.core.recipes.templates",
 }
 
 

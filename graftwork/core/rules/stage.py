@@ -56,3 +56,46 @@ def run_buckets(ws: Workspace, *, spec: str | None = None, job: Job) -> StageRes
         "warnings": gen.warnings,
     }
     return result
+
+
+TEMPLATES_DIR = Path("data") / "processed" / "templates"
+
+
+def run_templates(ws: Workspace, *, spec: str | None = None, job: Job) -> StageResult:
+    """The `templates` stage: Alpaca records (schema-checked) as <name>_<version>.jsonl plus
+    train/val/test.jsonl (a word in one split only), and as catalog items."""
+    from graftwork.core.rules.alpaca import SPLITS, generate_alpaca, jsonl, load_templates
+    from graftwork.core.sources.imported import import_records
+
+    loaded, warnings = load_templates(spec_path(ws, spec))
+    made = generate_alpaca(loaded, warnings)
+    for warning in made.warnings:
+        job.log(warning, level="warning")
+    out_dir = ws.root / TEMPLATES_DIR
+    name = f"{loaded.spec.dataset.name}_{loaded.version}"
+    whole = out_dir / f"{name}.jsonl"
+    job.set_total(len(made.records))
+    with atomic_writer(whole) as fh:
+        fh.write(jsonl(made.records))
+    written = [whole]
+    for split in SPLITS:
+        path = out_dir / f"{split}.jsonl"
+        with atomic_writer(path) as fh:
+            fh.write(jsonl([made.records[i] for i in made.splits[split]]))
+        written.append(path)
+    catalog = [
+        (whole, line, {**rec, "meta": {**rec["meta"], "id": rid}})
+        for line, (rec, rid) in enumerate(zip(made.records, made.ids, strict=True), 1)
+    ]
+    result = import_records(ws, catalog, fmt="alpaca", job=job)
+    result.outputs = written
+    result.summary = {
+        **result.summary,
+        "spec": str(loaded.path),
+        "records": len(made.records),
+        "counts": made.counts,
+        "splits": {s: len(ix) for s, ix in made.splits.items()},
+        "files": [str(p) for p in written],
+        "warnings": made.warnings,
+    }
+    return result

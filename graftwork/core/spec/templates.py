@@ -1,7 +1,7 @@
 """The template engine: Jinja2 in a sandbox, strict about undefined variables.
 
 Every variable a template uses is found from the template itself (jinja2.meta), so a spec
-never lists them twice. Filters we define (``spell``, ``letter``, ``ordinal``) cover derived
+never lists them twice. Filters we define (``spell``, ``separated``, ``letter``, ``ordinal``) cover derived
 values such as a word spelled with separators or its n-th letter.
 """
 
@@ -21,6 +21,14 @@ def spell(value: Any, sep: str = " ") -> str:
     return sep.join(str(value))
 
 
+SEPARATORS = {"space": " ", "comma": ", ", "dash": "-", "none": ""}
+
+
+def separated(value: Any, style: str = "space") -> str:
+    """'spital' | separated('dash') -> 's-p-i-t-a-l' (styles: space, comma, dash, none)."""
+    return spell(value, SEPARATORS.get(str(style), str(style)))
+
+
 def letter(value: Any, n: int) -> str:
     """The n-th letter, counting from 1 (negative counts from the end)."""
     text = str(value)
@@ -33,7 +41,12 @@ def ordinal(n: Any) -> str:
     return f"{n}{suffix}"
 
 
-FILTERS: dict[str, Callable[..., Any]] = {"spell": spell, "letter": letter, "ordinal": ordinal}
+FILTERS: dict[str, Callable[..., Any]] = {
+    "spell": spell,
+    "separated": separated,
+    "letter": letter,
+    "ordinal": ordinal,
+}
 
 
 @lru_cache(maxsize=1)
