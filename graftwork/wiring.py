@@ -417,3 +417,15 @@ def instruct(ws, *, overrides: dict | None = None, job, **options):  # -> StageR
         options=InstructOptions(**options),
         job=job,
     )
+
+
+def open_tokenizer(folder):  # -> adapters.rule_tokenizers.HFTokenizer (core/rules/validate.Encoder)
+    from graftwork.adapters.rule_tokenizers import HFTokenizer
+
+    return HFTokenizer(folder)
+
+
+def templates(ws, *, spec=None, job):  # -> StageResult (stage templates)
+    from graftwork.core.rules.stage import run_templates
+
+    return run_templates(ws, spec=spec, job=job, open_tokenizer=open_tokenizer)

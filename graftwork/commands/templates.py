@@ -25,16 +25,17 @@ def command(ctx: click.Context, spec: str | None) -> None:
     """
     from graftwork.core.base.jobs import run_job
     from graftwork.core.rules.alpaca import load_templates
-    from graftwork.core.rules.stage import run_templates, spec_path
+    from graftwork.core.rules.stage import spec_path
+    from graftwork.wiring import open_tokenizer, templates
 
     ws = workspace_from(ctx)
     path = spec_path(ws, spec)
-    load_templates(path)  # a bad spec is an error (exit 2) before a job is recorded
+    load_templates(path, open_tokenizer)  # a bad spec is an error (exit 2) before a job is recorded
     with ws.catalog() as db, progress_listener("templates") as listen:
         result = run_job(
             db,
             "templates",
-            lambda job: run_templates(ws, spec=str(path), job=job),
+            lambda job: templates(ws, spec=str(path), job=job),
             {"spec": str(path)},
             [listen],
         )

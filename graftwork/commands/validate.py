@@ -54,15 +54,18 @@ def command(
 
     Example: graftwork validate data/processed/buckets/*.jsonl --tokenizer ~/models/qwen
     """
+    from graftwork.adapters.rule_tokenizers import open_encoder
     from graftwork.core.base.atomic import atomic_writer
     from graftwork.core.rules.tools import ToolsError, read_tools
     from graftwork.core.rules.validate import ValidateError, validate_files
 
+    names = [r.strip() for r in rules.split(",") if r.strip()]
     try:
+        wants = {"tokens", "tokenizer"} & set(names)
         result = validate_files(
             list(files),
-            rules=[r.strip() for r in rules.split(",") if r.strip()],
-            tokenizer=tokenizer,
+            rules=names,
+            encoder=open_encoder(tokenizer) if wants else None,
             max_tokens=max_tokens,
             tools=read_tools(tools) if tools else None,
         )

@@ -15,6 +15,7 @@ from jsonschema import Draft7Validator
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.rules.alpaca import ALPACA_SCHEMA, generate_alpaca, load_templates
 from graftwork.core.spec.load import SpecError
+from graftwork.wiring import open_tokenizer
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "data" / "templates" / "spelling.yaml"
@@ -62,7 +63,7 @@ def test_bad_word_lists_and_tokenizer_folders(tmp_path: Path) -> None:
         load_templates(_spec(tmp_path, b"caf\xe9\n"))
     extra = "words: {tokenizer: nowhere, tokens: single}\n"
     with pytest.raises(SpecError, match=r"words\.tokenizer.*no tokenizer\.json"):
-        load_templates(_spec(tmp_path, b"cat\ndog\n", extra))
+        load_templates(_spec(tmp_path, b"cat\ndog\n", extra), open_tokenizer)
 
 
 def test_single_token_filter_with_a_real_tokenizer(tmp_path: Path) -> None:
@@ -74,12 +75,14 @@ def test_single_token_filter_with_a_real_tokenizer(tmp_path: Path) -> None:
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
     tok.save(str(folder / "tokenizer.json"))
     loaded, _ = load_templates(
-        _spec(tmp_path, b"cat\nelephant\n", "words: {tokenizer: tok, tokens: single}\n")
+        _spec(tmp_path, b"cat\nelephant\n", "words: {tokenizer: tok, tokens: single}\n"),
+        open_tokenizer,
     )
     assert loaded.categories[0].values["word"].items == ("cat",)  # elephant is [UNK]
     with pytest.raises(SpecError, match="no word is left"):
         load_templates(
-            _spec(tmp_path, b"cat\nelephant\n", "words: {tokenizer: tok, tokens: multi}\n")
+            _spec(tmp_path, b"cat\nelephant\n", "words: {tokenizer: tok, tokens: multi}\n"),
+            open_tokenizer,
         )
 
 

@@ -14,7 +14,7 @@ declare(
     StageSpec(
         name="templates",
         label="templates",
-        fn="graftwork.core.rules.stage:run_templates",
+        fn="graftwork.wiring:templates",
         params=(Param("spec", str, help="The spec YAML (default: spec.yaml in the workspace)."),),
         reads=("spec.yaml",),
         writes=("items", "import_examples", "data/processed/templates/"),

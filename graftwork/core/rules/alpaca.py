@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -79,7 +80,9 @@ class AlpacaSet:
     warnings: list[str] = field(default_factory=list)
 
 
-def _filter_words(loaded: LoadedSpec[TemplatesSpec]) -> list[str]:
+def _filter_words(
+    loaded: LoadedSpec[TemplatesSpec], open_tokenizer: Callable[[Path], Any] | None
+) -> list[str]:
     """Apply the `words` section to every category's ``word`` values; warnings."""
     rule = loaded.spec.words
     warnings: list[str] = []
@@ -87,10 +90,12 @@ def _filter_words(loaded: LoadedSpec[TemplatesSpec]) -> list[str]:
     if rule.tokens != "any":
         if rule.tokenizer is None:
             raise SpecError(f"{loaded.path}: key 'words.tokens': needs words.tokenizer (a folder)")
-        from graftwork.core.rules.validate import HFTokenizer, ValidateError
+        from graftwork.core.rules.validate import ValidateError
 
+        if open_tokenizer is None:
+            raise SpecError(f"{loaded.path}: key 'words.tokenizer': no tokenizer backend given")
         try:
-            enc = HFTokenizer((loaded.path.parent / rule.tokenizer).resolve())
+            enc = open_tokenizer((loaded.path.parent / rule.tokenizer).resolve())
         except ValidateError as exc:
             raise SpecError(f"{loaded.path}: key 'words.tokenizer': {exc}") from None
     cache: dict[tuple[str, ...], Values] = {}
@@ -125,9 +130,13 @@ def _filter_words(loaded: LoadedSpec[TemplatesSpec]) -> list[str]:
     return warnings
 
 
-def load_templates(path: Path | str) -> tuple[LoadedSpec[TemplatesSpec], list[str]]:
+def load_templates(
+    path: Path | str, open_tokenizer: Callable[[Path], Any] | None = None
+) -> tuple[LoadedSpec[TemplatesSpec], list[str]]:
+    """The loaded spec (its words filtered) and warnings. ``open_tokenizer``: folder ->
+    encoder (graftwork.wiring.open_tokenizer), needed by a `words.tokens` filter."""
     loaded = load_spec(path, TemplatesSpec)
-    return loaded, _filter_words(loaded)
+    return loaded, _filter_words(loaded, open_tokenizer)
 
 
 def _compile(

@@ -61,13 +61,15 @@ def run_buckets(ws: Workspace, *, spec: str | None = None, job: Job) -> StageRes
 TEMPLATES_DIR = Path("data") / "processed" / "templates"
 
 
-def run_templates(ws: Workspace, *, spec: str | None = None, job: Job) -> StageResult:
+def run_templates(
+    ws: Workspace, *, spec: str | None = None, job: Job, open_tokenizer: Any = None
+) -> StageResult:
     """The `templates` stage: Alpaca records (schema-checked) as <name>_<version>.jsonl plus
     train/val/test.jsonl (a word in one split only), and as catalog items."""
     from graftwork.core.rules.alpaca import SPLITS, generate_alpaca, jsonl, load_templates
     from graftwork.core.sources.imported import import_records
 
-    loaded, warnings = load_templates(spec_path(ws, spec))
+    loaded, warnings = load_templates(spec_path(ws, spec), open_tokenizer)
     made = generate_alpaca(loaded, warnings)
     for warning in made.warnings:
         job.log(warning, level="warning")

@@ -19,7 +19,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from graftwork.core.base.errors import ConfigError
 
@@ -75,44 +75,15 @@ class Report:
         }
 
 
-class HFTokenizer:
-    """A local Hugging Face tokenizer folder (tokenizer.json), read with `tokenizers`."""
+class Encoder(Protocol):
+    """A tokenizer as the token rules use it (adapters/rule_tokenizers.py builds them)."""
 
-    def __init__(self, folder: Path) -> None:
-        path = folder / "tokenizer.json" if folder.is_dir() else folder
-        if not path.is_file():
-            raise ValidateError(
-                f"{folder}: no tokenizer.json (give a Hugging Face tokenizer folder)"
-            )
-        try:
-            from tokenizers import Tokenizer
+    id: str
+    unk_id: int | None
 
-            self.tok = Tokenizer.from_file(str(path))
-        except Exception as exc:  # tokenizers raises plain Exception for a broken file
-            raise ValidateError(
-                f"{path}: not a usable tokenizer: {str(exc).splitlines()[0]}"
-            ) from None
-        self.id = f"hf:{folder}"
-        model = json.loads(path.read_text(encoding="utf-8")).get("model", {})
-        unk = model.get("unk_token")
-        self.unk_id = self.tok.token_to_id(unk) if isinstance(unk, str) else None
+    def encode(self, texts: Sequence[str]) -> list[list[int]]: ...
 
-    def encode(self, texts: Sequence[str]) -> list[list[int]]:
-        return [e.ids for e in self.tok.encode_batch(list(texts), add_special_tokens=False)]
-
-    def decode(self, ids: list[list[int]]) -> list[str]:
-        return self.tok.decode_batch(ids, skip_special_tokens=False)
-
-
-class TiktokenCounter:
-    def __init__(self) -> None:
-        from graftwork.adapters.tokenizers import TiktokenBackend
-
-        self.backend = TiktokenBackend("cl100k_base")
-        self.id = self.backend.id
-
-    def encode(self, texts: Sequence[str]) -> list[list[int]]:
-        return self.backend._encode(texts)
+    def decode(self, ids: list[list[int]]) -> list[str]: ...
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str | None, str]]:
@@ -147,10 +118,12 @@ def validate_files(
     paths: Sequence[Path],
     *,
     rules: Sequence[str] = ALL_RULES,
-    tokenizer: Path | None = None,
+    encoder: Encoder | None = None,
     max_tokens: int = 2048,
     tools: dict[str, Any] | None = None,
 ) -> Report:
+    """``encoder``: the tokenizer for the token rules (tokenizer needs one with ``decode``
+    from a Hugging Face folder; without an encoder both token rules are left out)."""
     from graftwork.core.rules.tools import (
         TOOL_CORE_TYPES,
         TOOL_NEG_TYPES,
@@ -162,15 +135,18 @@ def validate_files(
     unknown = [r for r in rules if r not in ALL_RULES]
     if unknown:
         raise ValidateError(f"unknown rule(s) {', '.join(unknown)}; known: {', '.join(ALL_RULES)}")
-    rules = [r for r in ALL_RULES if r in rules and (r != "tokenizer" or tokenizer is not None)]
+    hf = encoder is not None and encoder.id.startswith("hf:")
+    rules = [
+        r
+        for r in ALL_RULES
+        if r in rules and (r != "tokenizer" or hf) and (r != "tokens" or encoder is not None)
+    ]
     missing = [p for p in paths if not Path(p).is_file()]
     if missing:
         raise ValidateError(f"{missing[0]}: no such file")
     if "tool_calls" in rules and tools is None:
         tools = read_tools(default_tools_path())
-    enc: Any = None
-    if "tokens" in rules or "tokenizer" in rules:
-        enc = HFTokenizer(Path(tokenizer)) if tokenizer is not None else TiktokenCounter()
+    enc = encoder
     results = {r: RuleResult(r) for r in rules}
     report = Report([str(p) for p in paths], 0, enc.id if enc else "", max_tokens, results)
     pending: list[tuple[str, dict[str, Any]]] = []
