@@ -80,13 +80,25 @@ def budget(ws, *, max_tokens: int | None = None, widgets_only: bool = False, job
 
 
 def build(
-    ws, set_name: str, force: bool = False, *, max_tokens: int | None = None, job
+    ws,
+    set_name: str,
+    force: bool = False,
+    *,
+    max_tokens: int | None = None,
+    reshuffle: bool = False,
+    job,
 ):  # -> StageResult
-    """Build datasets/<set_name> (see core/dataset.py)."""
+    """Build datasets/<set_name> (see core/dataset/build.py)."""
     from graftwork.core.dataset.build import build as build_set
 
     return build_set(
-        ws, set_name, counter=token_counter(ws), force=force, max_tokens=max_tokens, job=job
+        ws,
+        set_name,
+        counter=token_counter(ws),
+        force=force,
+        max_tokens=max_tokens,
+        reshuffle=reshuffle,
+        job=job,
     )
 
 

@@ -16,10 +16,18 @@ from graftwork.commands._common import finish, out_console, run_with_progress, w
     default=None,
     help="Token limit per example (default: project.max_sequence_length, 4095).",
 )
+@click.option(
+    "--reshuffle",
+    is_flag=True,
+    help="Forget the splits earlier builds of this set recorded and assign every example anew.",
+)
 @click.pass_context
-def command(ctx: click.Context, set_name: str, force: bool, max_tokens: int | None) -> None:
+def command(
+    ctx: click.Context, set_name: str, force: bool, max_tokens: int | None, reshuffle: bool
+) -> None:
     """Build datasets/NAME/{train,valid,test}.jsonl in Apple's adapter schema plus manifest.json,
-    applying the token budget and curation decisions. Deterministic, stable 80/10/10 split.
+    applying the token budget and curation decisions. Deterministic 80/10/10 split, each split
+    within one of its share; an example keeps its split in later builds of the same set.
 
     Example: graftwork build --set widgets_v1
     """
@@ -39,7 +47,9 @@ def command(ctx: click.Context, set_name: str, force: bool, max_tokens: int | No
         )
     wiring.token_counter(ws)  # config errors surface before the job starts
     result = run_with_progress(
-        ws, "build", {"set_name": set_name, "force": force, "max_tokens": max_tokens}
+        ws,
+        "build",
+        {"set_name": set_name, "force": force, "max_tokens": max_tokens, "reshuffle": reshuffle},
     )
     s = result.summary
     no_prompt = [i for i, r in result.skipped if r == "no prompt yet"]

@@ -152,6 +152,7 @@ declare(
             replace(SET, pipeline=True),
             Param("force", bool, False, pipeline=True, help="replace an existing set"),
             Param("max_tokens", int, help="token limit per example"),
+            Param("reshuffle", bool, False, help="forget the set's recorded splits"),
         ),
         reads=("examples", "curation", "budget"),
         writes=("datasets/NAME/", "datasets"),

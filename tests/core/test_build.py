@@ -16,7 +16,6 @@ from graftwork.core.budget.tokens import CachingCounter
 from graftwork.core.dataset import build as dataset
 from graftwork.core.dataset.build import DatasetExistsError, build, recover_sets
 from graftwork.core.dataset.examples import sha256_text
-from graftwork.core.dataset.splits import assign_split
 
 
 def _build(ws, name: str = "v1", force: bool = False):
@@ -69,17 +68,14 @@ def test_build_writes_valid_apple_lines_manifest_and_catalog_row(filled) -> None
             assert [m["role"] for m in msgs] == ["system", "user", "assistant"]
             assert msgs[0]["tools"] == [project.tool]
             item = next(it for it in manifest["items"] if it["example_sha256"] == sha256_text(raw))
-            assert (
-                item["split"]
-                == split
-                == assign_split(item["id"], project.splits.model_dump(), project.seed)
-            )
+            assert item["split"] == split
             assert item["code_sha256"] == sha256_text(msgs[2]["content"])
             assert item["prompt_sha256"] == sha256_text(msgs[1]["content"])
     assert (
         sum(manifest["counts"].values()) == 30 == len(by_id)
     )  # each id once: splits never overlap
     assert manifest["counts"] == {s: len(v) for s, v in _lines(folder).items()}
+    assert manifest["counts"] == {"train": 24, "valid": 3, "test": 3}  # each split its share
     assert manifest["tokenizer"] == "tiktoken:cl100k_base" and manifest["max_tokens"] == 4095
     assert len(manifest["config_hash"]) == 64 and manifest["seed"] == 42
     assert all(it["tokens"] > 0 for it in manifest["items"])
@@ -163,24 +159,6 @@ def test_existing_set_needs_force_and_force_replaces(filled) -> None:
     )
     assert "shows a new thing" in all_lines
     assert not [p for p in ws.datasets_dir.iterdir() if p.name.startswith(".")]
-
-
-def test_adding_widgets_never_moves_existing_ones(filled) -> None:
-    ws, db = filled
-    _build(ws, "a")
-    for i in range(40):
-        add_widget(db, ws, f"new{i}")
-    _build(ws, "b")
-    split_a = {
-        it["id"]: it["split"]
-        for it in json.loads((ws.datasets_dir / "a" / "manifest.json").read_text())["items"]
-    }
-    split_b = {
-        it["id"]: it["split"]
-        for it in json.loads((ws.datasets_dir / "b" / "manifest.json").read_text())["items"]
-    }
-    assert len(split_b) == 70
-    assert all(split_b[k] == v for k, v in split_a.items())
 
 
 def test_bad_set_names_are_config_errors(workspace) -> None:
@@ -268,3 +246,42 @@ def test_max_tokens_override_and_empty_set_warning(filled) -> None:
         "valid": 0,
         "test": 0,
     }
+
+
+def test_later_builds_of_a_set_keep_every_split_and_reshuffle_starts_over(filled) -> None:
+    ws, db = filled
+    _build(ws, "a")
+    first = _manifest_splits(ws, "a")
+    for i in range(20):
+        add_widget(db, ws, f"new{i:02d}", order=100 + i)
+    build(
+        ws,
+        "a",
+        counter=CachingCounter(TiktokenBackend(), ws.db_path),
+        force=True,
+        job=Job(None, "b"),
+    )
+    later = _manifest_splits(ws, "a")
+    assert len(later) == 50 and all(later[k] == v for k, v in first.items())
+    counts = {s: list(later.values()).count(s) for s in ("train", "valid", "test")}
+    assert counts == {"train": 40, "valid": 5, "test": 5}
+    # the recorded splits are in the catalog
+    assert (
+        db.execute("SELECT count(*) FROM split_assignments WHERE set_name = 'a'").fetchone()[0]
+        == 50
+    )
+    build(
+        ws,
+        "a",
+        counter=CachingCounter(TiktokenBackend(), ws.db_path),
+        force=True,
+        reshuffle=True,
+        job=Job(None, "b"),
+    )
+    fresh = _manifest_splits(ws, "a")
+    assert {s: list(fresh.values()).count(s) for s in ("train", "valid", "test")} == counts
+
+
+def _manifest_splits(ws, name: str) -> dict[str, str]:
+    manifest = json.loads((ws.datasets_dir / name / "manifest.json").read_text())
+    return {it["id"]: it["split"] for it in manifest["items"]}

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from graftwork.core.dataset.splits import assign_split, assign_splits, bucket
+from graftwork.core.dataset.splits import assign_split, assign_splits, assign_stable, bucket
 
 FRACTIONS = {"train": 0.8, "valid": 0.1, "test": 0.1}
 
@@ -42,3 +42,50 @@ def test_zero_fraction_split_gets_nothing() -> None:
     )
     assert "test" not in splits.values()
     assert assign_split("x", {"train": 1.0, "valid": 0.0, "test": 0.0}, 0) == "train"
+
+
+# ---- stable and whole (assign_stable: what build uses) -----------------------------------
+
+
+def _counts(assigned: dict[str, str]) -> dict[str, int]:
+    return {s: sum(1 for v in assigned.values() if v == s) for s in FRACTIONS}
+
+
+def test_every_split_with_a_share_is_filled_and_within_one() -> None:
+    for n in range(3, 120):
+        counts = _counts(assign_stable([f"w{i}" for i in range(n)], FRACTIONS, 42))
+        assert all(counts[s] >= 1 for s in FRACTIONS), (n, counts)
+        if n >= 10:  # from here the floor of one never pulls a split off its share
+            assert all(abs(counts[s] - n * f) < 1 for s, f in FRACTIONS.items()), (n, counts)
+
+
+def test_the_gallery_of_36_gets_a_test_set() -> None:
+    # the issue: a pure hash built 36 real widgets 18/2/0 (after curation and budget)
+    counts = _counts(assign_stable([f"widget-{i}" for i in range(20)], FRACTIONS, 42))
+    assert counts == {"train": 16, "valid": 2, "test": 2}
+
+
+def test_recorded_splits_are_kept_and_new_examples_fill_the_shares() -> None:
+    first = assign_stable([f"w{i}" for i in range(20)], FRACTIONS, 7)
+    later = assign_stable([f"w{i}" for i in range(50)], FRACTIONS, 7, previous=first)
+    assert all(later[k] == v for k, v in first.items())
+    assert _counts(later) == {"train": 40, "valid": 5, "test": 5}
+    again = assign_stable([f"w{i}" for i in range(50)], FRACTIONS, 7, previous=first)
+    assert again == later  # deterministic
+
+
+def test_zero_fraction_stays_empty_and_order_of_ids_does_not_matter() -> None:
+    ids = [f"w{i}" for i in range(40)]
+    fractions = {"train": 0.9, "valid": 0.1, "test": 0.0}
+    assigned = assign_stable(ids, fractions, 3)
+    assert _counts(assigned)["test"] == 0
+    assert assign_stable(list(reversed(ids)), fractions, 3) == assigned
+
+
+def test_grouped_keys_stay_together_and_weigh_their_size() -> None:
+    weights = {f"repo{i}": 1 + i % 4 for i in range(30)}  # chunks per repository
+    assigned = assign_stable(weights, FRACTIONS, 5)
+    total = sum(weights.values())
+    per = {s: sum(w for k, w in weights.items() if assigned[k] == s) for s in FRACTIONS}
+    assert sum(per.values()) == total and all(per[s] > 0 for s in FRACTIONS)
+    assert abs(per["train"] - 0.8 * total) <= 4  # within one group of its share

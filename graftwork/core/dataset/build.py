@@ -17,6 +17,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,12 @@ from graftwork.core.curate.curation import all_decisions
 from graftwork.core.dataset.candidates import load_candidates
 from graftwork.core.dataset.examples import Example, sha256_text
 from graftwork.core.dataset.sets import SET_FORMATS, render_line, validate_line
-from graftwork.core.dataset.splits import SPLIT_NAMES, assign_split
+from graftwork.core.dataset.splits import (
+    SPLIT_NAMES,
+    assign_stable,
+    record_splits,
+    recorded_splits,
+)
 
 SET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
@@ -152,10 +158,12 @@ def build(
     counter: TokenCounter,
     force: bool = False,
     max_tokens: int | None = None,
+    reshuffle: bool = False,
     job: Job,
 ) -> StageResult:
     """Build datasets/<set_name>. The budget is applied from fresh counts (through the token
-    cache, so never stale) at ``max_tokens`` or the project's max_sequence_length."""
+    cache, so never stale) at ``max_tokens`` or the project's max_sequence_length. Examples
+    keep the splits earlier builds of the set recorded, unless ``reshuffle``."""
     check_set_name(set_name)
     target = ws.datasets_dir / set_name
     ws.datasets_dir.mkdir(parents=True, exist_ok=True)
@@ -181,8 +189,9 @@ def build(
         for item_id, cause in cands.failed:
             job.item_failed(item_id, cause)
         result = StageResult(failed=list(cands.failed), skipped=list(cands.skipped))
+        splits = SplitState({} if reshuffle else recorded_splits(db, set_name))
         lines, items = _select(
-            cands.examples, counter, project, limit, _curation(db), result, job, set_format
+            cands.examples, counter, project, limit, _curation(db), result, job, set_format, splits
         )
         counts_by_split = {s: len(lines[s]) for s in SPLIT_NAMES}
         if not items:
@@ -207,6 +216,7 @@ def build(
             "failed": [{"id": i, "reason": r} for i, r in result.failed],
         }
         _write_set(ws.datasets_dir, set_name, lines, manifest, force)
+        record_splits(db, set_name, splits.assigned, reshuffle=reshuffle)
         manifest_sha = hashlib.sha256((target / "manifest.json").read_bytes()).hexdigest()
         db["datasets"].upsert(
             {
@@ -314,9 +324,13 @@ def _select(
     result: StageResult,
     job: Job,
     set_format: str = "apple",
+    splits: SplitState | None = None,
 ) -> tuple[dict[str, list[str]], list[dict[str, Any]]]:
     """Apply curation and the budget, validate, split: the lines per split and manifest items.
-    Skips and failures go into ``result``."""
+    Skips and failures go into ``result``. Splits come from `assign_stable` over the kept
+    examples' split keys (``splits.previous``: what earlier builds of the set recorded; the
+    keys assigned now go to ``splits.assigned``)."""
+    splits = splits if splits is not None else SplitState({})
     job.set_total(len(examples))
     # rendered once: counted, checked, written
     all_lines = [render_line(ex, set_format) for ex in examples]
@@ -325,6 +339,7 @@ def _select(
     fractions = project.splits.model_dump()
     lines: dict[str, list[str]] = {s: [] for s in SPLIT_NAMES}
     items: list[dict[str, Any]] = []
+    kept: list[tuple[Example, int, str]] = []
     for ex, count, line in zip(examples, counts, all_lines, strict=True):
         job.check_cancelled()
         verdict = _decide(ex, count.total, count.widget, limit, curation.get(ex.item_id))
@@ -333,17 +348,36 @@ def _select(
             what = "Apple line" if set_format == "apple" else "chat record"
             verdict = ("failed", f"invalid {what}: " + "; ".join(problems))
         if verdict is None:
-            # A recipe may keep related examples together (readmes: all chunks of one repository).
-            split = assign_split(ex.meta.get("split_key") or ex.item_id, fractions, project.seed)
-            lines[split].append(line)
-            items.append(_manifest_item(ex, split, count.total, line))
+            kept.append((ex, count.total, line))
         elif verdict[0] == "failed":
             result.failed.append((ex.item_id, verdict[1]))
             job.item_failed(ex.item_id, verdict[1])
         else:
             result.skipped.append((ex.item_id, verdict[1]))
         job.advance(item_id=ex.item_id)
+    # A recipe may keep related examples together (readmes: all chunks of one repository).
+    weights: dict[str, int] = {}
+    for ex, _, _ in kept:
+        key = _split_key(ex)
+        weights[key] = weights.get(key, 0) + 1
+    splits.assigned = assign_stable(weights, fractions, project.seed, splits.previous)
+    for ex, total, line in kept:  # candidate order within each split, as before
+        split = splits.assigned[_split_key(ex)]
+        lines[split].append(line)
+        items.append(_manifest_item(ex, split, total, line))
     return lines, items
+
+
+def _split_key(ex: Example) -> str:
+    return str(ex.meta.get("split_key") or ex.item_id)
+
+
+@dataclass
+class SplitState:
+    """The splits recorded for a set before this build, and the ones this build assigns."""
+
+    previous: dict[str, str]
+    assigned: dict[str, str] = field(default_factory=dict)
 
 
 def _write_set(

@@ -1,13 +1,15 @@
 """Deterministic, stable train/valid/test assignment.
 
-Each item lands in a split by a seeded hash of its id alone, so adding or removing other
-items never moves an existing one (a shuffled list would reshuffle everything).
+`assign_split` puts an item in a split by a seeded hash of its id alone (the plan recipe's
+exports use it). Build uses `assign_stable`: shares that hold on small sets (a pure hash built
+36 widgets 18/2/0), and splits recorded per set so an example never moves between builds.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 SPLIT_NAMES = ("train", "valid", "test")
 
@@ -34,3 +36,83 @@ def assign_splits(
     item_ids: Iterable[str], fractions: Mapping[str, float], seed: int
 ) -> dict[str, str]:
     return {item_id: assign_split(item_id, fractions, seed) for item_id in item_ids}
+
+
+def split_targets(n: int, fractions: Mapping[str, float]) -> dict[str, int]:
+    """How many of ``n`` examples each split gets: each within one of its share (largest
+    remainders), and every split with a fraction > 0 gets at least one once n allows it."""
+    shares = {s: n * max(0.0, fractions.get(s, 0.0)) for s in SPLIT_NAMES}
+    total = sum(shares.values())
+    if total <= 0:
+        return {s: (n if s == "train" else 0) for s in SPLIT_NAMES}
+    shares = {s: v * n / total for s, v in shares.items()}  # fractions that do not sum to 1
+    counts = {s: int(v) for s, v in shares.items()}
+    by_remainder = sorted(
+        SPLIT_NAMES, key=lambda s: (-(shares[s] - counts[s]), SPLIT_NAMES.index(s))
+    )
+    for s in by_remainder[: n - sum(counts.values())]:
+        counts[s] += 1
+    positive = [s for s in SPLIT_NAMES if fractions.get(s, 0.0) > 0]
+    if n >= len(positive):
+        for s in positive:
+            if counts[s] == 0:  # take one from the split that is furthest over its share
+                donors = [d for d in positive if counts[d] > 1]
+                donor = max(donors, key=lambda d: (counts[d] - shares[d], counts[d]))
+                counts[donor] -= 1
+                counts[s] += 1
+    return counts
+
+
+def assign_stable(
+    keys: Iterable[str] | Mapping[str, int],
+    fractions: Mapping[str, float],
+    seed: int,
+    previous: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Splits that are stable and whole, per split key (an id, or a group's key weighted by
+    how many examples share it: every chunk of a repository goes to one split).
+
+    A key assigned before (``previous``, recorded by earlier builds of the same set) keeps its
+    split. The others, in seeded-hash order, each go to the split furthest under its share of
+    the whole set (ties in train, valid, test order). With nothing recorded this gives every
+    split its share (within one, for single examples) and no empty split with a fraction > 0
+    once there are at least as many examples as such splits."""
+    weights = dict(keys) if isinstance(keys, Mapping) else {k: 1 for k in keys}
+    order = sorted(weights, key=lambda k: (bucket(seed, k), k))
+    targets = split_targets(sum(weights.values()), fractions)
+    previous = previous or {}
+    out = {k: previous[k] for k in order if previous.get(k) in SPLIT_NAMES}
+    counts = {s: 0 for s in SPLIT_NAMES}
+    for key, split in out.items():
+        counts[split] += weights[key]
+    for key in order:
+        if key in out:
+            continue
+        split = max(SPLIT_NAMES, key=lambda s: (targets[s] - counts[s], -SPLIT_NAMES.index(s)))
+        out[key] = split
+        counts[split] += weights[key]
+    return out
+
+
+def recorded_splits(db: Any, set_name: str) -> dict[str, str]:
+    """The splits earlier builds of ``set_name`` put each example in."""
+    if not db["split_assignments"].exists():
+        return {}
+    rows = db.query("SELECT item_id, split FROM split_assignments WHERE set_name = ?", [set_name])
+    return {r["item_id"]: r["split"] for r in rows}
+
+
+def record_splits(db: Any, set_name: str, assigned: Mapping[str, str], *, reshuffle: bool) -> None:
+    """Remember this build's splits (examples left out keep their record for a return)."""
+    from graftwork.core.base.catalog.db import now
+
+    stamp = now()
+    with db.conn:
+        if reshuffle:
+            db.execute("DELETE FROM split_assignments WHERE set_name = ?", [set_name])
+        db.conn.executemany(
+            "INSERT INTO split_assignments (set_name, item_id, split, assigned_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(set_name, item_id) DO UPDATE SET split = excluded.split, "
+            "assigned_at = excluded.assigned_at WHERE split != excluded.split",
+            [(set_name, i, s, stamp) for i, s in sorted(assigned.items())],
+        )

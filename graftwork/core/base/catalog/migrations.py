@@ -167,3 +167,13 @@ def m003_job_owner(db: Database) -> None:
     db["jobs"].add_column("host", str)
     db["jobs"].add_column("heartbeat_at", str)
     db["jobs"].create_index(["state"])
+
+
+@migrations()
+def m004_split_assignments(db: Database) -> None:
+    # The split each example of a set was built into: later builds of the same set keep it
+    # (core/dataset/splits.assign_stable); `build --reshuffle` starts the set over.
+    db["split_assignments"].create(
+        {"set_name": str, "item_id": str, "split": str, "assigned_at": str},
+        pk=("set_name", "item_id"),
+    )
