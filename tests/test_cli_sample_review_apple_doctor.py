@@ -128,7 +128,7 @@ def test_apple_command_prints_exact_commands_and_refuses_hyphens(workspace: Work
         f"cd /path/to/apple-toolkit && python -m examples.train_adapter --train-data {train} "
     )
     assert (
-        "--epochs 3 --learning-rate 0.001 --batch-size 4 --max-sequence-length 4095 --precision f16-mixed"
+        "--epochs 3 --learning-rate 0.0001 --batch-size 1 --max-sequence-length 4095 --precision f16-mixed"
         in lines[0]
     )
     assert "python -m export.export_fmadapter --adapter-name widgets_v1 --checkpoint " in lines[1]

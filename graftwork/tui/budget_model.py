@@ -28,7 +28,7 @@ class Preview:
 def preview(rows: Iterable[WidgetRow], limit: int) -> Preview:
     out = Preview(limit)
     for row in rows:
-        if row.decision == "exclude":
+        if row.decision in ("exclude", "needs_work"):  # build leaves both out
             out.curated_out += 1
         elif row.tokens is None:
             out.uncounted += 1

@@ -87,8 +87,8 @@ def test_defaults_precision_per_platform_and_flag_overrides(workspace: Workspace
     cfg = load_apple(workspace, {"epochs": 7, "batch_size": None})
     assert (cfg.epochs, cfg.batch_size, cfg.learning_rate, cfg.max_sequence_length) == (
         7,
-        4,
-        1e-3,
+        1,
+        1e-4,
         4095,
     )
     assert default_precision("Darwin") == "f16-mixed" and default_precision("Linux") == "bf16-mixed"

@@ -32,9 +32,12 @@ async def test_changing_the_limit_updates_the_preview_at_once(make_app) -> None:
         assert screen.query_one(TabbedContent).active == "runs"
         p = pane.current_preview()
         # kept: markup 900, gone 800 and the selected clock (recounted live by the fake
-        # counter, a few dozen tokens); over: weather 1,500 and huge 6,200
-        assert (p.keep, p.over) == (3, 2)
-        assert "keep 3" in str(pane.query_one("#budget-preview").render())
+        # counter, a few dozen tokens); over: huge 6,200; weather (1,500) needs work, which
+        # build leaves out whatever the limit: counted with curation, as build does
+        assert (p.keep, p.over) == (3, 1)
+        shown = str(pane.query_one("#budget-preview").render())
+        assert "keep 3" in shown
+        assert "preview only: build uses 4,095" in shown  # the field never changes the build
         assert pane.query_one(Histogram).limit == 1000
 
 
@@ -73,11 +76,15 @@ async def test_stage_streams_log_and_can_be_cancelled(make_app) -> None:
         await pilot.press("4", "a")
         await until(pilot, lambda: started.is_set() and screen.cancels)
         job_id = next(iter(screen.cancels))
-        table = screen.query_one("#runs-table", DataTable)
         await until(pilot, lambda: job_id in screen.runs_pane.jobs)
-        table.move_cursor(row=0)
+        # the pane follows the job just started: its live log is the one shown
         await until(pilot, lambda: screen.runs_pane.selected_id == job_id)
-        await pilot.press("c")
+        log = "\n".join(line.text for line in screen.query_one("#runs-log").lines)
+        assert "first line" in log and "--:--:--" not in log
+        assert screen.query_one("#runs-table", DataTable).has_focus
+        await pilot.press("c")  # asks first
+        await until(pilot, lambda: app.screen.__class__.__name__ == "ConfirmModal")
+        await pilot.press("y")
         await until(pilot, lambda: screen.runs_pane.jobs[job_id].state == "cancelled")
         await settle(pilot)
         assert not screen.cancels
@@ -114,7 +121,7 @@ async def test_build_from_the_palette_finishes_and_writes_files(make_app, fixtur
         await pilot.pause(0.3)
         await pilot.press("enter")
         await until(pilot, lambda: app.screen.__class__.__name__ == "FormModal")
-        await pilot.press(*"v1", "enter")
+        await pilot.press("enter")  # the name field starts with a real default: v1
         await until(
             pilot,
             lambda: any(

@@ -38,9 +38,9 @@ APPLE_MAX_SEQUENCE_LENGTH = 4095  # the toolkit's context is 4096 tokens incl. o
 class AppleConfig(StrictModel):
     toolkit_dir: str | None = None
     python: str | None = None  # the toolkit's own interpreter (Python 3.11 + torch)
-    epochs: int = Field(5, ge=1)
-    learning_rate: float = Field(1e-3, gt=0)
-    batch_size: int = Field(4, ge=1)
+    epochs: int = Field(6, ge=1)  # the seed's settings (pipeline 000)
+    learning_rate: float = Field(1e-4, gt=0)
+    batch_size: int = Field(1, ge=1)
     max_sequence_length: int = Field(APPLE_MAX_SEQUENCE_LENGTH, ge=1, le=APPLE_MAX_SEQUENCE_LENGTH)
     # None picks f16-mixed on a Mac (MPS has no usable bf16) and bf16-mixed elsewhere (CUDA).
     precision: Literal["f16-mixed", "bf16-mixed", "f32"] | None = None

@@ -418,7 +418,12 @@ class MainScreen(Screen[None]):
     @work(thread=True, group="curation", exit_on_error=False)
     def set_decision(self, item_id: str, decision: str, note: str | None) -> None:
         with self.app.ws.catalog() as db:
-            self.app.services.set_decision(db, item_id, decision, note)
+            if decision == "clear":
+                from graftwork.core.curate.curation import clear_decision
+
+                clear_decision(db, item_id, "cleared in the workstation")
+            else:
+                self.app.services.set_decision(db, item_id, decision, note)
         self.post_message(CatalogChanged(item_id))
         self.app.call_from_thread(
             self.notify, f"{item_id}: {decision.replace('_', ' ')}", markup=False, timeout=2
@@ -451,7 +456,7 @@ class MainScreen(Screen[None]):
                         "build", {"set_name": v["set_name"], "force": bool(v["force"])}
                     )
 
-            self.app.push_screen(modals.build_form(), go_build)
+            self.app.push_screen(modals.build_form(self._default_set_name()), go_build)
         elif stage == "export":
 
             def go_export(v: dict[str, Any] | None) -> None:
@@ -471,21 +476,31 @@ class MainScreen(Screen[None]):
         else:
             self.start_stage(stage, {})
 
+    def _default_set_name(self) -> str:
+        """The set built last in this window, else the first free v1, v2, ..."""
+        if self.last_set:
+            return self.last_set
+        taken = (
+            {p.name for p in self.app.ws.datasets_dir.glob("*")}
+            if self.app.ws.datasets_dir.is_dir()
+            else set()
+        )
+        return next(f"v{n}" for n in range(1, 10_000) if f"v{n}" not in taken)
+
     def action_train(self) -> None:
         """Train a LoRA adapter on a built set (asks for the set's name)."""
 
         def go(v: dict[str, Any] | None) -> None:
-            if v:
-                self.start_stage("train", {"set_name": v["set_name"]})
+            if not v:
+                return
+            try:
+                params = modals.train_params(v)
+            except ValueError as exc:
+                self.notify(str(exc), severity="error", markup=False)
+                return
+            self.start_stage("train", params)
 
-        self.app.push_screen(
-            modals.FormModal(
-                "Train a LoRA adapter",
-                [modals.Field("set_name", "Set name", self.last_set)],
-                ok="Train",
-            ),
-            go,
-        )
+        self.app.push_screen(modals.train_form(self.last_set), go)
 
     def action_teach(self) -> None:
         """Teacher drafts for every widget without a prompt: estimate, confirm, run."""
@@ -594,8 +609,21 @@ class MainScreen(Screen[None]):
         if cancel is None:
             self.notify("That job is not running in this window", severity="warning")
             return
-        cancel.set()
-        self.notify(f"cancelling {event.job_id}…", markup=False)
+
+        def go(yes: bool | None) -> None:
+            if yes and not cancel.is_set():
+                cancel.set()
+                self.runs_pane.mark_cancelling(event.job_id)
+                self.notify(f"cancelling {event.job_id}…", markup=False)
+
+        job = self.runs_pane.jobs.get(event.job_id)
+        what = f"{job.kind} {job.id}" if job else event.job_id
+        self.app.push_screen(
+            modals.ConfirmModal(
+                f"Cancel {what}?", Text("Work done so far is kept (train writes a checkpoint).")
+            ),
+            go,
+        )
 
     def _poll_jobs(self) -> None:
         if self.query_one(TabbedContent).active == "runs" and not self.is_too_small():

@@ -97,11 +97,11 @@ def ingest_form() -> FormModal:
     )
 
 
-def build_form() -> FormModal:
+def build_form(default_name: str = "v1") -> FormModal:
     return FormModal(
         "Build a dataset",
         [
-            Field("set_name", "Set name", placeholder="v1"),
+            Field("set_name", "Set name", default_name),
             Field("force", "Overwrite an existing set", False, kind="bool"),
         ],
         ok="Build",
@@ -118,6 +118,55 @@ def export_form(default_set: str = "") -> FormModal:
         ],
         ok="Export",
     )
+
+
+def train_form(default_set: str = "") -> FormModal:
+    """Every setting a run needs (empty: train.yaml's value), drop-long and resume."""
+    return FormModal(
+        "Train a LoRA adapter",
+        [
+            Field("set_name", "Set name (empty when resuming)", default_set, required=False),
+            Field("resume", "Resume run (id or prefix, optional)", required=False),
+            Field("model", "Model (optional: train.yaml's)", required=False),
+            Field("iters", "Iterations (optional)", required=False),
+            Field("batch_size", "Batch size (optional)", required=False),
+            Field("learning_rate", "Learning rate (optional)", required=False),
+            Field("max_seq_length", "Max sequence length (optional)", required=False),
+            Field("drop_long", "Drop (and list) examples longer than that", False, kind="bool"),
+        ],
+        ok="Train",
+    )
+
+
+def train_params(v: dict[str, Any]) -> dict[str, Any]:
+    """The train stage's parameters from the form; ValueError names a bad field."""
+    set_name, resume = v.get("set_name") or None, v.get("resume") or None
+    if bool(set_name) == bool(resume):
+        raise ValueError("give a set name to start a run, or a run id to resume (not both)")
+    overrides: dict[str, Any] = {}
+    for key, kind, label in (
+        ("iters", int, "Iterations"),
+        ("batch_size", int, "Batch size"),
+        ("learning_rate", float, "Learning rate"),
+        ("max_seq_length", int, "Max sequence length"),
+    ):
+        raw = str(v.get(key) or "").strip()
+        if raw:
+            try:
+                value = kind(raw)
+            except ValueError:
+                raise ValueError(f"{label}: {raw!r} is not a number") from None
+            if value <= 0:
+                raise ValueError(f"{label}: must be more than 0")
+            overrides[key] = value
+    if v.get("model"):
+        overrides["model"] = v["model"]
+    return {
+        "set_name": set_name,
+        "overrides": overrides,
+        "resume": resume,
+        "drop_long": bool(v.get("drop_long")),
+    }
 
 
 def note_form(item_label: str, note: str) -> FormModal:

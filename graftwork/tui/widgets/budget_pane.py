@@ -18,7 +18,7 @@ from graftwork.tui.widgets.histogram import Histogram
 from graftwork.tui.widgets.stacked_bar import StackedBar
 
 
-def preview_text(p: Preview) -> Text:
+def preview_text(p: Preview, project_limit: int | None = None) -> Text:
     out = Text()
     out.append("strategy preview at ", style="dim")
     out.append(f"{p.limit:,}", style="bold")
@@ -29,6 +29,13 @@ def preview_text(p: Preview) -> Text:
     out.append(f" ({p.over} over the limit, {p.curated_out} by curation)", style="dim")
     if p.uncounted:
         out.append(f"   not counted {p.uncounted}", style="yellow")
+    if project_limit is not None and p.limit != project_limit:
+        # the field only previews: build and train use the project's limit
+        out.append(
+            f"\npreview only: build uses {project_limit:,} (project.max_sequence_length "
+            "in graftwork.yaml)",
+            style="bold yellow",
+        )
     return out
 
 
@@ -49,6 +56,7 @@ class BudgetPane(Vertical):
         super().__init__(**kw)
         self.rows: list[WidgetRow] = []
         self.limit = 4095
+        self.project_limit = 4095  # what build uses; the field above may preview another
         self.selected: WidgetRow | None = None
 
     def compose(self) -> ComposeResult:
@@ -65,6 +73,8 @@ class BudgetPane(Vertical):
 
     def set_rows(self, rows: list[WidgetRow], limit: int | None = None) -> None:
         self.rows = rows
+        if limit is not None:
+            self.project_limit = limit
         if limit is not None and limit != self.limit:
             self.limit = limit
             self.query_one("#budget-limit", Input).value = str(limit)
@@ -86,7 +96,9 @@ class BudgetPane(Vertical):
             r.tokens for r in self.rows if r.tokens is not None and r.decision != "exclude"
         ]
         self.query_one(StackedBar).limit = self.limit
-        self.query_one("#budget-preview", Static).update(preview_text(self.current_preview()))
+        self.query_one("#budget-preview", Static).update(
+            preview_text(self.current_preview(), self.project_limit)
+        )
 
     @on(Input.Changed, "#budget-limit")
     def _limit_changed(self, event: Input.Changed) -> None:

@@ -26,6 +26,7 @@ STATE_STYLE = {
     "failed": "red",
     "cancelled": "magenta",
     "interrupted": "magenta",  # its process was killed (found at the next open)
+    "cancelling": "magenta",
 }
 LEVEL_STYLE = {"error": "red", "warning": "yellow", "debug": "dim"}
 
@@ -63,7 +64,7 @@ def log_line(ts: str | None, level: str, message: str, item_id: str | None = Non
     out = Text()
     stamp = _parse(ts)
     out.append((stamp.strftime("%H:%M:%S") if stamp else "--:--:--") + " ", style="dim")
-    out.append(f"{level:<7}", style=LEVEL_STYLE.get(level, "cyan"))
+    out.append(f"{level:<8}", style=LEVEL_STYLE.get(level, "cyan"))
     out.append(message)  # user data: plain text, never markup
     return out
 
@@ -185,16 +186,18 @@ class RunsPane(Vertical):
             self.jobs[job.id] = job
             self.order.insert(0, job.id)
             self._resort()
+            if event.type == "started":  # follow the job just started: its log streams here
+                self.select_job(job.id, focus=False)
         job.total, job.done, job.failed = event.total, event.done, event.failed
         if event.type == "finished":
             job.state, job.ended_at = event.state, now_iso()
         self._pending.add(job.id)
         if event.type == "log" and event.job_id == self.selected_id:
             self.query_one("#runs-log", RichLog).write(
-                log_line(None, event.level, event.message, event.item_id)
+                log_line(now_iso(), event.level, event.message, event.item_id)
             )
         if event.type == "finished" and event.job_id == self.selected_id and event.message:
-            self.query_one("#runs-log", RichLog).write(log_line(None, "error", event.message))
+            self.query_one("#runs-log", RichLog).write(log_line(now_iso(), "error", event.message))
 
     def _resort(self) -> None:
         # New jobs go on top: rebuild once (rare) rather than on every progress event.
@@ -242,13 +245,21 @@ class RunsPane(Vertical):
         self.query_one("#runs-right").mount(view, before=log)
         log.styles.height = 10
 
-    def select_job(self, job_id: str) -> bool:
+    def mark_cancelling(self, job_id: str) -> None:
+        """Shown at once; the job's own end (cancelled) replaces it."""
+        job = self.jobs.get(job_id)
+        if job is not None and job.state == "running":
+            job.state = "cancelling"
+            self._pending.add(job_id)
+
+    def select_job(self, job_id: str, focus: bool = True) -> bool:
         """Move the cursor to a job (its log and training view follow); False if not listed."""
         if job_id not in self.order:
             return False
         table = self.query_one("#runs-table", DataTable)
         table.move_cursor(row=self.order.index(job_id), animate=False)
-        table.focus()
+        if focus:
+            table.focus()
         return True
 
     def action_cancel(self) -> None:

@@ -35,9 +35,11 @@ DOWNLOAD = {"ok": "ok", "failed": "err"}
 
 QUICK_FILTERS: dict[str, tuple[str, Callable[[WidgetRow], bool]]] = {
     "all": ("all", lambda r: True),
-    "no_prompt": ("no prompt", lambda r: r.prompt == NONE),
+    # CoffeeScript and plain JS widgets never get a prompt (sets are built from JSX)
+    "no_prompt": ("no prompt", lambda r: r.prompt == NONE and r.kind not in ("coffee", "js")),
     "over_budget": ("over budget", lambda r: r.over_by > 0 or r.action == "exclude"),
-    "excluded": ("excluded", lambda r: r.decision == "exclude"),
+    # what build leaves out: a curation exclude or the budget's exclude
+    "excluded": ("excluded", lambda r: r.decision == "exclude" or r.action == "exclude"),
     "needs_work": ("needs work", lambda r: r.decision == "needs_work"),
 }
 
@@ -114,6 +116,13 @@ class WidgetsPane(Vertical):
             "Needs work",
             id="widgets.needs_work",
             tooltip="Curation: needs work",
+        ),
+        Binding(
+            "u",
+            "decide('clear')",
+            "Clear decision",
+            id="widgets.clear_decision",
+            tooltip="Curation: remove the decision (history keeps it)",
         ),
         Binding("n", "note", "Note", id="widgets.note", tooltip="Curation note"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="widgets.clear_filter"),
