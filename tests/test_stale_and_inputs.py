@@ -199,7 +199,10 @@ def test_build_killed_at_random_moments_then_rerun_equals_uninterrupted(
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         again = subprocess.run([*gw, "build", "--set", name], capture_output=True, text=True)
-        assert again.returncode == 0, again.stderr
+        # A kill that lands after the set was placed and recorded leaves a finished set: the
+        # rerun then rightly refuses to overwrite it. Anything else must rebuild cleanly.
+        finished = again.returncode == 2 and "already exists" in again.stderr
+        assert again.returncode == 0 or finished, again.stderr
         for split in ("train", "valid", "test"):
             got = (workspace.datasets_dir / name / f"{split}.jsonl").read_bytes()
             assert got == (ref / f"{split}.jsonl").read_bytes(), (attempt, split)
