@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import click
 
-from graftwork.commands._common import finish, out_console, progress_listener, workspace_from
+from graftwork.commands._common import (
+    finish,
+    out_console,
+    run_with_progress,
+    workspace_from,
+)
 
 
 @click.command("buckets")
@@ -22,21 +27,13 @@ def command(ctx: click.Context, spec: str | None) -> None:
 
     Example: graftwork buckets --spec configs/specs/buckets_coding.yaml
     """
-    from graftwork.core.base.jobs import run_job
     from graftwork.core.rules.buckets import load_buckets
-    from graftwork.core.rules.stage import run_buckets, spec_path
+    from graftwork.core.rules.stage import spec_path
 
     ws = workspace_from(ctx)
     path = spec_path(ws, spec)
     load_buckets(path)  # a bad spec is an error (exit 2) before a job is recorded
-    with ws.catalog() as db, progress_listener("buckets") as listen:
-        result = run_job(
-            db,
-            "buckets",
-            lambda job: run_buckets(ws, spec=str(path), job=job),
-            {"spec": str(path)},
-            [listen],
-        )
+    result = run_with_progress(ws, "buckets", {"spec": str(path)})
     for bucket, c in result.summary["counts"].items():
         out_console.print(
             f"  {bucket}: {c['made']} of {c['target']}", markup=False, highlight=False

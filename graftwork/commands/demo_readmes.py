@@ -5,18 +5,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from graftwork.commands._common import err_console, out_console, progress_listener
+from graftwork.commands._common import err_console, out_console, run_with_progress
 from graftwork.core.base.errors import GraftworkError
-from graftwork.core.base.jobs import Job, StageResult, run_job
 from graftwork.core.base.workspace import Workspace
 
 
 def run_demo(target: Path, *, train: bool = True) -> int:
-    from graftwork import wiring
     from graftwork.core.sources.readmes import demo
-    from graftwork.core.sources.readmes.chunks import chunk_stage
-    from graftwork.core.sources.readmes.records import records_stage
     from graftwork.core.sources.readmes.status import dashboard
 
     ws, sources = demo.prepare(target)
@@ -26,23 +23,24 @@ def run_demo(target: Path, *, train: bool = True) -> int:
         highlight=False,
     )
     name = demo.SET_NAME
-    steps: list[tuple[str, Callable[[Job], StageResult]]] = [
-        ("collect", lambda job: wiring.collect(ws, sources=sources, job=job)),
-        ("chunk", lambda job: chunk_stage(ws, job=job)),
-        ("instruct", lambda job: wiring.instruct(ws, overrides={"dry_run": True}, job=job)),
-        ("budget", lambda job: wiring.budget(ws, job=job)),
-        ("build", lambda job: wiring.build(ws, name, force=True, job=job)),
-        ("records", lambda job: records_stage(ws, set_name=name, job=job)),
+    # Every step is a declared stage (graftwork.core.stage_list, core/sources/readmes/stages.py),
+    # so the demo records the same job kinds and side effects as the single commands.
+    steps: list[tuple[str, dict[str, Any]]] = [
+        ("collect", {"sources": list(sources)}),
+        ("chunk", {}),
+        ("teach.instructions", {"overrides": {"dry_run": True}}),
+        ("budget", {}),
+        ("build", {"set_name": name, "force": True}),
+        ("records", {"set_name": name}),
     ]
     if train:
-        steps.append(("train", lambda job: wiring.demo_train(ws, name, job=job)))
+        steps.append(("train.demo", {"set_name": name}))
     failed = False
-    for kind, work in steps:
+    for stage, params in steps:
         try:
-            with ws.catalog() as db, progress_listener(kind) as listen:
-                result = run_job(db, kind, work, {"demo": True}, [listen])
+            result = run_with_progress(ws, stage, params)
         except GraftworkError as exc:
-            err_console.print(f"error: {kind}: {exc}", markup=False, highlight=False)
+            err_console.print(f"error: {stage}: {exc}", markup=False, highlight=False)
             return exc.exit_code
         failed = failed or bool(result.failed)
     _summary(ws, dashboard)

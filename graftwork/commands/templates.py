@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import click
 
-from graftwork.commands._common import finish, out_console, progress_listener, workspace_from
+from graftwork.commands._common import (
+    finish,
+    out_console,
+    run_with_progress,
+    workspace_from,
+)
 
 
 @click.command("templates")
@@ -23,22 +28,14 @@ def command(ctx: click.Context, spec: str | None) -> None:
 
     Example: graftwork templates --spec data/templates/spelling.yaml
     """
-    from graftwork.core.base.jobs import run_job
     from graftwork.core.rules.alpaca import load_templates
     from graftwork.core.rules.stage import spec_path
-    from graftwork.wiring import open_tokenizer, templates
+    from graftwork.wiring import open_tokenizer
 
     ws = workspace_from(ctx)
     path = spec_path(ws, spec)
     load_templates(path, open_tokenizer)  # a bad spec is an error (exit 2) before a job is recorded
-    with ws.catalog() as db, progress_listener("templates") as listen:
-        result = run_job(
-            db,
-            "templates",
-            lambda job: templates(ws, spec=str(path), job=job),
-            {"spec": str(path)},
-            [listen],
-        )
+    result = run_with_progress(ws, "templates", {"spec": str(path)})
     s = result.summary
     for key, values in s["counts"].items():
         shown = ", ".join(f"{v} {n}" for v, n in sorted(values.items()))

@@ -21,7 +21,7 @@ def test_build_splits_by_repository_and_records_and_alpaca_agree(
     workspace: Workspace, tmp_path: Path
 ) -> None:
     text = workspace.config_path.read_text()
-    workspace.config_path.write_text("recipe: readmes\n" + text)
+    workspace.config_path.write_text(text.replace("recipe: uebersicht", "recipe: readmes"))
     configure(workspace, chunk={"min_chars": 60, "max_chars": 200})
     sources = []
     for r in range(12):
