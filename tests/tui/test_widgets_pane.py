@@ -62,7 +62,10 @@ async def test_sort_and_quick_filters(make_app) -> None:
         await pilot.press("f")  # over budget
         assert [r.id for r in pane.shown] == ["huge"]
         await pilot.press("f")  # excluded
-        assert [r.id for r in pane.shown] == ["spam"]
+        assert [r.id for r in pane.shown] == [
+            "huge",
+            "spam",
+        ]  # curation or budget: what build leaves out
         await pilot.press("f")  # needs work
         assert [r.id for r in pane.shown] == ["weather"]
 
