@@ -41,7 +41,7 @@ from graftwork.core.teach.port import (
     TeacherCallError,
     TeacherEmptyReply,
 )
-from graftwork.core.teach.runner import Engine
+from graftwork.core.teach.runner import Engine, drive_run
 
 STAGES = ("drafts", "critiques", "refine")
 CALL_STAGE = {"drafts": "draft", "critiques": "critique", "refine": "refine"}
@@ -540,17 +540,7 @@ def teach_plan(
         f"model {cfg.model} at {teacher.base_url}{' (dry run)' if cfg.dry_run else ''}"
     )
     job.set_total(len(work.items))
-    state = "stopped"
-    try:
-        asyncio.run(run.run())
-        state = "partial" if run.result.failed else "done"
-    finally:
-        summary = run.summary()
-        with db.conn:
-            db["teach_runs"].update(
-                run_id, {"state": state, "updated_at": now(), "summary": json.dumps(summary)}
-            )
-    run.result.summary = summary
+    drive_run(db, run_id, run)
     from graftwork.core.plan.exports import export_teach_files
 
     run.result.outputs = export_teach_files(ws, db, work.options.area)

@@ -515,18 +515,25 @@ def teach_prompts(
                 f"model {cfg.model} at {teacher.base_url}{' (dry run)' if cfg.dry_run else ''}"
             )
             job.set_total(len(plan.items))
-        state = "stopped"
-        try:
-            asyncio.run(run.run())
-            state = "partial" if run.result.failed else "done"
-        finally:
-            summary = run.summary()
-            with db.conn:
-                db["teach_runs"].update(
-                    run_id, {"state": state, "updated_at": now(), "summary": json.dumps(summary)}
-                )
-        run.result.summary = summary
-        return run.result
+        return drive_run(db, run_id, run)
+
+
+def drive_run(db: Any, run_id: str, run: Any) -> StageResult:
+    """Run a teach run's event loop and record how it ended in teach_runs, whatever happens.
+    ``run`` has an async ``run()``, a ``result`` (StageResult) and ``summary()``; shared by the
+    widget, plan and readmes teach stages."""
+    state = "stopped"
+    try:
+        asyncio.run(run.run())
+        state = "partial" if run.result.failed else "done"
+    finally:
+        summary = run.summary()
+        with db.conn:
+            db["teach_runs"].update(
+                run_id, {"state": state, "updated_at": now(), "summary": json.dumps(summary)}
+            )
+    run.result.summary = summary
+    return run.result
 
 
 def draft_one(

@@ -40,7 +40,13 @@ from graftwork.core.teach import calls
 from graftwork.core.teach.config import TeacherConfig
 from graftwork.core.teach.plan import Counter, Plan, TeachUsageError, find_resumable, message_tokens
 from graftwork.core.teach.port import ChatRequest, Completion, TeacherCallError
-from graftwork.core.teach.runner import DryRunTeacher, Engine, TeacherFactory, open_run
+from graftwork.core.teach.runner import (
+    DryRunTeacher,
+    Engine,
+    TeacherFactory,
+    drive_run,
+    open_run,
+)
 
 STAGE = "instruct"
 
@@ -397,18 +403,7 @@ def instruct(
                 f"at {teacher.base_url}{' (dry run)' if cfg.dry_run else ''}"
             )
             job.set_total(len(plan.items))
-        state = "stopped"
-        try:
-            asyncio.run(run.run())
-            state = "partial" if run.result.failed else "done"
-        finally:
-            summary = run.summary()
-            with db.conn:
-                db["teach_runs"].update(
-                    run_id, {"state": state, "updated_at": now(), "summary": json.dumps(summary)}
-                )
-        run.result.summary = summary
-        return run.result
+        return drive_run(db, run_id, run)
 
 
 def estimate(
