@@ -37,10 +37,18 @@ class Recipe:
     validation: tuple[str, ...] = ()  # rule names build applies to every line
     columns: tuple[Column, ...] = ()  # the workstation's item list
     examples: str = ""  # "module:factory"; factory(ws) -> sources.base.ExampleProvider
+    view: str = ""  # "module:factory"; factory(ws) -> recipes.views.RecipeView ("" = none yet)
     defaults: dict[str, Any] = field(default_factory=dict, hash=False)  # project defaults
 
     def example_provider(self, ws: Any) -> Any:
         module, _, attr = self.examples.partition(":")
+        return getattr(importlib.import_module(module), attr)(ws)
+
+    def item_view(self, ws: Any) -> Any:
+        """The workstation's view of this recipe's items (recipes/views.py), or None."""
+        if not self.view:
+            return None
+        module, _, attr = self.view.partition(":")
         return getattr(importlib.import_module(module), attr)(ws)
 
 
