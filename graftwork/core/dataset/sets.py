@@ -48,6 +48,24 @@ def read_format(folder: Path) -> str:
     return fmt if fmt in SET_FORMATS else "apple"
 
 
+def manifest_index(folder: Path) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """(example sha256 -> item id, split -> ids in manifest order) from the set's
+    manifest.json as build writes it; a missing or unreadable manifest gives empty maps."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}, {}
+    by_sha: dict[str, str] = {}
+    by_split: dict[str, list[str]] = {}
+    items = manifest.get("items") if isinstance(manifest, dict) else None
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"]:
+            if item.get("example_sha256"):
+                by_sha[str(item["example_sha256"])] = item["id"]
+            by_split.setdefault(str(item.get("split")), []).append(item["id"])
+    return by_sha, by_split
+
+
 def line_example(
     line: str, set_format: str, item_id: str = "", meta: dict[str, Any] | None = None
 ) -> Example:

@@ -81,22 +81,6 @@ class HeldOut:
         return next((m["content"] for m in reversed(self.messages) if m["role"] == "user"), "")
 
 
-def _ids_by_sha(set_dir: Path) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """(example sha256 -> item id, split -> ids in manifest order) from the set's manifest."""
-    try:
-        manifest = json.loads((set_dir / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}, {}
-    by_sha: dict[str, str] = {}
-    by_split: dict[str, list[str]] = {}
-    for item in manifest.get("items") or []:
-        if isinstance(item, dict) and isinstance(item.get("id"), str):
-            if item.get("example_sha256"):
-                by_sha[item["example_sha256"]] = item["id"]
-            by_split.setdefault(str(item.get("split")), []).append(item["id"])
-    return by_sha, by_split
-
-
 def load_held_out(ws: Workspace, set_name: str, split: str) -> list[HeldOut]:
     """The set's split in file order; item ids from the manifest (by content hash)."""
     set_dir = ws.datasets_dir / set_name
@@ -105,9 +89,9 @@ def load_held_out(ws: Workspace, set_name: str, split: str) -> list[HeldOut]:
         raise SampleError(
             f"set {set_name!r} has no {split} split at {path} (was it deleted or rebuilt?)"
         )
-    from graftwork.core.dataset.sets import read_format
+    from graftwork.core.dataset.sets import manifest_index, read_format
 
-    by_sha, by_split = _ids_by_sha(set_dir)
+    by_sha, by_split = manifest_index(set_dir)
     order = by_split.get(split, [])
     set_format = read_format(set_dir)
     out: list[HeldOut] = []

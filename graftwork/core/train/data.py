@@ -8,31 +8,17 @@ messages (too long, dropped) name examples, not line numbers.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
 from pathlib import Path
 
 from graftwork.core.base.atomic import write_text
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.dataset.examples import sha256_text
 from graftwork.core.dataset.exporters import set_dir
-from graftwork.core.dataset.sets import mlx_chat_line, read_format
+from graftwork.core.dataset.sets import manifest_index, mlx_chat_line, read_format
 from graftwork.core.train.port import TrainError
 
 SPLITS = ("train", "valid", "test")
-
-
-def ids_by_sha(folder: Path) -> dict[str, str]:
-    """example_sha256 -> item id from the set's manifest.json (as build writes it)."""
-    by_sha: dict[str, str] = {}
-    with contextlib.suppress(OSError, ValueError, AttributeError, TypeError):
-        for item in (
-            json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("items") or []
-        ):
-            if item.get("example_sha256") and item.get("id"):
-                by_sha[item["example_sha256"]] = item["id"]
-    return by_sha
 
 
 def export_set(ws: Workspace, set_name: str, data_dir: Path) -> dict[str, list[str]]:
@@ -40,7 +26,7 @@ def export_set(ws: Workspace, set_name: str, data_dir: Path) -> dict[str, list[s
     ("" where the manifest does not know the line)."""
     folder = set_dir(ws, set_name)  # an unknown set: SetNotFound, a usage error (exit 2)
     data_dir.mkdir(parents=True, exist_ok=True)
-    by_sha = ids_by_sha(folder)  # read once for all splits
+    by_sha, _ = manifest_index(folder)  # read once for all splits
     set_format = read_format(folder)  # apple or chat lines (core/dataset/sets.py)
     labels: dict[str, list[str]] = {}
     for split in SPLITS:
