@@ -22,6 +22,7 @@ MIGRATION_SETS = [
     "graftwork.core.plan.migrations",
     "graftwork.core.sources.migrations",
     "graftwork.core.sources.readmes.migrations",
+    "graftwork.core.eval.migrations",
 ]
 
 

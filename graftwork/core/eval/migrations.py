@@ -1,0 +1,33 @@
+"""Schema of evaluation results. Append new migrations at the end; never edit a shipped one."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("graftwork.eval")
+
+
+@migrations()
+def m001_eval_results(db: Database) -> None:
+    # One row per (evaluation, model, metric). An evaluation (eval_id) is one `graftwork eval`
+    # over one split or suite of a run: base and adapter rows share its id, so a report or a
+    # model card reads both sides of the same examples and seed.
+    db["eval_results"].create(
+        {
+            "id": int,
+            "eval_id": str,
+            "run_id": str,
+            "model": str,  # base | adapter | pair (a judgement compares both)
+            "checkpoint": str,  # the adapter checkpoint evaluated: best | last
+            "source": str,  # split:test | suite:<file name>
+            "metric": str,
+            "value": float,
+            "n": int,  # how many examples the value is over
+            "detail": str,  # JSON: counts and anything a report wants beside the value
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db["eval_results"].create_index(["run_id", "metric", "created_at"])
+    db["eval_results"].create_index(["eval_id"])

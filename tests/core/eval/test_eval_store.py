@@ -1,0 +1,55 @@
+"""eval_results: scores of an evaluation stored together, the newest per metric read back."""
+
+from __future__ import annotations
+
+from graftwork.core.base.workspace import Workspace
+from graftwork.core.eval.store import Score, eval_scores, latest_scores, record_scores
+
+
+def test_latest_scores_reads_newest_evaluation_per_metric(workspace: Workspace) -> None:
+    with workspace.catalog() as db:
+        assert latest_scores(db, "run-a") == {}
+        first = record_scores(
+            db,
+            "run-a",
+            checkpoint="best",
+            source="split:test",
+            scores=[
+                Score("base", "perplexity", 40.0, 10),
+                Score("adapter", "perplexity", 12.5, 10),
+                Score("base", "exact_match", 0.1, 10, {"hits": 1}),
+                Score("adapter", "exact_match", 0.7, 10, {"hits": 7}),
+            ],
+        )
+        second = record_scores(
+            db,
+            "run-a",
+            checkpoint="last",
+            source="suite:fixed.jsonl",
+            scores=[Score("base", "exact_match", 0.2, 5), Score("adapter", "exact_match", 0.8, 5)],
+        )
+        record_scores(
+            db,
+            "run-b",
+            checkpoint="best",
+            source="split:test",
+            scores=[Score("adapter", "loss", 1)],
+        )
+        scores = latest_scores(db, "run-a")
+        assert set(scores) == {"perplexity", "exact_match"}
+        # the split's perplexity stays although a later suite evaluation exists
+        assert scores["perplexity"]["base"] == 40.0 and scores["perplexity"]["adapter"] == 12.5
+        assert scores["perplexity"]["eval_id"] == first and scores["perplexity"]["n"] == 10
+        assert scores["exact_match"] == {
+            **scores["exact_match"],
+            "base": 0.2,
+            "adapter": 0.8,
+            "pair": None,
+            "source": "suite:fixed.jsonl",
+            "checkpoint": "last",
+            "eval_id": second,
+            "n": 5,
+        }
+        rows = eval_scores(db, first)
+        assert [r["metric"] for r in rows][:2] == ["perplexity", "perplexity"]
+        assert rows[3]["detail"] == {"hits": 7}
