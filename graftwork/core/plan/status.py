@@ -12,6 +12,17 @@ from graftwork.core.plan.records import read_view
 STAGES = ("planned", "drafted", "critiqued", "refined", "accepted", "rejected")
 
 
+def stage_of(drafted: bool, critiqued: bool, refined: bool, gate_state: str | None) -> str:
+    """The furthest stage a prompt reached: the gate's decision once there is one."""
+    if gate_state:
+        return gate_state
+    if refined:
+        return "refined"
+    if critiqued:
+        return "critiqued"
+    return "drafted" if drafted else "planned"
+
+
 def item_rows(db: sqlite_utils.Database, area: str = "main") -> list[dict[str, Any]]:
     """One row per prompt of the newest plan: id, category, prompt, stage, reasons, the draft,
     critique and refined answer (side by side in the workstation) and who decided."""
@@ -25,16 +36,9 @@ def item_rows(db: sqlite_utils.Database, area: str = "main") -> list[dict[str, A
             view.refined.get(iid),
             view.gates.get(iid),
         )
-        if gate is not None:
-            stage = gate["state"]
-        elif refined is not None:
-            stage = "refined"
-        elif crit is not None:
-            stage = "critiqued"
-        elif draft is not None:
-            stage = "drafted"
-        else:
-            stage = "planned"
+        stage = stage_of(
+            draft is not None, crit is not None, refined is not None, gate and gate["state"]
+        )
         out.append(
             {
                 "id": iid,

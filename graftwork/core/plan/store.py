@@ -86,25 +86,49 @@ def save_gate(db: sqlite_utils.Database, area: str, item_id: str, **fields: Any)
         db.conn.execute(f"INSERT OR REPLACE INTO plan_gate ({cols}) VALUES ({marks})", row)
 
 
+def item_answers(
+    db: sqlite_utils.Database, item_id: str, area: str = "main"
+) -> dict[str, dict[str, Any]]:
+    """One prompt's newest answer per stage (draft, critique, refine)."""
+    rows = db.query("SELECT * FROM plan_answers WHERE area = ? AND item_id = ?", [area, item_id])
+    return {r["stage"]: r for r in rows}
+
+
+def item_gate(db: sqlite_utils.Database, item_id: str, area: str = "main") -> dict[str, Any] | None:
+    """One prompt's gate decision (reasons and notes decoded), or None."""
+    rows = list(db.query("SELECT * FROM plan_gate WHERE area = ? AND item_id = ?", [area, item_id]))
+    if not rows:
+        return None
+    row = rows[0]
+    row["reasons"] = json.loads(row["reasons"] or "[]")
+    row["notes"] = json.loads(row["notes"] or "[]")
+    return row
+
+
 def decide_by_hand(
     db: sqlite_utils.Database, item_id: str, state: str, note: str = "", *, area: str = "main"
 ) -> None:
-    """Accept or reject an answer by hand (the workstation's keys). The answer judged is the
-    gate's, else the refined one, else the draft; `teach refine` never overrides the decision."""
+    """Accept or reject an answer by hand (the workstation's keys, `graftwork plan accept`).
+    The answer judged is the gate's, else the refined one, else the draft; `teach refine`
+    never overrides the decision. A dry-run placeholder can be rejected, never accepted."""
     if state not in ("accepted", "rejected"):
         raise ValueError(f"state must be accepted or rejected, got {state!r}")
-    prior = gates(db, area).get(item_id)
+    prior = item_gate(db, item_id, area)
     answer, stage = (prior["answer"], prior["answer_stage"]) if prior else (None, None)
+    dry_run = prior["dry_run"] if prior else 0
     if answer is None:
+        found = item_answers(db, item_id, area)
         for name in ("refine", "draft"):
-            row = answers(db, area, name).get(item_id)
-            if row is not None:
-                answer, stage = row["text"], name
+            row = found.get(name)
+            if row is not None and row["text"] is not None:
+                answer, stage, dry_run = row["text"], name, row["dry_run"]
                 break
     if answer is None:
         raise NoPlanError(f"{item_id}: no answer to decide on yet")
-    if state == "accepted" and prior is not None and prior["dry_run"]:
+    if state == "accepted" and dry_run:
         raise NoPlanError(f"{item_id}: a dry-run placeholder cannot be accepted")
+    if state == "accepted" and not answer.strip():
+        raise NoPlanError(f"{item_id}: the answer is empty; an empty answer cannot be accepted")
     save_gate(
         db,
         area,
@@ -120,5 +144,5 @@ def decide_by_hand(
         mode="manual",
         decided_by="manual",
         run_id=None,
-        dry_run=prior["dry_run"] if prior else 0,
+        dry_run=dry_run or 0,
     )

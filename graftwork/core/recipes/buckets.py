@@ -31,8 +31,13 @@ RECIPE = Recipe(
     example_shape="alpaca",
     set_format="chat",
     formats=("alpaca", "mlx-chat", "apple"),
-    columns=(Column("name", "instruction"),),
+    columns=(
+        Column("bucket", "bucket", 14),
+        Column("rules", "rules", 18),
+        Column("instruction", "instruction"),
+    ),
     examples="graftwork.core.sources.imported:provider",
+    view="graftwork.core.rules.view:buckets_view",
 )
 
 

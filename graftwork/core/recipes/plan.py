@@ -22,9 +22,11 @@ RECIPE = Recipe(
     columns=(
         Column("category", "category", 14),
         Column("stage", "stage", 10),
+        Column("gate", "gate", 24),
         Column("prompt", "prompt"),
     ),
     examples="graftwork.core.sources.plan:PlanExamples",
+    view="graftwork.core.plan.view:view",
 )
 
 

@@ -30,8 +30,15 @@ RECIPE = Recipe(
     example_shape="alpaca",
     set_format="chat",
     formats=("alpaca", "mlx-chat", "apple"),
-    columns=(Column("name", "instruction"),),
+    columns=(
+        Column("category", "category", 16),
+        Column("style", "style", 8),
+        Column("separator", "separator", 9),
+        Column("rules", "rules", 14),
+        Column("instruction", "instruction"),
+    ),
     examples="graftwork.core.sources.imported:provider",
+    view="graftwork.core.rules.view:templates_view",
 )
 
 

@@ -96,6 +96,7 @@ def run_templates(
         "spec": str(loaded.path),
         "records": len(made.records),
         "counts": made.counts,
+        "targets": {name: cat.count for name, cat in loaded.spec.categories.items()},
         "splits": {s: len(ix) for s, ix in made.splits.items()},
         "files": [str(p) for p in written],
         "warnings": made.warnings,

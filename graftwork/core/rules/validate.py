@@ -16,7 +16,7 @@ Rules:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -114,6 +114,22 @@ def _fields(rec: dict[str, Any]) -> str | None:
     return f"missing or empty: {', '.join(bad)}" if bad else None
 
 
+def check_record(
+    rec: dict[str, Any], rules: Container[str], tools: dict[str, Any]
+) -> list[tuple[str, str | None]]:
+    """The record rules (fields, tool_calls) that apply to one parsed record: (rule, cause or
+    None when it passed). `validate` counts them per file; the workstation shows them per item."""
+    from graftwork.core.rules.tools import TOOL_CORE_TYPES, TOOL_NEG_TYPES, check_output
+
+    out: list[tuple[str, str | None]] = []
+    if "fields" in rules:
+        out.append(("fields", _fields(rec)))
+    task = rec.get("task_type")
+    if "tool_calls" in rules and task in TOOL_CORE_TYPES | TOOL_NEG_TYPES:
+        out.append(("tool_calls", check_output(task, str(rec.get("output", "")), tools)))
+    return out
+
+
 def validate_files(
     paths: Sequence[Path],
     *,
@@ -124,13 +140,7 @@ def validate_files(
 ) -> Report:
     """``encoder``: the tokenizer for the token rules (tokenizer needs one with ``decode``
     from a Hugging Face folder; without an encoder both token rules are left out)."""
-    from graftwork.core.rules.tools import (
-        TOOL_CORE_TYPES,
-        TOOL_NEG_TYPES,
-        check_output,
-        default_tools_path,
-        read_tools,
-    )
+    from graftwork.core.rules.tools import default_tools_path, read_tools
 
     unknown = [r for r in rules if r not in ALL_RULES]
     if unknown:
@@ -175,19 +185,11 @@ def validate_files(
                     results["json"].passed += 1
             if rec is None:
                 continue
-            if "fields" in results:
-                cause = _fields(rec)
+            for rule, cause in check_record(rec, results, tools or {}):
                 if cause:
-                    results["fields"].fail(where, cause)
+                    results[rule].fail(where, cause)
                 else:
-                    results["fields"].passed += 1
-            task = rec.get("task_type")
-            if "tool_calls" in results and task in TOOL_CORE_TYPES | TOOL_NEG_TYPES:
-                cause = check_output(task, str(rec.get("output", "")), tools or {})
-                if cause:
-                    results["tool_calls"].fail(where, cause)
-                else:
-                    results["tool_calls"].passed += 1
+                    results[rule].passed += 1
             if enc is not None:
                 pending.append((where, rec))
                 if len(pending) >= BATCH:
