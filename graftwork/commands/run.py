@@ -6,7 +6,9 @@ naming the stage; item failures are reported and the run goes on, ending with ex
 `graftwork demo` drives the same machinery with a longer list of steps.
 
 The run's inputs are the stage parameters declared ``pipeline``: each is a flag here (its
-declared spelling) and may instead be set in graftwork.yaml's `run:` section.
+declared spelling; a list-valued one is a repeatable flag) and may instead be set in
+graftwork.yaml's `run:` section (a list there for a list-valued one). Relative paths in
+graftwork.yaml are relative to the workspace; on the command line, to the current folder.
 """
 
 from __future__ import annotations
@@ -68,17 +70,39 @@ def run_inputs(ws: Workspace, flags: dict[str, Any]) -> dict[str, Any]:
                 f"{', '.join(sorted(by_key))}"
             )
         inputs[param.name] = _config_value(ws, key, param, value)
-    inputs.update({name: value for name, value in flags.items() if value is not None})
+    for name, value in flags.items():
+        if value is None or value == ():  # not given (a repeatable flag given no times: ())
+            continue
+        inputs[name] = list(value) if isinstance(value, tuple) else value
     return inputs
 
 
 def _config_value(ws: Workspace, key: str, param: Param, value: Any) -> Any:
+    if param.type in (list, tuple):
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(
+                f"{ws.config_path}: key 'run.{key}' must be a list of strings "
+                f"(e.g. {key}: [a, b]), got {value!r}"
+            )
+        return [_config_path(ws, v) if param.paths else v for v in value]
     want = bool if param.type is bool else int if param.type is int else str
     if not isinstance(value, want) or (want is int and isinstance(value, bool)):
         raise ConfigError(
             f"{ws.config_path}: key 'run.{key}' must be a {want.__name__}, got {value!r}"
         )
-    return Path(value) if param.type is Path else value
+    if param.type is Path:
+        return Path(_config_path(ws, value))
+    return _config_path(ws, value) if param.paths else value
+
+
+def _config_path(ws: Workspace, text: str) -> str:
+    """A path written in graftwork.yaml is relative to the workspace; a URL stays as it is."""
+    from graftwork.core.sources.readmes.specs import is_remote
+
+    if is_remote(text):
+        return text
+    path = Path(text).expanduser()
+    return str(path if path.is_absolute() else ws.root / path)
 
 
 def recipe_steps(ws: Workspace, inputs: dict[str, Any]) -> list[Step]:
@@ -91,6 +115,14 @@ def recipe_steps(ws: Workspace, inputs: dict[str, Any]) -> list[Step]:
     for name in recipe.stages:
         spec = get_stage(name)
         params = {p.name: inputs[p.name] for p in spec.params if p.name in inputs}
+        if spec.one_of and not any(params.get(name) for name in spec.one_of):
+            wanted = [spec.param(name) for name in spec.one_of]
+            raise click.UsageError(
+                f"Missing input: stage '{spec.label}' of recipe '{recipe.name}' needs one of "
+                f"{', '.join(p.cli_flag + ' ' + (p.metavar or 'VALUE') for p in wanted)} "
+                f"(or set {' / '.join('run.' + p.config_key for p in wanted)} in "
+                f"{ws.config_path.name})"
+            )
         try:
             spec.bind(params)
         except StageInputError as exc:
@@ -157,6 +189,14 @@ def _input_options(fn: Any) -> Any:
         text = param.help[:1].upper() + param.help[1:] + "."
         if param.type is bool:
             option = click.option(param.cli_flag, param.name, is_flag=True, default=None, help=text)
+        elif param.type in (list, tuple):
+            option = click.option(
+                param.cli_flag,
+                param.name,
+                multiple=True,
+                metavar=param.metavar or None,
+                help=text + " Repeatable.",
+            )
         else:
             option = click.option(
                 param.cli_flag,

@@ -112,7 +112,16 @@ declare(
         "import",
         "graftwork.core.sources.imported:import_paths",
         params=(
-            Param("paths", list, required=True, help="files or folders of records"),
+            Param(
+                "paths",
+                list,
+                required=True,
+                flag="--import",
+                metavar="FILE_OR_DIR",
+                pipeline=True,
+                paths=True,
+                help="a file or folder of records to import (Alpaca, chat, Apple, ShareGPT)",
+            ),
             Param(
                 "fmt", str, "auto", flag="--format", help="auto, alpaca, chat, apple or sharegpt"
             ),

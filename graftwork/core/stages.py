@@ -35,6 +35,12 @@ class Param:
     flag: str = ""  # CLI spelling; "" means --name-with-dashes
     metavar: str = ""  # what the flag's value looks like in --help
     pipeline: bool = False  # an input `graftwork run` takes (from a flag or graftwork.yaml run:)
+    # the key in graftwork.yaml's `run:` section when it is not the flag's name (a repeatable
+    # flag reads best singular, `--source`, its list plural, `run: {sources: [...]}`)
+    key: str = ""
+    # values are files or folders (a list param: each entry; URLs are left as they are): a
+    # relative one in graftwork.yaml is relative to the workspace, not to the current folder
+    paths: bool = False
 
     @property
     def cli_flag(self) -> str:
@@ -42,8 +48,9 @@ class Param:
 
     @property
     def config_key(self) -> str:
-        """The key in graftwork.yaml's `run:` section: the flag without dashes (--set: set)."""
-        return self.cli_flag.lstrip("-").replace("-", "_")
+        """The key in graftwork.yaml's `run:` section: ``key``, else the flag without dashes
+        (--set: set)."""
+        return self.key or self.cli_flag.lstrip("-").replace("-", "_")
 
     def default_value(self) -> Any:
         # a fresh copy each time: a list or dict default must not be shared between jobs
@@ -63,6 +70,9 @@ class StageSpec:
     # "module:function" mapping the params to what the job records (e.g. a URL without its
     # credentials); "" records the params as given
     record: str = ""
+    # names of params of which `graftwork run` needs at least one (collect: a folder, a list
+    # file or an awesome list); the stage itself says what it misses when started directly
+    one_of: tuple[str, ...] = ()
     meta: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     @property
@@ -143,7 +153,11 @@ def pipeline_params() -> dict[str, Param]:
         for p in spec.params:
             if p.pipeline:
                 seen = found.setdefault(p.name, p)
-                if seen.cli_flag != p.cli_flag or seen.type is not p.type:
+                if (seen.cli_flag, seen.config_key, seen.type) != (
+                    p.cli_flag,
+                    p.config_key,
+                    p.type,
+                ):
                     raise ValueError(f"pipeline input {p.name!r} is declared two ways")
     return found
 
