@@ -5,7 +5,11 @@ read-only workspace still serves read-only commands. Real SQLite files throughou
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -124,7 +128,7 @@ def test_locked_catalog_names_the_holder(
     workspace: Workspace, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fill(workspace, 1)
-    monkeypatch.setattr(catalog_db, "BUSY_TIMEOUT_SECONDS", 0.2)  # not 10 s in a test
+    monkeypatch.setenv("GRAFTWORK_LOCK_WAIT", "0.2")  # not 5 s in a test
     db = workspace.catalog()
     job = Job(db, "ingest", {"manifest": "m.json"})  # this process: alive
     db.conn.execute("BEGIN IMMEDIATE")  # hold the write lock like a long stage does
@@ -135,3 +139,55 @@ def test_locked_catalog_names_the_holder(
     finally:
         db.conn.execute("ROLLBACK")
         db.close()
+
+
+def test_a_lock_held_by_another_process_is_reported_quickly_naming_it(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """A real process (not a graftwork job) holds the write lock: a writing command gives up
+    after the short wait with one line naming that process; a reading command is not held."""
+    fill(workspace, 1)
+    script = tmp_path / "hold_the_catalog.py"
+    script.write_text(
+        "import sqlite3, sys, time\n"
+        f"c = sqlite3.connect({str(workspace.db_path)!r})\n"
+        "c.execute('BEGIN IMMEDIATE')\n"
+        "c.execute('create table if not exists held (x)')\n"
+        "print('held', flush=True)\n"
+        "time.sleep(60)\n",
+        encoding="utf-8",
+    )
+    holder = subprocess.Popen(
+        [sys.executable, script.name], cwd=tmp_path, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        gw = [sys.executable, "-m", "graftwork", "-w", str(workspace.root)]
+        env = {**os.environ, "GRAFTWORK_LOCK_WAIT": "1"}
+        started = time.monotonic()
+        done = subprocess.run(
+            [*gw, "curate", "w0", "--include"], capture_output=True, text=True, env=env
+        )
+        took = time.monotonic() - started
+        assert done.returncode == 2, done.stderr
+        line = one_line(done.stderr)
+        assert "locked" in line and "gave up after 1 s" in line
+        if sys.platform == "linux":  # the kernel's lock table names the writer
+            assert f"pid {holder.pid} (" in line and "hold_the_catalog.py" in line, line
+        assert took < 10, took  # 1 s of waiting plus start-up, not the old 10 s
+        listing = subprocess.run([*gw, "curate", "--list"], capture_output=True, text=True)
+        assert listing.returncode == 0, listing.stderr  # readers never wait for a writer
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+
+
+def test_the_default_lock_wait_is_short(monkeypatch: pytest.MonkeyPatch) -> None:
+    from graftwork.core.base.catalog.liveness import lock_wait_seconds
+
+    monkeypatch.delenv("GRAFTWORK_LOCK_WAIT", raising=False)
+    assert lock_wait_seconds() <= 5
+    monkeypatch.setenv("GRAFTWORK_LOCK_WAIT", "0.5")
+    assert lock_wait_seconds() == 0.5
+    monkeypatch.setenv("GRAFTWORK_LOCK_WAIT", "soon")  # not a number: the default
+    assert lock_wait_seconds() <= 5

@@ -75,11 +75,15 @@ def explain(exc: BaseException, catalog: Any = None) -> Explained:
         return Explained(str(exc), exc.exit_code)
     if isinstance(exc, sqlite3.Error):
         line = catalog_error_line(exc)
-        if catalog is not None and "locked" in str(exc):
-            from graftwork.core.base.catalog.liveness import lock_holders
+        low = str(exc).lower()
+        if "locked" in low or "busy" in low:
+            from graftwork.core.base.catalog.liveness import lock_holders, lock_wait_seconds
 
-            holders = lock_holders(catalog)
-            line = line.replace("); wait", f"){holders}; wait") if holders else line
+            holders = lock_holders(catalog) if catalog is not None else ""
+            line = (
+                f"the catalog is locked by another process{holders} (gave up after "
+                f"{lock_wait_seconds():g} s); wait for it to finish and run again"
+            )
         return Explained(line, 2)
     if isinstance(exc, OSError):
         if exc.errno == errno.ENOSPC:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from graftwork.core.base.catalog.liveness import lock_holders, reap_interrupted
+from graftwork.core.base.catalog.liveness import lock_holders, lock_wait_seconds, reap_interrupted
 from graftwork.core.base.catalog.txn import now, write_txn  # noqa: F401 (re-exported)
 from graftwork.core.base.errors import CatalogError, UnknownItemError
 
@@ -24,11 +24,6 @@ MIGRATION_SETS = [
     "graftwork.core.sources.readmes.migrations",
     "graftwork.core.eval.migrations",
 ]
-
-
-# Seconds a connection waits for another writer before giving up with "locked". Long stages
-# commit often, so a wait this long means something holds the lock on purpose.
-BUSY_TIMEOUT_SECONDS = 10.0
 
 
 def schema_version() -> int:
@@ -50,7 +45,9 @@ def open_catalog(
     cannot write (read-only workspace) is opened read-only: reads work, writes fail with
     "attempt to write a readonly database"."""
     path = Path(path)
-    timeout = BUSY_TIMEOUT_SECONDS if timeout is None else timeout
+    # Seconds a connection waits for another writer before "locked": our stages commit often,
+    # so a longer wait means something holds the lock on purpose (and is named then).
+    timeout = lock_wait_seconds() if timeout is None else timeout
     try:
         if path.is_file() and path.stat().st_size == 0:
             raise CatalogError(
@@ -81,8 +78,8 @@ def open_catalog(
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc) or "busy" in str(exc):
             raise CatalogError(
-                f"{path}: the catalog is locked by another process ({exc}){lock_holders(path)}; "
-                "wait for it to finish and try again"
+                f"{path}: the catalog is locked by another process{lock_holders(path)} "
+                f"(gave up after {timeout:g} s); wait for it to finish and run again"
             ) from None
         raise CatalogError(f"{path}: cannot open the catalog: {exc}") from None
     except sqlite3.DatabaseError as exc:

@@ -13,7 +13,7 @@ from typing import Any
 import sqlite_utils
 
 from graftwork.core.base.catalog.txn import now, write_txn
-from graftwork.core.base.process import pid_alive
+from graftwork.core.base.process import command_line, pid_alive, write_lock_pids
 
 HOST = socket.gethostname()
 # A job on another machine (a shared folder) is presumed dead after this long without a
@@ -88,23 +88,54 @@ def reap_interrupted(db: sqlite_utils.Database) -> list[str]:
     return [r["id"] for r in dead]
 
 
-def lock_holders(db_path: Path | str) -> str:
-    """ "; held by ingest job 1a2b (pid 42 on host, started ...)" for the running jobs whose
-    process is alive, or "" when none is known (a reader in WAL mode can always look)."""
+DEFAULT_LOCK_WAIT_SECONDS = 5.0
+
+
+def lock_wait_seconds() -> float:
+    """How long a write waits for another writer's lock before giving up: short, so a held
+    lock is reported at once with its holder (our stages commit every few items). The
+    environment's GRAFTWORK_LOCK_WAIT (seconds) changes it."""
     try:
-        conn = sqlite3.connect(f"{Path(db_path).resolve().as_uri()}?mode=ro", uri=True, timeout=0.5)
+        return max(0.0, float(os.environ.get("GRAFTWORK_LOCK_WAIT", "")))
+    except ValueError:
+        return DEFAULT_LOCK_WAIT_SECONDS
+
+
+def _running_jobs(db_path: Path) -> list[dict[str, Any]]:
+    try:
+        conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.5)
         try:
             conn.row_factory = sqlite3.Row
-            rows = [dict(r) for r in conn.execute("select * from jobs where state = 'running'")]
+            return [dict(r) for r in conn.execute("select * from jobs where state = 'running'")]
         finally:
             conn.close()
     except sqlite3.Error:
-        return ""
-    alive = [r for r in rows if not owner_gone(r)]
-    if not alive:
-        return ""
-    said = ", ".join(
-        f"{r['kind']} job {r['id']} (pid {r['pid']} on {r['host']}, started {started_at(r)} UTC)"
-        for r in alive[:3]
-    )
-    return f"; held by {said}"
+        return []
+
+
+def _job_words(r: dict[str, Any]) -> str:
+    return f"{r['kind']} job {r['id']} (pid {r['pid']} on {r['host']}, started {started_at(r)} UTC)"
+
+
+def lock_holders(db_path: Path | str) -> str:
+    """ "; held by ingest job 1a2b (pid 42 on host, started ...)" or "; held by pid 42
+    (sqlite3 graftwork.db)", or "" when nobody is known. The writer is read from the kernel's
+    lock table where there is one (Linux /proc/locks: WAL's write lock is byte 120 of the
+    -shm file, a rollback journal's is on the file itself); else the running jobs whose
+    process is alive are named (a reader in WAL mode can always look)."""
+    path = Path(db_path)
+    shm = path.with_name(path.name + "-shm")
+    writers = write_lock_pids(shm, start=120) if shm.exists() else []
+    writers = writers or write_lock_pids(path)
+    alive = [r for r in _running_jobs(path) if not owner_gone(r)]
+    said: list[str] = []
+    for pid in writers[:3]:
+        jobs = [r for r in alive if r.get("pid") == pid and r.get("host") == HOST]
+        if jobs:
+            said.extend(_job_words(r) for r in jobs[:2])
+        else:
+            cmd = command_line(pid)
+            said.append(f"pid {pid} ({cmd})" if cmd else f"pid {pid}")
+    if not said:
+        said = [_job_words(r) for r in alive[:3]]
+    return f"; held by {', '.join(said)}" if said else ""
