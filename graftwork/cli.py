@@ -48,7 +48,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Say what this machine can do: platform, MLX backend, model, toolkit, teacher.",
     ),
     "teach": ("teach", "Ask a teacher LLM for prompt drafts, critiques and refinements."),
-    "plan": ("plan", "Expand a dataset spec into planned prompts (the plan recipe)."),
+    "plan": ("plan", "Expand a spec into planned prompts; accept/reject answers by hand (plan)."),
     "qa": ("qa", "Clean the plan recipe's dataset: duplicates, empty, truncated, mismatches."),
     "split": ("split", "Seeded splits, SFT files and the fixed eval suite (plan recipe)."),
     "eval": (

@@ -34,10 +34,12 @@ from graftwork.core.dataset.examples import Example, sha256_text
 from graftwork.core.dataset.sets import SET_FORMATS, render_line, validate_line
 from graftwork.core.dataset.splits import (
     SPLIT_NAMES,
+    assign_split,
     assign_stable,
     record_splits,
     recorded_splits,
 )
+from graftwork.core.sources.base import recipe_splits
 
 SET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
@@ -185,13 +187,24 @@ def build(
     limit = max_tokens or project.max_sequence_length
     with ws.catalog() as db:
         _pick_up_hand_edits(ws, db, job)
-        cands = load_candidates(db, recipe.example_provider(ws))
+        provider = recipe.example_provider(ws)
+        cands = load_candidates(db, provider)
+        own_splits = recipe_splits(provider, db)
         for item_id, cause in cands.failed:
             job.item_failed(item_id, cause)
         result = StageResult(failed=list(cands.failed), skipped=list(cands.skipped))
         splits = SplitState({} if reshuffle else recorded_splits(db, set_name))
         lines, items = _select(
-            cands.examples, counter, project, limit, _curation(db), result, job, set_format, splits
+            cands.examples,
+            counter,
+            project,
+            limit,
+            _curation(db),
+            result,
+            job,
+            set_format,
+            splits,
+            own_splits,
         )
         counts_by_split = {s: len(lines[s]) for s in SPLIT_NAMES}
         if not items:
@@ -206,8 +219,8 @@ def build(
             "created_at": now(),
             "config_hash": config_hash(project, limit),
             "project_hash": project.content_hash(),
-            "splits": project.splits.model_dump(),
-            "seed": project.seed,
+            "splits": own_splits[0] if own_splits else project.splits.model_dump(),
+            "seed": own_splits[1] if own_splits else project.seed,
             "max_tokens": limit,
             "tokenizer": counter.id,
             "counts": counts_by_split,
@@ -325,11 +338,13 @@ def _select(
     job: Job,
     set_format: str = "apple",
     splits: SplitState | None = None,
+    own_splits: tuple[dict[str, float], int] | None = None,
 ) -> tuple[dict[str, list[str]], list[dict[str, Any]]]:
     """Apply curation and the budget, validate, split: the lines per split and manifest items.
     Skips and failures go into ``result``. Splits come from `assign_stable` over the kept
     examples' split keys (``splits.previous``: what earlier builds of the set recorded; the
-    keys assigned now go to ``splits.assigned``)."""
+    keys assigned now go to ``splits.assigned``), or, when the recipe has its own
+    (``own_splits``: fractions and seed), from `assign_split` of each key with those."""
     splits = splits if splits is not None else SplitState({})
     job.set_total(len(examples))
     # rendered once: counted, checked, written
@@ -360,7 +375,10 @@ def _select(
     for ex, _, _ in kept:
         key = _split_key(ex)
         weights[key] = weights.get(key, 0) + 1
-    splits.assigned = assign_stable(weights, fractions, project.seed, splits.previous)
+    if own_splits is not None:  # the recipe's own files split this way too: never disagree
+        splits.assigned = {k: assign_split(k, own_splits[0], own_splits[1]) for k in weights}
+    else:
+        splits.assigned = assign_stable(weights, fractions, project.seed, splits.previous)
     for ex, total, line in kept:  # candidate order within each split, as before
         split = splits.assigned[_split_key(ex)]
         lines[split].append(line)

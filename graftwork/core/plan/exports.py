@@ -94,6 +94,18 @@ def fixed_suite(test: list[dict[str, Any]], size: int, seed: int) -> list[dict[s
     ]
 
 
+def spec_splits(spec: dict[str, Any]) -> tuple[dict[str, float], int]:
+    """The one source of a plan's splits: the spec's fractions (val -> valid) and seed. Both
+    `graftwork split` and build (PlanExamples.splits) assign with these by `assign_split`."""
+    splits = spec.get("splits") or {}
+    fractions = {
+        "train": float(splits.get("train", 0.8)),
+        "valid": float(splits.get("val", 0.1)),
+        "test": float(splits.get("test", 0.1)),
+    }
+    return fractions, int(splits.get("seed", 42))
+
+
 def run_split(ws: Workspace, *, area: str = "main", job: Job) -> StageResult:
     """dataset_<v>_clean.jsonl (when `qa` ran) or dataset_<v>.jsonl -> seeded splits (by id,
     fractions and seed from the spec), SFT files and the fixed evaluation suite."""
@@ -110,13 +122,7 @@ def run_split(ws: Workspace, *, area: str = "main", job: Job) -> StageResult:
         raise GraftworkError(f"{source} does not exist yet: run `graftwork teach refine` first")
     rows = read_jsonl(source)
     spec = view.spec["parsed"]
-    splits = spec.get("splits") or {}
-    fractions = {
-        "train": splits.get("train", 0.8),
-        "valid": splits.get("val", 0.1),
-        "test": splits.get("test", 0.1),
-    }
-    seed = int(splits.get("seed", 42))
+    fractions, seed = spec_splits(spec)
     parts: dict[str, list[dict[str, Any]]] = {"train": [], "val": [], "test": []}
     for rec in rows:
         name = assign_split(rec["id"], fractions, seed)

@@ -30,7 +30,11 @@ class ExampleProvider(Protocol):
     """Optional extras a provider may define: ``examples(db, cands)`` (bulk reading, see
     `load_examples`) and ``read_ident(cand, example)``: the ingredients hash of what the
     example was actually made from (the token cache stores counts under it, so a stale
-    ``cand.ident`` only misses, never lies; default: ``cand.ident``)."""
+    ``cand.ident`` only misses, never lies; default: ``cand.ident``), and ``splits(db)``:
+    the recipe's own split fractions ({train, valid, test}) and seed, or None. When it gives
+    them, build puts each example by `splits.assign_split` of its split key with those (not
+    the project's splits, not the set's recorded ones), so build agrees with the recipe's own
+    split files (the plan recipe: the spec's fractions and seed, as `graftwork split`)."""
 
     def candidates(self, db: Any) -> tuple[list[Candidate], list[tuple[str, str]]]:
         """Usable items in catalog order, and the skipped ones with their reason."""
@@ -44,6 +48,12 @@ class ExampleProvider(Protocol):
         """The example ``item_id`` would give with ``prompt`` as its user turn (the gauge);
         raises ValueError with a one-line cause."""
         ...
+
+
+def recipe_splits(provider: ExampleProvider, db: Any) -> tuple[dict[str, float], int] | None:
+    """The provider's own split fractions and seed (see ExampleProvider), or None."""
+    fn = getattr(provider, "splits", None)
+    return fn(db) if fn is not None else None
 
 
 def read_ident(provider: ExampleProvider, cand: Candidate, example: Example) -> str:

@@ -32,6 +32,12 @@ class PlanExamples:
         )
         return {r["item_id"]: r for r in rows}
 
+    def splits(self, db: Any) -> tuple[dict[str, float], int]:
+        """The spec's split fractions and seed: build assigns as `graftwork split` does."""
+        from graftwork.core.plan.exports import spec_splits
+
+        return spec_splits(json.loads(store.latest_spec(db)["spec"]))
+
     def candidates(self, db: Any) -> tuple[list[Candidate], list[tuple[str, str]]]:
         system = self._system(db)
         usable: list[Candidate] = []

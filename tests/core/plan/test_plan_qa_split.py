@@ -165,3 +165,48 @@ def test_budget_and_build_work_on_a_plan_workspace(workspace: Workspace) -> None
     assert {json.loads(x["messages"][2]["content"])["summary"] for x in lines} == {
         x["messages"][1]["content"] for x in lines
     }
+
+
+def test_build_and_split_assign_every_prompt_to_the_same_split(workspace: Workspace) -> None:
+    """One source of truth: the spec's fractions and seed. The project's own splits (set far
+    apart here on purpose) must not move a plan example to another split in build."""
+    from graftwork import wiring
+
+    specs = configs_dir() / "specs"
+    shutil.copy(specs / "travel_guide.yaml", workspace.root / "spec.yaml")
+    shutil.copy(specs / "travel_cities.txt", workspace.root)
+    config = workspace.config_path.read_text(encoding="utf-8")
+    config = config.replace("recipe: uebersicht", "recipe: plan").replace(
+        "project: {}", "project: {splits: {train: 0.34, valid: 0.33, test: 0.33}, seed: 3}"
+    )
+    workspace.config_path.write_text(config, encoding="utf-8")
+    with workspace.catalog() as db:
+        run_job(db, "plan", lambda job: run_plan(workspace, job=job))
+        for row in store.plan_items(db, store.latest_spec(db)["id"]):
+            store.save_gate(
+                db,
+                "main",
+                row["item_id"],
+                state="accepted",
+                answer=json.dumps({"summary": row["prompt"]}),
+                answer_stage="draft",
+                mode="lenient",
+                decided_by="gate",
+                dry_run=0,
+            )
+        run_job(db, "split", lambda job: run_split(workspace, job=job))
+        run_job(db, "budget", lambda job: wiring.budget(workspace, job=job))
+        built = run_job(db, "build", lambda job: wiring.build(workspace, "travel", job=job))
+    assert built.exit_code == 0
+    split_dir = workspace.root / "data" / "processed" / "splits" / "v1"
+    by_split = {
+        rec["id"]: {"val": "valid"}.get(name, name)
+        for name in ("train", "val", "test")
+        for rec in map(json.loads, (split_dir / f"{name}.jsonl").read_text().splitlines())
+    }
+    manifest = json.loads((workspace.datasets_dir / "travel" / "manifest.json").read_text())
+    by_build = {item["id"]: item["split"] for item in manifest["items"]}
+    assert len(by_build) == len(by_split) == 120
+    assert by_build == by_split
+    assert manifest["splits"] == {"train": 0.8, "valid": 0.1, "test": 0.1}
+    assert sum(1 for s in by_build.values() if s == "train") > 80  # not the project's 0.34

@@ -160,3 +160,40 @@ def test_a_dry_run_placeholder_can_be_rejected_never_accepted(
         after = {r["id"]: r for r in view.rows(db, [first, second])}
     assert after[first]["stage"] == "drafted" and after[second]["stage"] == "rejected"
     assert dataset_ids(ws) == set()
+
+
+def test_cli_plan_accept_reject_and_list(ws: Workspace, server: FakeOpenAIServer) -> None:
+    from test_plan_stage import gw
+
+    for stage in ("drafts", "critiques", "refine"):
+        teach(ws, stage, flags(server))
+    listed = gw(ws, "plan", "list", "--stage", "rejected")
+    assert listed.returncode == 0, listed.stderr
+    lines = [line.split("\t") for line in listed.stdout.splitlines()]
+    assert len(lines) == 5 and "5 prompt(s)" in listed.stderr
+    ids = {re.search(r"for (\w+)", cols[4]).group(1): cols[0] for cols in lines}  # type: ignore[union-attr]
+    assert lines[0][2] == "rejected" and lines[0][1] == "tips"
+
+    done = gw(ws, "plan", "accept", ids["NotJson"], "tips-unknown", "--note", "prose is fine")
+    assert done.returncode == 1
+    assert f"{ids['NotJson']}: accepted by hand (prose is fine)" in done.stdout
+    assert done.stderr.strip() == "tips-unknown: not a prompt of the newest plan"
+    assert ids["NotJson"] in dataset_ids(ws)
+    rejected = gw(ws, "plan", "reject", ids["NotJson"])
+    assert rejected.returncode == 0 and ids["NotJson"] in dataset_ids(ws, "_rejected")
+    nothing = gw(ws, "plan", "accept", ids["Empty"])
+    assert nothing.returncode == 2
+    assert nothing.stderr.strip() == (
+        f"{ids['Empty']}: the answer is empty; an empty answer cannot be accepted"
+    )
+    wrong = gw(ws, "plan", "--spec", "spec.yaml", "accept", ids["Cut"])
+    assert wrong.returncode == 2 and "--spec belongs to `graftwork plan`" in wrong.stderr
+
+
+def test_cli_plan_accept_without_a_plan_is_one_line(workspace: Workspace) -> None:
+    from test_plan_stage import gw
+
+    proc = gw(workspace, "plan", "accept", "x")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().endswith("no plan yet: run `graftwork plan` first")
+    assert "Traceback" not in proc.stderr
