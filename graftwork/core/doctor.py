@@ -36,6 +36,10 @@ class MachineFacts:
     toolkit_dir: str | None = None
     toolkit_found: bool = False
     toolkit_detail: str = ""
+    tokenizer_kind: str = "auto"  # project.tokenizer.kind
+    token_counts_exact: bool = False  # budget counts with the trainer's own tokenizer
+    token_counts_detail: str = ""
+    tamm_version: str | None = None  # Apple's reference renderer, optional (needs torch)
     teacher_url: str | None = None
     teacher_reachable: bool | None = None  # None: no teacher configured
     teacher_detail: str = ""
@@ -104,6 +108,8 @@ def checks(f: MachineFacts) -> list[Check]:
         out.append(Check("memory", "info", "unknown"))
     out.append(_model_check(f))
     out.append(_toolkit_check(f))
+    out.append(_token_counts_check(f))
+    out.append(_tamm_check(f))
     out.append(_teacher_check(f))
     out += [
         Check("config", "warn", err, "fix the file named in the message") for err in f.config_errors
@@ -144,6 +150,40 @@ def _toolkit_check(f: MachineFacts) -> Check:
         "missing",
         f"not found at {f.toolkit_dir}: {f.toolkit_detail}",
         "point train.apple.toolkit_dir at the folder holding examples/ and export/",
+    )
+
+
+EXACT_COUNTS_HINT = (
+    "set train.apple.toolkit_dir in graftwork.yaml to Apple's adapter toolkit folder "
+    "(budget then counts with its assets/tokenizer.model and chat template, so keep/exclude "
+    "at 4095 is exact), or tokenizer.kind hf with the model you train with mlx-lm"
+)
+
+
+def _token_counts_check(f: MachineFacts) -> Check:
+    if f.token_counts_exact:
+        return Check("token counts", "ok", f"exact: {f.token_counts_detail}")
+    return Check(
+        "token counts",
+        "warn",
+        f"approximate: {f.token_counts_detail or 'tiktoken cl100k_base stands in'}",
+        EXACT_COUNTS_HINT,
+    )
+
+
+def _tamm_check(f: MachineFacts) -> Check:
+    if f.tamm_version:
+        return Check(
+            "tamm",
+            "info",
+            f"tamm {f.tamm_version} installed: the test suite compares our chat-template "
+            "rendering with Apple's reference renderer",
+        )
+    return Check(
+        "tamm",
+        "info",
+        "not installed (optional, needs torch): the check of our chat-template rendering "
+        "against Apple's reference renderer is skipped",
     )
 
 

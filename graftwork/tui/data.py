@@ -29,6 +29,7 @@ class WidgetRow:
     decision: str  # include | exclude | needs_work | —
     over_by: int = 0
     parts: dict[str, int] = field(default_factory=dict)
+    tokenizer: str = ""  # the budget row's tokenizer id (counts_exact says exact or not)
 
     def haystack(self) -> str:
         return f"{self.id}\n{self.name}\n{self.author}".casefold()
@@ -36,7 +37,7 @@ class WidgetRow:
 
 ROWS_SQL = """
 select i.id, i.name, i.author, a.kind, d.status as download, b.total_tokens, b.action,
-       b.over_by, b.parts, c.decision,
+       b.over_by, b.parts, b.tokenizer, c.decision,
        {prompt_state} as prompt_state
 from items i
 left join downloads d on d.item_id = i.id
@@ -46,6 +47,14 @@ left join curation c on c.item_id = i.id
 {where}
 order by i.manifest_order, i.id
 """
+
+
+def approximate_counts(rows: list[WidgetRow]) -> bool:
+    """Whether any counted row was counted by a stand-in tokenizer (tiktoken), not the
+    trainer's own: the Budget pane and the Tokens column then say "approximate"."""
+    from graftwork.core.budget.tokens import counts_exact
+
+    return any(r.tokens is not None and not counts_exact(r.tokenizer) for r in rows)
 
 
 def _parts(raw: str | None) -> dict[str, int]:
@@ -82,6 +91,7 @@ def load_rows(db: Any, item_id: str | None = None, ids: list[str] | None = None)
             decision=r["decision"] or NONE,
             over_by=r["over_by"] or 0,
             parts=_parts(r["parts"]),
+            tokenizer=r["tokenizer"] or "",
         )
         for r in db.query(sql, params)
     ]

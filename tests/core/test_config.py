@@ -19,7 +19,7 @@ def test_defaults_load_with_apple_tool_shape(workspace: Workspace) -> None:
     assert cfg.max_sequence_length == 4095
     assert cfg.tool["function"]["arguments"]["type"] == "object"
     assert (cfg.splits.train, cfg.splits.valid, cfg.splits.test) == (0.8, 0.1, 0.1)
-    assert cfg.tokenizer.kind == "tiktoken"
+    assert cfg.tokenizer.kind == "auto"  # Apple's toolkit tokenizer when configured, else tiktoken
 
 
 def test_workspace_overrides_defaults_and_flags_override_workspace(workspace: Workspace) -> None:

@@ -23,6 +23,8 @@ def test_a_ready_mac() -> None:
         model_detail="local folder",
         toolkit_dir="/tk",
         toolkit_found=True,
+        token_counts_exact=True,
+        token_counts_detail="Apple's toolkit tokenizer /tk/assets/tokenizer.model",
         teacher_url="http://127.0.0.1:1234/v1",
         teacher_reachable=True,
         teacher_detail="HTTP 200",
@@ -34,8 +36,11 @@ def test_a_ready_mac() -> None:
         "memory": "ok",
         "model": "ok",
         "apple toolkit": "ok",
+        "token counts": "ok",
+        "tamm": "info",
         "teacher": "ok",
     }
+    assert "skipped" in got["tamm"][1]  # tamm not installed: the reference check is skipped
     assert "Metal" in got["mlx"][1] and got["memory"][1] == "64.0 GiB"
 
 
@@ -61,6 +66,8 @@ def test_problems_come_with_hints() -> None:
     assert got["model"][0] == "missing" and "train.model" in got["model"][2]
     assert got["apple toolkit"][0] == "missing" and "toolkit_dir" in got["apple toolkit"][2]
     assert got["teacher"][0] == "missing" and "ConnectError" in got["teacher"][1]
+    assert got["token counts"][0] == "warn" and "approximate" in got["token counts"][1]
+    assert "train.apple.toolkit_dir" in got["token counts"][2]
     assert got["config"] == (
         "warn",
         "graftwork.yaml: unknown key 'trian'",

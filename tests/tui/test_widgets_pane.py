@@ -130,3 +130,29 @@ async def test_detail_follows_a_decision_and_note(make_app) -> None:
         await until(pilot, lambda: app.screen.__class__.__name__ == "FormModal")
         await pilot.press(*"[b]why", "enter")
         await until(pilot, lambda: "[b]why" in str(screen.query_one("#detail-info").render()))
+
+
+async def test_stand_in_counts_are_labelled_approximate(make_app) -> None:
+    """Counts from tiktoken (no Apple toolkit configured) say so in the Tokens header and the
+    Budget pane; the trainer's own tokenizer's counts do not."""
+    from dataclasses import replace
+
+    from graftwork.tui.widgets.budget_pane import BudgetPane
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        pane = screen.query_one(WidgetsPane)
+        table = screen.query_one("#widgets-table", VirtualTable)
+        budget = screen.query_one(BudgetPane)
+        labels = [label for label, _ in table.columns]
+        assert "Tokens" in labels and "≈Tokens" not in labels
+        assert "approximate" not in str(budget.query_one("#budget-preview").render())
+        stand_in = [replace(r, tokenizer="tiktoken:cl100k_base") for r in pane.rows]
+        pane.set_rows(stand_in)
+        budget.set_rows(stand_in)
+        await settle(pilot)
+        assert "≈Tokens" in [label for label, _ in table.columns]
+        assert "approximate" in str(budget.query_one("#budget-preview").render())
+        pane.set_rows([replace(r, tokenizer="apple:0123") for r in stand_in])
+        assert "Tokens" in [label for label, _ in table.columns]

@@ -3,6 +3,8 @@
 Columns: OS_<field> for every manifest field (union over all items, in first-seen order),
 PS_* analysis facts (PS_iscoffee, PS_isJSX and PS_widgetfoldername exactly as in the seed),
 AI_* prompt state and CT_* curation decision. One row per item in manifest order.
+PS_tokens / PS_token_counts / PS_budget_action come from the newest budget run (added columns:
+the seed's stay where they were).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import sqlite_utils
 
 from graftwork.core.base.atomic import atomic_writer
 from graftwork.core.base.workspace import Workspace
+from graftwork.core.budget.tokens import counts_label
 from graftwork.core.curate.curation import all_decisions
 from graftwork.core.prompts.current import current_all
 
@@ -35,6 +38,10 @@ PS_COLUMNS = [
     "PS_styling",
     "PS_imports",
     "PS_error",
+    # the budget's count of the complete example; PS_token_counts says exact or approximate
+    "PS_tokens",
+    "PS_token_counts",
+    "PS_budget_action",
 ]
 AI_COLUMNS = [
     "AI_prompt_state",
@@ -86,6 +93,10 @@ def report_rows(db: sqlite_utils.Database) -> tuple[list[str], list[list[str]]]:
     analysis = {r["item_id"]: r for r in db.query("SELECT * FROM analysis")}
     prompts = current_all(db)
     decisions = all_decisions(db)
+    budget = {
+        r["item_id"]: r
+        for r in db.query("SELECT item_id, total_tokens, action, tokenizer FROM budget")
+    }
 
     header = [f"OS_{f}" for f in fields] + PS_COLUMNS + AI_COLUMNS + CT_COLUMNS
     rows = []
@@ -97,6 +108,7 @@ def report_rows(db: sqlite_utils.Database) -> tuple[list[str], list[list[str]]]:
         d = downloads.get(iid) or {}
         p = prompts.get(iid) or {}
         c = decisions.get(iid) or {}
+        b = budget.get(iid) or {}
         try:
             imports = ", ".join(json.loads(a.get("imports") or "[]"))
         except ValueError:
@@ -115,6 +127,9 @@ def report_rows(db: sqlite_utils.Database) -> tuple[list[str], list[list[str]]]:
             _cell(a.get("styling")),
             imports,
             _cell(a.get("error")),
+            _cell(b.get("total_tokens")),
+            counts_label(b["tokenizer"]) if b else "",
+            _cell(b.get("action")),
             _cell(p.get("state")),
             _cell(p.get("rev")),
             _cell(p.get("origin")),

@@ -26,7 +26,8 @@ class Splits(StrictModel):
 
 
 class TokenizerConfig(StrictModel):
-    kind: Literal["tiktoken", "hf"] = "tiktoken"
+    # auto: Apple's toolkit tokenizer when train.apple.toolkit_dir holds one, else tiktoken
+    kind: Literal["auto", "tiktoken", "hf", "apple"] = "auto"
     encoding: str = "cl100k_base"
     model_path: str | None = None
 

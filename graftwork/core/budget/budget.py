@@ -72,9 +72,12 @@ def size_analysis(
     """training_data_size_analysis.json: per item totals and parts, stats, histogram."""
     totals = [c.total for c in counts.values()]
     parts = ("system", "tools", "user", "assistant", "structure")
+    from graftwork.core.budget.tokens import counts_label
+
     return {
         "max_sequence_length": max_tokens,
         "tokenizer": tokenizer,
+        "token_counts": counts_label(tokenizer),  # exact | approximate (added to the seed's shape)
         "stats": stats(totals),
         "parts_mean": {
             p: round(statistics.fmean([c.parts.get(p, 0) for c in counts.values()]), 1)
@@ -110,6 +113,7 @@ def run_budget(
     from graftwork.core.base.catalog.db import now
     from graftwork.core.base.jobs import StageResult
     from graftwork.core.base.project import load_project
+    from graftwork.core.budget.tokens import counts_label
     from graftwork.core.recipes import example_provider
 
     project = load_project(ws)
@@ -148,11 +152,17 @@ def run_budget(
         job.set_total(len(cands))
         counts, shas, failed = count_candidates(db, provider, counter, project, cands, job)
         strategy = strategy_for(counts, limit)
+        strategy["token_counts"] = counts_label(counter.id)  # an added key; the seed's stay
         analysis = size_analysis(counts, limit, counter.id, skipped)
         write_json_fast(ws.root / ANALYSIS_FILE, analysis, "items")
         write_json_fast(ws.root / STRATEGY_FILE, strategy, "strategy")
         result.outputs += [ws.root / ANALYSIS_FILE, ws.root / STRATEGY_FILE]
         _store_budget(db, counts, shas, strategy, limit, counter.id, now())
+        from graftwork.core.edits import refresh_report
+
+        report = refresh_report(ws, db)  # its PS_tokens columns follow the budget
+        if report is not None:
+            result.outputs.append(report)
         _report_failures(job, result, failed)
         result.skipped = list(skipped)
         result.ok = len(counts)
@@ -170,6 +180,8 @@ def run_budget(
             **strategy["summary"],
             "max_tokens": limit,
             "tokenizer": counter.id,
+            "tokenizer_label": getattr(counter, "label", counter.id),
+            "token_counts": counts_label(counter.id),
             "stats": analysis["stats"],
             "excluded": excluded,
         }

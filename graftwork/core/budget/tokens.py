@@ -36,8 +36,27 @@ class TokenCount:
         return self.parts.get("assistant", 0)
 
 
+APPROXIMATE_HINT = (
+    "token counts are approximate (tiktoken stands in for Apple's tokenizer); set "
+    "train.apple.toolkit_dir to Apple's adapter toolkit folder to count exactly"
+)
+
+
+def counts_exact(tokenizer_id: str | None) -> bool:
+    """Whether counts made by tokenizer ``tokenizer_id`` (budget rows, set manifests keep it)
+    are what the trainer will see: Apple's toolkit tokenizer or the model's own are; the
+    tiktoken stand-in is not."""
+    return bool(tokenizer_id) and not str(tokenizer_id).startswith("tiktoken:")
+
+
+def counts_label(tokenizer_id: str | None) -> str:
+    """'exact' or 'approximate', the word every report uses."""
+    return "exact" if counts_exact(tokenizer_id) else "approximate"
+
+
 class TokenizerBackend(Protocol):
-    """What an adapter provides. ``id`` changes whenever counts could change."""
+    """What an adapter provides. ``id`` changes whenever counts could change. Optional:
+    ``exact`` (bool) and ``label`` (what to show the user)."""
 
     id: str
 
@@ -50,6 +69,8 @@ class TokenCounter(Protocol):
     """What the stages and the TUI use."""
 
     id: str
+    exact: bool
+    label: str
 
     def count(self, example: Example, *, persist: bool = True) -> TokenCount: ...
 
@@ -91,6 +112,8 @@ class CachingCounter:
     ) -> None:
         self.backend = backend
         self.id = backend.id
+        self.exact = bool(getattr(backend, "exact", counts_exact(backend.id)))
+        self.label = str(getattr(backend, "label", backend.id))
         self.cache_path = cache_path
         self.batch = batch
         self._memo: dict[str, TokenCount] = {}

@@ -27,7 +27,7 @@ from graftwork.core.base.jobs import Job, StageResult
 from graftwork.core.base.project import ProjectConfig, load_project
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.budget.budget import exceeds_reason, strategy_entry, write_json_fast
-from graftwork.core.budget.tokens import TokenCounter
+from graftwork.core.budget.tokens import TokenCounter, counts_label
 from graftwork.core.curate.curation import all_decisions
 from graftwork.core.dataset.candidates import load_candidates
 from graftwork.core.dataset.examples import Example, sha256_text
@@ -223,6 +223,7 @@ def build(
             "seed": own_splits[1] if own_splits else project.seed,
             "max_tokens": limit,
             "tokenizer": counter.id,
+            "token_counts": counts_label(counter.id),
             "counts": counts_by_split,
             "items": items,
             "skipped": [{"id": i, "reason": r} for i, r in result.skipped],
@@ -251,6 +252,7 @@ def build(
         "counts": counts_by_split,
         "max_tokens": limit,
         "tokenizer": counter.id,
+        "token_counts": counts_label(counter.id),
         "skipped": len(result.skipped),
         "failed": len(result.failed),
     }

@@ -13,12 +13,17 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Static
 
 from graftwork.tui.budget_model import Preview, preview
-from graftwork.tui.data import WidgetRow
+from graftwork.tui.data import WidgetRow, approximate_counts
 from graftwork.tui.widgets.histogram import Histogram
 from graftwork.tui.widgets.stacked_bar import StackedBar
 
+APPROXIMATE_NOTE = (
+    "\ncounts are approximate (tiktoken stands in for Apple's tokenizer): "
+    "graftwork doctor says how to make them exact"
+)
 
-def preview_text(p: Preview, project_limit: int | None = None) -> Text:
+
+def preview_text(p: Preview, project_limit: int | None = None, approximate: bool = False) -> Text:
     out = Text()
     out.append("strategy preview at ", style="dim")
     out.append(f"{p.limit:,}", style="bold")
@@ -36,6 +41,8 @@ def preview_text(p: Preview, project_limit: int | None = None) -> Text:
             "in graftwork.yaml)",
             style="bold yellow",
         )
+    if approximate:
+        out.append(APPROXIMATE_NOTE, style="yellow")
     return out
 
 
@@ -97,7 +104,7 @@ class BudgetPane(Vertical):
         ]
         self.query_one(StackedBar).limit = self.limit
         self.query_one("#budget-preview", Static).update(
-            preview_text(self.current_preview(), self.project_limit)
+            preview_text(self.current_preview(), self.project_limit, approximate_counts(self.rows))
         )
 
     @on(Input.Changed, "#budget-limit")

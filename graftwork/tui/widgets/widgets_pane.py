@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from graftwork.tui.data import NONE, WidgetRow
+from graftwork.tui.data import NONE, WidgetRow, approximate_counts
 from graftwork.tui.widgets.detail import DetailView
 from graftwork.tui.widgets.virtual_table import VirtualTable
 
@@ -151,6 +151,7 @@ class WidgetsPane(Vertical):
         self.sort_column = -1  # -1: manifest order
         self.sort_reverse = False
         self.selected_id: str | None = None
+        self._approximate = False  # the Tokens header says approximate
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -172,6 +173,7 @@ class WidgetsPane(Vertical):
         self.by_id = {r.id: r for r in rows}
         self._cells = {r.id: cells(r) for r in rows}
         self.query_one(WidgetTable).clear_cache()
+        self._token_header()
         self.refresh_table()
 
     def update_row(self, row: WidgetRow) -> None:
@@ -184,7 +186,19 @@ class WidgetsPane(Vertical):
             self.rows[self.rows.index(old)] = row
         self.by_id[row.id] = row
         self._cells[row.id] = cells(row)
+        if row.tokens is not None and approximate_counts([row]) != self._approximate:
+            self._token_header()
         self.query_one(WidgetTable).refresh_key(row.id)
+
+    def _token_header(self) -> None:
+        """ "≈Tokens" while any count comes from a stand-in tokenizer (see graftwork doctor)."""
+        self._approximate = approximate_counts(self.rows)
+        table = self.query_one(WidgetTable)
+        index = next(i for i, (label, _) in enumerate(table.columns) if label.endswith("Tokens"))
+        label = "≈Tokens" if self._approximate else "Tokens"
+        if table.columns[index][0] != label:
+            table.columns[index] = (label, table.columns[index][1])
+            table.refresh()
 
     def reorders(self) -> bool:
         """Whether a changed row can move or leave the view (a quick filter or sort is on)."""
