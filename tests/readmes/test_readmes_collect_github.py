@@ -154,6 +154,15 @@ A curated list. ![badge](https://github.com/badges/shields/raw/master/x.svg)
 - [topics](https://github.com/topics/readme) and [site](https://example.com/x/y)
 
 [ref]: https://github.com/octo/other.git
+
+Bare URLs count too: https://github.com/bare/one, github.com/bare/two; and again
+https://github.com/OCTO/tool/ (the same repository, another spelling).
+
+```
+https://github.com/in/fence
+```
+
+    https://github.com/in/indented-code
 """
 
 
@@ -162,6 +171,8 @@ def test_awesome_list_links_are_read_with_a_markdown_parser() -> None:
         "https://github.com/octo/tool",
         "https://github.com/octo/other",
         "https://github.com/acme/widget",
+        "https://github.com/bare/one",
+        "https://github.com/bare/two",
     ]
     assert github_repo("git@github.com:octo/tool.git") == ("octo", "tool")
     assert github_repo("https://gitlab.com/octo/tool") is None

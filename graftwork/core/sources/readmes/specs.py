@@ -93,9 +93,12 @@ def read_list(text: str) -> list[str]:
 def awesome_links(markdown: str) -> list[str]:
     """Every github.com repository an awesome list links to, once each, in order.
 
-    Links are taken from the parsed document (inline links, reference links, autolinks and
-    linkified bare URLs), so code spans, images and link-like text are not mistaken for them."""
-    md = MarkdownIt("commonmark", {"linkify": False})
+    Links are taken from the parsed document: inline links, reference links, autolinks
+    (<https://...>) and bare URLs in the text (https://github.com/o/r or github.com/o/r, found by
+    markdown-it's linkify rule, which uses linkify-it-py and so leaves trailing punctuation
+    out). Code spans, code blocks and images are never read as links. Each repository once
+    (owner/name compared without case), in the order of its first mention."""
+    md = MarkdownIt("commonmark", {"linkify": True}).enable("linkify")
     seen: dict[tuple[str, str], str] = {}
     for token in md.parse(markdown):
         for child in token.children or ():
