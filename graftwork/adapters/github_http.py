@@ -48,6 +48,10 @@ class GitHubHttp:
         self.max_wait = max_wait
         self.max_connections = max_connections
         self._client: httpx.AsyncClient | None = None
+        # Requests in flight are bounded here, not by making them queue in httpx's pool: a
+        # waiting request then costs nothing (httpcore rescans its whole queue on every
+        # connection change), and a request waiting for a slot is not yet timing out.
+        self._slots: asyncio.Semaphore | None = None
         self._reset_at = 0.0  # epoch seconds; > now while the limit is used up
 
     def _http(self) -> httpx.AsyncClient:
@@ -119,8 +123,11 @@ class GitHubHttp:
         while True:
             if self._reset_at > time.time():
                 await self._wait(self._reset_at - time.time() + 0.05)
+            if self._slots is None:
+                self._slots = asyncio.Semaphore(self.max_connections)
             try:
-                resp = await self._http().get(path, headers=headers)
+                async with self._slots:
+                    resp = await self._http().get(path, headers=headers)
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 attempt += 1
                 if attempt > self.retries:

@@ -18,7 +18,7 @@ from support.http_server import LocalServer, Reply
 
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.recipes import get_recipe
-from graftwork.core.stages import STAGES
+from graftwork.core.stages import STAGES, get_stage
 
 GRAFTWORK = Path(sys.executable).with_name("graftwork")
 TOKEN = "ghp_cli_secret_token_4242"
@@ -48,7 +48,7 @@ def test_recipe_and_stages_are_declared(workspace: Workspace) -> None:
     # The recipe module declares its stages (get_stage also loads the registry's own list).
     assert STAGES["teach.instructions"].job_kind == "instruct"
     for name in recipe.stages:
-        assert callable(STAGES[name].resolve())
+        assert callable(get_stage(name).resolve())
     assert recipe.example_provider(workspace).candidates(workspace.catalog())[0] == []
 
 

@@ -64,6 +64,24 @@ def test_repository_over_the_api_with_tree_licence_and_key_files(
     )
 
 
+def test_concurrency_bounds_requests_in_flight_and_keeps_them_all_busy(
+    api_ws: Workspace, http_server: LocalServer
+) -> None:
+    # Each repository is a chain of round trips; more repositories than connections are
+    # started so the connections stay busy, but never more requests than --concurrency.
+    urls = [
+        publish_repo(http_server, FakeRepo("octo", f"r{i}", PY_FILES), delay=0.03) for i in range(6)
+    ]
+    result = collect(api_ws, *urls, api=True, concurrency=3)
+    assert result.ok == 6
+    assert http_server.max_in_flight == 3
+    with api_ws.catalog() as db:  # every answer's ETag is kept for the next collect
+        assert db["readme_http_cache"].count == http_server.count()
+    http_server.max_in_flight = 0
+    assert collect(api_ws, *urls, api=True, concurrency=1).ok == 6
+    assert http_server.max_in_flight == 1  # one by one is one request at a time
+
+
 def test_recollect_sends_if_none_match_and_reuses_unchanged_answers(
     api_ws: Workspace, http_server: LocalServer
 ) -> None:

@@ -69,6 +69,8 @@ class LocalServer:
         self.served: dict[str, int] = {}
         self.requests: list[tuple[str, str]] = []
         self.headers: list[dict[str, str]] = []  # request headers, in the order of requests
+        self.in_flight = 0  # requests being answered now
+        self.max_in_flight = 0  # the most answered at once (a client's concurrency, seen here)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -121,6 +123,16 @@ class LocalServer:
             disable_nagle_algorithm = True
 
             def do_GET(self) -> None:
+                with server._lock:
+                    server.in_flight += 1
+                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                try:
+                    self._get()
+                finally:
+                    with server._lock:
+                        server.in_flight -= 1
+
+            def _get(self) -> None:
                 path = self.path.split("?", 1)[0]
                 reply = server._next_reply(path, {k.lower(): v for k, v in self.headers.items()})
                 if reply is None:

@@ -59,6 +59,7 @@ from graftwork.core.sources.readmes.tree import (
 COLLECTION_FILE = Path("collection") / "awesome_readme_data.json"
 LIST_MAX_BYTES = 10_000_000
 TEXT_CAP = 256_000
+API_REPOS_PER_CONNECTION = 4  # API repositories started per request slot (see _Run.run)
 
 
 @dataclass
@@ -187,8 +188,17 @@ def store_ok(db: sqlite_utils.Database, rid: str, spec: RepoSpec, snap: Snapshot
         "collected_at": stamp,
         "updated_at": stamp,
     }
+    # plain SQL: sqlite-utils' upsert reads the table's schema on every call, and this runs
+    # on the collect loop's thread once per repository
+    cols = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in row if c != "id")
     with db.conn:
-        db["readme_repos"].upsert(row, pk="id")
+        db.conn.execute(
+            f"INSERT INTO readme_repos ({cols}) VALUES ({marks}) "
+            f"ON CONFLICT(id) DO UPDATE SET {updates}",
+            list(row.values()),
+        )
 
 
 def store_failed(db: sqlite_utils.Database, rid: str, spec: RepoSpec, cause: str) -> None:
@@ -355,10 +365,12 @@ class _Run:
             try:
                 snap = await self.snapshot(rid, spec)
             except RepoError as exc:
+                self.flush_cache()
                 store_failed(self.db, rid, spec, str(exc))
                 self.fail(rid, str(exc))
                 self.job.advance(item_id=rid, message="failed")
                 return
+            self.flush_cache()
             store_ok(self.db, rid, spec, snap)
             for note in snap.notes:
                 self.job.log(f"{rid}: {note}", level="warning", item_id=rid)
@@ -371,12 +383,29 @@ class _Run:
             ids = assign_ids(self.db, specs)
             self.job.set_total(len(specs))
             sem = asyncio.Semaphore(self.concurrency)
+            # Over the API a repository is a chain of round trips (repository, then README and
+            # tree, then key files), so with only `concurrency` repositories started, fewer
+            # than `concurrency` requests are in flight at the start and end of every chain.
+            # The client bounds requests in flight to `concurrency` itself (GitHubHttp), so more
+            # API repositories may be started to keep every connection busy; "one by one"
+            # (concurrency 1) still sends one request at a time.
+            api_sem = asyncio.Semaphore(self.concurrency * API_REPOS_PER_CONNECTION)
             await all_or_cancel(
-                [asyncio.create_task(self.one(sem, ids[s.location], s)) for s in specs]
+                [
+                    asyncio.create_task(
+                        self.one(api_sem if s.origin == "github" else sem, ids[s.location], s)
+                    )
+                    for s in specs
+                ]
             )
         finally:
+            self.flush_cache()  # what was fetched before a stop stays reusable
             if self._api is not None:
                 await self._api.aclose()
+
+    def flush_cache(self) -> None:
+        if self._github is not None:
+            self._github.cache.flush()
 
 
 def collect(

@@ -32,6 +32,7 @@ most `key_files_max`, their text cut at whole lines to share `key_files_tokens`.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import tomllib
@@ -164,7 +165,14 @@ def _deps_text(texts: dict[str, str]) -> str:
 
 
 def _has_dep(deps: str, names: tuple[str, ...]) -> bool:
-    return any(re.search(rf"(?<![\w@/-]){re.escape(n)}(?![\w-])", deps) for n in names)
+    return _dep_pattern(names).search(deps) is not None
+
+
+@functools.cache
+def _dep_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
+    # one compiled alternation per name list (was a pattern per name and repository)
+    words = "|".join(re.escape(n) for n in names)
+    return re.compile(rf"(?<![\w@/-])(?:{words})(?![\w-])")
 
 
 def project_type(files: list[str], texts: dict[str, str]) -> str:

@@ -31,23 +31,36 @@ TEXT_CAP = 256_000  # bytes of a key file or manifest that are kept
 
 class EtagCache:
     """ETag and body of earlier answers, in the catalog (readme_http_cache). Used from the
-    collect loop's thread only."""
+    collect loop's thread only. New answers are kept in memory until `flush` (collect flushes
+    after each repository and at the end): one commit per repository instead of one per
+    request, since every commit blocks the event loop and so every request in flight."""
 
     def __init__(self, db: sqlite_utils.Database) -> None:
         self.db = db
+        self.pending: dict[str, tuple[str, bytes]] = {}
 
     def get(self, url: str) -> tuple[str, bytes] | None:
+        if url in self.pending:
+            return self.pending[url]
         row = self.db.execute(
             "SELECT etag, body FROM readme_http_cache WHERE url = ?", [url]
         ).fetchone()
         return (row[0], row[1]) if row and row[0] else None
 
     def put(self, url: str, etag: str, body: bytes) -> None:
+        self.pending[url] = (etag, body)
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        stamp = now()
+        rows = [(url, etag, body, stamp) for url, (etag, body) in self.pending.items()]
+        self.pending.clear()
         with self.db.conn:
-            self.db.conn.execute(
+            self.db.conn.executemany(
                 "INSERT OR REPLACE INTO readme_http_cache (url, etag, body, fetched_at) "
                 "VALUES (?, ?, ?, ?)",
-                [url, etag, body, now()],
+                rows,
             )
 
 

@@ -99,7 +99,8 @@ class GitHubPort(Protocol):
     """GET on the GitHub REST API (graftwork/adapters/github_http.py). The adapter honours
     rate limits (waits for Retry-After and X-RateLimit-Reset up to a bound) and raises
     RepoError for a missing repository or file (404), CollectStop for a rejected token (401)
-    or a rate limit too far away; 304 comes back as a response for the caller's cache."""
+    or a rate limit too far away; 304 comes back as a response for the caller's cache. It
+    bounds the requests in flight (collect starts more API repositories than that)."""
 
     async def get(self, path: str, *, accept: str, etag: str | None = None) -> ApiResponse: ...
 
