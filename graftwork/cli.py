@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "runs": ("runs", "List training runs."),
     "fuse": ("fuse", "Fuse a run's adapter into its base model."),
+    "ship": ("ship", "Ship a run as an mlx model, GGUF, Ollama model or Apple .fmadapter."),
     "sample": ("sample", "Generate from base and adapter for held-out prompts, side by side."),
     "review": ("review", "Review samples and export a Markdown report."),
     "apple": ("apple", "Commands of Apple's adapter toolkit for a set (print or run)."),

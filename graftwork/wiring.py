@@ -272,6 +272,24 @@ def fuse(ws, run_id: str, *, which: str = "best", out=None):  # -> Path
     return fuse_run(ws, run_id, which=which, out=out)
 
 
+def ship(ws, *, job, **params):  # -> StageResult
+    """Ship a run (core/ship/ship.py) with mlx-lm (fuse, quantize, GGUF), Apple's toolkit
+    (export_fmadapter) and the ollama command line."""
+    from graftwork.adapters import ollama_cli
+    from graftwork.adapters.apple_runner import run_command
+    from graftwork.adapters.mlx.ship import MlxShipper
+    from graftwork.core.ship.ship import ShipPorts
+    from graftwork.core.ship.ship import ship as _ship
+
+    ports = ShipPorts(
+        builder=MlxShipper(),
+        run_toolkit=run_command,
+        find_ollama=ollama_cli.find_ollama,
+        run_ollama=ollama_cli.run_ollama,
+    )
+    return _ship(ws, job=job, ports=ports, **params)
+
+
 def sample(ws, run_id: str, *, job, **settings):  # -> StageResult
     """Base and adapter outputs for a run's held-out prompts (generation child process).
     ``settings``: split, n, seed, temperature, max_tokens, adapter (see SampleSettings)."""

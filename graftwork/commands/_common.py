@@ -83,3 +83,12 @@ def finish(result: StageResult, summary_line: str) -> None:
         for item, cause in result.failed:
             err_console.print(f"  {item}: {cause}", markup=False, highlight=False)
         sys.exit(1)
+
+
+# --best/--last: which adapter of a run (fuse, ship); the value is True for best.
+best_or_last = click.option(
+    "--best/--last",
+    "best",
+    default=True,
+    help="Which adapter: best validation loss (default) or last.",
+)

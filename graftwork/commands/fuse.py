@@ -6,17 +6,12 @@ from pathlib import Path
 
 import click
 
-from graftwork.commands._common import out_console, workspace_from
+from graftwork.commands._common import best_or_last, out_console, workspace_from
 
 
 @click.command("fuse")
 @click.option("--run", "run_id", required=True, metavar="ID", help="Run id (or a unique prefix).")
-@click.option(
-    "--best/--last",
-    "best",
-    default=True,
-    help="Which adapter: best validation loss (default) or last.",
-)
+@best_or_last
 @click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),

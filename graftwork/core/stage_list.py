@@ -271,3 +271,23 @@ declare(
         help="Run Apple's adapter toolkit (train_adapter, export_fmadapter) on a set.",
     )
 )
+
+declare(
+    StageSpec(
+        "ship",
+        "ship",
+        "graftwork.wiring:ship",
+        params=(
+            Param("run_id", str, required=True, flag="--run", help="training run id"),
+            Param("target", str, required=True, flag="--to", help="mlx, gguf, ollama or fmadapter"),
+            Param("which", str, "best", help="best or last adapter"),
+            Param("quantize", int, help="4 or 8 bits (mlx only)"),
+            Param("out", Path, help="destination folder"),
+            Param("force", bool, False, help="replace an existing destination"),
+            Param("name", str, help="Ollama model name or .fmadapter name"),
+        ),
+        reads=("runs", "runs/ID/adapters/", "datasets/NAME/manifest.json", "readme_repos"),
+        writes=("runs/ID/ship/",),
+        help="Ship a run as an mlx model, a GGUF file, an Ollama model or an Apple .fmadapter.",
+    )
+)

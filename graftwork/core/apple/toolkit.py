@@ -88,14 +88,14 @@ def default_precision(system: str | None = None) -> str:
     return "f16-mixed" if (system or platform.system()) == "Darwin" else "bf16-mixed"
 
 
-def check_adapter_name(name: str) -> str:
+def check_adapter_name(name: str, flag: str = "--adapter-name") -> str:
     """Apple's runtime refuses names outside ^\\w+$ (the id is fmadapter-<name>-<sig>)."""
     if not ADAPTER_NAME_RE.match(name or ""):
         suggestion = re.sub(r"\W+", "_", name or "", flags=re.ASCII).strip("_") or "my_adapter"
         raise AppleToolkitError(
             f"adapter name {name!r} is not allowed: Apple's toolkit only loads names matching "
             f"^\\w+$ (ASCII letters, digits, underscore; no hyphens or spaces). "
-            f"Try {suggestion!r} (--adapter-name or train.apple.adapter_name)."
+            f"Try {suggestion!r} ({flag} or train.apple.adapter_name)."
         )
     return name
 
@@ -130,11 +130,7 @@ def toolkit_commands(
     train, valid = set_files(ws, set_name)
     name = check_adapter_name(cfg.adapter_name or set_name)
     toolkit = Path(cfg.toolkit_dir).expanduser() if cfg.toolkit_dir else None
-    python = (
-        str(Path(cfg.python).expanduser())
-        if cfg.python
-        else ("python" if for_display else sys.executable)
-    )
+    python = toolkit_python(cfg, for_display=for_display)
     ckpt_dir = out_dir / "checkpoints"
     train_argv = [python, "-m", "examples.train_adapter", "--train-data", str(train)]
     if valid is not None:
@@ -154,25 +150,40 @@ def toolkit_commands(
         f"{ckpt_dir}/",  # the toolkit's examples end it with "/"
         *cfg.extra_train_args,
     ]
-    export_argv = [
+    return [
+        ToolkitCommand("train", train_argv, toolkit),
+        export_command(cfg, name, ckpt_dir / cfg.export_checkpoint, out_dir / "export", python),
+    ]
+
+
+def toolkit_python(cfg: AppleConfig, *, for_display: bool = False) -> str:
+    """The toolkit's interpreter: train.apple.python, else ours (``python`` when printed)."""
+    if cfg.python:
+        return str(Path(cfg.python).expanduser())
+    return "python" if for_display else sys.executable
+
+
+def export_command(
+    cfg: AppleConfig, name: str, checkpoint: Path, output_dir: Path, python: str
+) -> ToolkitCommand:
+    """export_fmadapter for one checkpoint: writes ``output_dir/<name>.fmadapter``."""
+    argv = [
         python,
         "-m",
         "export.export_fmadapter",
         "--adapter-name",
-        name,
+        check_adapter_name(name),
         "--checkpoint",
-        str(ckpt_dir / cfg.export_checkpoint),
+        str(checkpoint),
         "--output-dir",
-        str(out_dir / "export"),
+        str(output_dir),
     ]
     if cfg.author:
-        export_argv += ["--author", cfg.author]
+        argv += ["--author", cfg.author]
     if cfg.description:
-        export_argv += ["--description", cfg.description]
-    return [
-        ToolkitCommand("train", train_argv, toolkit),
-        ToolkitCommand("export", export_argv, toolkit),
-    ]
+        argv += ["--description", cfg.description]
+    toolkit = Path(cfg.toolkit_dir).expanduser() if cfg.toolkit_dir else None
+    return ToolkitCommand("export", argv, toolkit)
 
 
 def require_toolkit(cfg: AppleConfig) -> Path:

@@ -80,3 +80,63 @@ def _sweep(folder: Path, name: str | None = None) -> int:
 def sweep_temp_files(*folders: Path) -> int:
     """Delete every temp file a killed writer left in ``folders``; how many."""
     return sum(_sweep(Path(f)) for f in folders)
+
+
+# ---- whole folders: build beside, then rename ---------------------------------------------
+
+# ".<name>.<pid>.<random>.partial" (being built) and ".<name>.<pid>.<random>.old" (the folder
+# a forced replace moved aside): the pid says whether the writer is still alive.
+_DIR_TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.(partial|old)$")
+
+
+def _sweep_dirs(folder: Path, name: str) -> None:
+    import shutil
+
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        m = _DIR_TEMP.match(entry.name)
+        if not m or m.group("name") != name:
+            continue
+        pid = int(m.group("pid"))
+        if pid != os.getpid() and not pid_alive(pid):
+            shutil.rmtree(entry.path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def staged_dir(dest: Path, *, replace: bool = False) -> Iterator[Path]:
+    """Yield an empty folder beside ``dest``; when the block ends without an error it becomes
+    ``dest`` in one rename, else it is deleted. So ``dest`` is either absent, the old folder or
+    the complete new one, also after a kill (the next call deletes what a dead writer left).
+
+    An existing non-empty ``dest`` is an error (FileExistsError) unless ``replace``: then the
+    old folder is moved aside just before the rename and deleted after it."""
+    import shutil
+
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    _sweep_dirs(dest.parent, dest.name)
+    stage = Path(
+        tempfile.mkdtemp(prefix=f".{dest.name}.{os.getpid()}.", suffix=".partial", dir=dest.parent)
+    )
+    try:
+        # mkdtemp makes it private (0700); the published folder gets the usual mode
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(stage, 0o777 & ~mask)
+        yield stage
+        old: Path | None = None
+        if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+            if not replace:
+                raise FileExistsError(dest)
+            old = Path(str(stage)[: -len(".partial")] + ".old")
+            os.replace(dest, old)
+        elif dest.is_dir():
+            dest.rmdir()  # an empty folder: nothing to keep
+        os.replace(stage, dest)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)

@@ -1,0 +1,182 @@
+"""Pieces of `graftwork ship` that need no model: the chat template's translation to Ollama's
+Go template, the Modelfile, whole folders written beside and renamed, and data licences."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from graftwork.adapters.mlx.tiny_model import CHAT_TEMPLATE, _tokenizer_config
+from graftwork.core.base.atomic import staged_dir
+from graftwork.core.base.workspace import Workspace
+from graftwork.core.ship.card import data_licences
+from graftwork.core.ship.chat_template import (
+    TokenizerFacts,
+    _pieces,
+    read_tokenizer_facts,
+    render,
+    render_pieces,
+    translate,
+)
+from graftwork.core.ship.modelfile import check_ollama_name, modelfile_text
+
+CHATML = TokenizerFacts(
+    CHAT_TEMPLATE, None, "<|im_end|>", ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
+)
+# Llama 3's shape (our own rendition): bos written by the template, headers per role.
+LLAMA3 = TokenizerFacts(
+    "{{- bos_token }}{%- for m in messages %}"
+    "{{- '<|start_header_id|>' + m['role'] + '<|end_header_id|>\\n\\n' + m['content'] | trim + '<|eot_id|>' }}"
+    "{%- endfor %}{%- if add_generation_prompt %}"
+    "{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{%- endif %}",
+    "<|begin_of_text|>",
+    "<|eot_id|>",
+    ("<|begin_of_text|>", "<|eot_id|>", "<|start_header_id|>", "<|end_header_id|>"),
+)
+CONVERSATION = [
+    {"role": "user", "content": "One"},
+    {"role": "assistant", "content": "Two"},
+    {"role": "user", "content": "Three"},
+    {"role": "assistant", "content": "Four"},
+    {"role": "user", "content": "Five"},
+]
+
+
+@pytest.mark.parametrize("facts", [CHATML, LLAMA3], ids=["chatml", "llama3"])
+def test_translation_writes_what_the_jinja_template_writes(facts: TokenizerFacts) -> None:
+    result = translate(facts)
+    assert result.go_template is not None, result.note
+    pieces = _pieces(facts)
+    assert not isinstance(pieces, str)
+    for system in ("Be kind.", None):
+        convo = ([{"role": "system", "content": system}] if system else []) + CONVERSATION
+        jinja = render(
+            facts.chat_template or "",
+            convo,
+            add_generation_prompt=True,
+            bos_token=facts.bos_token,
+            eos_token=facts.eos_token,
+        )
+        assert pieces.bos + render_pieces(pieces, system, CONVERSATION) == jinja
+    assert "{{ .System }}" in result.go_template and "{{ .Content }}" in result.go_template
+    assert (facts.bos_token or "<none>") not in result.go_template  # the runtime writes bos
+
+
+def test_stops_are_eos_and_the_turn_tokens_never_bos() -> None:
+    assert translate(CHATML).stops == ("<|im_end|>", "<|im_start|>")
+    assert translate(LLAMA3).stops == ("<|eot_id|>", "<|start_header_id|>", "<|end_header_id|>")
+
+
+def test_untranslatable_templates_say_why() -> None:
+    # Mistral's old template refuses a system turn: no cut can be made on our conversation.
+    mistral = TokenizerFacts(
+        "{{ bos_token }}{% for m in messages %}{% if m['role'] == 'system' %}"
+        "{{ raise_exception('Only user and assistant roles are supported!') }}{% endif %}"
+        "{% if m['role'] == 'user' %}[INST] {{ m['content'] }} [/INST]{% else %}"
+        "{{ m['content'] }}{{ eos_token }}{% endif %}{% endfor %}",
+        "<s>",
+        "</s>",
+    )
+    result = translate(mistral)
+    assert result.go_template is None and "Only user and assistant" in result.note
+    whispering = TokenizerFacts(
+        "{% for m in messages %}{{ m['content'] | lower }}\n{% endfor %}", None, None
+    )
+    assert "rewrites" in translate(whispering).note
+    assert translate(TokenizerFacts(None, None, None)).note == "the model has no chat template"
+
+
+def test_tokenizer_facts_from_a_model_folder(tmp_path: Path) -> None:
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(_tokenizer_config()))
+    facts = read_tokenizer_facts(tmp_path)
+    assert facts.chat_template == CHAT_TEMPLATE and facts.eos_token == "<|im_end|>"
+    assert set(facts.special_tokens) == {"<|endoftext|>", "<|im_start|>", "<|im_end|>"}
+    (tmp_path / "chat_template.jinja").write_text("{{ messages[0].content }}")  # newer layout wins
+    assert read_tokenizer_facts(tmp_path).chat_template == "{{ messages[0].content }}"
+    (tmp_path / "chat_template.jinja").unlink()
+    cfg = {
+        "chat_template": [
+            {"name": "tool_use", "template": "x"},
+            {"name": "default", "template": "d"},
+        ]
+    }
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps(cfg))
+    assert read_tokenizer_facts(tmp_path).chat_template == "d"
+
+
+def test_modelfile_content() -> None:
+    text = modelfile_text("model.gguf", translate(CHATML), 'Say "hi".', "graftwork ship")
+    assert "FROM ./model.gguf\n" in text
+    assert 'SYSTEM """Say "hi"."""\n' in text
+    assert text.count("PARAMETER stop ") == 2 and 'PARAMETER stop "<|im_end|>"\n' in text
+    assert 'TEMPLATE """{{ if .System }}<|im_start|>system\n' in text
+    bare = modelfile_text("model.gguf", translate(TokenizerFacts(None, None, "</s>")), '"""', "x")
+    assert "TEMPLATE" not in bare.replace("no TEMPLATE", "")
+    assert "# SYSTEM left out" in bare and 'PARAMETER stop "</s>"' not in bare  # no translation
+
+
+def test_ollama_names() -> None:
+    assert check_ollama_name("tiny-widgets:v1") == "tiny-widgets:v1"
+    with pytest.raises(Exception, match="Try 'my-model'"):
+        check_ollama_name("My Model")
+
+
+def test_staged_dir_publishes_whole_or_not_at_all(tmp_path: Path) -> None:
+    dest = tmp_path / "out"
+    with staged_dir(dest) as stage:
+        (stage / "a.txt").write_text("1")
+        assert not dest.exists()
+    assert (dest / "a.txt").read_text() == "1" and oct(dest.stat().st_mode & 0o777) != "0o700"
+    with pytest.raises(RuntimeError), staged_dir(tmp_path / "failed") as stage:
+        (stage / "half").write_text("x")
+        raise RuntimeError("boom")
+    assert not (tmp_path / "failed").exists()
+    with pytest.raises(FileExistsError), staged_dir(dest) as stage:
+        (stage / "b.txt").write_text("2")
+    assert sorted(p.name for p in dest.iterdir()) == ["a.txt"]
+    with staged_dir(dest, replace=True) as stage:
+        (stage / "b.txt").write_text("2")
+    assert sorted(p.name for p in dest.iterdir()) == ["b.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_staged_dir_of_a_killed_writer_is_swept(tmp_path: Path) -> None:
+    script = textwrap.dedent("""
+        import os, signal, sys
+        from pathlib import Path
+        from graftwork.core.base.atomic import staged_dir
+        with staged_dir(Path(sys.argv[1])) as stage:
+            (stage / "half.bin").write_bytes(b"x" * 1000)
+            os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    dest = tmp_path / "model"
+    subprocess.run([sys.executable, "-c", script, str(dest)], check=False)
+    left = [p.name for p in tmp_path.iterdir()]
+    assert not dest.exists() and len(left) == 1 and left[0].endswith(".partial")
+    with staged_dir(dest) as stage:
+        (stage / "whole.bin").write_bytes(b"y")
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]
+
+
+def test_data_licences_from_readme_repositories(workspace: Workspace) -> None:
+    manifest = workspace.datasets_dir / "s" / "manifest.json"
+    manifest.parent.mkdir(parents=True)
+    ids = ["a#1", "a#2", "b#1", "plain"]
+    manifest.write_text(json.dumps({"items": [{"id": i} for i in ids]}))
+    with workspace.catalog() as db:
+        db["readme_repos"].insert_all(
+            [
+                {"id": "a", "location": "a", "license": "MIT"},
+                {"id": "b", "location": "b", "license": ""},
+            ]
+        )
+        db["readme_chunks"].insert_all(
+            [{"item_id": i, "repo_id": i.split("#")[0]} for i in ids[:3]]
+        )
+        assert data_licences(db, manifest) == {"MIT": 2, "unknown": 2}
+        assert data_licences(db, manifest.with_name("missing.json")) == {}
