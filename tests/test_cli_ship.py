@@ -108,9 +108,22 @@ def test_gguf_target_reads_back_with_the_gguf_package(
 ) -> None:
     import gguf
 
+    from graftwork.core.eval.store import Score, record_scores
+
     model, _ = llama_world
+    with run_ws.catalog() as db:  # an evaluation as `graftwork eval` stores it
+        record_scores(
+            db,
+            RUN,
+            checkpoint="best",
+            source="split:test",
+            scores=[Score("base", "perplexity", 812.5, 8), Score("adapter", "perplexity", 3.25, 8)],
+        )
     out = run_ws.root / "shipped-gguf"
     assert run_main(run_ws, "ship", "--run", RUN, "--to", "gguf", "--out", str(out)) == 0
+    card = (out / "README.md").read_text()
+    assert "| perplexity | 812.5 | 3.25 | 8 | split:test | best |" in card
+    assert "Not evaluated" not in card
     assert sorted(p.name for p in out.iterdir()) == ["README.md", "model.gguf", "ship.json"]
     reader = gguf.GGUFReader(out / "model.gguf")
     config = json.loads((model / "config.json").read_text())

@@ -180,3 +180,37 @@ def test_data_licences_from_readme_repositories(workspace: Workspace) -> None:
         )
         assert data_licences(db, manifest) == {"MIT": 2, "unknown": 2}
         assert data_licences(db, manifest.with_name("missing.json")) == {}
+
+
+def test_card_scores_say_which_adapter_was_evaluated() -> None:
+    from graftwork.core.ship.card import CardFacts, card_text
+
+    facts = CardFacts(
+        title="t",
+        target="mlx",
+        quantize=8,
+        base_model="m",
+        architecture="llama",
+        run_id="r",
+        which="last",
+        set_name="s",
+        manifest_sha256="abc",
+        licences={"MIT": 3},
+        config={},
+        scores=[
+            {
+                "metric": "judge_win_rate",
+                "base": None,
+                "adapter": None,
+                "pair": 0.75,
+                "n": 4,
+                "source": "suite:s.jsonl",
+                "checkpoint": "best",
+            }
+        ],
+        usage={"out": "/o"},
+    )
+    text = card_text(facts)
+    assert "| judge_win_rate | - | - | 0.75 | 4 | suite:s.jsonl | best |" in text
+    assert "These scores are for the best adapter; this model is the last one." in text
+    assert 'license: "MIT"' in text and "8-bit (mlx-lm)" in text

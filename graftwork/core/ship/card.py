@@ -39,7 +39,8 @@ class CardFacts:
     licences: dict[str, int]  # licence -> examples; "unknown" for the rest
     config: dict[str, Any]
     run_facts: dict[str, Any] = field(default_factory=dict)  # iteration, val loss, state
-    scores: list[dict[str, Any]] = field(default_factory=list)  # metric, base, adapter, split
+    # latest_scores entries with their metric: metric, base, adapter, pair, n, source, checkpoint
+    scores: list[dict[str, Any]] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     usage: dict[str, str] = field(default_factory=dict)  # out, gguf, name, create
     version: str = ""
@@ -81,18 +82,32 @@ def _fmt(value: Any) -> str:
 
 
 def _scores_section(facts: CardFacts) -> str:
+    """The newest score of every metric (core/eval/store.latest_scores), base and adapter."""
     if not facts.scores:
         return (
             f"Not evaluated. Run `graftwork eval --run {facts.run_id}` and ship again to "
             "put the scores here.\n"
         )
-    rows = ["| split | metric | base | adapter |", "| --- | --- | --- | --- |"]
+    pair = any(s.get("pair") is not None for s in facts.scores)
+    head = (
+        "| metric | base | adapter |"
+        + (" pair |" if pair else "")
+        + " n | on | adapter evaluated |"
+    )
+    rows = [head, "|" + " --- |" * (head.count("|") - 1)]
     for s in facts.scores:
-        rows.append(
-            f"| {_fmt(s.get('split'))} | {_fmt(s.get('metric'))} | {_fmt(s.get('base'))} "
-            f"| {_fmt(s.get('adapter'))} |"
-        )
-    return "\n".join(rows) + "\n"
+        cells = [s.get("metric"), s.get("base"), s.get("adapter")]
+        cells += [s.get("pair")] if pair else []
+        cells += [s.get("n"), s.get("source"), s.get("checkpoint")]
+        rows.append("| " + " | ".join(_fmt(c) for c in cells) + " |")
+    other = sorted({str(s.get("checkpoint")) for s in facts.scores} - {facts.which})
+    note = (
+        f"\nThese scores are for the {', '.join(other)} adapter; this model is the "
+        f"{facts.which} one.\n"
+        if other
+        else ""
+    )
+    return "\n".join(rows) + "\n" + note
 
 
 def card_text(facts: CardFacts) -> str:

@@ -37,6 +37,7 @@ from graftwork.core.base.catalog.txn import now
 from graftwork.core.base.errors import GraftworkError
 from graftwork.core.base.jobs import Job, StageResult, stage_db
 from graftwork.core.base.workspace import Workspace
+from graftwork.core.eval.store import latest_scores
 from graftwork.core.ship import card as card_mod
 from graftwork.core.ship.chat_template import read_tokenizer_facts, translate
 from graftwork.core.ship.modelfile import (
@@ -378,7 +379,7 @@ def _card_facts(ws: Workspace, db: Any, plan: ShipPlan, files: list[str]) -> car
         licences=card_mod.data_licences(db, manifest) if plan.set_name else {},
         config=run.get("config") or {},
         run_facts=run_facts,
-        scores=[],
+        scores=[{"metric": m, **v} for m, v in latest_scores(db, run["id"]).items()] if run else [],
         files=files,
         usage=usage,
         version=__version__,
