@@ -38,7 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "train",
         "Train a LoRA adapter on a set with mlx-lm (live loss, best checkpoint, resume).",
     ),
-    "runs": ("runs", "List training runs."),
+    "runs": ("runs", "List training runs; --compare A B shows their eval scores side by side."),
     "fuse": ("fuse", "Fuse a run's adapter into its base model."),
     "ship": ("ship", "Ship a run as an mlx model, GGUF, Ollama model or Apple .fmadapter."),
     "sample": ("sample", "Generate from base and adapter for held-out prompts, side by side."),
@@ -54,7 +54,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "split": ("split", "Seeded splits, SFT files and the fixed eval suite (plan recipe)."),
     "eval": (
         "eval",
-        "Run the eval suite through base and adapter; score with the spec's contract.",
+        "Base vs adapter: loss, perplexity, tokens/s, recipe metrics; --judge by the teacher.",
     ),
     "validate": ("validate", "Check JSONL records with named rules (fields, tool calls, tokens)."),
     "buckets": ("buckets", "Generate the buckets recipe's records from its spec."),

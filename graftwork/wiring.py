@@ -299,18 +299,47 @@ def sample(ws, run_id: str, *, job, **settings):  # -> StageResult
     return sample_run(ws, run_id, SampleSettings(**settings), generate=run_generation, job=job)
 
 
-def plan_eval(ws, run_id: str, *, suite: str | None = None, job, **settings):  # -> StageResult
-    """The plan recipe's fixed suite through base and adapter, scored with the spec's contract."""
+def evaluate(ws, run_id: str, *, split=None, suite=None, job, **settings):  # -> StageResult
+    """Base vs adapter on a split or suite: mlx generation and loss, tree-sitter for JSX."""
+    from graftwork.adapters.js_parser import parse_module
     from graftwork.adapters.mlx.generate import run_generation
-    from graftwork.core.plan.evaluate import eval_run
+    from graftwork.core.eval.evaluate import evaluate_run
+    from graftwork.core.eval.metrics import Services
     from graftwork.core.review.samples import SampleSettings
 
-    return eval_run(
+    return evaluate_run(
         ws,
         run_id,
-        suite=suite,
         settings=SampleSettings(**settings),
+        split=split,
+        suite=suite,
         generate=run_generation,
+        services=Services(parse_js=parse_module),
+        job=job,
+    )
+
+
+def eval_judge_estimate(ws, run_id: str, *, eval_id=None, overrides=None, fresh=False) -> dict:
+    """Calls, tokens and cost of judging an evaluation, before sending anything."""
+    from graftwork.core.eval.judge import estimate
+
+    with ws.catalog() as db:
+        return estimate(db, teacher_config(ws, overrides), run_id, eval_id=eval_id, fresh=fresh)
+
+
+def eval_judge(
+    ws, run_id: str, *, eval_id=None, overrides=None, fresh=False, job
+):  # -> StageResult
+    """The teacher judges base vs adapter answers of an evaluation, in both orders."""
+    from graftwork.core.eval.judge import judge_eval
+
+    return judge_eval(
+        ws,
+        run_id,
+        eval_id=eval_id,
+        cfg=teacher_config(ws, overrides),
+        teacher_factory=_teacher_factory,
+        fresh=fresh,
         job=job,
     )
 

@@ -1,58 +1,175 @@
-"""`graftwork eval --run ID`: the plan recipe's evaluation suite, base vs adapter."""
+"""`graftwork eval --run RUN`: base model vs the run's adapter, scored; optionally judged."""
 
 from __future__ import annotations
 
-import click
+import sys
+from typing import Any
 
-from graftwork.commands._common import finish, out_console, run_with_progress, workspace_from
-from graftwork.commands.sample import generation_options
+import click
+from rich.table import Table
+
+from graftwork.commands._common import (
+    err_console,
+    finish,
+    out_console,
+    run_with_progress,
+    workspace_from,
+)
+from graftwork.commands.teach import teacher_options
+
+
+def _print_scores(scores: dict[str, dict[str, Any]]) -> None:
+    from graftwork.core.eval.compare import eval_rows
+
+    table = Table(box=None, header_style="bold")
+    for col in ("metric", "base", "adapter", "Δ adapter − base"):
+        table.add_column(col, justify="left" if col == "metric" else "right", no_wrap=True)
+    for row in eval_rows(scores):
+        table.add_row(*row)
+    out_console.print(table, markup=False, highlight=False)
+
+
+def _judge(
+    ctx: click.Context,
+    ws: Any,
+    run_id: str,
+    eval_id: str | None,
+    overrides: dict[str, Any],
+    fresh: bool,
+    yes: bool,
+) -> None:
+    from graftwork import wiring
+
+    est = wiring.eval_judge_estimate(ws, run_id, eval_id=eval_id, overrides=overrides, fresh=fresh)
+    where = "dry run, no network" if est["dry_run"] else f"{est['model']} at {est['base_url']}"
+    for line in (
+        f"judge {est['pairs']} pair(s) of {est['eval_id']} in both orders, {where}",
+        f"  calls to send: {est['calls']}"
+        + (f"; {est['calls_reused']} already answered, reused" if est["calls_reused"] else "")
+        + f"; tokens: ~{est['input_tokens']:,} in, at most {est['output_tokens_max']:,} out; "
+        f"cost: at most {est['cost_max']:.4f}",
+    ):
+        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if not yes and not est["dry_run"] and sys.stdin.isatty() and est["calls"] > 0:
+        click.confirm("send these calls?", default=True, abort=True, err=True)
+    result = run_with_progress(
+        ws,
+        "eval.judge",
+        {"run_id": run_id, "eval_id": est["eval_id"], "overrides": overrides, "fresh": fresh},
+    )
+    s = result.summary
+    from graftwork.core.eval.report import fmt
+
+    judged = ", ".join(f"{k} {fmt(k, v)}" for k, v in s["scores"].items()) or "no scores"
+    finish(
+        result,
+        f"judge run {s['run_id']}{' (dry run: nothing stored)' if s['dry_run'] else ''}: {s['judged']}/"
+        f"{s['pairs']} pair(s) judged; {judged}; calls sent {s['calls_sent']}, reused "
+        f"{s['calls_reused']}; cost {s['cost']:.4f}",
+    )
 
 
 @click.command("eval")
 @click.option("--run", "run_id", required=True, help="Training run id (see `graftwork runs`).")
 @click.option(
-    "--suite",
-    type=click.Path(dir_okay=False, exists=True),
-    default=None,
-    help="Suite JSONL (default: eval/suites/<spec eval.name>_<version>.jsonl).",
+    "--best",
+    "adapter",
+    flag_value="best",
+    default=True,
+    help="The run's best checkpoint (default).",
 )
-@click.option("--n", "n", type=int, default=None, help="Only the first N prompts of the suite.")
-@generation_options
+@click.option("--last", "adapter", flag_value="last", help="The run's last checkpoint.")
+@click.option(
+    "--split",
+    type=click.Choice(["test", "valid", "train"]),
+    default=None,
+    help="Split of the run's set to evaluate on (default test; a plan workspace uses its fixed suite).",
+)
+@click.option(
+    "--suite",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Suite JSONL instead of a split: chat, Alpaca or prompt records (default for the plan recipe: eval/suites/<name>_<version>.jsonl).",
+)
+@click.option(
+    "--n", "n", type=click.IntRange(min=1), default=None, help="Only the first N examples."
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--temperature", type=float, default=0.0, show_default=True, help="0 = greedy.")
+@click.option("--max-tokens", type=int, default=1024, show_default=True)
+@click.option(
+    "--judge",
+    is_flag=True,
+    help="Then have the teacher compare base and adapter answers pairwise (both orders).",
+)
+@click.option(
+    "--judge-only",
+    is_flag=True,
+    help="Judge the run's newest evaluation without evaluating again (reuses answered calls).",
+)
+@click.option("--fresh", is_flag=True, help="Judge: do not reuse earlier answered calls.")
+@click.option("--yes", "-y", is_flag=True, help="Judge: do not ask for confirmation.")
+@teacher_options
 @click.pass_context
 def command(
     ctx: click.Context,
     run_id: str,
+    adapter: str,
+    split: str | None,
     suite: str | None,
     n: int | None,
     seed: int,
     temperature: float,
     max_tokens: int,
-    adapter: str,
+    judge: bool,
+    judge_only: bool,
+    fresh: bool,
+    yes: bool,
+    overrides: dict[str, Any],
 ) -> None:
-    """Generate an answer to every suite prompt with the base model and with the run's adapter,
-    score both with the spec's contract (parse, schema, required keys), store them as samples
-    (split "suite": review them side by side) and write runs/<run>/eval_<suite>.md.
+    """Base model vs the run's adapter on the same examples, seed and settings: loss and
+    perplexity of the reference answers (mlx-lm's evaluation), generation tokens/s, and the
+    recipe's metrics on the generated answers (tool calls for buckets, the contract for plan,
+    exact match for templates, JSX checks for widgets). Stores the scores with the run, the
+    answers as samples (review them side by side) and writes runs/<run>/eval_<split|suite>.md.
 
-    Example: graftwork eval --run 20261201-0815 --suite eval/suites/fixed20_v1.jsonl"""
-    from graftwork.core.review.samples import SampleSettings
+    --judge asks the teacher which answer is better, each pair twice with the positions
+    swapped (cost estimate and confirmation first; every call logged; a rerun reuses answered
+    calls). Compare runs with `graftwork runs --compare A B`.
 
+    Example: graftwork eval --run 20261201-0815 --split test --judge"""
     ws = workspace_from(ctx)
-    settings = SampleSettings(
-        split="test",
-        n=n,
-        seed=seed,
-        temperature=temperature,
-        max_tokens=max_tokens,
-        adapter=adapter,
-    )
-    settings.check()
-    params = {k: v for k, v in settings.__dict__.items() if k != "split"}
-    result = run_with_progress(ws, "eval", {"run_id": run_id, "suite": suite, **params})
+    if split and suite:
+        raise click.UsageError("give --split or --suite, not both")
+    if judge_only:
+        _judge(ctx, ws, run_id, None, overrides, fresh, yes)
+        return
+    params = {
+        "run_id": run_id,
+        "split": split,
+        "suite": suite,
+        "n": n,
+        "seed": seed,
+        "temperature": temperature,
+        "max_tokens": max_tokens,
+        "adapter": adapter,
+    }
+    result = run_with_progress(ws, "eval", params)
     s = result.summary
-    out_console.print(
-        f"passes the contract: base {s['base_passes']}/{s['prompts']}, adapter "
-        f"{s['adapter_passes']}/{s['prompts']}",
-        markup=False,
-        highlight=False,
+    _print_scores(s["scores"])
+    if judge:
+        out_console.print(
+            f"evaluated {s['examples']} example(s) of {s['source']}; report {s['report']}",
+            markup=False,
+            highlight=False,
+        )
+        if result.failed:
+            for item, cause in result.failed:
+                err_console.print(f"  {item}: {cause}", markup=False, highlight=False)
+        _judge(ctx, ws, run_id, s["eval_id"], overrides, fresh, yes)
+        return
+    finish(
+        result,
+        f"evaluated {s['examples']} example(s) of {s['source']} (run {s['run']}, {s['checkpoint']} "
+        f"adapter); report {s['report']}",
     )
-    finish(result, f"report {s['report']}")

@@ -8,6 +8,7 @@ import click
 from rich.table import Table
 
 from graftwork.commands._common import out_console, workspace_from
+from graftwork.core.base.workspace import Workspace
 from graftwork.core.train.runs import duration_seconds, list_runs
 
 
@@ -19,13 +20,66 @@ def _duration(seconds: float | None) -> str:
     return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
 
 
+def _compare(ws: Workspace, a: str, b: str, *, as_json: bool) -> None:
+    from graftwork.core.eval.compare import compare_rows
+    from graftwork.core.eval.store import latest_scores
+    from graftwork.core.train.runs import get_run
+
+    with ws.catalog() as db:
+        runs = [get_run(db, a), get_run(db, b)]
+        scores = [latest_scores(db, r["id"]) for r in runs]
+    if as_json:
+        ids = [r["id"] for r in runs]
+        click.echo(json.dumps(dict(zip(ids, scores, strict=True)), indent=2, default=str))
+        return
+    for label, run, got in zip("AB", runs, scores, strict=True):
+        if not got:
+            out_console.print(
+                f"{label} = {run['id']} has no evaluation yet: graftwork eval --run {run['id']}",
+                markup=False,
+                highlight=False,
+            )
+    table = Table(box=None, header_style="bold")
+    for col in ("metric", "source", f"A {runs[0]['id']}", f"B {runs[1]['id']}", "Δ B − A"):
+        table.add_column(col, justify="left" if col in ("metric", "source") else "right")
+    best = [r.get("best_val_loss") for r in runs]
+    if any(v is not None for v in best):
+        from graftwork.core.eval.report import fmt, fmt_delta
+
+        table.add_row(
+            "best val loss",
+            "training",
+            fmt("loss", best[0]),
+            fmt("loss", best[1]),
+            fmt_delta("loss", best[0], best[1]),
+        )
+    for row in compare_rows(*scores):
+        table.add_row(*row)
+    out_console.print(table, markup=False, highlight=False)
+
+
 @click.command("runs")
 @click.option("--set", "set_name", metavar="NAME", help="Only runs of this set.")
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
+@click.option(
+    "--compare",
+    nargs=2,
+    metavar="A B",
+    default=None,
+    help="Compare two runs' evaluation scores (newest per metric, adapter values) with B − A.",
+)
 @click.pass_context
-def command(ctx: click.Context, set_name: str | None, as_json: bool) -> None:
-    """List training runs, newest first: id, set, state, iterations, best val loss, start, duration."""
+def command(
+    ctx: click.Context, set_name: str | None, as_json: bool, compare: tuple[str, str] | None
+) -> None:
+    """List training runs, newest first: id, set, state, iterations, best val loss, start, duration.
+
+    With --compare A B: a table of every metric either run was evaluated on (`graftwork eval`),
+    A's and B's values and the change from A to B."""
     ws = workspace_from(ctx)
+    if compare:
+        _compare(ws, *compare, as_json=as_json)
+        return
     with ws.catalog() as db:
         rows = list_runs(db, set_name)
     if as_json:

@@ -23,6 +23,16 @@ SET = Param(
     help="name of the set (datasets/NAME)",
 )
 
+RUN = Param("run_id", str, required=True, flag="--run", help="training run id")
+# How base and adapter generate (sample, eval): the same settings give the same text.
+GENERATION = (
+    Param("n", int),
+    Param("seed", int, 0),
+    Param("temperature", float, 0.0),
+    Param("max_tokens", int, 1024),
+    Param("adapter", str, "best"),
+)
+
 declare(
     StageSpec(
         "ingest",
@@ -223,17 +233,48 @@ declare(
         "sample",
         "graftwork.wiring:sample",
         params=(
-            Param("run_id", str, required=True, flag="--run", help="training run id"),
+            RUN,
             Param("split", str, "test"),
-            Param("n", int),
-            Param("seed", int, 0),
-            Param("temperature", float, 0.0),
-            Param("max_tokens", int, 1024),
-            Param("adapter", str, "best"),
+            *GENERATION,
         ),
         reads=("runs", "datasets/NAME/"),
         writes=("samples",),
         help="Generate from base and adapter for held-out prompts.",
+    )
+)
+
+declare(
+    StageSpec(
+        "eval",
+        "eval",
+        "graftwork.wiring:evaluate",
+        params=(
+            RUN,
+            Param("split", str, help="split of the run's set (default test)"),
+            Param("suite", str, help="suite JSONL instead of a split"),
+            *GENERATION,
+        ),
+        reads=("runs", "datasets/NAME/", "eval/suites/"),
+        writes=("samples", "eval_results", "eval_items", "runs/<run>/eval_<split|suite>.md"),
+        help="Base vs adapter: loss, perplexity, tokens/s and the recipe's metrics.",
+    )
+)
+
+declare(
+    StageSpec(
+        "eval.judge",
+        "eval judge",
+        "graftwork.wiring:eval_judge",
+        params=(
+            RUN,
+            Param("eval_id", str, help="the evaluation to judge (default: the run's newest)"),
+            Param("overrides", dict, {}, help="teacher settings over graftwork.yaml"),
+            Param("fresh", bool, False),
+        ),
+        reads=("eval_items", "samples", "teacher_calls"),
+        writes=("eval_results", "eval_items", "teach_runs", "teacher_calls"),
+        record="graftwork.core.teach.config:recorded_params",
+        help="The teacher compares base and adapter answers pairwise, in both orders.",
     )
 )
 

@@ -50,11 +50,24 @@ def default_responder(body: dict[str, Any]) -> str:
                 for n in range(1, count + 1)
             ]
         )
+    if "[stage:judge]" in system:  # eval --judge: the answer sharing the reference's words wins
+        return judge_by_reference(user)
     if "[stage:critique]" in system:
         return json.dumps({"verdict": "pass", "issues": []})
     if "[stage:refine]" in system:
         return f"Build an Übersicht widget called {name} that shows its information clearly in a small translucent panel, refreshing regularly."
     return f"Create an Übersicht widget called {name} that shows its information in a small panel on the desktop and refreshes regularly."
+
+
+def judge_by_reference(user: str) -> str:
+    """A content-minded judge: the answer with more words of the reference answer wins."""
+    sections = dict(
+        re.findall(r"## (Reference answer|Answer A|Answer B)\n(.*?)(?=\n\n## |\Z)", user, re.S)
+    )
+    ref = set(sections.get("Reference answer", "").lower().split())
+    a, b = (len(ref & set(sections.get(k, "").lower().split())) for k in ("Answer A", "Answer B"))
+    winner = "A" if a > b else "B" if b > a else "tie"
+    return json.dumps({"winner": winner, "reason": f"{a} vs {b} words of the reference"})
 
 
 class _Handler(BaseHTTPRequestHandler):

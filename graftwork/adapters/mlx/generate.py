@@ -8,6 +8,10 @@ Every prompt is generated twice, base first (then the base model is freed, so on
 is ever in memory) and then with the adapter, each time after ``mx.random.seed(seed)``: the
 same seed, temperature and max tokens give the same text for the same model.
 
+With a ``loss`` request (evaluation), each loaded model first scores the given chat records
+with mlx-lm's own evaluation (`mlx_lm.tuner.trainer.evaluate`, the loss training reports):
+{"type": "loss", "which", "loss", "tokens", "examples", "ms", "peak_memory_gb"}.
+
 Events (one JSON object per line): {"type": "loaded", "which", "ms"},
 {"type": "sample", "key", "which": "base"|"adapter", "text", "ms", "tokens", "finish_reason"},
 {"type": "error", "message"}, {"type": "finished"}.
@@ -47,12 +51,14 @@ def run_generation(
     should_stop: Callable[[], bool] = lambda: False,
     adapter_only: bool = False,
     stream: bool = False,
+    loss: dict[str, Any] | None = None,
 ) -> None:
     """Run the child; call ``on_event`` in this thread for each event. Raises GenerationError.
 
     ``prompts``: [{"key": str, "messages": [...] (without the answer), "tools": [...]|None}].
     ``adapter_only``: skip the base model. ``stream``: also {"type": "token", "key", "which",
-    "text"} events as the text grows.
+    "text"} events as the text grows. ``loss``: {"records": [mlx chat records with their
+    answers], "mask_prompt": bool, "max_seq_length": int}: a "loss" event per model first.
     """
     request = {
         "model": model,
@@ -63,6 +69,7 @@ def run_generation(
         "max_tokens": max_tokens,
         "adapter_only": adapter_only,
         "stream": stream,
+        "loss": loss,
     }
     from graftwork.adapters.mlx.trainer import child_env  # offline hub, OpenBLAS preload (P1, P15)
 
@@ -143,6 +150,8 @@ def _generate_all(request: dict[str, Any], emit: Callable[..., None]) -> None:
                 mx.float32
             )  # as in training: bf16/4-bit matmuls skip BLAS on the CPU (P1b)
         emit("loaded", which=which, ms=(time.perf_counter() - t0) * 1000)
+        if request.get("loss") and request["loss"].get("records"):
+            emit("loss", which=which, **_score_loss(model, tokenizer, request["loss"], request))
         for prompt in request["prompts"]:
             text = tokenizer.apply_chat_template(
                 prompt["messages"],
@@ -171,6 +180,46 @@ def _generate_all(request: dict[str, Any], emit: Callable[..., None]) -> None:
             )
         del model, tokenizer
         mx.clear_cache()
+
+
+def _score_loss(
+    model: Any, tokenizer: Any, spec: dict[str, Any], request: dict[str, Any]
+) -> dict[str, Any]:
+    """Token-weighted mean loss over the records, computed by mlx-lm's `evaluate` (batch size
+    1, so every record counts and nothing is padded), with the loss it uses in training."""
+    import mlx.core as mx
+    import numpy as np
+    from mlx_lm.tuner.datasets import CacheDataset, ChatDataset
+    from mlx_lm.tuner.trainer import default_loss, evaluate
+
+    records = spec["records"]
+    dataset = CacheDataset(ChatDataset(records, tokenizer, mask_prompt=bool(spec["mask_prompt"])))
+    tokens = 0
+
+    def counted_loss(model: Any, batch: Any, lengths: Any) -> Any:
+        nonlocal tokens
+        value, toks = default_loss(model, batch, lengths)
+        tokens += int(toks.item())
+        return value, toks
+
+    np.random.seed(int(request["seed"]))  # evaluate's batch order; the mean does not depend on it
+    mx.reset_peak_memory()
+    t0 = time.perf_counter()
+    value = evaluate(
+        model,
+        dataset,
+        batch_size=1,
+        num_batches=-1,
+        max_seq_length=int(spec["max_seq_length"]),
+        loss=counted_loss,
+    )
+    return {
+        "loss": float(value),
+        "tokens": tokens,
+        "examples": len(records),
+        "ms": (time.perf_counter() - t0) * 1000,
+        "peak_memory_gb": mx.get_peak_memory() / 1e9,
+    }
 
 
 def _child_main() -> int:

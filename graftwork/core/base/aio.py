@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
+
+from graftwork.core.base.jobs import Cancelled
 
 
 async def all_or_cancel(tasks: Sequence[asyncio.Task[Any]]) -> None:
@@ -18,3 +20,26 @@ async def all_or_cancel(tasks: Sequence[asyncio.Task[Any]]) -> None:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
+
+
+async def all_or_cancel_job(
+    tasks: Sequence[asyncio.Task[Any]], cancelled: Callable[[], bool], message: str
+) -> None:
+    """`all_or_cancel`, watching the job: once ``cancelled()`` turns true (polled every 0.1 s)
+    every task is cancelled and `Cancelled(message)` is raised."""
+
+    async def watch() -> None:
+        while not cancelled():
+            await asyncio.sleep(0.1)
+        for task in tasks:
+            task.cancel()
+
+    watcher = asyncio.create_task(watch())
+    try:
+        await all_or_cancel(tasks)
+    except BaseException:
+        if cancelled():
+            raise Cancelled(message) from None
+        raise
+    finally:
+        watcher.cancel()

@@ -31,3 +31,25 @@ def m001_eval_results(db: Database) -> None:
     )
     db["eval_results"].create_index(["run_id", "metric", "created_at"])
     db["eval_results"].create_index(["eval_id"])
+
+
+@migrations()
+def m002_eval_items(db: Database) -> None:
+    # Per example of an evaluation, each model's metric values (and, model "pair", the
+    # judge's verdicts), tied to the samples row holding both answers: the review screen shows
+    # them beside the outputs, the report lists them.
+    db["eval_items"].create(
+        {
+            "id": int,
+            "eval_id": str,
+            "run_id": str,
+            "sample_id": int,
+            "item_id": str,
+            "model": str,  # base | adapter | pair
+            "metrics": str,  # JSON {metric: value | null}
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db["eval_items"].create_index(["eval_id"])
+    db["eval_items"].create_index(["sample_id"])

@@ -118,3 +118,67 @@ def evaluated_runs(db: sqlite_utils.Database) -> list[str]:
             f"select run_id, min(created_at) as first from {TABLE} group by run_id order by first"
         )
     ]
+
+
+def record_items(
+    db: sqlite_utils.Database, eval_id: str, run_id: str, rows: list[dict[str, Any]]
+) -> None:
+    """Per-example values: rows of {sample_id, item_id, model, metrics}; in the caller's
+    transaction when there is one."""
+    stamp = now()
+    with write_txn(db):
+        db["eval_items"].insert_all(
+            {
+                "eval_id": eval_id,
+                "run_id": run_id,
+                "sample_id": r.get("sample_id"),
+                "item_id": r["item_id"],
+                "model": r["model"],
+                "metrics": json.dumps(r["metrics"], ensure_ascii=False, sort_keys=True),
+                "created_at": stamp,
+            }
+            for r in rows
+        )
+
+
+def eval_items(db: sqlite_utils.Database, eval_id: str) -> list[dict[str, Any]]:
+    if not db["eval_items"].exists():
+        return []
+    rows = list(db.query("select * from eval_items where eval_id = ? order by id", [eval_id]))
+    for row in rows:
+        row["metrics"] = json.loads(row["metrics"] or "{}")
+    return rows
+
+
+def sample_metrics(db: sqlite_utils.Database, sample_id: int) -> dict[str, dict[str, Any]]:
+    """model -> metric values of one samples row (its newest evaluation), {} when none."""
+    if not db["eval_items"].exists():
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for row in db.query(
+        "select model, metrics from eval_items where sample_id = ? order by id", [sample_id]
+    ):
+        out[row["model"]] = json.loads(row["metrics"] or "{}")
+    return out
+
+
+def latest_eval_id(db: sqlite_utils.Database, run_id: str) -> str | None:
+    """The newest evaluation of a run that has results."""
+    if not db[TABLE].exists():
+        return None
+    row = db.execute(
+        f"select eval_id from {TABLE} where run_id = ? and model != 'pair' "
+        "order by created_at desc, id desc limit 1",
+        [run_id],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def eval_source(db: sqlite_utils.Database, eval_id: str) -> dict[str, Any]:
+    row = db.execute(
+        f"select run_id, checkpoint, source, created_at from {TABLE} where eval_id = ? limit 1",
+        [eval_id],
+    ).fetchone()
+    if row is None:
+        return {}
+    return dict(zip(("run_id", "checkpoint", "source", "created_at"), row, strict=True))

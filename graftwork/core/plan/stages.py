@@ -75,23 +75,4 @@ STAGES = (
             help="Seeded splits, SFT files and the fixed evaluation suite.",
         )
     ),
-    declare(
-        StageSpec(
-            name="eval",
-            label="eval",
-            fn="graftwork.wiring:plan_eval",
-            params=(
-                Param("run_id", str, required=True, flag="--run", help="training run id"),
-                Param("suite", str, help="suite JSONL (default: the spec's fixed suite)"),
-                Param("n", int),
-                Param("seed", int, 0),
-                Param("temperature", float, 0.0),
-                Param("max_tokens", int, 1024),
-                Param("adapter", str, "best"),
-            ),
-            reads=("runs", "eval/suites/"),
-            writes=("samples", "runs/<run>/eval_<suite>.md"),
-            help="The fixed suite through base and adapter, scored with the spec's contract.",
-        )
-    ),
 )

@@ -38,6 +38,9 @@ class Recipe:
     columns: tuple[Column, ...] = ()  # the workstation's item list
     examples: str = ""  # "module:factory"; factory(ws) -> sources.base.ExampleProvider
     view: str = ""  # "module:factory"; factory(ws) -> recipes.views.RecipeView ("" = none yet)
+    # What `graftwork eval` checks in generated answers beside loss and perplexity: metric
+    # set names of core/eval/metrics.py (exact_match, tool_calls, contract, widget_code).
+    metrics: tuple[str, ...] = ()
     defaults: dict[str, Any] = field(default_factory=dict, hash=False)  # project defaults
 
     def example_provider(self, ws: Any) -> Any:

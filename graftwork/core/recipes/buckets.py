@@ -38,6 +38,7 @@ RECIPE = Recipe(
     ),
     examples="graftwork.core.sources.imported:provider",
     view="graftwork.core.rules.view:buckets_view",
+    metrics=("tool_calls",),
 )
 
 

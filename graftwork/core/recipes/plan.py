@@ -36,6 +36,7 @@ RECIPE = Recipe(
     ),
     examples="graftwork.core.sources.plan:PlanExamples",
     view="graftwork.core.plan.view:view",
+    metrics=("contract",),
 )
 
 

@@ -39,6 +39,7 @@ RECIPE = Recipe(
     ),
     examples="graftwork.core.sources.imported:provider",
     view="graftwork.core.rules.view:templates_view",
+    metrics=("exact_match",),
 )
 
 

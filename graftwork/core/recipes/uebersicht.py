@@ -30,4 +30,5 @@ RECIPE = Recipe(
         Column("decision", "Decision", 10),
     ),
     examples="graftwork.core.sources.uebersicht:provider",
+    metrics=("widget_code",),
 )

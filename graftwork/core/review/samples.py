@@ -32,6 +32,12 @@ class SampleError(GraftworkError):
 
 
 class SampleGenerator(Protocol):
+    """The model backend's port (adapters/mlx/generate.run_generation): every prompt answered
+    by the base model, then by base + adapter. With ``loss`` (what `graftwork eval` passes:
+    {"records", "mask_prompt", "max_seq_length"}) each model first scores the records with
+    mlx-lm's own evaluation, a "loss" event {which, loss, tokens, examples, ms,
+    peak_memory_gb}. core never imports mlx."""
+
     def __call__(
         self,
         model: str,
@@ -43,6 +49,7 @@ class SampleGenerator(Protocol):
         max_tokens: int,
         on_event: Callable[[dict[str, Any]], None],
         should_stop: Callable[[], bool] = ...,
+        loss: dict[str, Any] | None = None,
     ) -> None: ...
 
 

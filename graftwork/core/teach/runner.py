@@ -443,6 +443,37 @@ class TeachRun:
         }
 
 
+def insert_teach_run(
+    db: sqlite_utils.Database,
+    *,
+    area: str,
+    params: dict[str, Any],
+    cfg: TeacherConfig,
+    items: list[str],
+    job: Job | None,
+) -> str:
+    """A new running teach_runs row (settings without the key); its id."""
+    run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+    stamp = now()
+    with db.conn:
+        db["teach_runs"].insert(
+            {
+                "id": run_id,
+                "area": area,
+                "job_id": job.id if job else None,
+                "params": json.dumps(params),
+                "config": json.dumps(cfg.public_dict()),
+                "items": json.dumps(items),
+                "state": "running",
+                "dry_run": int(cfg.dry_run),
+                "created_at": stamp,
+                "updated_at": stamp,
+                "summary": None,
+            }
+        )
+    return run_id
+
+
 def open_run(db: sqlite_utils.Database, plan: Plan, cfg: TeacherConfig, job: Job | None) -> str:
     stamp = now()
     if plan.run_id:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+from support.cli import run_main
+from support.review_world import make_run
+
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.eval.store import Score, eval_scores, latest_scores, record_scores
 
@@ -53,3 +57,38 @@ def test_latest_scores_reads_newest_evaluation_per_metric(workspace: Workspace) 
         rows = eval_scores(db, first)
         assert [r["metric"] for r in rows][:2] == ["perplexity", "perplexity"]
         assert rows[3]["detail"] == {"hits": 7}
+
+
+def test_runs_compare_prints_metrics_with_deltas(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = make_run(workspace, "widgets", "some/model", run_id="20261201-010000-widgets-aaaa")
+    b = make_run(workspace, "widgets", "some/model", run_id="20261201-020000-widgets-bbbb")
+    with workspace.catalog() as db:
+        for run, ppl, parses in ((a, 9.0, 0.5), (b, 4.5, 0.75)):
+            record_scores(
+                db,
+                run,
+                checkpoint="best",
+                source="split:test",
+                scores=[
+                    Score("base", "perplexity", 40.0, 8),
+                    Score("adapter", "perplexity", ppl, 8),
+                    Score("adapter", "jsx_parses", parses, 8),
+                ],
+            )
+        record_scores(
+            db,
+            b,
+            checkpoint="best",
+            source="split:test",
+            scores=[Score("pair", "judge_score", 0.8, 8)],
+        )
+    assert run_main(workspace, "runs", "--compare", a, b) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.strip()}
+    assert rows["perplexity"][1:] == ["split:test", "9.0000", "4.5000", "-4.5000", "better"]
+    assert rows["jsx_parses"][1:] == ["split:test", "50.0%", "75.0%", "+25.0", "pts", "better"]
+    assert rows["judge_score"][2:] == ["–", "80.0%", "–"]
+    assert run_main(workspace, "runs", "--compare", a, "nope") == 2
+    assert "no run 'nope'" in capsys.readouterr().err

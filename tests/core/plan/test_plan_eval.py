@@ -1,5 +1,5 @@
-"""eval: the suite through base and adapter, scored with the spec's contract, stored as
-samples and reported in Markdown.
+"""eval in a plan workspace: the fixed suite through base and adapter, scored with the spec's
+contract (the plan recipe's metric set), stored as samples and scores, reported in Markdown.
 
 The generator is scripted here (a stand-in for the mlx child process, whose generation the
 adapter tests cover with a real tiny model): these tests are about choosing prompts, scoring
@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from typing import Any
 
-from support.review_world import make_run
+from support.eval_world import evaluate_suite, scripted, stub_run
 
 from graftwork.core.base.config import configs_dir
 from graftwork.core.base.jobs import run_job
 from graftwork.core.base.workspace import Workspace
-from graftwork.core.plan.evaluate import eval_run
+from graftwork.core.eval.store import latest_scores
 from graftwork.core.plan.planner import run_plan
-from graftwork.core.review.samples import SampleSettings
 
 GOOD = {
     "summary": "Two easy days: old town first, then the river.",
@@ -29,26 +27,9 @@ GOOD = {
 }
 
 
-def scripted(
-    model: str, adapter: str | None, prompts: list[dict[str, Any]], *, on_event, **_: Any
-) -> None:
-    for which in ("base", "adapter"):
-        on_event({"type": "loaded", "which": which, "ms": 1.0})
-        for p in prompts:
-            text = "Sure! Here are some ideas." if which == "base" else json.dumps(GOOD)
-            on_event(
-                {
-                    "type": "sample",
-                    "which": which,
-                    "key": p["key"],
-                    "text": text,
-                    "ms": 2.0,
-                    "tokens": 5,
-                }
-            )
-
-
 def test_eval_scores_base_and_adapter_with_the_contract(workspace: Workspace) -> None:
+    text = workspace.config_path.read_text().replace("recipe: uebersicht", "recipe: plan")
+    workspace.config_path.write_text(text)
     specs = configs_dir() / "specs"
     shutil.copy(specs / "travel_guide.yaml", workspace.root / "spec.yaml")
     shutil.copy(specs / "travel_cities.txt", workspace.root)
@@ -65,31 +46,23 @@ def test_eval_scores_base_and_adapter_with_the_contract(workspace: Workspace) ->
         ),
         encoding="utf-8",
     )
-    run_id = make_run(workspace, "travel", "some/model")
-    best = workspace.runs_dir / run_id / "adapters" / "best"
-    best.mkdir(parents=True)
-    (best / "adapters.safetensors").write_bytes(b"\0")
+    run_id = stub_run(workspace, "travel")
+    answers = scripted(
+        lambda which, i: "Sure! Here are some ideas." if which == "base" else json.dumps(GOOD)
+    )
+    result = evaluate_suite(workspace, run_id, str(suite), answers)
     with workspace.catalog() as db:
-        result = run_job(
-            db,
-            "eval",
-            lambda job: eval_run(
-                workspace,
-                run_id,
-                suite=str(suite),
-                settings=SampleSettings(),
-                generate=scripted,
-                job=job,
-            ),
-        )
         samples = list(db.query("SELECT * FROM samples WHERE split = 'suite' ORDER BY id"))
-    assert result.summary["prompts"] == 3
-    assert (result.summary["base_passes"], result.summary["adapter_passes"]) == (0, 3)
+        scores = latest_scores(db, run_id)
+    assert result.summary["examples"] == 3 and result.summary["source"] == "suite:suite.jsonl"
+    assert (scores["passes_contract"]["base"], scores["passes_contract"]["adapter"]) == (0.0, 1.0)
+    assert scores["schema_valid"]["adapter"] == 1.0 and scores["parses"]["base"] == 0.0
     assert [s["item_id"] for s in samples] == ["s1", "s2", "s3"]
     assert (
         samples[0]["base_output"].startswith("Sure!")
         and json.loads(samples[0]["adapter_output"]) == GOOD
     )
     report = (workspace.runs_dir / run_id / "eval_suite.md").read_text(encoding="utf-8")
-    assert "| parses | 0/3 | 3/3 |" in report and "| valid schema | – | 3/3 |" in report
-    assert "parse: not JSON" in report
+    assert "| parses | 0.0% | 100.0% | +100.0 pts better | 3 |" in report
+    assert "| schema_valid | – | 100.0% |" in report  # prose has no schema to check
+    assert "| s1 | ✗ ✓ | – ✓ | ✗ ✓ | ✗ ✓ |" in report  # parses, schema, keys, passes
