@@ -94,6 +94,7 @@ def build(
     *,
     max_tokens: int | None = None,
     reshuffle: bool = False,
+    example_limit: int | None = None,
     job,
 ):  # -> StageResult
     """Build datasets/<set_name> (see core/dataset/build.py)."""
@@ -106,6 +107,7 @@ def build(
         force=force,
         max_tokens=max_tokens,
         reshuffle=reshuffle,
+        example_limit=example_limit,
         job=job,
     )
 

@@ -21,15 +21,30 @@ from graftwork.commands._common import finish, out_console, run_with_progress, w
     is_flag=True,
     help="Forget the splits earlier builds of this set recorded and assign every example anew.",
 )
+@click.option(
+    "--limit",
+    "example_limit",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="At most N examples, a seeded pick over the usable ones (examples that share a split "
+    "key stay together): e.g. 100 for a dry run, 2000-3000 for a mini fine-tune.",
+)
 @click.pass_context
 def command(
-    ctx: click.Context, set_name: str, force: bool, max_tokens: int | None, reshuffle: bool
+    ctx: click.Context,
+    set_name: str,
+    force: bool,
+    max_tokens: int | None,
+    reshuffle: bool,
+    example_limit: int | None,
 ) -> None:
     """Build datasets/NAME/{train,valid,test}.jsonl in Apple's adapter schema plus manifest.json,
     applying the token budget and curation decisions. Deterministic 80/10/10 split, each split
     within one of its share; an example keeps its split in later builds of the same set.
 
     Example: graftwork build --set widgets_v1
+    Dry run on 100 examples: graftwork build --set dry --limit 100 && graftwork train --set dry
     """
     from graftwork import wiring
     from graftwork.core.dataset.build import check_set_name, orphan_manifest
@@ -49,7 +64,13 @@ def command(
     result = run_with_progress(
         ws,
         "build",
-        {"set_name": set_name, "force": force, "max_tokens": max_tokens, "reshuffle": reshuffle},
+        {
+            "set_name": set_name,
+            "force": force,
+            "max_tokens": max_tokens,
+            "reshuffle": reshuffle,
+            "example_limit": example_limit,
+        },
     )
     s = result.summary
     no_prompt = [i for i, r in result.skipped if r == "no prompt yet"]
@@ -64,6 +85,12 @@ def command(
             markup=False,
             highlight=False,
             soft_wrap=True,
+        )
+    if s.get("left_out_by_limit"):
+        out_console.print(
+            f"  left out {s['left_out_by_limit']} usable example(s) over --limit {example_limit}",
+            markup=False,
+            highlight=False,
         )
     c = s["counts"]
     out_console.print(

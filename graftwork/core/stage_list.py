@@ -172,6 +172,12 @@ declare(
             Param("force", bool, False, pipeline=True, help="replace an existing set"),
             Param("max_tokens", int, help="token limit per example"),
             Param("reshuffle", bool, False, help="forget the set's recorded splits"),
+            Param(
+                "example_limit",
+                int,
+                flag="--limit",
+                help="at most N examples (a seeded pick): a dry run or a mini fine-tune",
+            ),
         ),
         reads=("examples", "curation", "budget"),
         writes=("datasets/NAME/", "datasets"),

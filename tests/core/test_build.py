@@ -285,3 +285,21 @@ def test_later_builds_of_a_set_keep_every_split_and_reshuffle_starts_over(filled
 def _manifest_splits(ws, name: str) -> dict[str, str]:
     manifest = json.loads((ws.datasets_dir / name / "manifest.json").read_text())
     return {it["id"]: it["split"] for it in manifest["items"]}
+
+
+def test_limit_builds_a_seeded_subset_with_every_split(filled) -> None:
+    """`build --limit N` (the seed's dry run on 100 samples, mini fine-tune on 2-3k): at most N
+    examples, the same pick every time, each split its share, the rest counted."""
+    ws, _db = filled
+    counter = CachingCounter(TiktokenBackend(), ws.db_path)
+    picks = []
+    for name in ("small", "again"):
+        result = build(ws, name, counter=counter, example_limit=10, job=Job(None, "build"))
+        assert result.ok == 10 and result.summary["left_out_by_limit"] == 20
+        manifest = json.loads((ws.datasets_dir / name / "manifest.json").read_text())
+        assert manifest["counts"] == {"train": 8, "valid": 1, "test": 1}
+        assert (manifest["example_limit"], manifest["left_out_by_limit"]) == (10, 20)
+        picks.append(_manifest_splits(ws, name))
+    assert picks[0] == picks[1]
+    everything = _build(ws, "all")
+    assert everything.ok == 30 and "left_out_by_limit" not in everything.summary

@@ -36,6 +36,7 @@ from graftwork.core.dataset.splits import (
     SPLIT_NAMES,
     assign_split,
     assign_stable,
+    bucket,
     record_splits,
     recorded_splits,
 )
@@ -161,11 +162,14 @@ def build(
     force: bool = False,
     max_tokens: int | None = None,
     reshuffle: bool = False,
+    example_limit: int | None = None,
     job: Job,
 ) -> StageResult:
     """Build datasets/<set_name>. The budget is applied from fresh counts (through the token
     cache, so never stale) at ``max_tokens`` or the project's max_sequence_length. Examples
-    keep the splits earlier builds of the set recorded, unless ``reshuffle``."""
+    keep the splits earlier builds of the set recorded, unless ``reshuffle``. With
+    ``example_limit`` the set holds at most that many (a seeded pick by split key: the seed's
+    dry run on 100 samples, a mini fine-tune on 2-3k)."""
     check_set_name(set_name)
     target = ws.datasets_dir / set_name
     ws.datasets_dir.mkdir(parents=True, exist_ok=True)
@@ -189,22 +193,16 @@ def build(
         _pick_up_hand_edits(ws, db, job)
         provider = recipe.example_provider(ws)
         cands = load_candidates(db, provider)
-        own_splits = recipe_splits(provider, db)
+        splits = SplitState(
+            {} if reshuffle else recorded_splits(db, set_name),
+            own=recipe_splits(provider, db),
+            limit=example_limit,
+        )
         for item_id, cause in cands.failed:
             job.item_failed(item_id, cause)
         result = StageResult(failed=list(cands.failed), skipped=list(cands.skipped))
-        splits = SplitState({} if reshuffle else recorded_splits(db, set_name))
         lines, items = _select(
-            cands.examples,
-            counter,
-            project,
-            limit,
-            _curation(db),
-            result,
-            job,
-            set_format,
-            splits,
-            own_splits,
+            cands.examples, counter, project, limit, _curation(db), result, job, set_format, splits
         )
         counts_by_split = {s: len(lines[s]) for s in SPLIT_NAMES}
         if not items:
@@ -219,9 +217,10 @@ def build(
             "created_at": now(),
             "config_hash": config_hash(project, limit),
             "project_hash": project.content_hash(),
-            "splits": own_splits[0] if own_splits else project.splits.model_dump(),
-            "seed": own_splits[1] if own_splits else project.seed,
+            "splits": splits.own[0] if splits.own else project.splits.model_dump(),
+            "seed": splits.own[1] if splits.own else project.seed,
             "max_tokens": limit,
+            **_limit_note(splits),
             "tokenizer": counter.id,
             "token_counts": counts_label(counter.id),
             "counts": counts_by_split,
@@ -255,8 +254,16 @@ def build(
         "token_counts": counts_label(counter.id),
         "skipped": len(result.skipped),
         "failed": len(result.failed),
+        **_limit_note(splits),
     }
     return result
+
+
+def _limit_note(splits: SplitState) -> dict[str, int]:
+    """What --limit did, for the manifest and the summary (nothing without a limit)."""
+    if splits.limit is None:
+        return {}
+    return {"example_limit": splits.limit, "left_out_by_limit": splits.left_out}
 
 
 def _pick_up_hand_edits(ws: Workspace, db: Any, job: Job) -> None:
@@ -340,13 +347,12 @@ def _select(
     job: Job,
     set_format: str = "apple",
     splits: SplitState | None = None,
-    own_splits: tuple[dict[str, float], int] | None = None,
 ) -> tuple[dict[str, list[str]], list[dict[str, Any]]]:
     """Apply curation and the budget, validate, split: the lines per split and manifest items.
     Skips and failures go into ``result``. Splits come from `assign_stable` over the kept
     examples' split keys (``splits.previous``: what earlier builds of the set recorded; the
     keys assigned now go to ``splits.assigned``), or, when the recipe has its own
-    (``own_splits``: fractions and seed), from `assign_split` of each key with those."""
+    (``splits.own``: fractions and seed), from `assign_split` of each key with those."""
     splits = splits if splits is not None else SplitState({})
     job.set_total(len(examples))
     # rendered once: counted, checked, written
@@ -377,8 +383,14 @@ def _select(
     for ex, _, _ in kept:
         key = _split_key(ex)
         weights[key] = weights.get(key, 0) + 1
-    if own_splits is not None:  # the recipe's own files split this way too: never disagree
-        splits.assigned = {k: assign_split(k, own_splits[0], own_splits[1]) for k in weights}
+    if splits.limit is not None:
+        chosen = _pick(weights, splits.limit, splits.own[1] if splits.own else project.seed)
+        splits.left_out = sum(weights.values()) - sum(weights[k] for k in chosen)
+        kept = [k for k in kept if _split_key(k[0]) in chosen]
+        weights = {k: w for k, w in weights.items() if k in chosen}
+    if splits.own is not None:  # the recipe's own files split this way too: never disagree
+        fractions, seed = splits.own
+        splits.assigned = {k: assign_split(k, fractions, seed) for k in weights}
     else:
         splits.assigned = assign_stable(weights, fractions, project.seed, splits.previous)
     for ex, total, line in kept:  # candidate order within each split, as before
@@ -392,12 +404,31 @@ def _split_key(ex: Example) -> str:
     return str(ex.meta.get("split_key") or ex.item_id)
 
 
+def _pick(weights: dict[str, int], limit: int, seed: int) -> set[str]:
+    """At most ``limit`` examples' split keys, in seeded-hash order; a group (a key with
+    several examples) that no longer fits is left out whole."""
+    chosen: set[str] = set()
+    total = 0
+    for key in sorted(weights, key=lambda k: (bucket(seed, k), k)):
+        if total + weights[key] <= limit:
+            chosen.add(key)
+            total += weights[key]
+            if total == limit:
+                break
+    return chosen
+
+
 @dataclass
 class SplitState:
-    """The splits recorded for a set before this build, and the ones this build assigns."""
+    """How this build splits: the splits recorded for the set before it (``previous``), the
+    recipe's own fractions and seed (``own``, see sources/base.recipe_splits), the most
+    examples the set may hold (``limit``); what it assigned and how many the limit left out."""
 
     previous: dict[str, str]
+    own: tuple[dict[str, float], int] | None = None
+    limit: int | None = None
     assigned: dict[str, str] = field(default_factory=dict)
+    left_out: int = 0
 
 
 def _write_set(

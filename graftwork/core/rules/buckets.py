@@ -96,9 +96,13 @@ def load_buckets(path: Path | str) -> tuple[LoadedSpec[BucketSpec], dict[str, An
     try:
         if spec.tools is not None:
             tools = load_tools(spec.tools, f"{source}: key 'tools'")
+        elif spec.tools_file:
+            try:
+                tools = read_tools(source.parent / spec.tools_file)
+            except ToolsError as exc:
+                raise SpecError(f"{source}: key 'tools_file': {exc}") from None
         else:
-            file = source.parent / spec.tools_file if spec.tools_file else default_tools_path()
-            tools = read_tools(file)
+            tools = read_tools(default_tools_path())
     except ToolsError as exc:
         raise SpecError(str(exc)) from None
     return loaded, tools

@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 
 import yaml
 
-from graftwork.core.base.config import read_yaml, validate
+from graftwork.core.base.config import read_yaml, validate, yaml_problem
 from graftwork.core.base.errors import ConfigError
 from graftwork.core.spec.model import Scalar, Spec, Variable, as_variable
 from graftwork.core.spec.templates import CompiledTemplate, TemplateError, compile_template
@@ -111,8 +111,14 @@ def _schema(spec: Spec, source: Path) -> dict[str, Any] | None:
             schema = yaml.safe_load(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise SpecError(f"{source}: key '{key}': file not found: {path}") from None
-        except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise SpecError(f"{source}: key '{key}': {path} is not JSON or YAML: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise SpecError(
+                f"{source}: key '{key}': {path} is not UTF-8 text ({exc.reason} at byte {exc.start})"
+            ) from None
+        except yaml.YAMLError as exc:
+            raise SpecError(
+                f"{source}: key '{key}': {path} is not JSON or YAML: {yaml_problem(exc)}"
+            ) from None
         if not isinstance(schema, dict):
             raise SpecError(f"{source}: key '{key}': {path} must hold a JSON object")
     if schema is None:

@@ -147,7 +147,15 @@ def test_values_from_a_file_and_our_filters(tmp_path: Path) -> None:
             "dataset: {name: d}\ncategories: {c: {count: 2, templates: []}}\n",
             "key 'categories.c.templates'",
         ),
-        ("dataset: {name: d}\ncategories: {c: {count: 1, templates: [x]}\n", "not valid YAML"),
+        (
+            "dataset: {name: d}\ncategories: {c: {count: 1, templates: [x]}\n",
+            "not valid YAML: line 3, column 1: expected ',' or '}'",
+        ),
+        (
+            "dataset: {name: d}\ncategories: {c: {count: 1, templates: [x]}}\n"
+            "contract: {format: json, schema_file: spec.yaml}\nbroken: [\n",
+            "not valid YAML: line 5",
+        ),
         (
             "dataset: {name: d}\ncategories: {c: {count: 1, templates: [x]}}\n"
             "contract: {format: json, schema: {type: objekt}}\n",
@@ -180,6 +188,7 @@ def test_bad_specs_name_file_key_and_cause(tmp_path: Path, body: str, expected: 
         load_spec(path)
     assert str(path) in str(info.value)
     assert expected in str(info.value)
+    assert "\n" not in str(info.value)  # one line, never PyYAML's snippet
     assert info.value.exit_code == 2
 
 
