@@ -41,6 +41,11 @@ class GraftworkApp(App[None]):
         super().__init__()
         self.ws, self.services, self.graphics = ws, services, graphics
         self.keymap_problems: list[str] = []
+        # The first pane: None is the Übersicht widgets pane, else the recipe's RecipeView
+        # (core/recipes/views.py) shown by the items pane in ``item_columns``.
+        self.item_view: Any = None
+        self.item_columns: tuple[Any, ...] = ()
+        self.item_source = ""  # the recipe's items.source
 
     # -- startup ---------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -73,6 +78,7 @@ class GraftworkApp(App[None]):
         except GraftworkError as exc:
             self.keymap_problems.append(str(exc))
             keymap = {}
+        self._resolve_view()
         self.call_from_thread(self._apply_keymap, keymap)
         try:
             self.ws.catalog().close()
@@ -85,6 +91,32 @@ class GraftworkApp(App[None]):
             )
             return
         self.call_from_thread(self._start)
+
+    def _resolve_view(self) -> None:
+        """The workspace recipe's items view (worker thread: it imports the recipe's module).
+        A recipe that cannot be read or a view that fails to load is a notification, and the
+        workstation opens with the basic view (or the widgets pane) instead of failing."""
+        from graftwork.core.recipes import DEFAULT_RECIPE, workspace_recipe
+        from graftwork.core.recipes.basic_view import BasicView, view_for
+
+        try:
+            recipe = workspace_recipe(self.ws)
+        except GraftworkError as exc:
+            self.keymap_problems.append(str(exc))
+            return
+        if recipe.name == DEFAULT_RECIPE:
+            return
+        self.item_source = recipe.source
+        try:
+            view = view_for(self.ws, recipe)
+        except Exception as exc:  # a broken view module: say so, show the basic list
+            self.keymap_problems.append(f"recipe {recipe.name}: its view failed to load ({exc})")
+            view = BasicView(self.ws, recipe)
+        self.item_columns = tuple(getattr(view, "columns", None) or recipe.columns)
+        if not self.item_columns:
+            self.item_columns = BasicView.columns
+            view = BasicView(self.ws, recipe)
+        self.item_view = view
 
     def _start(self) -> None:
         from graftwork.tui.screens.main import MainScreen
@@ -110,12 +142,23 @@ class GraftworkApp(App[None]):
     def binding_groups(self) -> list[tuple[str, list[Binding]]]:
         from graftwork.tui.screens.main import MainScreen
         from graftwork.tui.widgets.budget_pane import BudgetPane
+        from graftwork.tui.widgets.items_pane import ItemsPane, ItemTable
         from graftwork.tui.widgets.prompt_pane import PromptPane
         from graftwork.tui.widgets.runs_pane import RunsPane
         from graftwork.tui.widgets.widgets_pane import WidgetsPane, WidgetTable
 
         def only(bindings: Iterable[Any]) -> list[Binding]:
             return [b for b in bindings if isinstance(b, Binding)]
+
+        if self.item_view is None:
+            first = ("1 Widgets", only(WidgetsPane.BINDINGS) + only(WidgetTable.BINDINGS))
+        else:
+            first = (
+                "1 Items",
+                only(ItemsPane.BINDINGS)
+                + only(ItemTable.BINDINGS)
+                + ItemsPane.action_bindings(self.item_view),
+            )
 
         return [
             (
@@ -131,7 +174,7 @@ class GraftworkApp(App[None]):
                 ],
             ),
             ("Panes", only(MainScreen.BINDINGS)),
-            ("1 Widgets", only(WidgetsPane.BINDINGS) + only(WidgetTable.BINDINGS)),
+            first,
             ("2 Prompt", only(PromptPane.BINDINGS)),
             ("3 Budget", only(BudgetPane.BINDINGS)),
             ("4 Runs", only(RunsPane.BINDINGS)),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import SystemCommand
 
@@ -13,19 +13,64 @@ if TYPE_CHECKING:
     from graftwork.tui.screens.main import MainScreen
 
 
+def _cmd(title: str, help_: str, callback: Callable[[], object]) -> SystemCommand:
+    return SystemCommand(title, help_, callback)
+
+
+def items_commands(screen: MainScreen) -> Iterable[SystemCommand]:
+    """Pane 1 of a recipe other than uebersicht: filter, quick filters, sort, dashboard and
+    the view's actions (titled ``items: <label>``)."""
+    ip = screen.items_pane
+
+    def go(then: Callable[[], object]) -> Callable[[], object]:
+        return lambda: (screen.action_pane("widgets"), then())
+
+    yield _cmd("items: filter", "Type to filter the list", go(ip.action_filter))
+    for index, quick in enumerate(ip.filters):
+        yield _cmd(
+            f"items: show {quick.label}",
+            f"Quick filter: {quick.label}",
+            go(lambda i=index: ip.action_quick_filter(i)),
+        )
+    for index, column in enumerate(ip.columns):
+        yield _cmd(
+            f"items: sort by {column.label.lower()}",
+            "Sort the list (again to reverse)",
+            go(lambda i=index: ip.sort(i)),
+        )
+    yield _cmd("items: dashboard", "The recipe's pipeline with its counts", go(ip.action_dashboard))
+    if ip.selected_id:
+        for action in ip.actions.values():
+            yield _cmd(
+                f"items: {action.label.lower()}",
+                f"{action.label} ({ip.selected_id})",
+                lambda a=action.id: ip.action_item_action(a),
+            )
+
+
 def palette_commands(screen: MainScreen) -> Iterable[SystemCommand]:
     services = screen.app.services
-    wp, pp, bp, rp = screen.widgets_pane, screen.prompt_pane, screen.budget_pane, screen.runs_pane
+    pp, bp, rp = screen.prompt_pane, screen.budget_pane, screen.runs_pane
+    cmd = _cmd
 
-    def cmd(title: str, help_: str, callback: Callable[[], object]) -> SystemCommand:
-        return SystemCommand(title, help_, callback)
-
+    first = "widgets" if screen.view is None else "items"
     for pane in ("widgets", "prompt", "budget", "runs"):
+        label = first if pane == "widgets" else pane
         yield cmd(
-            f"view: {pane}",
-            f"Show the {pane.capitalize()} pane",
+            f"view: {label}",
+            f"Show the {label.capitalize()} pane",
             lambda p=pane: screen.action_pane(p),
         )
+    if screen.view is None:
+        yield from widgets_commands(screen)
+    else:
+        yield from items_commands(screen)
+    yield from rest_commands(screen, services, pp, bp, rp)
+
+
+def widgets_commands(screen: MainScreen) -> Iterable[SystemCommand]:
+    wp = screen.widgets_pane
+    cmd = _cmd
     yield cmd(
         "widgets: filter",
         "Type to filter the table",
@@ -41,7 +86,7 @@ def palette_commands(screen: MainScreen) -> Iterable[SystemCommand]:
         yield cmd(
             f"widgets: sort by {label.lower()}",
             "Sort the table (again to reverse)",
-            lambda i=index: wp._sort(i),
+            lambda i=index: wp.sort(i),
         )
     if wp.selected_id:
         yield cmd(
@@ -56,6 +101,12 @@ def palette_commands(screen: MainScreen) -> Iterable[SystemCommand]:
             lambda: wp.action_decide("needs_work"),
         )
         yield cmd("widgets: note", "Write a curation note", wp.action_note)
+
+
+def rest_commands(
+    screen: MainScreen, services: Any, pp: Any, bp: Any, rp: Any
+) -> Iterable[SystemCommand]:
+    cmd = _cmd
     if pp.item_id:
         yield cmd("prompt: save revision", "Save the editor as a revision now", pp.action_save)
         yield cmd("prompt: insert template draft", "Insert the template draft", pp.action_template)

@@ -97,6 +97,18 @@ def load_rows(db: Any, item_id: str | None = None, ids: list[str] | None = None)
     ]
 
 
+def first_item_ids(db: Any, source: str, limit: int) -> list[str]:
+    """The first ``limit`` item ids of a source in list order (a large list's first screen)."""
+    return [
+        r[0]
+        for r in db.execute(
+            "SELECT id FROM items WHERE source = ? "
+            "ORDER BY COALESCE(manifest_order, 1e18), id LIMIT ?",
+            [source, limit],
+        ).fetchall()
+    ]
+
+
 # What the Widgets rows are made of, summed up cheaply: counts (a row added or removed means a
 # full reload), the newest ids of append-only tables and the newest timestamps of the rest.
 MARKS_SQL = """

@@ -53,7 +53,7 @@ async def test_sort_and_quick_filters(make_app) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await main_screen(pilot)
         pane = screen.query_one(WidgetsPane)
-        pane._sort(5)  # tokens ascending: uncounted first, the huge one last
+        pane.sort(5)  # tokens ascending: uncounted first, the huge one last
         assert pane.shown[-1].id == "huge"
         await pilot.press("r")
         assert pane.shown[0].id == "huge"

@@ -35,6 +35,15 @@ def current_state_expr(item_column: str) -> str:
     )
 
 
+def current_expr(column: str, item_column: str) -> str:
+    """A scalar subquery: ``column`` (an expression over ``pr``, e.g. ``substr(pr.text, 1,
+    80)``) of the current revision of the item in ``item_column``."""
+    return (
+        f"(SELECT {column} FROM prompt_revisions pr "
+        f"WHERE pr.item_id = {item_column} ORDER BY pr.rev DESC LIMIT 1)"
+    )
+
+
 def current_prompts(db: Any) -> dict[str, tuple[str, str]]:
     """item id -> (text, state) of every current revision: the fast path (bare tuples)."""
     sql = current_sql("p.item_id, p.text, p.state")

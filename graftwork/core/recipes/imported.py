@@ -8,7 +8,7 @@ export converts."""
 
 from __future__ import annotations
 
-from graftwork.core.recipes import Recipe
+from graftwork.core.recipes import Column, Recipe
 
 RECIPE = Recipe(
     name="import",
@@ -18,5 +18,15 @@ RECIPE = Recipe(
     example_shape="chat+tools",
     set_format="chat",
     validation=("chat",),
+    columns=(
+        Column("id", "id", 14),
+        Column("format", "format", 8),
+        Column("file", "file", 16),
+        Column("user", "user"),
+        Column("assistant", "assistant"),
+        Column("tokens", "tokens", 7),
+        Column("decision", "decision", 10),
+    ),
     examples="graftwork.core.sources.imported:provider",
+    view="graftwork.core.sources.imported_view:view",
 )

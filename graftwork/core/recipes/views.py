@@ -14,6 +14,23 @@ connection (the workstation calls them from worker threads, never on the UI thre
 - ``actions``: keys the items pane offers on the selected item (accept/reject by hand, ...);
   ``run(ws, item_id)`` does the change through core and returns a one-line message.
 - ``filters``: quick filters (label, row predicate) shown as the pane's filter choices.
+
+Optional (the pane checks with ``getattr``):
+
+- ``columns``: a tuple of ``recipes.Column`` shown instead of ``Recipe.columns`` (a view that
+  serves several recipes, such as the basic view, brings its own).
+- ``changed(db, marks) -> (ids | None, marks)``: which items' rows may have changed since
+  ``marks`` (``None`` as ids: reload every row; ``marks`` is None on the first call, which
+  returns ``([], marks)``). Without it the pane follows the core tables (items, prompt
+  revisions, curation, budget; ``tui/data.changed_items``): a view whose rows read its own
+  tables (a teacher's answers, a gate) implements it, or stamps ``items.updated_at``.
+
+Keys: the items pane uses ``/ f s r d z escape`` and the digits; an action's key must be
+another one (its binding id, not its key, is what graftwork.yaml's keymap remaps).
+Values: ``int``/``float`` are right-aligned and sort as numbers, ``None`` and ``""`` show
+as "—"; a row may carry keys that are not columns (quick filters and the detail use them).
+Helpers for views (curation actions and filters, example sections, one-line previews, the
+budget and curation columns): ``recipes/view_parts.py``.
 """
 
 from __future__ import annotations

@@ -25,15 +25,18 @@ from graftwork.tui.data import (
     WidgetRow,
     catalog_marks,
     changed_items,
+    first_item_ids,
     load_detail,
     load_job_logs,
     load_jobs,
+    load_revisions,
     load_rows,
 )
 from graftwork.tui.messages import CatalogChanged, ItemSelected, JobUpdate, PromptCounted
 from graftwork.tui.screens import modals
 from graftwork.tui.widgets.budget_pane import BudgetPane
 from graftwork.tui.widgets.detail import DetailView
+from graftwork.tui.widgets.items_pane import ItemsPane
 from graftwork.tui.widgets.prompt_pane import PromptPane
 from graftwork.tui.widgets.runs_pane import RunsPane
 from graftwork.tui.widgets.screenshot import halfcell
@@ -45,6 +48,7 @@ MIN_SIZE = (80, 24)
 SELECT_SETTLE_SECONDS = 0.08
 JOB_POLL_SECONDS = 2.0  # jobs started elsewhere (a CLI in another terminal) show up this often
 LIVE_POLL_SECONDS = 0.2  # the catalog change probe: any writer's change is on screen within ~0.5 s
+FIRST_PAGE = 200  # items read before the whole list, so a large catalog paints at once
 
 
 def _read_detail(ws: Any, db: Any, item_id: str) -> tuple[Any, Any]:
@@ -86,12 +90,24 @@ class MainScreen(Screen[None]):
         self._live_stop = threading.Event()
         self._live_counts: dict[str, tuple[int | None, int, dict[str, int]]] = {}
         self._live_thread: threading.Thread | None = None
+        # The recipe's items view (None: the Übersicht widgets pane), resolved by the app.
+        self.view: Any = self.app.item_view
+        self._view_marks: Any = None
+        if self.view is not None:  # the first pane's key says what it lists
+            from dataclasses import replace
+
+            keys = self._bindings.key_to_bindings
+            keys["1"] = [replace(b, description="Items") for b in keys.get("1", [])]
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⎇")
         with TabbedContent(initial="widgets", id="panes"):
-            with TabPane("1 Widgets", id="widgets"):
-                yield WidgetsPane(id="widgets-pane")
+            if self.view is None:
+                with TabPane("1 Widgets", id="widgets"):
+                    yield WidgetsPane(id="widgets-pane")
+            else:
+                with TabPane("1 Items", id="widgets"):
+                    yield ItemsPane(self.view, self.app.item_columns, id="items-pane")
             with TabPane("2 Prompt", id="prompt"):
                 yield PromptPane(id="prompt-pane")
             with TabPane("3 Budget", id="budget"):
@@ -105,6 +121,19 @@ class MainScreen(Screen[None]):
     @property
     def widgets_pane(self) -> WidgetsPane:
         return self.query_one(WidgetsPane)
+
+    @property
+    def items_pane(self) -> ItemsPane:
+        return self.query_one(ItemsPane)
+
+    @property
+    def first_pane(self) -> WidgetsPane | ItemsPane:
+        """Pane 1: the widgets pane (uebersicht) or the recipe's items pane."""
+        return self.widgets_pane if self.view is None else self.items_pane
+
+    @property
+    def first_table(self) -> str:
+        return "#widgets-table" if self.view is None else "#items-table"
 
     @property
     def prompt_pane(self) -> PromptPane:
@@ -123,7 +152,7 @@ class MainScreen(Screen[None]):
         self.sub_title = self.app.ws.root.name  # the folder name: stable in pictures
         self._check_size()
         self.reload()
-        self.query_one("#widgets-table").focus()
+        self.query_one(self.first_table).focus()
         self.set_interval(JOB_POLL_SECONDS, self._poll_jobs)
         self.watch_catalog()
 
@@ -152,7 +181,7 @@ class MainScreen(Screen[None]):
     def action_pane(self, pane: str) -> None:
         self.query_one(TabbedContent).active = pane
         target = {
-            "widgets": "#widgets-table",
+            "widgets": self.first_table,
             "prompt": "#prompt-editor",
             "budget": "#budget-histogram",
             "runs": "#runs-table",
@@ -165,6 +194,8 @@ class MainScreen(Screen[None]):
         from graftwork.core.base.project import load_project
 
         with self.app.ws.catalog() as db:
+            if self.view is not None:
+                self._load_items(db)
             rows, jobs = load_rows(db), load_jobs(db)
         try:
             limit = load_project(self.app.ws).max_sequence_length
@@ -173,11 +204,33 @@ class MainScreen(Screen[None]):
             limit = self.limit
         self.app.call_from_thread(self._loaded, rows, jobs, limit)
 
+    def _load_items(self, db: Any) -> None:
+        """The items pane's rows (worker thread): the first screenful at once when the pane is
+        empty, then every row. A view that fails is one notification, not a crash."""
+        try:
+            if not self.items_pane.rows:
+                page = first_item_ids(db, self.app.item_source, FIRST_PAGE)
+                if len(page) == FIRST_PAGE:  # more to come: show these while the rest loads
+                    self.app.call_from_thread(self._items_loaded, self.view.rows(db, page), False)
+            rows = self.view.rows(db)
+        except Exception as exc:
+            self.app.call_from_thread(
+                self.notify, f"items: {exc}", severity="error", markup=False, timeout=10
+            )
+            rows = []
+        self.app.call_from_thread(self._items_loaded, rows, True)
+
+    def _items_loaded(self, rows: list[dict[str, Any]], complete: bool) -> None:
+        self.items_pane.set_rows(rows, complete)
+        if complete:
+            gc.freeze()  # 100,000 long-lived rows: keep them out of the collector's full passes
+
     def _loaded(self, rows: list[WidgetRow], jobs: list[Any], limit: int) -> None:
         self.limit = limit
         self._apply_live_counts(rows)
         self.rows = {r.id: r for r in rows}
-        self.widgets_pane.set_rows(rows)
+        if self.view is None:
+            self.widgets_pane.set_rows(rows)
         self.budget_pane.set_rows(rows, limit)
         self.runs_pane.set_jobs(jobs)
         if self.selected_id in self.rows:
@@ -226,12 +279,16 @@ class MainScreen(Screen[None]):
 
     def _read_marks(self) -> dict[str, Any]:
         with self.app.ws.catalog() as db:
+            if self.view is not None and hasattr(self.view, "changed"):
+                self._view_marks = self.view.changed(db, None)[1]
             return catalog_marks(db)
 
     def _live_reload(self, marks: dict[str, Any]) -> dict[str, Any]:
         """Read only what changed: the rows of changed items (all rows when items came or
         went), the jobs, and the selected item's detail if it is among them."""
         selected = self.selected_id
+        if self.view is not None:
+            return self._live_reload_items(marks, selected)
         with self.app.ws.catalog() as db:
             ids, marks = changed_items(db, marks)
             rows = load_rows(db) if ids is None else load_rows(db, ids=ids) if ids else []
@@ -250,6 +307,58 @@ class MainScreen(Screen[None]):
                 self._live_merge, rows, ids is None, jobs, selected, detail, shot
             )
         return marks
+
+    def _live_reload_items(self, marks: dict[str, Any], selected: str | None) -> dict[str, Any]:
+        """The items pane's share of a live refresh: the view's rows of the changed items
+        (the core tables' changes, plus the view's own when it says what changed), the
+        budget rows, the selected item's sections and revisions, the dashboard if shown."""
+        view = self.view
+        with self.app.ws.catalog() as db:
+            ids, marks = changed_items(db, marks)
+            if hasattr(view, "changed"):
+                own, self._view_marks = view.changed(db, self._view_marks)
+                ids = None if ids is None or own is None else sorted({*ids, *own})
+            rows = load_rows(db) if ids is None else load_rows(db, ids=ids) if ids else []
+            items = view.rows(db) if ids is None else view.rows(db, ids) if ids else []
+            jobs = load_jobs(db)
+            mine = selected is not None and (ids is None or selected in ids)
+            detail = None
+            if mine and selected:
+                detail = (view.detail(db, selected), load_revisions(db, selected))
+            board = view.dashboard(db) if self.items_pane.dashboard_shown and ids != [] else None
+        with contextlib.suppress(RuntimeError):  # the app is shutting down
+            self.app.call_from_thread(
+                self._live_merge_items, items, rows, ids is None, jobs, selected, detail, board
+            )
+        return marks
+
+    def _live_merge_items(
+        self,
+        items: list[dict[str, Any]],
+        rows: list[WidgetRow],
+        whole: bool,
+        jobs: list[Any],
+        selected: str | None,
+        detail: tuple[list[Any], list[Any]] | None,
+        board: list[tuple[str, str]] | None,
+    ) -> None:
+        pane = self.items_pane
+        if whole:
+            pane.set_rows(items)
+            self.rows = {r.id: r for r in rows}
+        else:
+            pane.update_rows([r for r in items if r != pane.by_id.get(r["id"])])
+            self.rows.update({r.id: r for r in rows})
+        if rows or whole:
+            self.budget_pane.set_rows(list(self.rows.values()))
+            if self.selected_id in self.rows:
+                self.budget_pane.select(self.rows[self.selected_id])
+        self.runs_pane.merge_jobs([j for j in jobs if j.id not in self.cancels])
+        if board is not None:
+            pane.show_dashboard(board)
+        if detail is not None and selected is not None and selected == self.selected_id:
+            pane.show_detail(selected, detail[0])
+            self.prompt_pane.external_revisions(selected, detail[1])
 
     def _live_merge(
         self,
@@ -285,6 +394,13 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="row", exit_on_error=False)
     def reload_item(self, item_id: str) -> None:
+        if self.view is not None:
+            with self.app.ws.catalog() as db:
+                items = self.view.rows(db, [item_id])
+                rows = load_rows(db, item_id)
+                sections = self.view.detail(db, item_id) if item_id == self.selected_id else None
+            self.app.call_from_thread(self._item_changed, item_id, items, rows, sections)
+            return
         with self.app.ws.catalog() as db:
             rows = load_rows(db, item_id)
             # the selected item's detail shows its decision and note too
@@ -293,6 +409,21 @@ class MainScreen(Screen[None]):
             self.app.call_from_thread(self._row_changed, rows[0])
         if detail is not None:
             self.app.call_from_thread(self._show_detail, item_id, *detail)
+
+    def _item_changed(
+        self,
+        item_id: str,
+        items: list[dict[str, Any]],
+        rows: list[WidgetRow],
+        sections: list[Any] | None,
+    ) -> None:
+        self.items_pane.update_rows(items)
+        for row in rows:
+            self.rows[row.id] = row
+        if rows:
+            self.budget_pane.set_rows(list(self.rows.values()))
+        if sections is not None:
+            self.items_pane.show_detail(item_id, sections)
 
     def _row_changed(self, row: WidgetRow) -> None:
         self.rows[row.id] = row
@@ -315,6 +446,9 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
     def load_item(self, item_id: str | None) -> None:
+        if self.view is not None:
+            self._load_recipe_item(item_id)
+            return
         detail, shot, example, problem = None, None, None, ""
         if item_id is not None:
             with self.app.ws.catalog() as db:
@@ -326,6 +460,72 @@ class MainScreen(Screen[None]):
                 except GraftworkError as exc:
                     problem = f"cannot count: {exc}"
         self.app.call_from_thread(self._show_item, item_id, detail, shot, example, problem)
+
+    def _load_recipe_item(self, item_id: str | None) -> None:
+        """The items pane's detail (the view's sections) and the Prompt pane's example: its
+        user turn is the current prompt, its assistant turn shown beside the editor."""
+        sections: list[Any] = []
+        name, revisions, example, problem = "", [], None, ""
+        if item_id is not None:
+            with self.app.ws.catalog() as db:
+                try:
+                    sections = self.view.detail(db, item_id)
+                except Exception as exc:  # a view's bug: shown in the detail, not a crash
+                    from graftwork.core.recipes.views import Section
+
+                    sections = [Section(item_id, f"cannot show this item: {exc}")]
+                row = db.execute("SELECT name FROM items WHERE id = ?", [item_id]).fetchone()
+                name = (row[0] if row else "") or ""
+                revisions = load_revisions(db, item_id)
+                prompt = revisions[-1].text if revisions else ""
+                try:
+                    example = self.app.services.example_for(db, item_id, prompt)
+                except (GraftworkError, ValueError) as exc:
+                    problem = f"cannot count: {exc}"
+        self.app.call_from_thread(
+            self._show_recipe_item, item_id, sections, name, revisions, example, problem
+        )
+
+    def _show_recipe_item(
+        self,
+        item_id: str | None,
+        sections: list[Any],
+        name: str,
+        revisions: list[Any],
+        example: Any,
+        problem: str,
+    ) -> None:
+        if item_id != self.selected_id:
+            return
+        self.items_pane.show_detail(item_id, sections)
+        self.prompt_pane.load(item_id, name, revisions, example, self.limit, problem)
+
+    @on(ItemsPane.RunAction)
+    def _run_action(self, event: ItemsPane.RunAction) -> None:
+        self.run_item_action(event.action, event.item_id)
+
+    @work(thread=True, group="item-action", exit_on_error=False)
+    def run_item_action(self, action: Any, item_id: str) -> None:
+        """A view's action (recipes/views.ItemAction) on one item, off the UI thread."""
+        try:
+            message = action.run(self.app.ws, item_id)
+        except GraftworkError as exc:
+            self.app.call_from_thread(
+                self.notify, f"{action.label}: {exc}", severity="error", markup=False
+            )
+            return
+        self.post_message(CatalogChanged(item_id))
+        self.app.call_from_thread(self.notify, str(message), markup=False, timeout=3)
+
+    @on(ItemsPane.DashboardRequest)
+    def _dashboard_request(self) -> None:
+        self.load_dashboard()
+
+    @work(thread=True, exclusive=True, group="dashboard", exit_on_error=False)
+    def load_dashboard(self) -> None:
+        with self.app.ws.catalog() as db:
+            lines = self.view.dashboard(db)
+        self.app.call_from_thread(self.items_pane.show_dashboard, lines)
 
     def _show_detail(self, item_id: str | None, detail: Any, shot: Any) -> None:
         if item_id == self.selected_id:
@@ -353,7 +553,8 @@ class MainScreen(Screen[None]):
         stored = self._live_counts.get(event.item_id, (row.tokens, 0, {}))[0]
         self._live_counts[event.item_id] = (stored, event.total, dict(event.parts))
         self._overlay(row)
-        self.widgets_pane.update_row(row)
+        if self.view is None:
+            self.widgets_pane.update_row(row)
         self.budget_pane.set_rows(list(self.rows.values()))
         if event.item_id == self.selected_id:
             self.budget_pane.select(row)
@@ -389,7 +590,10 @@ class MainScreen(Screen[None]):
         row = self.rows.get(item_id)
         if row is not None:
             row.prompt = state
-            self.widgets_pane.update_row(row)
+            if self.view is None:
+                self.widgets_pane.update_row(row)
+        if self.view is not None:  # the view's row shows the prompt (its preview, its state)
+            self.reload_item(item_id)
 
     @on(CatalogChanged)
     def _catalog_changed(self, event: CatalogChanged) -> None:
@@ -541,7 +745,7 @@ class MainScreen(Screen[None]):
         def jump(item_id: str | None) -> None:  # "training examples of the same widget"
             if item_id:
                 self.action_pane("widgets")
-                self.widgets_pane.show_item(item_id)
+                self.first_pane.show_item(item_id)
 
         def sample(run_id: str) -> Any:  # from the screen's worker thread
             return self.app.services.run_stage("sample", {"run_id": run_id})

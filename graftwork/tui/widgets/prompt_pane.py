@@ -30,6 +30,7 @@ from graftwork.tui.worker_errors import report_worker_error
 
 AUTOSAVE_SECONDS = 0.8
 MARK_MINE, MARK_SPLIT, MARK_THEIRS = "<<<<<<< mine", "=======", ">>>>>>> theirs"
+ASSISTANT_CHARS = 20_000  # the start of a huge answer is enough beside the editor
 COUNT_SETTLE_SECONDS = 0.03  # let a burst of keystrokes coalesce before tokenizing
 
 
@@ -108,6 +109,20 @@ class PromptPane(Vertical):
                 yield Static(Text("Diff", style="bold"), id="prompt-diff-title", classes="section")
                 with VerticalScroll(id="prompt-diff-scroll"):
                     yield Static(id="prompt-diff")
+                # The example's answer beside its prompt. Übersicht's is the widget code, which
+                # pane 1's detail already shows highlighted: there the space stays the diff's.
+                yield Static(
+                    Text("Assistant turn", style="bold"),
+                    id="prompt-assistant-title",
+                    classes="section",
+                )
+                with VerticalScroll(id="prompt-assistant-scroll"):
+                    yield Static(id="prompt-assistant")
+
+    def on_mount(self) -> None:
+        shown = getattr(self.app, "item_view", None) is not None
+        self.query_one("#prompt-assistant-title").display = shown
+        self.query_one("#prompt-assistant-scroll").display = shown
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         report_worker_error(self, event)
@@ -154,6 +169,7 @@ class PromptPane(Vertical):
         self.editor.disabled = item_id is None
         self._title()
         self._fill_revisions()
+        self._show_assistant(example)
         self.gauge.limit = limit
         self.gauge.total = None
         self.gauge.note = problem
@@ -161,10 +177,28 @@ class PromptPane(Vertical):
             self._request_count()
         self.refresh_bindings()
 
+    def _show_assistant(self, example: Example | None) -> None:
+        if example is None:
+            body = Text("no example for this item yet", style="dim")
+        else:
+            answer = example.assistant
+            calls = [c for m in example.messages[-1:] for c in m.get("tool_calls") or []]
+            if calls:
+                import json
+
+                answer += ("\n\n" if answer else "") + json.dumps(
+                    calls, ensure_ascii=False, indent=2
+                )
+            if len(answer) > ASSISTANT_CHARS:
+                answer = answer[:ASSISTANT_CHARS] + f"\n… ({len(answer) - ASSISTANT_CHARS:,} more)"
+            body = Text(answer) if answer else Text("(empty)", style="dim")
+        self.query_one("#prompt-assistant", Static).update(body)
+
     def _title(self) -> None:
         title = Text()
         if self.item_id is None:
-            title.append("No widget selected", style="dim")
+            noun = "item" if getattr(self.app, "item_view", None) is not None else "widget"
+            title.append(f"No {noun} selected", style="dim")
         else:
             title.append(self.item_name or self.item_id, style="bold")
             title.append(f"  ({self.item_id})  ", style="dim")

@@ -17,6 +17,7 @@ from textual.widgets import Input, Static
 
 from graftwork.tui.data import NONE, WidgetRow, approximate_counts
 from graftwork.tui.widgets.detail import DetailView
+from graftwork.tui.widgets.table_pane import TablePane
 from graftwork.tui.widgets.virtual_table import VirtualTable
 
 # (label, width, sort key): fixed widths so all eight columns fit beside the detail at 120
@@ -88,7 +89,9 @@ class WidgetTable(VirtualTable):
         self.post_message(WidgetsPane.SortRequest(-1))
 
 
-class WidgetsPane(Vertical):
+class WidgetsPane(TablePane, Vertical):
+    prefix = "widgets"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "slash",
@@ -246,7 +249,7 @@ class WidgetsPane(Vertical):
 
     @on(VirtualTable.HeaderClicked, "#widgets-table")
     def _header(self, event: VirtualTable.HeaderClicked) -> None:
-        self._sort(event.column)
+        self.sort(event.column)
 
     @on(SortRequest)
     def _sort_request(self, event: SortRequest) -> None:
@@ -254,14 +257,7 @@ class WidgetsPane(Vertical):
             self.sort_reverse = not self.sort_reverse
             self.refresh_table()
         else:
-            self._sort((self.sort_column + 1) % len(COLUMNS))
-
-    def _sort(self, column: int) -> None:
-        if column == self.sort_column:
-            self.sort_reverse = not self.sort_reverse
-        else:
-            self.sort_column, self.sort_reverse = column, False
-        self.refresh_table()
+            self.sort((self.sort_column + 1) % len(COLUMNS))
 
     @on(Input.Changed, "#widgets-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -273,29 +269,6 @@ class WidgetsPane(Vertical):
         self.query_one(WidgetTable).focus()
 
     # -- actions ---------------------------------------------------------------------------
-    def action_filter(self) -> None:
-        box = self.query_one("#widgets-filter", Input)
-        box.display = True
-        box.focus()
-
-    def action_clear_filter(self) -> None:
-        box = self.query_one("#widgets-filter", Input)
-        box.value = ""
-        box.display = False
-        self.filter_text = ""
-        self.refresh_table()
-        self.query_one(WidgetTable).focus()
-
-    def show_item(self, item_id: str) -> None:
-        """Filter the table down to one item (by id) and select it."""
-        box = self.query_one("#widgets-filter", Input)
-        box.display = True
-        box.value = item_id
-        self.filter_text = item_id
-        self.selected_id = None
-        self.refresh_table()
-        self.query_one(WidgetTable).focus()
-
     def action_quick_filter(self, name: str | None = None) -> None:
         names = list(QUICK_FILTERS)
         self.quick = (

@@ -1,0 +1,406 @@
+"""Pane 1 for every recipe other than uebersicht: the recipe's items in the columns it
+declares (recipes/views.py is the contract), with type-to-filter, sorting, the view's quick
+filters and actions, the selected item's sections beside the table, and the recipe's
+dashboard (`d`). Rows arrive from worker threads; filtering and sorting work on rows already
+in memory, so a keystroke never touches the catalog.
+
+Typing a filter narrows the rows already shown when the new text extends the old one, and
+each row's search text is built once (on first use), so a keystroke over 100,000 rows is a
+substring test per row, not a string join."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from rich.console import RenderableType
+from rich.markdown import Markdown
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingsMap, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.widgets import Input, Static
+
+from graftwork.core.recipes import Column
+from graftwork.core.recipes.views import ItemAction, QuickFilter, Section
+from graftwork.tui.widgets.table_pane import TablePane
+from graftwork.tui.widgets.virtual_table import VirtualTable
+
+NONE = "—"
+FLEX_MIN = 12  # a flexible column never gets narrower than this
+STYLE = {
+    "include": "green",
+    "exclude": "red",
+    "needs_work": "yellow",
+    "keep": "green",
+    "accepted": "green",
+    "rejected": "red",
+    "draft": "yellow",
+    "done": "green",
+    "failed": "red",
+}
+ALL = QuickFilter("all", lambda r: True)
+
+
+def cell(value: Any) -> Text:
+    """One table cell (plain Text: user data is never parsed as markup)."""
+    if value is None or value == "":
+        return Text(NONE, style="dim")
+    if isinstance(value, bool):
+        return Text("yes" if value else "no")
+    if isinstance(value, int | float):
+        return Text(f"{value:,}", justify="right")
+    text = str(value)
+    if "\n" in text:
+        text = " ".join(text.split())
+    return Text(text.replace("_", " ") if text in STYLE else text, style=STYLE.get(text, ""))
+
+
+def sort_key(value: Any) -> tuple[int, Any]:
+    """Numbers before text before empty, each in its own order (mixed columns never raise)."""
+    if value is None or value == "":
+        return (2, "")
+    if isinstance(value, int | float):
+        return (0, value)
+    return (1, str(value).casefold())
+
+
+def fit_columns(columns: Sequence[Column], width: int) -> list[tuple[str, int]]:
+    """Fixed widths as declared; the room left is shared by the flexible (width None) ones."""
+    fixed = sum((c.width or 0) + 2 for c in columns)
+    flex = [c for c in columns if c.width is None]
+    share = max(FLEX_MIN, (width - fixed) // len(flex) - 2) if flex else 0
+    return [(c.label, c.width if c.width is not None else share) for c in columns]
+
+
+class ItemTable(VirtualTable):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "pane_sort", "Sort", id="items.sort", tooltip="Sort by the next column"),
+        Binding("r", "pane_reverse", "Reverse", id="items.reverse", tooltip="Reverse the sort"),
+    ]
+
+    def action_pane_sort(self) -> None:
+        self.post_message(ItemsPane.SortRequest(None))
+
+    def action_pane_reverse(self) -> None:
+        self.post_message(ItemsPane.SortRequest(-1))
+
+    def set_columns(self, columns: list[tuple[str, int]]) -> None:
+        if columns != self.columns:
+            self.columns = columns
+            self.width_total = sum(w + 2 for _, w in columns)
+            self.virtual_size = self.virtual_size.with_width(self.width_total)
+            self.clear_cache()
+
+
+def render_section(section: Section) -> RenderableType:
+    if section.syntax == "markdown":
+        return Markdown(section.text)
+    if section.syntax:
+        return Syntax(section.text, section.syntax, theme="monokai", word_wrap=True)
+    return Text(section.text)
+
+
+class SectionsView(VerticalScroll, can_focus=True):
+    """The selected item's sections top to bottom; sections sharing a group side by side."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.item_id: str | None = None
+        self.sections: list[Section] = []
+
+    def show(self, item_id: str | None, sections: list[Section]) -> None:
+        if item_id == self.item_id and sections == self.sections:
+            return
+        if item_id != self.item_id:
+            self.scroll_home(animate=False)  # a new item starts at its top; a refresh stays put
+        self.item_id, self.sections = item_id, sections
+        self.remove_children()
+        if item_id is None:
+            self.mount(Static(Text("Select an item", style="dim")))
+            return
+        blocks: list[list[Section]] = []
+        for section in sections:
+            if blocks and section.group and blocks[-1][0].group == section.group:
+                blocks[-1].append(section)
+            else:
+                blocks.append([section])
+        widgets = []
+        for block in blocks:
+            if len(block) == 1:
+                widgets.append(self._section(block[0]))
+            else:
+                widgets.append(Horizontal(*(self._section(s) for s in block), classes="items-side"))
+        self.mount_all(widgets)
+
+    @staticmethod
+    def _section(section: Section) -> Vertical:
+        return Vertical(
+            Static(Text(section.title, style="bold"), classes="items-section-title"),
+            Static(render_section(section), classes="items-section-body"),
+            classes="items-section",
+        )
+
+
+class ItemsPane(TablePane, Vertical):
+    prefix = "items"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "slash", "filter", "Filter", id="items.filter", tooltip="Type to filter every column"
+        ),
+        Binding(
+            "f", "quick_filter", "Quick filter", id="items.quick_filter", tooltip="Next filter"
+        ),
+        Binding(
+            "d",
+            "dashboard",
+            "Dashboard",
+            id="items.dashboard",
+            tooltip="The recipe's pipeline with its counts (again: the item)",
+        ),
+        Binding("z", "zoom", "Zoom", id="items.zoom", tooltip="Detail over the whole pane"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="items.clear_filter"),
+    ]
+
+    class SortRequest(Message):
+        def __init__(self, column: int | None) -> None:
+            super().__init__()
+            self.column = column  # None: next column, -1: reverse
+
+    class RunAction(Message):
+        """The user asked for one of the view's actions on an item (the screen runs it)."""
+
+        def __init__(self, action: ItemAction, item_id: str) -> None:
+            super().__init__()
+            self.action = action
+            self.item_id = item_id
+
+    class DashboardRequest(Message):
+        pass
+
+    def __init__(self, view: Any, columns: Sequence[Column], noun: str = "items", **kw: Any):
+        super().__init__(**kw)
+        self.view = view
+        self.columns = list(columns)
+        self.noun = noun
+        self.actions: dict[str, ItemAction] = {a.id: a for a in getattr(view, "actions", ())}
+        self.filters: list[QuickFilter] = [ALL, *getattr(view, "filters", ())]
+        self.rows: list[dict[str, Any]] = []
+        self.by_id: dict[str, dict[str, Any]] = {}
+        self._cells: dict[str, tuple[Text, ...]] = {}
+        self._hay: dict[str, str] = {}
+        self.shown: list[str] = []
+        self._shown_needle: str | None = None
+        self.filter_text = ""
+        self.quick = 0
+        self.sort_column = -1  # -1: the view's order
+        self.sort_reverse = False
+        self.selected_id: str | None = None
+        self.complete = False  # every row is in (the first screenful comes first)
+        self.dashboard_shown = False
+        # The view's actions are this pane's keys, with their binding ids (remappable).
+        extra = self.action_bindings(view)
+        if extra:
+            self._bindings = BindingsMap.merge([self._bindings, BindingsMap(extra)])
+
+    @staticmethod
+    def action_bindings(view: Any) -> list[Binding]:
+        """The bindings the view's actions get (for help and the keymap check)."""
+        return [
+            Binding(a.key, f"item_action({a.id!r})", a.label, id=a.id, tooltip=a.label)
+            for a in getattr(view, "actions", ())
+        ]
+
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            with Vertical(id="items-left"):
+                yield Input(placeholder="filter: any column", id="items-filter")
+                yield Static(id="items-status")
+                yield ItemTable(fit_columns(self.columns, 80), id="items-table")
+            with Vertical(id="items-right"):
+                yield SectionsView(id="items-detail")
+                with VerticalScroll(id="items-dashboard"):
+                    yield Static(id="items-dashboard-text")
+
+    def on_mount(self) -> None:
+        self.query_one("#items-filter").display = False
+        self.query_one("#items-dashboard").display = False
+        self.query_one(SectionsView).show(None, [])
+        self._status()
+
+    def on_resize(self) -> None:
+        table = self.query_one(ItemTable)
+        width = table.scrollable_content_region.width or table.size.width
+        if width:
+            table.set_columns(fit_columns(self.columns, width))
+
+    # -- data ------------------------------------------------------------------------------
+    def _cell_row(self, item_id: str) -> tuple[Text, ...]:
+        cached = self._cells.get(item_id)
+        if cached is None:
+            row = self.by_id.get(item_id, {})
+            cached = self._cells[item_id] = tuple(cell(row.get(c.key)) for c in self.columns)
+        return cached
+
+    def _haystack(self, row: dict[str, Any]) -> str:
+        item_id = row["id"]
+        hay = self._hay.get(item_id)
+        if hay is None:
+            values = [item_id, *(row.get(c.key) for c in self.columns)]
+            hay = self._hay[item_id] = "\n".join(str(v) for v in values if v is not None).casefold()
+        return hay
+
+    def set_rows(self, rows: list[dict[str, Any]], complete: bool = True) -> None:
+        """Every row (or the first screenful, ``complete`` False): the table is rebuilt and
+        the cursor stays on its item."""
+        self.rows = rows
+        self.by_id = {r["id"]: r for r in rows}
+        self._cells.clear()
+        self._hay.clear()
+        self.complete = complete
+        self.query_one(ItemTable).clear_cache()
+        self.refresh_table()
+
+    def update_rows(self, rows: list[dict[str, Any]]) -> None:
+        """Changed rows repainted in place: no re-filter or re-sort (so the cursor does not
+        jump) unless a filter or sort may move them."""
+        table = self.query_one(ItemTable)
+        index: dict[str, int] | None = None
+        added = False
+        for row in rows:
+            item_id = row["id"]
+            old = self.by_id.get(item_id)
+            if old is None:
+                self.rows.append(row)
+                added = True
+            else:
+                if index is None:
+                    index = {r["id"]: n for n, r in enumerate(self.rows)}
+                self.rows[index[item_id]] = row
+            self.by_id[item_id] = row
+            self._cells.pop(item_id, None)
+            self._hay.pop(item_id, None)
+            table.refresh_key(item_id)
+        if added or (rows and self.reorders()):
+            self.refresh_table()  # a new row, or a filter or sort may place them anew
+
+    def reorders(self) -> bool:
+        return self.quick != 0 or self.sort_column >= 0 or bool(self.filter_text)
+
+    def refresh_table(self, narrow: bool = False) -> None:
+        """Filter and sort the rows into the table; ``narrow``: the filter text was extended
+        by typing, so only the rows shown can still match."""
+        needle = self.filter_text.casefold()
+        keep = self.filters[self.quick].keep
+        narrowing = (
+            narrow
+            and needle
+            and self._shown_needle is not None
+            and needle.startswith(self._shown_needle)
+            and self.sort_column < 0
+            and not self.sort_reverse
+        )
+        if narrowing:
+            hay, by_id = self._hay, self.by_id
+            shown = [i for i in self.shown if needle in (hay.get(i) or self._haystack(by_id[i]))]
+        else:
+            rows = self.rows if self.quick == 0 else [r for r in self.rows if keep(r)]
+            if needle:
+                rows = [r for r in rows if needle in self._haystack(r)]
+            if self.sort_column >= 0:
+                key = self.columns[self.sort_column].key
+                rows = sorted(rows, key=lambda r: sort_key(r.get(key)), reverse=self.sort_reverse)
+            elif self.sort_reverse:
+                rows = rows[::-1]
+            shown = [r["id"] for r in rows]
+        self.shown = shown
+        self._shown_needle = needle if self.sort_column < 0 and not self.sort_reverse else None
+        self.query_one(ItemTable).set_rows(shown, self._cell_row, keep=self.selected_id)
+        self._status()
+        if not shown:
+            self._select(None)
+
+    def _status(self) -> None:
+        total = f"{len(self.rows):,}" + ("" if self.complete else "+ (loading)")
+        parts = [f"{len(self.shown):,} of {total} {self.noun}"]
+        if self.quick:
+            parts.append(f"quick filter: {self.filters[self.quick].label}")
+        if self.filter_text:
+            parts.append(f"filter: {self.filter_text}")
+        if self.sort_column >= 0:
+            arrow = "↓" if self.sort_reverse else "↑"
+            parts.append(f"sort: {self.columns[self.sort_column].label} {arrow}")
+        self.query_one("#items-status", Static).update(Text("   ".join(parts), style="dim"))
+
+    def _select(self, item_id: str | None) -> None:
+        from graftwork.tui.messages import ItemSelected
+
+        if item_id != self.selected_id:
+            self.selected_id = item_id
+            self.post_message(ItemSelected(item_id))
+
+    def show_detail(self, item_id: str | None, sections: list[Section]) -> None:
+        if item_id == self.selected_id:
+            self.query_one(SectionsView).show(item_id, sections)
+
+    def show_dashboard(self, lines: list[tuple[str, str]]) -> None:
+        text = Text()
+        width = max((len(phase) for phase, _ in lines), default=0)
+        for phase, counts in lines:
+            text.append(f"{phase:<{width}}  ", style="bold")
+            text.append(f"{counts}\n")
+        text.rstrip()
+        self.query_one("#items-dashboard-text", Static).update(
+            text if lines else Text("nothing to show yet", style="dim")
+        )
+
+    # -- events ----------------------------------------------------------------------------
+    @on(VirtualTable.Highlighted, "#items-table")
+    def _highlighted(self, event: VirtualTable.Highlighted) -> None:
+        self._select(event.key)
+
+    @on(VirtualTable.HeaderClicked, "#items-table")
+    def _header(self, event: VirtualTable.HeaderClicked) -> None:
+        self.sort(event.column)
+
+    @on(SortRequest)
+    def _sort_request(self, event: SortRequest) -> None:
+        if event.column == -1:
+            self.sort_reverse = not self.sort_reverse
+            self.refresh_table()
+        else:
+            self.sort((self.sort_column + 1) % len(self.columns))
+
+    @on(Input.Changed, "#items-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+        self.refresh_table(narrow=True)
+
+    @on(Input.Submitted, "#items-filter")
+    def _filter_done(self) -> None:
+        self.query_one(ItemTable).focus()
+
+    # -- actions ---------------------------------------------------------------------------
+    def action_quick_filter(self, index: int | None = None) -> None:
+        count = len(self.filters)
+        self.quick = index if index is not None and 0 <= index < count else (self.quick + 1) % count
+        self.refresh_table()
+
+    def action_item_action(self, action_id: str) -> None:
+        action = self.actions.get(action_id)
+        if action is not None and self.selected_id:
+            self.post_message(self.RunAction(action, self.selected_id))
+
+    def action_dashboard(self) -> None:
+        self.dashboard_shown = not self.dashboard_shown
+        self.query_one("#items-dashboard").display = self.dashboard_shown
+        self.query_one(SectionsView).display = not self.dashboard_shown
+        if self.dashboard_shown:
+            self.post_message(self.DashboardRequest())
+
+    def action_zoom(self) -> None:
+        self.toggle_class("-zoomed")
