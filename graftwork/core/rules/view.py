@@ -13,7 +13,8 @@ output."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,8 @@ from graftwork.core.recipes.views import QuickFilter, Section
 
 _CHUNK = 500
 _RECORDS_SQL = """
-SELECT e.item_id, e.messages, e.meta, e.origin, b.total_tokens, b.max_tokens, b.action, b.reason
+SELECT e.item_id, e.messages, e.meta, e.origin, e.sha256,
+       b.total_tokens, b.max_tokens, b.action, b.reason
 FROM import_examples e
 JOIN (SELECT item_id, MAX(rev) AS rev FROM import_examples GROUP BY item_id) n
   ON n.item_id = e.item_id AND n.rev = e.rev
@@ -36,9 +38,17 @@ ORDER BY COALESCE(i.manifest_order, 1e18), i.id
 """
 
 
-def _record(messages: str, meta: str) -> dict[str, Any]:
+@dataclass
+class _Stored:
+    item_id: str
+    record: dict[str, Any]  # as the generated file has it
+    own: dict[str, Any]  # the record's own meta (bucket, task_type, category, tags) + origin
+    budget: dict[str, Any]
+    sha256: str  # of the example revision: the rule results are cached under it
+
+
+def _record(messages: str, decoded: dict[str, Any]) -> dict[str, Any]:
     """The generated record as its file has it (the catalog keeps it as an example)."""
-    decoded = json.loads(meta or "{}")
     own = dict(decoded.get(OWN_META_KEY) or {})
     alpaca = decoded.get("alpaca") or {}
     output = next(
@@ -62,10 +72,8 @@ def _record(messages: str, meta: str) -> dict[str, Any]:
     return rec
 
 
-def _records(
-    db: sqlite_utils.Database, ids: Sequence[str] | None
-) -> list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]]:
-    """(item id, record, own meta, budget row) per record, in generation order."""
+def _records(db: sqlite_utils.Database, ids: Sequence[str] | None) -> list[_Stored]:
+    """Every record (or those of ``ids``) in generation order."""
     if not db["import_examples"].exists():
         return []
     if ids is None:
@@ -82,10 +90,11 @@ def _records(
     out = []
     for sql, params in queries:
         for row in db.execute(sql, params).fetchall():
-            item_id, messages, meta, origin, total, limit, action, reason = row
-            own = (json.loads(meta or "{}").get(OWN_META_KEY)) or {}
+            item_id, messages, meta, origin, sha, total, limit, action, reason = row
+            decoded = json.loads(meta or "{}")
+            own = {**(decoded.get(OWN_META_KEY) or {}), "origin": origin}
             budget = {"total": total, "max": limit, "action": action, "reason": reason}
-            out.append((item_id, _record(messages, meta), {**own, "origin": origin}, budget))
+            out.append(_Stored(item_id, _record(messages, decoded), own, budget, sha))
     return out
 
 
@@ -137,8 +146,13 @@ class _RecordsView:
 
     def __init__(self, ws: Workspace) -> None:
         self.ws = ws
+        # Rule results per example revision (sha256), for the checker that made them: the
+        # live catalog's refreshes and the dashboard re-read rows without re-checking.
+        self._cache: dict[str, list[tuple[str, str | None]]] = {}
+        self._cache_of: object = None
 
-    def _check(self, db: Any, rec: dict[str, Any]) -> list[tuple[str, str | None]]:
+    def _checker(self, db: Any) -> Callable[[dict[str, Any]], list[tuple[str, str | None]]]:
+        """The record rules, prepared once per read (rec -> [(rule, cause or None)])."""
         raise NotImplementedError
 
     def _row(self, item_id: str, rec: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
@@ -149,12 +163,16 @@ class _RecordsView:
     ) -> list[tuple[dict[str, Any], list[tuple[str, str | None]]]]:
         """(row, rule results) per record."""
         out = []
-        for item_id, rec, own, budget in _records(db, ids):
-            results = self._check(db, rec)
-            rule = _budget_rule(budget)
-            if rule:
-                results.append(rule)
-            row = self._row(item_id, rec, own)
+        check = self._checker(db)
+        if check != self._cache_of:  # bound methods compare equal, new lambdas do not
+            self._cache, self._cache_of = {}, check
+        for stored in _records(db, ids):
+            found = self._cache.get(stored.sha256)
+            if found is None:
+                found = self._cache[stored.sha256] = check(stored.record)
+            rule = _budget_rule(stored.budget)
+            results = [*found, rule] if rule else found
+            row = self._row(stored.item_id, stored.record, stored.own)
             row["rules"] = _rules_text(results)
             out.append((row, results))
         return out
@@ -166,8 +184,9 @@ class _RecordsView:
         found = _records(db, [item_id])
         if not found:
             return [Section("not generated", f"{item_id} is not a record of this workspace")]
-        _id, rec, own, budget = found[0]
-        results = self._check(db, rec)
+        stored = found[0]
+        rec, own, budget = stored.record, dict(stored.own), stored.budget
+        results = self._checker(db)(rec)
         rule = _budget_rule(budget)
         where = own.pop("origin", "")
         facts = [*(f"{k}: {v}" for k, v in own.items() if k != "id"), f"file: {where}"]
@@ -235,12 +254,12 @@ class BucketsView(_RecordsView):
             except (SpecError, OSError) as exc:
                 tools, note = read_tools(default_tools_path()), f"shipped tools ({exc})"
             self._tools = (stamp, tools, note)
+            self._check = _tool_checker(tools)
         return self._tools[1], self._tools[2]
 
-    def _check(self, db: Any, rec: dict[str, Any]) -> list[tuple[str, str | None]]:
-        from graftwork.core.rules.validate import check_record
-
-        return check_record(rec, ("fields", "tool_calls"), self.tools(db)[0])
+    def _checker(self, db: Any) -> Callable[[dict[str, Any]], list[tuple[str, str | None]]]:
+        self.tools(db)  # (re)loads the tools and their checker when the spec changed
+        return self._check
 
     def _row(self, item_id: str, rec: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -275,15 +294,20 @@ class TemplatesView(_RecordsView):
 
         self._schema = Draft7Validator(ALPACA_SCHEMA)
 
-    def _check(self, db: Any, rec: dict[str, Any]) -> list[tuple[str, str | None]]:
+    def _checker(self, db: Any) -> Callable[[dict[str, Any]], list[tuple[str, str | None]]]:
+        return self._check
+
+    def _check(self, rec: dict[str, Any]) -> list[tuple[str, str | None]]:
         from graftwork.core.rules.validate import check_record
 
+        return [*check_record(rec, ("fields",), {}), ("schema", self._schema_rule(rec))]
+
+    def _schema_rule(self, rec: dict[str, Any]) -> str | None:
         errors = list(self._schema.iter_errors(rec))
-        schema = None
-        if errors:
-            where = "/".join(str(p) for p in errors[0].absolute_path) or "record"
-            schema = f"{where}: {errors[0].message[:120]}"
-        return [*check_record(rec, ("fields",), {}), ("schema", schema)]
+        if not errors:
+            return None
+        where = "/".join(str(p) for p in errors[0].absolute_path) or "record"
+        return f"{where}: {errors[0].message[:120]}"
 
     def _row(self, item_id: str, rec: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -313,6 +337,12 @@ class TemplatesView(_RecordsView):
         if splits:
             lines.append(("splits", " · ".join(f"{s} {n}" for s, n in splits.items())))
         return lines
+
+
+def _tool_checker(tools: dict[str, Any]) -> Callable[[dict[str, Any]], list]:
+    from graftwork.core.rules.validate import check_record
+
+    return lambda rec: check_record(rec, ("fields", "tool_calls"), tools)
 
 
 def buckets_view(ws: Workspace) -> BucketsView:
