@@ -113,10 +113,11 @@ def open_tui(ws: Workspace) -> None:
 )
 @click.option(
     "--recipe",
-    type=click.Choice(["uebersicht", "readmes"]),
+    type=click.Choice(["uebersicht", "readmes", "buckets", "templates"]),
     default="uebersicht",
     show_default=True,
-    help="Which sample: Übersicht widgets, or the readmes recipe's repositories.",
+    help="Which sample: Übersicht widgets, the readmes recipe's repositories, or the "
+    "buckets/templates recipe's example spec.",
 )
 def command(directory: Path | None, no_tui: bool, recipe: str) -> None:
     """Create the demo workspace from the bundled sample widgets, run the whole pipeline
@@ -124,13 +125,21 @@ def command(directory: Path | None, no_tui: bool, recipe: str) -> None:
     and open the workstation on it.
 
     With --recipe readmes: the sample repositories under data/readmes through collect,
-    chunk, dry-run instructions, budget, build, records and a short training run.
+    chunk, dry-run instructions, budget, build, records and a short training run. With
+    --recipe buckets or templates: the example spec through generate, budget, build, an
+    Alpaca export and a short training run (no teacher).
 
     Example: graftwork demo --dir /tmp/graftwork-demo --no-tui"""
     if recipe == "readmes":
         from graftwork.commands.demo_readmes import main
 
         main(directory or demo.default_demo_dir(Path.cwd()).with_name("demo-readmes"))
+    if recipe in ("buckets", "templates"):
+        from graftwork.commands import demo_rules
+
+        demo_rules.main(
+            directory or demo.default_demo_dir(Path.cwd()).with_name(f"demo-{recipe}"), recipe
+        )
     target = directory or demo.default_demo_dir(Path.cwd())
     plan = demo.prepare(target)
     out_console.print(

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from graftwork.commands._common import err_console, out_console, run_with_progress
-from graftwork.core.base.errors import GraftworkError
+from graftwork.commands._common import out_console
+from graftwork.commands.demo_rules import drive
 from graftwork.core.base.workspace import Workspace
 
 
@@ -35,16 +35,11 @@ def run_demo(target: Path, *, train: bool = True) -> int:
     ]
     if train:
         steps.append(("train.demo", {"set_name": name}))
-    failed = False
-    for stage, params in steps:
-        try:
-            result = run_with_progress(ws, stage, params)
-        except GraftworkError as exc:
-            err_console.print(f"error: {stage}: {exc}", markup=False, highlight=False)
-            return exc.exit_code
-        failed = failed or bool(result.failed)
+    code = drive(ws, steps)
+    if code not in (0, 1):
+        return code
     _summary(ws, dashboard)
-    return 1 if failed else 0
+    return code
 
 
 def _summary(ws: Workspace, dashboard: Callable) -> None:

@@ -64,6 +64,21 @@ def yaml_problem(exc: Exception) -> str:
     return f"{where}{problem}" + (f" ({context})" if context else "")
 
 
+def shipped_data(name: str) -> Path:
+    """A folder of example data: ``data/<name>`` of a checkout, else the copy the wheel ships
+    as package data ``graftwork/_<name>`` (pyproject.toml's force-include lists them; found
+    through importlib.resources, so it works wherever graftwork is installed)."""
+    from importlib.resources import files
+
+    checkout = Path(__file__).resolve().parents[3] / "data" / name
+    if checkout.is_dir():
+        return checkout
+    packaged = files("graftwork") / f"_{name}"
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
+    raise ConfigError(f"graftwork's example data '{name}' is missing from this installation")
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -45,9 +45,9 @@ RECIPE = Recipe(
 
 def starter_files(ws: Any) -> list[str]:
     """What `init --recipe templates` puts in a new workspace: the example spec and words."""
-    from graftwork.core.base.config import configs_dir
+    from graftwork.core.base.config import shipped_data
 
-    data = configs_dir().parent / "data" / "templates"
+    data = shipped_data("templates")  # data/templates, or graftwork/_templates in a wheel
     written = []
     for src, name in ((data / "spelling.yaml", "spec.yaml"), (data / "words.txt", "words.txt")):
         target = ws.root / name
