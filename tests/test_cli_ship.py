@@ -104,7 +104,10 @@ def test_mlx_quantized_4_bits_loads(run_ws: Workspace) -> None:
 
 
 def test_gguf_target_reads_back_with_the_gguf_package(
-    run_ws: Workspace, llama_world: tuple[Path, Path]
+    run_ws: Workspace,
+    llama_world: tuple[Path, Path],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     import gguf
 
@@ -119,8 +122,15 @@ def test_gguf_target_reads_back_with_the_gguf_package(
             source="split:test",
             scores=[Score("base", "perplexity", 812.5, 8), Score("adapter", "perplexity", 3.25, 8)],
         )
-    out = run_ws.root / "shipped-gguf"
-    assert run_main(run_ws, "ship", "--run", RUN, "--to", "gguf", "--out", str(out)) == 0
+    outs = tmp_path / "outs"
+    out = outs / "shipped"
+    out.mkdir(parents=True)
+    (out / "mine.txt").write_text("keep me")
+    assert run_main(run_ws, "ship", "--run", RUN, "--to", "gguf", "--out", str(out)) == 2
+    assert "--force" in one_line(capsys.readouterr().err)
+    assert (out / "mine.txt").read_text() == "keep me"
+    assert run_main(run_ws, "ship", "--run", RUN, "--to", "gguf", "--out", str(out), "--force") == 0
+    assert [p.name for p in outs.iterdir()] == ["shipped"]  # no .partial or .old left
     card = (out / "README.md").read_text()
     assert "| perplexity | 812.5 | 3.25 | 8 | split:test | best |" in card
     assert "Not evaluated" not in card
@@ -274,23 +284,11 @@ def test_unsupported_architecture_names_what_works(
     assert "qwen2" in line and "llama, mistral, mixtral" in line and "--to mlx" in line
 
 
-def test_existing_output_needs_force_and_unwritable_out_is_one_line(
+def test_unwritable_out_is_one_line(
     run_ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    tmp_path = tmp_path / "outs"
-    out = tmp_path / "shipped"
-    out.mkdir(parents=True)
-    (out / "mine.txt").write_text("keep me")
-    assert run_main(run_ws, "ship", "--run", RUN, "--to", "gguf", "--out", str(out)) == 2
-    assert "--force" in one_line(capsys.readouterr().err)
-    assert (out / "mine.txt").read_text() == "keep me"
-    assert run_main(run_ws, "ship", "--run", RUN, "--to", "gguf", "--out", str(out), "--force") == 0
-    assert sorted(p.name for p in out.iterdir()) == ["README.md", "model.gguf", "ship.json"]
-    assert [p.name for p in tmp_path.iterdir()] == ["shipped"]  # no .partial or .old left
-
     locked = tmp_path / "locked"
     locked.mkdir()
-    capsys.readouterr()
     with read_only(locked):
         code = run_main(run_ws, "ship", "--run", RUN, "--to", "mlx", "--out", str(locked / "m"))
     assert code == 2

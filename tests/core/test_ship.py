@@ -67,6 +67,47 @@ def test_translation_writes_what_the_jinja_template_writes(facts: TokenizerFacts
     assert (facts.bos_token or "<none>") not in result.go_template  # the runtime writes bos
 
 
+@pytest.mark.parametrize("facts", [CHATML, LLAMA3], ids=["chatml", "llama3"])
+@pytest.mark.parametrize("system", ["Be kind.", None])
+@pytest.mark.parametrize("turns", [1, 3, 5])
+def test_the_go_template_itself_writes_what_jinja_writes(
+    facts: TokenizerFacts, system: str | None, turns: int
+) -> None:
+    # the Modelfile's TEMPLATE text run by an interpreter of Go's text/template subset, with
+    # the data Ollama gives it (.System, and .Messages, which also holds the system turn)
+    from support.go_template import execute
+
+    go = translate(facts).go_template
+    assert go is not None
+    convo = ([{"role": "system", "content": system}] if system else []) + CONVERSATION[:turns]
+    jinja = render(
+        facts.chat_template or "",
+        convo,
+        add_generation_prompt=True,
+        bos_token=facts.bos_token,
+        eos_token=facts.eos_token,
+    )
+    messages = [{"Role": m["role"], "Content": m["content"]} for m in convo]
+    written = execute(go, {"System": system or "", "Messages": messages})
+    assert (facts.bos_token or "") + written == jinja
+
+
+def test_the_go_template_interpreter_knows_its_subset() -> None:
+    from support.go_template import execute
+
+    data = {"Xs": ["a", "b", "c"], "S": "hi"}
+    assert (
+        execute(
+            "{{ range $i, $x := .Xs }}{{ if eq $i 0 }}[{{ else }},{{ end }}{{ $x }}{{ end }}]", data
+        )
+        == "[a,b,c]"
+    )
+    assert execute("{{ $n := 0 }}{{ range .Xs }}{{ $n = . }}{{ end }}{{ $n }}", data) == "c"
+    assert execute("x  {{- .S -}}  y {{ len (slice .Xs 1) }}", data) == "xhiy 2"
+    with pytest.raises(ValueError):
+        execute("{{ if .S }}open", data)
+
+
 def test_stops_are_eos_and_the_turn_tokens_never_bos() -> None:
     assert translate(CHATML).stops == ("<|im_end|>", "<|im_start|>")
     assert translate(LLAMA3).stops == ("<|eot_id|>", "<|start_header_id|>", "<|end_header_id|>")

@@ -42,12 +42,14 @@ _ADAPTER_SCRIPT = textwrap.dedent("""
 SYSTEM = "You write tiny widgets."
 
 
-def build_model_and_adapter(base: Path, arch: str = "llama") -> tuple[Path, Path]:
+def build_model_and_adapter(
+    base: Path, arch: str = "llama", *, hidden: int = 64, layers: int = 2
+) -> tuple[Path, Path]:
     """(model folder, adapter folder) for a tiny model of ``arch``."""
     from graftwork.adapters.mlx.tiny_model import build_tiny_model
     from graftwork.adapters.mlx.trainer import child_env
 
-    model = build_tiny_model(base / f"tiny-{arch}", arch=arch)  # type: ignore[arg-type]
+    model = build_tiny_model(base / f"tiny-{arch}", arch=arch, hidden=hidden, layers=layers)  # type: ignore[arg-type]
     adapter = base / f"adapter-{arch}"
     done = subprocess.run(
         [sys.executable, "-c", _ADAPTER_SCRIPT, str(model), str(adapter)],

@@ -3,12 +3,11 @@ caller's process or threads: P4). `python -m graftwork.adapters.mlx.fuse MODEL A
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+from graftwork.core.base.atomic import staged_dir
 from graftwork.core.base.errors import GraftworkError
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.train import runs as runs_mod
@@ -36,10 +35,7 @@ def fuse_run(ws: Workspace, run_id: str, *, which: str = "best", out: Path | Non
     model = run["config"]["model"]
     # Fuse into a hidden sibling and rename it: a crash or Ctrl-C never leaves a half-written
     # model folder at ``out`` (which would also block the next try as "not empty").
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = out.with_name(f".{out.name}.partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    try:
+    with staged_dir(out) as partial:
         proc = subprocess.run(
             [
                 sys.executable,
@@ -56,9 +52,6 @@ def fuse_run(ws: Workspace, run_id: str, *, which: str = "best", out: Path | Non
         if proc.returncode != 0:
             tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-5:])
             raise FuseError(f"fusing run {run['id']} failed:\n{tail}")
-        os.replace(partial, out)  # onto a missing or empty folder
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
     return out
 
 
