@@ -47,6 +47,17 @@ CONVERSATION = [
 ]
 
 
+def _jinja(facts: TokenizerFacts, convo: list[dict[str, str]]) -> str:
+    """What the model's own chat template writes for ``convo`` before the next answer."""
+    return render(
+        facts.chat_template or "",
+        convo,
+        add_generation_prompt=True,
+        bos_token=facts.bos_token,
+        eos_token=facts.eos_token,
+    )
+
+
 @pytest.mark.parametrize("facts", [CHATML, LLAMA3], ids=["chatml", "llama3"])
 def test_translation_writes_what_the_jinja_template_writes(facts: TokenizerFacts) -> None:
     result = translate(facts)
@@ -55,13 +66,7 @@ def test_translation_writes_what_the_jinja_template_writes(facts: TokenizerFacts
     assert not isinstance(pieces, str)
     for system in ("Be kind.", None):
         convo = ([{"role": "system", "content": system}] if system else []) + CONVERSATION
-        jinja = render(
-            facts.chat_template or "",
-            convo,
-            add_generation_prompt=True,
-            bos_token=facts.bos_token,
-            eos_token=facts.eos_token,
-        )
+        jinja = _jinja(facts, convo)
         assert pieces.bos + render_pieces(pieces, system, CONVERSATION) == jinja
     assert "{{ .System }}" in result.go_template and "{{ .Content }}" in result.go_template
     assert (facts.bos_token or "<none>") not in result.go_template  # the runtime writes bos
@@ -80,13 +85,7 @@ def test_the_go_template_itself_writes_what_jinja_writes(
     go = translate(facts).go_template
     assert go is not None
     convo = ([{"role": "system", "content": system}] if system else []) + CONVERSATION[:turns]
-    jinja = render(
-        facts.chat_template or "",
-        convo,
-        add_generation_prompt=True,
-        bos_token=facts.bos_token,
-        eos_token=facts.eos_token,
-    )
+    jinja = _jinja(facts, convo)
     messages = [{"Role": m["role"], "Content": m["content"]} for m in convo]
     written = execute(go, {"System": system or "", "Messages": messages})
     assert (facts.bos_token or "") + written == jinja
