@@ -182,3 +182,48 @@ def eval_source(db: sqlite_utils.Database, eval_id: str) -> dict[str, Any]:
     if row is None:
         return {}
     return dict(zip(("run_id", "checkpoint", "source", "created_at"), row, strict=True))
+
+
+def run_sample_metrics(db: sqlite_utils.Database, run_id: str) -> dict[int, dict[str, Any]]:
+    """sample id -> {model: metric values} for every evaluated sample of a run (newest wins)."""
+    if not db["eval_items"].exists():
+        return {}
+    out: dict[int, dict[str, Any]] = {}
+    for row in db.query(
+        "select sample_id, model, metrics from eval_items where run_id = ? order by id", [run_id]
+    ):
+        if row["sample_id"] is not None:
+            out.setdefault(row["sample_id"], {})[row["model"]] = json.loads(row["metrics"] or "{}")
+    return out
+
+
+def metric_names(db: sqlite_utils.Database) -> list[str]:
+    """Every metric some evaluation measured, in the order first measured."""
+    if not db[TABLE].exists():
+        return []
+    return [
+        r["metric"]
+        for r in db.query(
+            f"select metric, min(id) as first from {TABLE} group by metric order by first"
+        )
+    ]
+
+
+def metric_history(db: sqlite_utils.Database, metric: str) -> list[dict[str, Any]]:
+    """One metric across runs, oldest run first: [{run_id, started_at, base, adapter, pair,
+    source}], each run's newest value (`latest_scores`); runs that never measured it left out."""
+    if not db[TABLE].exists():
+        return []
+    runs = list(
+        db.query(
+            f"select distinct e.run_id, r.started_at from {TABLE} e left join runs r "
+            "on r.id = e.run_id where e.metric = ? order by r.started_at, e.run_id",
+            [metric],
+        )
+    )
+    out = []
+    for r in runs:
+        entry = latest_scores(db, r["run_id"]).get(metric)
+        if entry:
+            out.append({"run_id": r["run_id"], "started_at": r["started_at"], **entry})
+    return out

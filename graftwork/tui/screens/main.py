@@ -729,12 +729,12 @@ class MainScreen(Screen[None]):
         )
 
     def action_review(self) -> None:
-        """Open the training area's Review screen for the selected train/sample job."""
+        """Open the training area's Review screen for the selected train/sample/eval job."""
         job = self.runs_pane.jobs.get(self.runs_pane.selected_id or "")
-        if job is None or job.kind not in ("train", "sample"):
-            self.notify("Select a train or sample job in Runs first", severity="warning")
+        if job is None or job.kind not in ("train", "sample", "eval", "eval.judge"):
+            self.notify("Select a train, sample or eval job in Runs first", severity="warning")
             return
-        # sample jobs name their run (as run_id; "run" in catalogs from before the registry)
+        # sample and eval jobs name their run (as run_id; "run" in catalogs from before the registry)
         run = job.params.get("run_id") or job.params.get("run")
         self._push_review(str(run or job.id))
 

@@ -1,5 +1,7 @@
 """Review screen: for each sample of a run, the prompt, then reference, base and adapter
-output side by side (syntax highlighted), with keyboard verdicts.
+output side by side (syntax highlighted), with keyboard verdicts. When the run was evaluated
+(`graftwork eval`), a line under the title shows its newest scores (base → adapter) and each
+answer's column shows its checks (✓/✗ per recipe metric), the judge's verdict in the status.
 
 Keys: a accept, r reject, x clear, 1-5 score, n note, j/k or down/up next/previous sample,
 p promote accepted samples, s sample the run (when the app passes wiring.sample), w jump to the training examples of the sample's widget, escape
@@ -28,6 +30,35 @@ from textual.widgets.option_list import Option
 from graftwork.core.base.workspace import Workspace
 
 VERDICT_MARK = {"accept": ("✔", "green"), "reject": ("✘", "red"), "none": ("·", "dim")}
+
+
+def scores_line(run_id: str, scores: dict[str, dict[str, Any]]) -> Text:
+    """The run's newest evaluation scores in one line: metric base → adapter (judge: pair)."""
+    from graftwork.core.eval.report import fmt
+
+    if not scores:
+        return Text(f"No evaluation yet: graftwork eval --run {run_id}", style="dim")
+    sources = sorted({v["source"] for v in scores.values()})
+    line = Text.assemble(("Eval ", "bold"), f"{', '.join(sources)}: ")
+    parts = []
+    for metric, v in scores.items():
+        if v.get("pair") is not None:
+            if metric == "judge_score":
+                parts.append(Text(f"judge {fmt(metric, v['pair'])}"))
+            continue
+        parts.append(
+            Text(f"{metric} {fmt(metric, v.get('base'))} → {fmt(metric, v.get('adapter'))}")
+        )
+    return line + Text(" · ").join(parts)
+
+
+def checks_text(values: dict[str, Any] | None) -> Text:
+    """One answer's checks: ✓/✗ per metric that applies (loss-only recipes have none)."""
+    text = Text()
+    for metric, value in (values or {}).items():
+        if isinstance(value, bool):
+            text.append(f"{'✓' if value else '✗'} {metric}  ", style="green" if value else "red")
+    return text
 
 
 def _code(text: str | None) -> Syntax | Text:
@@ -106,6 +137,8 @@ class ReviewScreen(Screen[str | None]):
     ]
     DEFAULT_CSS = """
     ReviewScreen #review-title { height: 1; padding: 0 1; background: $primary-background; }
+    ReviewScreen #review-scores { height: auto; max-height: 2; padding: 0 1; }
+    ReviewScreen .column-checks { height: auto; }
     ReviewScreen #review-body { height: 1fr; }
     ReviewScreen #sample-list { width: 28; height: 1fr; border-right: solid $primary; }
     ReviewScreen #review-main { width: 1fr; }
@@ -129,11 +162,14 @@ class ReviewScreen(Screen[str | None]):
         self.sampler = sample
         self.sampling = False
         self.samples: list[dict[str, Any]] = []
+        self.scores: dict[str, dict[str, Any]] = {}  # the run's newest eval scores
+        self.checks: dict[int, dict[str, Any]] = {}  # sample id -> {model: metric values}
         self.message_line = Text()
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static(Text(f"Review · run {self.run_id}", style="bold"), id="review-title")
+        yield Static("", id="review-scores")
         with Horizontal(id="review-body"):
             yield OptionList(id="sample-list")
             with Vertical(id="review-main"):
@@ -146,6 +182,8 @@ class ReviewScreen(Screen[str | None]):
                     ):
                         with VerticalScroll(classes="column", id=f"col-{key}"):
                             yield Static(title, classes="column-title", id=f"title-{key}")
+                            if key != "reference":
+                                yield Static("", classes="column-checks", id=f"checks-{key}")
                             yield Static("", id=f"code-{key}")
                 yield Static("", id="review-status")
         yield Footer()
@@ -156,21 +194,34 @@ class ReviewScreen(Screen[str | None]):
     # -- data (thread workers, own connection each) ------------------------------------------
     @work(thread=True, exclusive=True, group="review-load")
     def load_samples(self) -> None:
+        from graftwork.core.eval.store import latest_scores, run_sample_metrics
         from graftwork.core.review.samples import list_samples
         from graftwork.tui.training.data import run_or_job
 
+        scores: dict[str, Any] = {}
+        checks: dict[int, Any] = {}
         with self.ws.catalog() as db:
             try:
                 run_id = run_or_job(db, self.run_id)["id"]
                 rows = list_samples(db, run_id)
+                scores, checks = latest_scores(db, run_id), run_sample_metrics(db, run_id)
                 error = None
             except Exception as exc:  # shown on the screen, never a crash
                 run_id, rows, error = self.run_id, [], str(exc)
-        self.app.call_from_thread(self._loaded, run_id, rows, error)
+        self.app.call_from_thread(self._loaded, run_id, rows, error, scores, checks)
 
-    def _loaded(self, run_id: str, rows: list[dict[str, Any]], error: str | None) -> None:
+    def _loaded(
+        self,
+        run_id: str,
+        rows: list[dict[str, Any]],
+        error: str | None,
+        scores: dict[str, Any] | None = None,
+        checks: dict[int, Any] | None = None,
+    ) -> None:
         self.run_id = run_id
         self.samples = rows
+        self.scores, self.checks = scores or {}, checks or {}
+        self.query_one("#review-scores", Static).update(scores_line(run_id, self.scores))
         self.query_one("#review-title", Static).update(
             Text(f"Review · run {run_id} · {len(rows)} sample(s)", style="bold")
         )
@@ -287,8 +338,13 @@ class ReviewScreen(Screen[str | None]):
         self.query_one("#title-adapter", Static).update(
             f"Adapter ({(s['adapter_ms'] or 0):.0f} ms)"
         )
+        checks = self.checks.get(s["id"], {})
+        for which in ("base", "adapter"):
+            self.query_one(f"#checks-{which}", Static).update(checks_text(checks.get(which)))
+        judged = checks.get("pair", {}).get("judge_score")
         mark, style = VERDICT_MARK.get(s["verdict"], VERDICT_MARK["none"])
         line = Text.assemble(
+            (f"judge: adapter {100 * judged:.0f}%  " if judged is not None else "", "magenta"),
             (f"{mark} {s['verdict']}", style),
             f"  score {s['score'] or '-'}/5",
             ("  promoted" if s.get("promoted") else "", "cyan"),

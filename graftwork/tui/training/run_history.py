@@ -1,5 +1,7 @@
 """RunHistory(ws): every training run in a table; mark up to two with space and their loss
-curves are drawn together (validation solid colors, train dimmer) to compare them. Enter posts
+curves are drawn together (validation solid colors, train dimmer) to compare them. `m` turns
+the chart to an evaluation metric across runs (`graftwork eval` scores: adapter and base per
+run, oldest first; pressed again, the next metric, then back to the loss curves). Enter posts
 RunHistory.RunChosen so the app can open that run (TrainingRunView, review screen)."""
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class RunHistory(Widget):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "mark", "Compare", id="runs.compare"),
+        Binding("m", "metric", "Eval metric", id="runs.metric"),
         Binding("R", "reload", "Reload", id="runs.reload", show=False),
     ]
     DEFAULT_CSS = """
@@ -48,13 +51,17 @@ class RunHistory(Widget):
         self.runs: list[dict[str, Any]] = []
         self.marked: list[str] = []
         self.curves: dict[str, RunSnapshot] = {}
+        self.metrics: list[str] = []  # evaluation metrics measured on some run
+        self.chart_metric: str | None = None  # None: loss curves
+        self.metric_points: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
         table: DataTable[str] = DataTable(id="history-table", cursor_type="row", zebra_stripes=True)
         table.add_columns("", "run", "set", "state", "iters", "best val", "model")
         yield table
         yield Static(
-            "space: mark up to two runs to compare their curves · enter: open run",
+            "space: mark up to two runs to compare their curves · m: an eval metric across runs "
+            "· enter: open run",
             id="history-hint",
         )
         yield PlotextPlot(id="history-chart")
@@ -67,13 +74,18 @@ class RunHistory(Widget):
 
     @work(thread=True, exclusive=True, group="run-history-load", exit_on_error=False)
     def reload(self) -> None:
-        runs = load_runs(self.ws)
-        self.app.call_from_thread(self._loaded, runs)
+        from graftwork.core.eval.store import metric_names
 
-    def _loaded(self, runs: list[dict[str, Any]]) -> None:
+        runs = load_runs(self.ws)
+        with self.ws.catalog() as db:
+            metrics = metric_names(db)
+        self.app.call_from_thread(self._loaded, runs, metrics)
+
+    def _loaded(self, runs: list[dict[str, Any]], metrics: list[str] | None = None) -> None:
         if not self.is_attached:  # its screen closed while the worker read
             return
         self.runs = runs
+        self.metrics = metrics or []
         ids = {r["id"] for r in runs}
         self.marked = [m for m in self.marked if m in ids]
         self._fill()
@@ -138,14 +150,61 @@ class RunHistory(Widget):
         current = self.selected_id()
         return [current] if current else []
 
+    def action_metric(self) -> None:
+        """Loss curves -> each evaluation metric in turn -> loss curves."""
+        if not self.metrics:
+            self.notify("No evaluation scores yet: graftwork eval --run RUN", severity="warning")
+            return
+        order = [None, *self.metrics]
+        now = order.index(self.chart_metric) if self.chart_metric in order else 0
+        self.chart_metric = order[(now + 1) % len(order)]
+        self._load_curves()
+
     @work(thread=True, exclusive=True, group="run-history-curves", exit_on_error=False)
     def _load_curves(self) -> None:
+        metric = self.chart_metric
+        if metric is not None:
+            from graftwork.core.eval.store import metric_history
+
+            with self.ws.catalog() as db:
+                points = metric_history(db, metric)
+            self.app.call_from_thread(self._draw_metric, metric, points)
+            return
         ids = self.compared()
         curves = load_curves(self.ws, ids)
         self.app.call_from_thread(self._draw, ids, curves)
 
+    def _draw_metric(self, metric: str, points: list[dict[str, Any]]) -> None:
+        """One point per evaluated run (oldest first): the adapter, the base, the judge."""
+        if not self.is_attached or metric != self.chart_metric:
+            return
+        self.metric_points = points
+        plot = self.query_one("#history-chart", PlotextPlot)
+        plt = plot.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title(f"{metric} across runs (oldest first)")
+        plt.xlabel("run")
+        xs = list(range(1, len(points) + 1))
+        for model, color in (("adapter", "cyan"), ("base", "orange"), ("pair", "magenta")):
+            got = [(x, p[model]) for x, p in zip(xs, points, strict=True) if p[model] is not None]
+            if got:
+                label = "judge" if model == "pair" else model
+                plt.plot(
+                    [x for x, _ in got],
+                    [y for _, y in got],
+                    label=label,
+                    color=color,
+                    marker="braille",
+                )
+        if points:
+            plt.xticks(xs, [p["run_id"][-12:] for p in points])
+        else:
+            plt.title(f"{metric}: no run measured it")
+        plot.refresh()
+
     def _draw(self, ids: list[str], curves: dict[str, RunSnapshot]) -> None:
-        if not self.is_attached:
+        if not self.is_attached or self.chart_metric is not None:
             return
         self.curves = curves
         series = []

@@ -172,3 +172,43 @@ async def test_s_samples_the_run_from_the_screen(
         )
         await pilot.press("a")
         await until(pilot, lambda: sample_rows(workspace, run_id)[0]["verdict"] == "accept")
+
+
+async def test_shows_the_runs_eval_scores_and_each_answers_checks(workspace: Workspace) -> None:
+    import json
+
+    from support.eval_world import evaluate_suite, scripted, stub_run
+
+    workspace.config_path.write_text("recipe: templates\n")  # its metric: exact match
+    suite = workspace.root / "words.jsonl"
+    suite.write_text(
+        "".join(
+            json.dumps({"id": f"w{i}", "prompt": f"Spell word {i}", "reference": f"w o r d {i}"})
+            + "\n"
+            for i in range(2)
+        )
+    )
+    run_id = stub_run(workspace, "words")
+    answers = scripted(lambda which, i: "no idea" if which == "base" else f"w o r d {i}")
+    evaluate_suite(workspace, run_id, str(suite), answers)
+    app = ReviewApp(workspace, run_id)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await until(
+            pilot, lambda: isinstance(app.screen, ReviewScreen) and bool(app.screen.samples)
+        )
+        screen = _screen(app)
+        scores = str(screen.query_one("#review-scores", Static).render())
+        assert "suite:words.jsonl" in scores and "exact_match 0.0% → 100.0%" in scores
+        assert str(screen.query_one("#checks-base", Static).render()).strip() == "✗ exact_match"
+        assert str(screen.query_one("#checks-adapter", Static).render()).strip() == "✓ exact_match"
+
+
+async def test_says_how_to_evaluate_a_run_without_scores(workspace: Workspace) -> None:
+    run_id, _ = _world(workspace)
+    app = ReviewApp(workspace, run_id)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await until(
+            pilot, lambda: isinstance(app.screen, ReviewScreen) and bool(app.screen.samples)
+        )
+        scores = str(_screen(app).query_one("#review-scores", Static).render())
+        assert scores == f"No evaluation yet: graftwork eval --run {run_id}"

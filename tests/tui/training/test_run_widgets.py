@@ -186,3 +186,54 @@ async def test_history_shows_markup_in_user_data_literally(workspace: Workspace)
             str(cell) for cell in history.query_one("#history-table").get_row("20261122-040000-m")
         ]
         assert row[2] == "[bold]set" and row[6] == "/m/[/x]"
+
+
+async def test_history_plots_an_eval_metric_across_runs(workspace: Workspace) -> None:
+    from graftwork.core.eval.store import Score, record_scores
+
+    runs = ("20261122-010000-a", "20261122-020000-b", "20261122-030000-c")
+    for run_id in runs:
+        _run(workspace, run_id)
+    with workspace.catalog() as db:
+        for run_id, ppl in ((runs[0], 9.0), (runs[2], 4.5)):  # b was never evaluated
+            record_scores(
+                db,
+                run_id,
+                checkpoint="best",
+                source="split:test",
+                scores=[
+                    Score("base", "perplexity", 40.0, 8),
+                    Score("adapter", "perplexity", ppl, 8),
+                    Score("adapter", "jsx_parses", 0.5, 8),
+                ],
+            )
+    app = Host(lambda: RunHistory(workspace))
+    async with app.run_test(size=(140, 40)) as pilot:
+        history = app.query_one(RunHistory)
+        await until(
+            pilot,
+            lambda: len(history.runs) == 3 and history.metrics == ["perplexity", "jsx_parses"],
+        )
+        history.query_one("#history-table").focus()
+        await pilot.press("m")
+        await until(
+            pilot, lambda: [p["run_id"] for p in history.metric_points] == [runs[0], runs[2]]
+        )
+        assert [(p["base"], p["adapter"]) for p in history.metric_points] == [
+            (40.0, 9.0),
+            (40.0, 4.5),
+        ]
+        chart = str(history.query_one("#history-chart", PlotextPlot).render())
+        assert "perplexity across runs" in chart and "adapter" in chart and "base" in chart
+        await pilot.press("m")
+        await until(
+            pilot,
+            lambda: (
+                history.chart_metric == "jsx_parses" and history.metric_points[0]["adapter"] == 0.5
+            ),
+        )
+        await pilot.press("m")  # back to the loss curves
+        await until(pilot, lambda: history.chart_metric is None)
+        await until(
+            pilot, lambda: "loss" in str(history.query_one("#history-chart", PlotextPlot).render())
+        )
