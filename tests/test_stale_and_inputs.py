@@ -210,3 +210,31 @@ def test_build_killed_at_random_moments_then_rerun_equals_uninterrupted(
         assert db.execute("select count(*) from jobs where state = 'running'").fetchone()[0] == 0
         assert {r[0] for r in db.execute("select name from datasets")} >= {"ref", "k0", "k1"}
     assert not [p for p in workspace.datasets_dir.iterdir() if p.name.startswith(".")]
+
+
+def test_prompt_files_a_kill_left_behind_are_written_by_the_next_import(
+    workspace: Workspace, tmp_path: Path
+) -> None:
+    """Killed between a revision's commit and its prompts/{id}.prompt: the file is missing
+    (and a temp file of the dead writer lies there); the next import writes it and sweeps."""
+    from graftwork.core.prompts.prompts import add_revision
+
+    with workspace.catalog() as db:
+        add_widget(db, workspace, "w1", prompt=None)
+        add_revision(db, "w1", "Make a clock widget.", origin="import")
+        # as if killed after the commit, before the file: no file, no record of one
+        (workspace.prompts_dir / "w1.prompt").unlink()
+        db.execute("delete from prompt_files")
+        db.conn.commit()
+    mirror = workspace.prompts_dir / "w1.prompt"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = workspace.prompts_dir / f".w1.prompt.{dead.pid}.ab12cd34.tmp"
+    stale.parent.mkdir(exist_ok=True)
+    stale.write_text("half", encoding="utf-8")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "w1.prompt").write_text("Make a clock widget.", encoding="utf-8")  # unchanged
+    assert run_main(workspace, "prompts", "import", str(folder)) == 0
+    assert mirror.read_text(encoding="utf-8") == "Make a clock widget.\n"
+    assert not stale.exists()

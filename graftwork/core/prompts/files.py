@@ -17,8 +17,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from graftwork.core.base.atomic import sweep_temp_files
 from graftwork.core.base.catalog.db import now
 from graftwork.core.base.workspace import CONFIG_NAME, DB_NAME, Workspace
+from graftwork.core.prompts.current import current_all
 
 SUFFIX = ".prompt"
 
@@ -67,9 +69,33 @@ def _record(db: Any, item_id: str, rev: int, sha: str) -> None:
 
 def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    # atomic_writer's temp name (with our pid), so a killed writer's file is swept later
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def mirror_missing(ws: Workspace, db: Any) -> int:
+    """Write the files a kill left behind the catalog (killed between a revision's commit
+    and its file: missing, or from an older revision) and sweep killed writers' temp files.
+    Hand edits are left alone (mirror_one). How many files were written."""
+    sweep_temp_files(ws.prompts_dir)
+    if not db["prompt_files"].exists():
+        return 0
+    recs = records(db)
+    written = 0
+    for iid, cur in current_all(db).items():
+        rec = recs.get(iid)
+        path = ws.prompts_dir / f"{iid}{SUFFIX}"
+        if rec is not None and int(rec["rev"]) >= int(cur["rev"]) and path.is_file():
+            continue
+        if safe_name(iid) and mirror_one(ws, db, iid, cur) is None:
+            written += 1
+    return written
 
 
 def _known_texts(db: Any, item_id: str) -> set[str]:

@@ -13,6 +13,7 @@ from graftwork.core.prompts.files import (
     SUFFIX,
     _known_texts,
     _sha,
+    mirror_missing,
     mirror_one,
     records,
 )
@@ -95,6 +96,7 @@ def pickup(ws: Workspace, db: Any) -> Pickup:
             result.conflicts.append((iid, exc.cause))
             continue
         result.applied.append((iid, int(rev["rev"])))
+    mirror_missing(ws, db)  # files a killed writer left behind the catalog
     return result
 
 

@@ -490,7 +490,9 @@ def import_dir(
     if not directory.is_dir():
         raise GraftworkError(f"{directory}: no such folder")
     db = stage_db(ws, job, db)
-    from graftwork.core.prompts.files import records, written_by_us
+    from graftwork.core.prompts.files import mirror_missing, records, written_by_us
+
+    mirror_missing(ws, db)  # what a killed import committed but did not write out
 
     known = {r["id"] for r in db.query("SELECT id FROM items")}
     cur_all = current_all(db)

@@ -26,6 +26,7 @@ from graftwork.core.base.errors import ItemError
 from graftwork.core.base.jobs import Cancelled, Job, StageResult
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.prompts import prompts
+from graftwork.core.prompts.files import mirror_missing
 from graftwork.core.teach import calls
 from graftwork.core.teach.config import TeacherConfig, code_budget
 from graftwork.core.teach.gating import Critique, gate, parse_critique
@@ -532,6 +533,7 @@ def teach_prompts(
 ) -> StageResult:
     """The bulk stage. Call it from a plain thread (it runs its own event loop)."""
     with ws.catalog() as db:
+        mirror_missing(ws, db)  # prompt files a killed run committed but did not write out
         plan = make_plan(db, options, dry_run=cfg.dry_run)
         teacher = (
             DryRunTeacher(cfg.model) if cfg.dry_run else teacher_factory(cfg)

@@ -3,6 +3,7 @@ so that opening the catalog (which reaps dead jobs) needs no import of the Job m
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sqlite3
@@ -14,6 +15,7 @@ import sqlite_utils
 
 from graftwork.core.base.catalog.txn import now, write_txn
 from graftwork.core.base.process import command_line, pid_alive, write_lock_pids
+from graftwork.core.base.resume import resume_hint
 
 HOST = socket.gethostname()
 # A job on another machine (a shared folder) is presumed dead after this long without a
@@ -67,7 +69,8 @@ def reap_interrupted(db: sqlite_utils.Database) -> list[str]:
         with write_txn(db):
             for r in dead:
                 owner = f" (pid {r['pid']} on {r['host']})" if r.get("pid") else ""
-                cause = f"interrupted: its process{owner} ended without finishing (killed?)"
+                hint = resume_hint(r["kind"] or "", _params(r), _run_of(db, r["id"], has_runs))
+                cause = f"interrupted: its process{owner} ended without finishing (killed?); {hint}"
                 db.execute(
                     "update jobs set state = 'interrupted', ended_at = ?, error = ? "
                     "where id = ? and state = 'running'",
@@ -89,6 +92,22 @@ def reap_interrupted(db: sqlite_utils.Database) -> list[str]:
 
 
 DEFAULT_LOCK_WAIT_SECONDS = 5.0
+
+
+def _params(row: dict[str, Any]) -> dict[str, Any]:
+    try:
+        params = json.loads(row.get("params") or "{}")
+    except ValueError:
+        return {}
+    return params if isinstance(params, dict) else {}
+
+
+def _run_of(db: sqlite_utils.Database, job_id: str, has_runs: bool) -> str | None:
+    """The training run a job drove (train jobs), for the resume hint."""
+    if not has_runs:
+        return None
+    got = db.execute("select id from runs where job_id = ?", [job_id]).fetchone()
+    return got[0] if got else None
 
 
 def lock_wait_seconds() -> float:
