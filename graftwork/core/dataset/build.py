@@ -330,6 +330,7 @@ def _adopt(ws: Workspace, set_name: str, manifest: dict[str, Any], job: Job) -> 
         "counts": manifest["counts"],
         "max_tokens": manifest.get("max_tokens"),
         "tokenizer": manifest.get("tokenizer"),
+        "token_counts": manifest.get("token_counts") or "approximate",  # older manifests
         "skipped": len(result.skipped),
         "failed": len(manifest.get("failed") or []),
         "adopted": True,
