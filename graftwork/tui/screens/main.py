@@ -36,7 +36,7 @@ from graftwork.tui.messages import CatalogChanged, ItemSelected, JobUpdate, Prom
 from graftwork.tui.screens import modals
 from graftwork.tui.widgets.budget_pane import BudgetPane
 from graftwork.tui.widgets.detail import DetailView
-from graftwork.tui.widgets.items_pane import ItemsPane
+from graftwork.tui.widgets.items_pane import ItemsPane, haystacks
 from graftwork.tui.widgets.prompt_pane import PromptPane
 from graftwork.tui.widgets.runs_pane import RunsPane
 from graftwork.tui.widgets.screenshot import halfcell
@@ -218,10 +218,13 @@ class MainScreen(Screen[None]):
                 self.notify, f"items: {exc}", severity="error", markup=False, timeout=10
             )
             rows = []
-        self.app.call_from_thread(self._items_loaded, rows, True)
+        hays = haystacks(rows, self.app.item_columns)
+        self.app.call_from_thread(self._items_loaded, rows, True, hays)
 
-    def _items_loaded(self, rows: list[dict[str, Any]], complete: bool) -> None:
-        self.items_pane.set_rows(rows, complete)
+    def _items_loaded(
+        self, rows: list[dict[str, Any]], complete: bool, hays: dict[str, str] | None = None
+    ) -> None:
+        self.items_pane.set_rows(rows, complete, hays)
         if complete:
             gc.freeze()  # 100,000 long-lived rows: keep them out of the collector's full passes
 
@@ -326,25 +329,27 @@ class MainScreen(Screen[None]):
             if mine and selected:
                 detail = (view.detail(db, selected), load_revisions(db, selected))
             board = view.dashboard(db) if self.items_pane.dashboard_shown and ids != [] else None
+        hays = haystacks(items, self.app.item_columns) if ids is None else None
         with contextlib.suppress(RuntimeError):  # the app is shutting down
             self.app.call_from_thread(
-                self._live_merge_items, items, rows, ids is None, jobs, selected, detail, board
+                self._live_merge_items, items, hays, rows, jobs, selected, detail, board
             )
         return marks
 
     def _live_merge_items(
         self,
         items: list[dict[str, Any]],
+        hays: dict[str, str] | None,
         rows: list[WidgetRow],
-        whole: bool,
         jobs: list[Any],
         selected: str | None,
         detail: tuple[list[Any], list[Any]] | None,
         board: list[tuple[str, str]] | None,
     ) -> None:
         pane = self.items_pane
+        whole = hays is not None  # every row was read (items came or went)
         if whole:
-            pane.set_rows(items)
+            pane.set_rows(items, True, hays)
             self.rows = {r.id: r for r in rows}
         else:
             pane.update_rows([r for r in items if r != pane.by_id.get(r["id"])])
