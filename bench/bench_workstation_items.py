@@ -30,10 +30,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_import import write_records  # noqa: E402
-from bench_tui import _paint_probe, _send_key  # noqa: E402
+from bench_import import write_records
+from bench_tui import _paint_probe, _send_key
 
-from graftwork.core.base.workspace import Workspace  # noqa: E402
+from graftwork.core.base.workspace import Workspace
 
 T0 = "2026-12-01T10:00:00.000+00:00"
 TYPED = "moon tide"

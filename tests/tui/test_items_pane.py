@@ -197,3 +197,68 @@ async def test_an_action_key_is_remappable(make_app, import_ws) -> None:
 
 def test_items_pane_is_only_for_other_recipes(fixture_ws) -> None:
     assert ItemsPane.action_bindings(object()) == []
+
+
+# -- the readmes recipe ---------------------------------------------------------------------
+@pytest.fixture
+def readmes_ws(tmp_path: Path) -> Workspace:
+    from graftwork.core.base.jobs import run_job
+    from graftwork.core.sources.readmes.chunks import chunk_stage
+    from tests.readmes.helpers import PY_FILES, collect, configure
+    from tests.support.git_repos import write_files
+
+    ws = Workspace.init(tmp_path / "ws")
+    ws.config_path.write_text(ws.config_path.read_text() + "recipe: readmes\n")
+    configure(ws, chunk={"min_chars": 40, "max_chars": 120})
+    for name in ("alpha", "beta"):
+        readme = f"# {name}\n\n{name} does one thing well. " + "It is small and tidy. " * 3
+        readme += "\n\n## Usage\n\nRun the tool in a folder. It prints a report."
+        write_files(tmp_path / name, {**PY_FILES, "README.md": readme})
+    (tmp_path / "alpha" / "README.generated.md").write_text("# alpha\n\nGenerated words.\n")
+    assert collect(ws, str(tmp_path / "alpha"), str(tmp_path / "beta")).ok == 2
+    with ws.catalog() as db:
+        run_job(db, "chunk", lambda job: chunk_stage(ws, job=job))
+    return ws
+
+
+async def test_readmes_chunks_facts_detail_and_instruction_editing(make_app, readmes_ws) -> None:
+    app = make_app(readmes_ws)
+    async with app.run_test(size=(150, 44)) as pilot:
+        screen = await main_screen(pilot)
+        pane = screen.items_pane
+        await until(pilot, lambda: len(pane.rows) == 4 and pane.selected_id is not None)
+        labels = [label for label, _ in pane.query_one("#items-table").columns]
+        assert labels == [
+            "repository", "section", "chars", "chunks", "README", "licence", "split",
+            "instruct", "instruction",
+        ]  # fmt: skip
+        first = pane.by_id[pane.selected_id]
+        assert first["repo"] == "alpha" and first["chunks"] == 2
+        assert first["license"] == "MIT" and first["state"] == "template"
+        assert first["readme"].endswith(" B") and first["split"] in ("train", "valid", "test")
+        assert {r["split"] for r in pane.rows if r["repo"] == "alpha"} == {first["split"]}
+
+        detail = pane.query_one(SectionsView)
+        await until(pilot, lambda: detail.item_id == first["id"])
+        pair = [s.title for s in detail.sections if s.group == "pair"]
+        assert pair == ["instruction (the prompt: edit it in the Prompt pane)",
+                        "chunk (the assistant turn)"]  # fmt: skip
+        side = {s.title: s.text for s in detail.sections if s.group == "readme"}
+        assert "README.generated.md (graftwork readme)" in side  # beside the real one
+        assert any("Generated words." in text for text in side.values())
+        assert any("file tree" in s.title for s in detail.sections)
+
+        # the instruction is the prompt: edited in the Prompt pane, it shows in the list
+        await pilot.press("2")
+        prompt = screen.prompt_pane
+        await until(pilot, lambda: prompt.item_id == first["id"])
+        assert prompt.editor.text.startswith("Write the")
+        prompt.editor.load_text("Write the opening of a README for this small tool.")
+        prompt.action_save()
+        await until(
+            pilot, lambda: pane.by_id[first["id"]]["instruction"].startswith("Write the opening")
+        )
+        await pilot.press("f2", "d")  # F2: pane 1 even from inside the editor
+        board = pane.query_one("#items-dashboard-text")
+        await until(pilot, lambda: "2 repositories collected" in str(board.render()))
+        assert "4 chunks" in str(board.render())
