@@ -40,6 +40,20 @@ ORDER BY p.ord
 """
 
 
+_MARKS_SQL = """
+SELECT (SELECT MAX(id) FROM plan_specs) AS spec,
+       (SELECT MAX(created_at) FROM plan_answers WHERE area = :area) AS answers,
+       (SELECT MAX(decided_at) FROM plan_gate WHERE area = :area) AS gates,
+       (SELECT COUNT(*) FROM plan_qa WHERE area = :area) AS qa_count,
+       (SELECT MAX(checked_at) FROM plan_qa WHERE area = :area) AS qa_at
+"""
+# >= : a row written in the same millisecond as the mark is read again rather than missed
+_CHANGED_SQL = """
+SELECT item_id FROM plan_answers WHERE area = :area AND created_at >= :answers
+UNION SELECT item_id FROM plan_gate WHERE area = :area AND decided_at >= :gates
+"""
+
+
 def _gate_text(state: str | None, reasons: list[str], notes: list[str], by: str | None) -> str:
     """The list's short gate column: why it was rejected, or how it was accepted."""
     if state == "rejected":
@@ -94,8 +108,8 @@ def _decide_action(state: str) -> Any:
 
         with ws.catalog() as db:
             done = decide(ws, db, [item_id], state)
-        if done.failed:
-            return f"{item_id}: {done.failed[0][1]}"
+        if done.failed:  # the pane shows a GraftworkError as an error notice
+            raise store.NoPlanError(f"{item_id}: {done.failed[0][1]}")
         return f"{item_id}: {state} by hand"
 
     return run
@@ -131,6 +145,19 @@ class PlanItemsView:
             chunk_params = {**params, **{f"i{n}": v for n, v in enumerate(chunk)}}
             out.extend(_row(r) for r in db.execute(sql, chunk_params).fetchall())
         return out
+
+    def changed(
+        self, db: sqlite_utils.Database, marks: dict[str, Any] | None
+    ) -> tuple[list[str] | None, dict[str, Any]]:
+        """Prompts whose answers or gate changed since ``marks`` (the teacher stages and the
+        gate write the plan's own tables, not items): None after a new plan or a qa run."""
+        new = dict(next(iter(db.query(_MARKS_SQL, {"area": AREA}))))
+        if marks is None:
+            return [], new
+        if any(new[k] != marks.get(k) for k in ("spec", "qa_count", "qa_at")):
+            return None, new
+        params = {"area": AREA, "answers": marks["answers"] or "", "gates": marks["gates"] or ""}
+        return [r[0] for r in db.execute(_CHANGED_SQL, params).fetchall()], new
 
     def detail(self, db: sqlite_utils.Database, item_id: str) -> list[Section]:
         spec = _newest_spec(db)

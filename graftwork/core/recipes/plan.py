@@ -29,6 +29,7 @@ RECIPE = Recipe(
     set_format="chat",
     formats=("mlx-chat", "alpaca", "apple"),
     columns=(
+        Column("id", "id", 18),
         Column("category", "category", 14),
         Column("stage", "stage", 10),
         Column("gate", "gate", 24),

@@ -189,7 +189,8 @@ class _RecordsView:
         results = self._checker(db)(rec)
         rule = _budget_rule(budget)
         where = own.pop("origin", "")
-        facts = [*(f"{k}: {v}" for k, v in own.items() if k != "id"), f"file: {where}"]
+        facts = [f"id: {stored.item_id}", *(f"{k}: {v}" for k, v in own.items() if k != "id")]
+        facts.append(f"file: {where}")
         return [
             Section("instruction", rec["instruction"]),
             Section("input", rec["input"] or "(empty)"),

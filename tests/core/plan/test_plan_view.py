@@ -14,6 +14,7 @@ from test_plan_teach import KEY, SPEC, flags, server, teach
 from graftwork.core.base.jobs import run_job
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.plan.planner import run_plan
+from graftwork.core.plan.store import NoPlanError
 from graftwork.core.recipes import get_recipe
 
 __all__ = ["server"]  # the fake teacher fixture, shared with test_plan_teach
@@ -116,9 +117,9 @@ def test_accept_and_reject_by_hand_update_rows_and_the_dataset_files(
     assert reject.run(ws, good1) == f"{good1}: rejected by hand"
     assert accept.run(ws, notjson) == f"{notjson}: accepted by hand"
     # An empty answer cannot be accepted: one line naming the item and the cause.
-    assert (
-        accept.run(ws, empty) == f"{empty}: the answer is empty; an empty answer cannot be accepted"
-    )
+    with pytest.raises(NoPlanError) as info:
+        accept.run(ws, empty)
+    assert str(info.value) == f"{empty}: the answer is empty; an empty answer cannot be accepted"
 
     with ws.catalog() as db:
         after = by_city(view.rows(db))
@@ -154,7 +155,8 @@ def test_a_dry_run_placeholder_can_be_rejected_never_accepted(
         rows = view.rows(db)
     first, second = rows[0]["id"], rows[1]["id"]
     assert rows[0]["dry_run"] and rows[0]["stage"] == "drafted"
-    assert accept.run(ws, first) == f"{first}: a dry-run placeholder cannot be accepted"
+    with pytest.raises(NoPlanError, match=f"^{first}: a dry-run placeholder cannot be accepted$"):
+        accept.run(ws, first)
     assert reject.run(ws, second) == f"{second}: rejected by hand"
     with ws.catalog() as db:
         after = {r["id"]: r for r in view.rows(db, [first, second])}
@@ -197,3 +199,22 @@ def test_cli_plan_accept_without_a_plan_is_one_line(workspace: Workspace) -> Non
     assert proc.returncode == 2
     assert proc.stderr.strip().endswith("no plan yet: run `graftwork plan` first")
     assert "Traceback" not in proc.stderr
+
+
+def test_changed_names_the_prompts_the_teacher_stages_touched(
+    ws: Workspace, server: FakeOpenAIServer
+) -> None:
+    view = get_recipe("plan").item_view(ws)
+    with ws.catalog() as db:
+        ids, marks = view.changed(db, None)
+    assert ids == []
+    teach(ws, "drafts", flags(server), limit=2)
+    with ws.catalog() as db:
+        ids, marks = view.changed(db, marks)
+        drafted = {r["id"] for r in view.rows(db) if r["stage"] == "drafted"}
+        assert set(ids) == drafted and len(drafted) == 2
+        # asked again: at most the rows written in the mark's own millisecond
+        assert set(view.changed(db, marks)[0]) <= drafted
+    with ws.catalog() as db:
+        run_job(db, "plan", lambda job: run_plan(ws, job=job))  # a new plan: reload every row
+        assert view.changed(db, marks)[0] is None
