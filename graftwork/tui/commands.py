@@ -109,13 +109,16 @@ def rest_commands(
     cmd = _cmd
     if pp.item_id:
         yield cmd("prompt: save revision", "Save the editor as a revision now", pp.action_save)
-        yield cmd("prompt: insert template draft", "Insert the template draft", pp.action_template)
+        if pp.widget_drafts:
+            yield cmd(
+                "prompt: insert template draft", "Insert the template draft", pp.action_template
+            )
         yield cmd(
             "prompt: restore revision",
             "Restore the revision selected in the list",
             pp.action_restore,
         )
-        if services.teacher_draft is not None:
+        if services.teacher_draft is not None and pp.widget_drafts:
             yield cmd(
                 "prompt: teacher draft", "Ask the teacher for a draft", pp.action_teacher_draft
             )

@@ -120,6 +120,8 @@ async def test_import_items_show_the_recipes_columns_and_the_detail(make_app, im
         assert prompt.editor.text == "Weather in Oslo?"
         shown = str(prompt.query_one("#prompt-assistant").render())
         assert "weather" in shown and "Oslo" in shown
+        # the widget's template and teacher drafts do not apply to imported records
+        assert not prompt.check_action("template", ()) and not prompt.widget_drafts
 
 
 async def test_filter_sort_and_quick_filters(make_app, import_ws) -> None:

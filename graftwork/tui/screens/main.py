@@ -222,7 +222,7 @@ class MainScreen(Screen[None]):
         self.app.call_from_thread(self._items_loaded, rows, True, hays)
 
     def _items_loaded(
-        self, rows: list[dict[str, Any]], complete: bool, hays: dict[str, str] | None = None
+        self, rows: list[dict[str, Any]], complete: bool, hays: list[str] | None = None
     ) -> None:
         self.items_pane.set_rows(rows, complete, hays)
         if complete:
@@ -339,7 +339,7 @@ class MainScreen(Screen[None]):
     def _live_merge_items(
         self,
         items: list[dict[str, Any]],
-        hays: dict[str, str] | None,
+        hays: list[str] | None,
         rows: list[WidgetRow],
         jobs: list[Any],
         selected: str | None,

@@ -66,9 +66,10 @@ def haystack(row: dict[str, Any], columns: Sequence[Column]) -> str:
     return "\n".join(str(v) for v in values if v is not None).casefold()
 
 
-def haystacks(rows: list[dict[str, Any]], columns: Sequence[Column]) -> dict[str, str]:
-    """Every row's search text: built by the loading worker, so no keystroke builds them."""
-    return {r["id"]: haystack(r, columns) for r in rows}
+def haystacks(rows: list[dict[str, Any]], columns: Sequence[Column]) -> list[str]:
+    """Every row's search text, aligned with ``rows``: built by the loading worker, so no
+    keystroke builds them."""
+    return [haystack(r, columns) for r in rows]
 
 
 def sort_key(value: Any) -> tuple[int, Any]:
@@ -204,7 +205,11 @@ class ItemsPane(TablePane, Vertical):
         self.rows: list[dict[str, Any]] = []
         self.by_id: dict[str, dict[str, Any]] = {}
         self._cells: dict[str, tuple[Text, ...]] = {}
-        self._hay: dict[str, str] = {}
+        # The search text of every row (aligned with rows and their ids) and of every shown
+        # row (aligned with shown): a filter is one mask over a list, no lookup per row.
+        self._ids: list[str] = []
+        self._hays: list[str] = []
+        self._index: dict[str, int] | None = None  # id -> position in rows (built on need)
         self.shown: list[str] = []
         self._shown_needle: str | None = None
         self._shown_hays: list[str] = []  # the search text of each shown row, aligned
@@ -259,26 +264,21 @@ class ItemsPane(TablePane, Vertical):
             cached = self._cells[item_id] = tuple(cell(row.get(c.key)) for c in self.columns)
         return cached
 
-    def _haystack(self, row: dict[str, Any]) -> str:
-        item_id = row["id"]
-        hay = self._hay.get(item_id)
-        if hay is None:
-            hay = self._hay[item_id] = haystack(row, self.columns)
-        return hay
-
     def set_rows(
         self,
         rows: list[dict[str, Any]],
         complete: bool = True,
-        hays: dict[str, str] | None = None,
+        hays: list[str] | None = None,
     ) -> None:
         """Every row (or the first screenful, ``complete`` False), with their search texts
         when a worker built them (``haystacks``): the table is rebuilt and the cursor stays
         on its item."""
         self.rows = rows
         self.by_id = {r["id"]: r for r in rows}
+        self._ids = [r["id"] for r in rows]
+        self._hays = hays if hays is not None else haystacks(rows, self.columns)
+        self._index = None
         self._cells.clear()
-        self._hay = hays if hays is not None else {}
         self.complete = complete
         self.query_one(ItemTable).clear_cache()
         self.refresh_table()
@@ -287,21 +287,23 @@ class ItemsPane(TablePane, Vertical):
         """Changed rows repainted in place: no re-filter or re-sort (so the cursor does not
         jump) unless a filter or sort may move them."""
         table = self.query_one(ItemTable)
-        index: dict[str, int] | None = None
         added = False
         for row in rows:
             item_id = row["id"]
-            old = self.by_id.get(item_id)
-            if old is None:
+            if self._index is None:
+                self._index = {i: n for n, i in enumerate(self._ids)}
+            where = self._index.get(item_id)
+            if where is None:
+                self._index[item_id] = len(self.rows)
                 self.rows.append(row)
+                self._ids.append(item_id)
+                self._hays.append(haystack(row, self.columns))
                 added = True
             else:
-                if index is None:
-                    index = {r["id"]: n for n, r in enumerate(self.rows)}
-                self.rows[index[item_id]] = row
+                self.rows[where] = row
+                self._hays[where] = haystack(row, self.columns)
             self.by_id[item_id] = row
             self._cells.pop(item_id, None)
-            self._hay.pop(item_id, None)
             table.refresh_key(item_id)
         if added or (rows and self.reorders()):
             self.refresh_table()  # a new row, or a filter or sort may place them anew
@@ -318,39 +320,33 @@ class ItemsPane(TablePane, Vertical):
             narrow
             and needle
             and self._shown_needle is not None
-            and len(self._shown_hays) == len(self.shown)
             and needle.startswith(self._shown_needle)
-            and self.sort_column < 0
-            and not self.sort_reverse
         )
-        if narrowing:
-            # two aligned lists and one mask: no dict lookup per row (100,000 rows a key)
-            mask = [needle in h for h in self._shown_hays]
-            shown = list(compress(self.shown, mask))
-            self._shown_hays = list(compress(self._shown_hays, mask))
+        if narrowing:  # typing on: only the rows shown can still match, in their order
+            ids, hays = self.shown, self._shown_hays
+            mask = [needle in h for h in hays]
+            ids, hays = list(compress(ids, mask)), list(compress(hays, mask))
         else:
-            rows = self.rows if self.quick == 0 else [r for r in self.rows if keep(r)]
+            ids, hays = list(self._ids), list(self._hays)
+            if self.quick:
+                mask = [keep(r) for r in self.rows]
+                ids, hays = list(compress(ids, mask)), list(compress(hays, mask))
             if needle:
-                if len(self._hay) < len(self.rows):
-                    for row in self.rows:  # rows a live refresh changed: built once here
-                        self._haystack(row)
-                hay = self._hay
-                rows = [r for r in rows if needle in hay[r["id"]]]
+                mask = [needle in h for h in hays]
+                ids, hays = list(compress(ids, mask)), list(compress(hays, mask))
             if self.sort_column >= 0:
-                key = self.columns[self.sort_column].key
-                rows = sorted(rows, key=lambda r: sort_key(r.get(key)), reverse=self.sort_reverse)
+                key, by_id = self.columns[self.sort_column].key, self.by_id
+                order = sorted(
+                    range(len(ids)),
+                    key=lambda n: sort_key(by_id[ids[n]].get(key)),
+                    reverse=self.sort_reverse,
+                )
+                ids, hays = [ids[n] for n in order], [hays[n] for n in order]
             elif self.sort_reverse:
-                rows = rows[::-1]
-            shown = [r["id"] for r in rows]
-            # what typing on narrows (built when the filter box is open, not for a sort)
-            hay = self._hay
-            self._shown_hays = (
-                [hay.get(i) or self._haystack(self.by_id[i]) for i in shown]
-                if (self.query_one("#items-filter").display)
-                else []
-            )
-        self.shown = shown
-        self._shown_needle = needle if self.sort_column < 0 and not self.sort_reverse else None
+                ids, hays = ids[::-1], hays[::-1]
+        shown = self.shown = ids
+        self._shown_hays = hays
+        self._shown_needle = needle
         self.query_one(ItemTable).set_rows(shown, self._cell_row, keep=self.selected_id)
         self._status()
         if not shown:

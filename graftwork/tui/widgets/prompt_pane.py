@@ -136,10 +136,17 @@ class PromptPane(Vertical):
         return self.query_one(TokenGauge)
 
     @property
+    def widget_drafts(self) -> bool:
+        """Whether the template and teacher drafts apply (the Übersicht recipe's prompts)."""
+        return getattr(self.app, "item_view", None) is None
+
+    @property
     def dirty(self) -> bool:
         return self.item_id is not None and self.editor.text != self.saved_text
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("template", "teacher_draft") and not self.widget_drafts:
+            return False  # both write a widget's prompt: other recipes draft in their stages
         if action == "teacher_draft":
             return self.app.services.teacher_draft is not None
         if action in ("accept_proposal", "reject_proposal"):
@@ -451,7 +458,7 @@ class PromptPane(Vertical):
         self._request_count()
 
     def action_template(self) -> None:
-        if self.item_id is not None:
+        if self.item_id is not None and self.widget_drafts:
             self._template(self.item_id)
 
     @work(thread=True, group="prompt-template", exit_on_error=False)
@@ -471,7 +478,11 @@ class PromptPane(Vertical):
 
     # -- teacher draft -------------------------------------------------------------------
     def action_teacher_draft(self) -> None:
-        if self.item_id is not None and self.app.services.teacher_draft is not None:
+        if (
+            self.item_id is not None
+            and self.widget_drafts
+            and self.app.services.teacher_draft is not None
+        ):
             self.notify("Asking the teacher…")
             self._teacher(self.item_id)
 
