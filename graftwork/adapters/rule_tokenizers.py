@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from graftwork.core.rules.validate import ValidateError
 
@@ -38,8 +39,16 @@ class HFTokenizer:
         unk = model.get("unk_token")
         self.unk_id = self.tok.token_to_id(unk) if isinstance(unk, str) else None
 
+    def _batch(self, texts: Sequence[str]) -> list[Any]:
+        # encode_batch_fast: the same ids without character offsets, which no rule reads
+        fast = getattr(self.tok, "encode_batch_fast", self.tok.encode_batch)
+        return fast(list(texts), add_special_tokens=False)
+
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
-        return [e.ids for e in self.tok.encode_batch(list(texts), add_special_tokens=False)]
+        return [e.ids for e in self._batch(texts)]
+
+    def count(self, texts: Sequence[str]) -> list[int]:
+        return [len(e) for e in self._batch(texts)]  # len of an Encoding: no id list built
 
     def decode(self, ids: list[list[int]]) -> list[str]:
         return self.tok.decode_batch(ids, skip_special_tokens=False)
@@ -55,6 +64,9 @@ class TiktokenCounter:
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
         return self.backend._encode(texts)
+
+    def count(self, texts: Sequence[str]) -> list[int]:
+        return [len(ids) for ids in self.backend._encode(texts)]
 
     def decode(self, ids: list[list[int]]) -> list[str]:
         return [self.backend._enc.decode(i) for i in ids]

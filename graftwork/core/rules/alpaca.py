@@ -12,6 +12,7 @@ or as several (``multi``). Splits put every word in exactly one of train/val/tes
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -182,16 +183,37 @@ def split_of(word: str, seed: int, fractions: tuple[float, float, float]) -> str
     return "val" if x < fractions[0] + fractions[1] else "test"
 
 
+@functools.cache
+def alpaca_check() -> Callable[[dict[str, Any]], str | None]:
+    """``check(record)``: None when the record validates against ALPACA_SCHEMA, else the first
+    problem. Compiled once: fastjsonschema turns the schema into Python code (a few µs a
+    record; jsonschema's interpreter took ~130 µs, 13 s of a 100,000-record set), and
+    jsonschema, the reference, words the message for a record that fails."""
+    import fastjsonschema
+    from jsonschema.validators import Draft7Validator
+
+    fast = fastjsonschema.compile(ALPACA_SCHEMA)
+    reference = Draft7Validator(ALPACA_SCHEMA)
+
+    def check(record: dict[str, Any]) -> str | None:
+        try:
+            fast(record)
+        except fastjsonschema.JsonSchemaValueException as exc:
+            first = next(reference.iter_errors(record), None)
+            return first.message if first is not None else exc.message
+        return None
+
+    return check
+
+
 def generate_alpaca(
     loaded: LoadedSpec[TemplatesSpec], warnings: list[str] | None = None
 ) -> AlpacaSet:
-    from jsonschema.validators import Draft7Validator
-
     from graftwork.core.spec.expand import expand
 
     parts = _compile(loaded)
     expansion = expand(loaded)
-    check = Draft7Validator(ALPACA_SCHEMA)
+    check = alpaca_check()
     spec = loaded.spec
     fractions = (spec.splits.train, spec.splits.val, spec.splits.test)
     out = AlpacaSet(
@@ -207,9 +229,9 @@ def generate_alpaca(
             "output": outp.render(ctx).strip(),
             "meta": meta,
         }
-        errors = list(check.iter_errors(rec))
-        if errors:
-            out.warnings.append(f"{p.id} ({p.template_id}): left out: {errors[0].message[:120]}")
+        problem = check(rec)
+        if problem is not None:
+            out.warnings.append(f"{p.id} ({p.template_id}): left out: {problem[:120]}")
             continue
         word = str(p.variables.get("word", p.prompt))
         out.splits[split_of(word, spec.splits.seed, fractions)].append(len(out.records))

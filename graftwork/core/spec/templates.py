@@ -79,9 +79,12 @@ def compile_template(template_id: str, source: str) -> CompiledTemplate:
         raise TemplateError(f"line {exc.lineno}: {exc.message}") from None
     names = frozenset(meta.find_undeclared_variables(tree))
     parts = _plain_parts(tree)
-    if parts is None:
-        return CompiledTemplate(template_id, source, names, compiled.render)
-    return CompiledTemplate(template_id, source, names, _joiner(parts))
+    if parts is not None:
+        return CompiledTemplate(template_id, source, names, _joiner(parts))
+    pieces = _direct_pieces(tree)
+    if pieces is not None:
+        return CompiledTemplate(template_id, source, names, _direct(pieces))
+    return CompiledTemplate(template_id, source, names, compiled.render)
 
 
 def _plain_parts(tree: nodes.Template) -> list[tuple[bool, str]] | None:
@@ -101,6 +104,78 @@ def _plain_parts(tree: nodes.Template) -> list[tuple[bool, str]] | None:
             else:
                 return None
     return parts
+
+
+# Jinja's own filters a direct template may use, as the same Python (jinja2.filters: length
+# is len, upper/lower call str's); every filter of FILTERS is allowed too.
+_JINJA_DIRECT: dict[str, Callable[..., Any]] = {
+    "length": len,
+    "count": len,
+    "upper": lambda v: str(v).upper(),
+    "lower": lambda v: str(v).lower(),
+}
+Piece = Callable[[dict[str, Any]], Any]
+
+
+def _direct_pieces(tree: nodes.Template) -> list[Piece] | None:
+    """Text and ``{{ name | filter(args) }}`` outputs (filters chained, arguments names or
+    constants, filters from FILTERS or _JINJA_DIRECT), as functions of the context; None for
+    anything else. Rendering them is a few Python calls instead of a Jinja context per
+    record (a templated set renders an input and an output per record), with the same text:
+    Jinja's output is str() of the value here too (autoescape off), and a missing variable
+    is an error both ways."""
+    pieces: list[Piece] = []
+    for node in tree.body:
+        if not isinstance(node, nodes.Output):
+            return None
+        for child in node.nodes:
+            if isinstance(child, nodes.TemplateData):
+                text = child.data
+                pieces.append(lambda _ctx, text=text: text)
+                continue
+            value = _direct_value(child)
+            if value is None:
+                return None
+            pieces.append(value)
+    return pieces
+
+
+def _direct_value(node: nodes.Node) -> Piece | None:
+    if isinstance(node, nodes.Name) and node.ctx == "load":
+        name = node.name
+        return lambda ctx: _lookup(ctx, name)
+    if isinstance(node, nodes.Const):
+        const = node.value
+        return lambda _ctx: const
+    if not isinstance(node, nodes.Filter) or node.node is None:
+        return None
+    if node.kwargs or node.dyn_args or node.dyn_kwargs:
+        return None
+    fn = FILTERS.get(node.name) or _JINJA_DIRECT.get(node.name)
+    inner = _direct_value(node.node)
+    args = [_direct_value(a) for a in node.args]
+    if fn is None or inner is None or any(a is None for a in args):
+        return None
+    if not args:
+        return lambda ctx: fn(inner(ctx))
+    return lambda ctx: fn(inner(ctx), *(a(ctx) for a in args))  # type: ignore[misc]
+
+
+def _lookup(ctx: dict[str, Any], name: str) -> Any:
+    try:
+        return ctx[name]
+    except KeyError:
+        # what Jinja's StrictUndefined says, so a caller sees one kind of error
+        from jinja2.exceptions import UndefinedError
+
+        raise UndefinedError(f"'{name}' is undefined") from None
+
+
+def _direct(pieces: list[Piece]) -> Callable[[dict[str, Any]], str]:
+    def render(ctx: dict[str, Any]) -> str:
+        return "".join([str(piece(ctx)) for piece in pieces])
+
+    return render
 
 
 def _joiner(parts: list[tuple[bool, str]]) -> Callable[[dict[str, Any]], str]:
