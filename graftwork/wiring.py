@@ -95,6 +95,7 @@ def build(
     max_tokens: int | None = None,
     reshuffle: bool = False,
     example_limit: int | None = None,
+    stratify: str | None = None,
     job,
 ):  # -> StageResult
     """Build datasets/<set_name> (see core/dataset/build.py)."""
@@ -108,6 +109,7 @@ def build(
         max_tokens=max_tokens,
         reshuffle=reshuffle,
         example_limit=example_limit,
+        stratify=stratify,
         job=job,
     )
 
@@ -165,6 +167,31 @@ def teach_prompts(ws, *, overrides: dict | None = None, job, **options):  # -> S
         teacher_factory=_teacher_factory,
         count=teacher_counter(),
         options=TeachOptions(**options),
+        job=job,
+    )
+
+
+def teach_categories_estimate(ws, *, overrides: dict | None = None, **options) -> dict:
+    """Calls, tokens and cost of `teach categories` with the same options (limit, widgets,
+    sample, resume, fresh)."""
+    from graftwork.core.teach.categorize import CategoryOptions, estimate
+
+    cfg = teacher_config(ws, overrides)
+    with ws.catalog() as db:
+        return estimate(ws, db, cfg, CategoryOptions(**options), teacher_counter())
+
+
+def teach_categories(ws, *, overrides: dict | None = None, job, **options):  # -> StageResult
+    """One category per widget from project.categories (a Job of kind `teach.categories`)."""
+    from graftwork.core.teach.categorize import CategoryOptions
+    from graftwork.core.teach.categorize import teach_categories as run
+
+    return run(
+        ws,
+        cfg=teacher_config(ws, overrides),
+        teacher_factory=_teacher_factory,
+        count=teacher_counter(),
+        options=CategoryOptions(**options),
         job=job,
     )
 

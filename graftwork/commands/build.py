@@ -30,6 +30,13 @@ from graftwork.commands._common import finish, out_console, run_with_progress, w
     help="At most N examples, a seeded pick over the usable ones (examples that share a split "
     "key stay together): e.g. 100 for a dry run, 2000-3000 for a mini fine-tune.",
 )
+@click.option(
+    "--stratify",
+    type=click.Choice(["category", "none"]),
+    default=None,
+    help="category: spread each widget category (teach categories) over the splits by its "
+    "share; none: the whole set only (default: project.stratify).",
+)
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -38,6 +45,7 @@ def command(
     max_tokens: int | None,
     reshuffle: bool,
     example_limit: int | None,
+    stratify: str | None,
 ) -> None:
     """Build datasets/NAME/{train,valid,test}.jsonl in Apple's adapter schema plus manifest.json,
     applying the token budget and curation decisions. Deterministic 80/10/10 split, each split
@@ -70,6 +78,7 @@ def command(
             "max_tokens": max_tokens,
             "reshuffle": reshuffle,
             "example_limit": example_limit,
+            "stratify": stratify,
         },
     )
     s = result.summary

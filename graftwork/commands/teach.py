@@ -170,6 +170,84 @@ def prompts_cmd(ctx: click.Context, overrides: dict[str, Any], yes: bool, **opti
     )
 
 
+def _print_categories_estimate(est: dict[str, Any], console: Any = err_console) -> None:
+    where = "dry run, no network" if est["dry_run"] else f"{est['model']} at {est['base_url']}"
+    resuming = f" (resuming run {est['run_id']})" if est["run_id"] else ""
+    area = " into the sample area" if est["area"].endswith("sample") else ""
+    lines = [
+        f"teach categories{resuming}: {est['items']} widget(s){area}, one of "
+        f"{len(est['categories'])} categories each, {where}",
+        f"  calls to send: {est['calls']}"
+        + (f"; {est['calls_reused']} already done, reused" if est["calls_reused"] else "")
+        + " (plus one retry per reply that names no category)",
+        f"  tokens: ~{est['input_tokens']:,} in, at most {est['output_tokens_max']:,} out",
+        f"  cost: at most {est['cost_max']:.4f}",
+    ]
+    lines += [f"  note: {note}" for note in est["notes"]]
+    lines += [f"  will fail: {item}: {cause}" for item, cause in est["items_unreadable"]]
+    for line in lines:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+@command.command("categories")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="The next N widgets.")
+@click.option(
+    "--widgets",
+    default=None,
+    help="Only these widgets (ids or names, comma-separated), asked again if categorized.",
+)
+@click.option(
+    "--sample",
+    type=click.IntRange(min=1),
+    default=None,
+    help="N widgets into the sample area (categories untouched); see `teach samples`.",
+)
+@click.option("--resume", is_flag=True, help="Continue the last unfinished run.")
+@click.option("--fresh", is_flag=True, help="Do not reuse finished calls of earlier runs.")
+@click.option("--estimate", "only_estimate", is_flag=True, help="Print the estimate and stop.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@teacher_options
+@click.pass_context
+def categories_cmd(
+    ctx: click.Context, overrides: dict[str, Any], yes: bool, only_estimate: bool, **options: Any
+) -> None:
+    """One category per JSX widget from project.categories (default: clock, calendar, system
+    monitor, weather, media, network, finance, productivity, other), written to
+    widget_processing_results.csv as AI_category.
+
+    A reply that names no listed category is asked once more, then the widget is recorded as
+    failed with the replies as the reason. Widgets with a category are left alone unless named
+    with --widgets. Example: graftwork teach categories --limit 20"""
+    from graftwork import wiring
+
+    ws = workspace_from(ctx)
+    options["widgets"] = _widgets(options["widgets"])
+    est = wiring.teach_categories_estimate(ws, overrides=overrides, **options)
+    _print_categories_estimate(est, out_console if only_estimate else err_console)
+    if only_estimate:
+        return
+    for item, reason in est["skipped"]:
+        err_console.print(f"  skipped {item}: {reason}", markup=False, highlight=False)
+    if est["items"] == 0:
+        out_console.print(
+            "nothing to categorize: every JSX widget has a category (or none matched)"
+        )
+        return
+    if not yes and not est["dry_run"] and sys.stdin.isatty() and est["calls"] > 0:
+        click.confirm("send these calls?", default=True, abort=True, err=True)
+    result = run_with_progress(ws, "teach.categories", {"overrides": overrides, **options})
+    s = result.summary
+    spread = ", ".join(f"{k} {v}" for k, v in s["by_category"].items()) or "none"
+    where = "sample area" if s["area"].endswith("sample") else "AI_category"
+    dry = " (dry run: nothing stored)" if s["dry_run"] and where == "AI_category" else ""
+    finish(
+        result,
+        f"run {s['run_id']}{dry}: {s['categorized']} categorized ({spread}), {s['failed']} "
+        f"failed into {where}; calls sent {s['calls_sent']}, reused {s['calls_reused']}; "
+        f"tokens {s['input_tokens']:,} in / {s['output_tokens']:,} out; cost {s['cost']:.4f}",
+    )
+
+
 def _plan_stage_command(stage: str, summary: str) -> None:
     """`teach drafts|critiques|refine`: the plan recipe's teacher stages."""
 
@@ -433,7 +511,7 @@ def log_cmd(
 @teacher_options
 @click.pass_context
 def samples_cmd(ctx: click.Context, overrides: dict[str, Any], run_id: str | None) -> None:
-    """Show the results of a sample run (`teach prompts --sample N`)."""
+    """Show the results of a sample run (`teach prompts|categories --sample N`)."""
     from rich.table import Table
 
     ws = workspace_from(ctx)
@@ -441,7 +519,8 @@ def samples_cmd(ctx: click.Context, overrides: dict[str, Any], run_id: str | Non
         if run_id is None:
             runs = list(
                 db.query(
-                    "SELECT id FROM teach_runs WHERE area = 'sample' ORDER BY created_at DESC, rowid DESC LIMIT 1"
+                    "SELECT id FROM teach_runs WHERE area IN ('sample', 'categories-sample') "
+                    "ORDER BY created_at DESC, rowid DESC LIMIT 1"
                 )
             )
             if not runs:

@@ -178,6 +178,7 @@ declare(
                 flag="--limit",
                 help="at most N examples (a seeded pick): a dry run or a mini fine-tune",
             ),
+            Param("stratify", str, help="category: spread each category over the splits"),
         ),
         reads=("examples", "curation", "budget"),
         writes=("datasets/NAME/", "datasets"),
@@ -304,6 +305,26 @@ declare(
         writes=("prompt_revisions", "teach_runs", "teacher_calls", "teach_samples"),
         record="graftwork.core.teach.config:recorded_params",
         help="Ask a teacher LLM for prompt drafts, critiques and refinements.",
+    )
+)
+
+declare(
+    StageSpec(
+        "teach.categories",
+        "teacher categories",
+        "graftwork.wiring:teach_categories",
+        params=(
+            Param("overrides", dict, {}, help="teacher settings over graftwork.yaml"),
+            Param("limit", int),
+            Param("widgets", list),
+            Param("sample", int),
+            Param("resume", bool, False),
+            Param("fresh", bool, False),
+        ),
+        reads=("items", "analysis", "curation", "teacher_calls"),
+        writes=("item_categories", "teach_runs", "teacher_calls", "teach_samples"),
+        record="graftwork.core.teach.config:recorded_params",
+        help="Ask a teacher LLM for one category per widget (project.categories).",
     )
 )
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import glob
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ class WidgetRow:
     over_by: int = 0
     parts: dict[str, int] = field(default_factory=dict)
     tokenizer: str = ""  # the budget row's tokenizer id (counts_exact says exact or not)
+    category: str = ""  # `teach categories` (the filter `category:NAME`)
 
     def haystack(self) -> str:
         return f"{self.id}\n{self.name}\n{self.author}".casefold()
@@ -37,16 +40,52 @@ class WidgetRow:
 
 ROWS_SQL = """
 select i.id, i.name, i.author, a.kind, d.status as download, b.total_tokens, b.action,
-       b.over_by, b.parts, b.tokenizer, c.decision,
+       b.over_by, b.parts, b.tokenizer, c.decision, cat.category,
        {prompt_state} as prompt_state
 from items i
 left join downloads d on d.item_id = i.id
 left join analysis a on a.item_id = i.id
 left join budget b on b.item_id = i.id
 left join curation c on c.item_id = i.id
+left join item_categories cat on cat.item_id = i.id and cat.state = 'ok'
 {where}
 order by i.manifest_order, i.id
 """
+
+
+_CATEGORY_TERM = re.compile(r'(?:^|\s)(?:category|cat):(?:"([^"]*)"|(\S*))', re.IGNORECASE)
+
+
+def row_filter(text: str) -> Callable[[WidgetRow], bool]:
+    """The Widgets filter: text matches id, name or author (as before); a term
+    `category:NAME` (or `cat:NAME`, `category:"system monitor"`) keeps rows whose category
+    starts with NAME, `category:none` rows without one."""
+    wanted: list[str] = []
+
+    def take(m: re.Match[str]) -> str:
+        wanted.append((m.group(1) if m.group(1) is not None else m.group(2)).casefold())
+        return " "
+
+    needle = " ".join(_CATEGORY_TERM.sub(take, text).split()).casefold()
+
+    def keep(row: WidgetRow) -> bool:
+        category = row.category.casefold()
+        for want in wanted:
+            if not want:  # `category:` still being typed
+                continue
+            if want == "none":
+                if category:
+                    return False
+            elif not category.startswith(want):
+                return False
+        return not needle or needle in row.haystack()
+
+    return keep
+
+
+def filters_by_category(text: str) -> bool:
+    """Whether the filter has a `category:` term (a live category change can move a row)."""
+    return _CATEGORY_TERM.search(text) is not None
 
 
 def approximate_counts(rows: list[WidgetRow]) -> bool:
@@ -92,6 +131,7 @@ def load_rows(db: Any, item_id: str | None = None, ids: list[str] | None = None)
             over_by=r["over_by"] or 0,
             parts=_parts(r["parts"]),
             tokenizer=r["tokenizer"] or "",
+            category=r["category"] or "",
         )
         for r in db.query(sql, params)
     ]
@@ -119,7 +159,8 @@ select (select count(*) from items) as items, (select max(updated_at) from items
        (select max(analyzed_at) from analysis) as analysis_at,
        (select count(*) from budget) as budget, (select max(computed_at) from budget) as budget_at,
        (select max(id) from prompt_revisions) as prompt_id,
-       (select max(id) from curation_history) as curation_id
+       (select max(id) from curation_history) as curation_id,
+       (select max(updated_at) from item_categories) as categories_at
 """
 CHANGED_SQL = """
 select item_id from prompt_revisions where id > :prompt_id
@@ -128,6 +169,7 @@ union select item_id from budget where computed_at >= :budget_at
 union select item_id from downloads where downloaded_at >= :downloads_at
 union select item_id from analysis where analyzed_at >= :analysis_at
 union select id from items where updated_at >= :items_at
+union select item_id from item_categories where updated_at >= :categories_at
 """
 COUNTED = ("items", "downloads", "analysis", "budget")
 

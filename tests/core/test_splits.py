@@ -89,3 +89,33 @@ def test_grouped_keys_stay_together_and_weigh_their_size() -> None:
     per = {s: sum(w for k, w in weights.items() if assigned[k] == s) for s in FRACTIONS}
     assert sum(per.values()) == total and all(per[s] > 0 for s in FRACTIONS)
     assert abs(per["train"] - 0.8 * total) <= 4  # within one group of its share
+
+
+def test_stratified_splits_spread_every_category_by_its_share() -> None:
+    from collections import Counter
+
+    from graftwork.core.dataset.splits import assign_stable
+
+    fractions = {"train": 0.8, "valid": 0.1, "test": 0.1}
+    strata = {f"{c}{i}": c for c in ("clock", "weather", "other") for i in range(10)}
+    out = assign_stable(list(strata), fractions, 42, strata=strata)
+    per = Counter((strata[k], s) for k, s in out.items())
+    for c in ("clock", "weather", "other"):
+        assert (per[(c, "train")], per[(c, "valid")], per[(c, "test")]) == (8, 1, 1)
+    assert Counter(out.values()) == {"train": 24, "valid": 3, "test": 3}
+    # without strata the same keys split by the whole set only: a category can miss a split
+    plain = assign_stable(list(strata), fractions, 42)
+    assert Counter(plain.values()) == Counter(out.values())
+    # stable: recorded keys keep their split, new ones fill what their category lacks
+    more = {**strata, **{f"clock{i}": "clock" for i in range(10, 20)}}
+    again = assign_stable(list(more), fractions, 42, previous=out, strata=more)
+    assert all(again[k] == out[k] for k in out)
+    clock = Counter(s for k, s in again.items() if more[k] == "clock")
+    assert clock == {"train": 16, "valid": 2, "test": 2}
+    # whole: every split non-empty even when the categories are tiny
+    tiny = {"a": "x", "b": "y", "c": "z"}
+    assert sorted(assign_stable(list(tiny), fractions, 1, strata=tiny).values()) == [
+        "test",
+        "train",
+        "valid",
+    ]

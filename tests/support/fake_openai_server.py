@@ -52,6 +52,11 @@ def default_responder(body: dict[str, Any]) -> str:
         )
     if "[stage:judge]" in system:  # eval --judge: the answer sharing the reference's words wins
         return judge_by_reference(user)
+    if "[stage:category]" in system:  # the first listed category named in the widget's name
+        listed = re.search(r"^Categories: (.+)$", user, re.MULTILINE)
+        names = listed.group(1).split(", ") if listed else ["other"]
+        lowered = name.casefold()
+        return next((c for c in names if c.split()[0] in lowered), names[-1])
     if "[stage:critique]" in system:
         return json.dumps({"verdict": "pass", "issues": []})
     if "[stage:refine]" in system:

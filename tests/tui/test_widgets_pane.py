@@ -159,3 +159,28 @@ async def test_stand_in_counts_are_labelled_approximate(make_app) -> None:
         assert "approximate" in str(budget.query_one("#budget-preview").render())
         pane.set_rows([replace(r, tokenizer="apple:0123") for r in stand_in])
         assert "Tokens" in [label for label, _ in table.columns]
+
+
+async def test_category_filter_syntax(make_app, fixture_ws) -> None:
+    """`category:NAME` (or `cat:`) keeps the widgets the teacher put in that category; a
+    category stored by another process shows up live."""
+    from graftwork.core.curate.categories import record
+
+    with fixture_ws.catalog() as db:
+        record(db, "weather", category="weather")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        table = screen.query_one("#widgets-table", VirtualTable)
+        await pilot.press("slash", *"cat:weath")
+        assert table.row_count == 1 and table.keys == ["weather"]
+        pane = screen.query_one(WidgetsPane)
+        pane.filter_text = 'category:"system monitor"'
+        pane.refresh_table()
+        assert table.row_count == 0
+        with fixture_ws.catalog() as db:  # as `teach categories` in another process would
+            record(db, "markup", category="system monitor")
+        await until(pilot, lambda: table.row_count == 1)
+        pane.filter_text = "category:none"
+        pane.refresh_table()
+        assert table.row_count == len(pane.rows) - 2

@@ -19,6 +19,7 @@ import sqlite_utils
 from graftwork.core.base.atomic import atomic_writer
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.budget.tokens import counts_label
+from graftwork.core.curate.categories import item_categories
 from graftwork.core.curate.curation import all_decisions
 from graftwork.core.prompts.current import current_all
 
@@ -49,6 +50,7 @@ AI_COLUMNS = [
     "AI_prompt_origin",
     "AI_teacher_model",
     "AI_prompt",
+    "AI_category",  # `teach categories`: one of project.categories
 ]
 CT_COLUMNS = ["CT_decision", "CT_note"]
 
@@ -93,6 +95,7 @@ def report_rows(db: sqlite_utils.Database) -> tuple[list[str], list[list[str]]]:
     analysis = {r["item_id"]: r for r in db.query("SELECT * FROM analysis")}
     prompts = current_all(db)
     decisions = all_decisions(db)
+    categories = item_categories(db)
     budget = {
         r["item_id"]: r
         for r in db.query("SELECT item_id, total_tokens, action, tokenizer FROM budget")
@@ -135,6 +138,7 @@ def report_rows(db: sqlite_utils.Database) -> tuple[list[str], list[list[str]]]:
             _cell(p.get("origin")),
             _teacher_model(p.get("provenance")),
             _cell(p.get("text")),
+            categories.get(iid, ""),
             _cell(c.get("decision")),
             _cell(c.get("note")),
         ]

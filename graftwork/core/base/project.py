@@ -11,6 +11,18 @@ from pydantic import Field, model_validator
 from graftwork.core.base.config import StrictModel, load_section
 from graftwork.core.base.workspace import Workspace
 
+DEFAULT_CATEGORIES = (
+    "clock",
+    "calendar",
+    "system monitor",
+    "weather",
+    "media",
+    "network",
+    "finance",
+    "productivity",
+    "other",
+)
+
 
 class Splits(StrictModel):
     train: float = Field(0.8, ge=0, le=1)
@@ -58,6 +70,22 @@ class ProjectConfig(StrictModel):
     tokenizer: TokenizerConfig = TokenizerConfig()
     ingest: IngestConfig = IngestConfig()
     teacher_code_tokens: int = Field(2500, gt=0)
+    # `graftwork teach categories`: the teacher picks one of these per widget (AI_category)
+    categories: list[str] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES), min_length=1)
+    # build: spread each category over the splits by its share (`build --stratify category`)
+    stratify: Literal["category"] | None = None
+
+    @model_validator(mode="after")
+    def _categories_distinct(self) -> ProjectConfig:
+        seen: set[str] = set()
+        for name in self.categories:
+            key = name.strip().casefold()
+            if not key or name != name.strip() or "\n" in name or "," in name:
+                raise ValueError(f"category {name!r} must be a non-empty name without commas")
+            if key in seen:
+                raise ValueError(f"category {name!r} is listed twice")
+            seen.add(key)
+        return self
 
     @model_validator(mode="after")
     def _apple_tool_shape(self) -> ProjectConfig:

@@ -58,16 +58,16 @@ def check_set_name(name: str) -> None:
         )
 
 
-def config_hash(project: ProjectConfig, max_tokens: int) -> str:
-    blob = json.dumps(
-        {
-            "project": project.content_hash(),
-            "splits": project.splits.model_dump(),
-            "seed": project.seed,
-            "max_tokens": max_tokens,
-        },
-        sort_keys=True,
-    )
+def config_hash(project: ProjectConfig, max_tokens: int, stratify: str | None = None) -> str:
+    settings: dict[str, Any] = {
+        "project": project.content_hash(),
+        "splits": project.splits.model_dump(),
+        "seed": project.seed,
+        "max_tokens": max_tokens,
+    }
+    if stratify:  # only when set: hashes of sets built before stratify existed stay the same
+        settings["stratify"] = stratify
+    blob = json.dumps(settings, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -163,13 +163,16 @@ def build(
     max_tokens: int | None = None,
     reshuffle: bool = False,
     example_limit: int | None = None,
+    stratify: str | None = None,
     job: Job,
 ) -> StageResult:
     """Build datasets/<set_name>. The budget is applied from fresh counts (through the token
     cache, so never stale) at ``max_tokens`` or the project's max_sequence_length. Examples
     keep the splits earlier builds of the set recorded, unless ``reshuffle``. With
     ``example_limit`` the set holds at most that many (a seeded pick by split key: the seed's
-    dry run on 100 samples, a mini fine-tune on 2-3k)."""
+    dry run on 100 samples, a mini fine-tune on 2-3k). ``stratify``
+    "category" (or project.stratify when None; "none" turns it off) spreads each widget
+    category (`teach categories`) over the splits by its share."""
     check_set_name(set_name)
     target = ws.datasets_dir / set_name
     ws.datasets_dir.mkdir(parents=True, exist_ok=True)
@@ -201,6 +204,9 @@ def build(
         for item_id, cause in cands.failed:
             job.item_failed(item_id, cause)
         result = StageResult(failed=list(cands.failed), skipped=list(cands.skipped))
+        strat = _stratify(stratify, project)
+        if strat == "category" and splits.own is None:
+            splits.strata = _category_strata(db, job)
         lines, items = _select(
             cands.examples, counter, project, limit, _curation(db), result, job, set_format, splits
         )
@@ -215,10 +221,11 @@ def build(
             "format": set_format,
             "recipe": recipe.name,
             "created_at": now(),
-            "config_hash": config_hash(project, limit),
+            "config_hash": config_hash(project, limit, strat),
             "project_hash": project.content_hash(),
             "splits": splits.own[0] if splits.own else project.splits.model_dump(),
             "seed": splits.own[1] if splits.own else project.seed,
+            **({"stratify": strat} if splits.strata is not None else {}),
             "max_tokens": limit,
             **_limit_note(splits),
             "tokenizer": counter.id,
@@ -393,7 +400,14 @@ def _select(
         fractions, seed = splits.own
         splits.assigned = {k: assign_split(k, fractions, seed) for k in weights}
     else:
-        splits.assigned = assign_stable(weights, fractions, project.seed, splits.previous)
+        strata = None
+        if splits.strata is not None:  # a key's stratum: the category of its first example
+            strata = {}
+            for ex, _, _ in kept:
+                strata.setdefault(_split_key(ex), splits.strata.get(ex.item_id, ""))
+        splits.assigned = assign_stable(
+            weights, fractions, project.seed, splits.previous, strata=strata
+        )
     for ex, total, line in kept:  # candidate order within each split, as before
         split = splits.assigned[_split_key(ex)]
         lines[split].append(line)
@@ -430,6 +444,34 @@ class SplitState:
     limit: int | None = None
     assigned: dict[str, str] = field(default_factory=dict)
     left_out: int = 0
+    strata: dict[str, str] | None = None  # item id -> category when stratifying
+
+
+def _stratify(flag: str | None, project: ProjectConfig) -> str | None:
+    value = flag if flag is not None else project.stratify
+    if value in (None, "", "none"):
+        return None
+    if value != "category":
+        raise ConfigError(f"--stratify: expected category or none, got {value!r}")
+    return value
+
+
+def _category_strata(db: Any, job: Job) -> dict[str, str]:
+    from graftwork.core.curate.categories import item_categories
+
+    categories = item_categories(db)
+    if categories:
+        job.log(
+            f"splits stratified by category ({len(set(categories.values()))} categories over "
+            f"{len(categories)} widgets; widgets without one form their own group)"
+        )
+    else:
+        job.log(
+            "splits stratified by category, but no widget has a category yet "
+            "(graftwork teach categories): splitting by the whole set",
+            level="warning",
+        )
+    return categories
 
 
 def _write_set(

@@ -68,6 +68,7 @@ def assign_stable(
     fractions: Mapping[str, float],
     seed: int,
     previous: Mapping[str, str] | None = None,
+    strata: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """Splits that are stable and whole, per split key (an id, or a group's key weighted by
     how many examples share it: every chunk of a repository goes to one split).
@@ -76,7 +77,13 @@ def assign_stable(
     split. The others, in seeded-hash order, each go to the split furthest under its share of
     the whole set (ties in train, valid, test order). With nothing recorded this gives every
     split its share (within one, for single examples) and no empty split with a fraction > 0
-    once there are at least as many examples as such splits."""
+    once there are at least as many examples as such splits.
+
+    ``strata`` (key -> stratum, e.g. the widget's category; keys without one form the stratum
+    "") spreads every stratum over the splits by its own share as far as the whole set's shares
+    allow: strata are filled largest first, each new key going to the split furthest under its
+    stratum's share among the splits that still have room in the whole set's, so the whole
+    set keeps the guarantees above."""
     weights = dict(keys) if isinstance(keys, Mapping) else {k: 1 for k in keys}
     order = sorted(weights, key=lambda k: (bucket(seed, k), k))
     targets = split_targets(sum(weights.values()), fractions)
@@ -85,6 +92,9 @@ def assign_stable(
     counts = {s: 0 for s in SPLIT_NAMES}
     for key, split in out.items():
         counts[split] += weights[key]
+    if strata is not None:
+        _fill_strata(order, weights, strata, fractions, targets, counts, out)
+        return out
     for key in order:
         if key in out:
             continue
@@ -92,6 +102,43 @@ def assign_stable(
         out[key] = split
         counts[split] += weights[key]
     return out
+
+
+def _fill_strata(
+    order: list[str],
+    weights: Mapping[str, int],
+    strata: Mapping[str, str],
+    fractions: Mapping[str, float],
+    targets: Mapping[str, int],
+    counts: dict[str, int],
+    out: dict[str, str],
+) -> None:
+    groups: dict[str, list[str]] = {}
+    for key in order:
+        groups.setdefault(strata.get(key, ""), []).append(key)
+    for name in sorted(groups, key=lambda g: (-sum(weights[k] for k in groups[g]), g)):
+        keys = groups[name]
+        share = split_targets(sum(weights[k] for k in keys), fractions)
+        have = {s: 0 for s in SPLIT_NAMES}
+        for key in keys:
+            if key in out:
+                have[out[key]] += weights[key]
+        for key in keys:
+            if key in out:
+                continue
+            w = weights[key]
+            room = [s for s in SPLIT_NAMES if counts[s] + w <= targets[s]] or list(SPLIT_NAMES)
+            split = max(
+                room,
+                key=lambda s: (
+                    share[s] - have[s],
+                    targets[s] - counts[s],
+                    -SPLIT_NAMES.index(s),
+                ),
+            )
+            out[key] = split
+            counts[split] += w
+            have[split] += w
 
 
 def recorded_splits(db: Any, set_name: str) -> dict[str, str]:

@@ -88,3 +88,22 @@ def m001_teach(db: Database) -> None:
         pk="id",
     )
     db["teach_samples"].create_index(["run_id", "item_id"], unique=True)
+
+
+@migrations()
+def m002_item_categories(db: Database) -> None:
+    # `teach categories`: the newest category the teacher gave each widget (state ok) or why it
+    # could not (state failed, reason). Dry runs and the sample area never write here.
+    db["item_categories"].create(
+        {
+            "item_id": str,
+            "category": str,
+            "state": str,
+            "reason": str,
+            "model": str,
+            "call_id": int,
+            "run_id": str,
+            "updated_at": str,
+        },
+        pk="item_id",
+    )

@@ -45,10 +45,7 @@ class TeachOptions:
     def __post_init__(self) -> None:
         if self.refine:
             self.critique = True  # a refinement answers a critique (seed 002 chain)
-        for name in ("limit", "sample"):
-            value = getattr(self, name)
-            if value is not None and value < 1:
-                raise TeachUsageError(f"--{name} must be at least 1, got {value}")
+        check_at_least_one(self, ("limit", "sample"))
         if self.gating not in (None, "lenient", "strict"):
             raise TeachUsageError(f"--gating must be lenient or strict, got {self.gating!r}")
 
@@ -80,7 +77,31 @@ def _accepted(db: sqlite_utils.Database) -> set[str]:
     return {item_id for item_id, state in current_states(db).items() if state == "accepted"}
 
 
-def _widgets(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+def check_at_least_one(options: Any, names: tuple[str, ...]) -> None:
+    """Options (limit, sample, ...) that must be at least 1 when given: one usage error."""
+    for name in names:
+        value = getattr(options, name)
+        if value is not None and value < 1:
+            raise TeachUsageError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+
+
+def named_widgets(rows: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]]:
+    """The rows ``names`` (ids or names) pick, in row order; unknown names are one usage error."""
+    by_key: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        by_key.setdefault(row["id"], row)
+        by_key.setdefault(row["name"], row)
+    unknown = [w for w in names if w not in by_key]
+    if unknown:
+        raise TeachUsageError(
+            f"unknown widget(s): {', '.join(unknown)} (use ids or names from the catalog)"
+        )
+    wanted = {by_key[w]["id"] for w in names}
+    return [r for r in rows if r["id"] in wanted]
+
+
+def widget_rows(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Every item with its JSX flag and curation decision, in manifest order."""
     return list(
         db.query(
             "SELECT i.id, i.name, a.is_jsx, c.decision FROM items i "
@@ -94,21 +115,11 @@ def select_items(
     db: sqlite_utils.Database, opts: TeachOptions
 ) -> tuple[list[str], list[tuple[str, str]]]:
     """JSX widgets without an accepted prompt and not excluded by curation, in manifest order."""
-    rows = _widgets(db)
+    rows = widget_rows(db)
     accepted = _accepted(db)
     skipped: list[tuple[str, str]] = []
     if opts.widgets:
-        by_key: dict[str, dict[str, Any]] = {}
-        for row in rows:
-            by_key.setdefault(row["id"], row)
-            by_key.setdefault(row["name"], row)
-        unknown = [w for w in opts.widgets if w not in by_key]
-        if unknown:
-            raise TeachUsageError(
-                f"unknown widget(s): {', '.join(unknown)} (use ids or names from the catalog)"
-            )
-        wanted = {by_key[w]["id"] for w in opts.widgets}
-        rows = [r for r in rows if r["id"] in wanted]
+        rows = named_widgets(rows, opts.widgets)
     chosen: list[str] = []
     for row in rows:
         if not row["is_jsx"]:

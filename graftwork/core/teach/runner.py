@@ -14,7 +14,7 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,7 +71,7 @@ class DryRunTeacher:
         user = request.messages[-1]["content"]
         stage = m.group(1) if (m := re.search(r"\[stage:(\w+)\]", system)) else "draft"
         name = m.group(1).strip() if (m := re.search(r"^Widget: (.+)$", user, re.M)) else "widget"
-        text = dry_run_reply(stage, name)
+        text = dry_run_reply(stage, name, user)
         return Completion(
             text=text, model=self.model, input_tokens=0, output_tokens=0, latency_ms=0
         )
@@ -385,44 +385,23 @@ class TeachRun:
             )
 
     # -- all items -----------------------------------------------------------------------
-    async def _guarded(self, sem: asyncio.Semaphore, item_id: str) -> None:
-        async with sem:
-            try:
-                await self.item(item_id)
-            except ItemError as exc:
-                self.result.failed.append((item_id, exc.cause))
-                self.engine.tally.outcomes["failed"] = (
-                    self.engine.tally.outcomes.get("failed", 0) + 1
-                )
-                if self.job is not None:
-                    self.job.item_failed(item_id, exc.cause)
-                    self.job.advance(
-                        item_id=item_id, message=f"cost so far {self.engine.tally.cost:.4f}"
-                    )
-
-    async def _watch(self, tasks: list[asyncio.Task[None]]) -> None:
-        while self.job is not None:
-            if self.job.cancelled:
-                for task in tasks:
-                    task.cancel()
-                return
-            await asyncio.sleep(0.1)
+    def _failed(self, item_id: str, cause: str) -> None:
+        self.result.failed.append((item_id, cause))
+        self.engine.tally.outcomes["failed"] = self.engine.tally.outcomes.get("failed", 0) + 1
+        if self.job is not None:
+            self.job.item_failed(item_id, cause)
+            self.job.advance(item_id=item_id, message=f"cost so far {self.engine.tally.cost:.4f}")
 
     async def run(self) -> None:
-        # Items hold the semaphore for their whole chain: calls in flight <= concurrency,
-        # and items finish roughly in order, so a killed run leaves little half-done.
-        sem = asyncio.Semaphore(self.cfg.concurrency)
-        tasks = [asyncio.create_task(self._guarded(sem, item)) for item in self.plan.items]
-        watcher = asyncio.create_task(self._watch(tasks))
-        try:
-            await all_or_cancel(tasks)
-        except BaseException:
-            if self.job is not None and self.job.cancelled:
-                raise Cancelled("teach cancelled; continue with --resume") from None
-            raise
-        finally:
-            watcher.cancel()
-            await self.engine.teacher.close()
+        await run_items(
+            self.plan.items,
+            self.item,
+            self._failed,
+            concurrency=self.cfg.concurrency,
+            job=self.job,
+            teacher=self.engine.teacher,
+            what="teach",
+        )
 
     def summary(self) -> dict[str, Any]:
         tally = self.engine.tally
@@ -473,6 +452,50 @@ def insert_teach_run(
             }
         )
     return run_id
+
+
+async def run_items(
+    items: Sequence[str],
+    one: Callable[[str], Awaitable[None]],
+    failed: Callable[[str, str], None],
+    *,
+    concurrency: int,
+    job: Job | None,
+    teacher: Teacher,
+    what: str,
+) -> None:
+    """``one(item)`` for every item, at most ``concurrency`` at once; an ItemError goes to
+    ``failed(item, cause)`` and the others go on. Items hold the semaphore for their whole
+    chain, so they finish roughly in order and a killed run leaves little half-done. The job's
+    cancel cancels them all (Cancelled: continue with --resume); the teacher is closed last."""
+    sem = asyncio.Semaphore(concurrency)
+
+    async def guarded(item_id: str) -> None:
+        async with sem:
+            try:
+                await one(item_id)
+            except ItemError as exc:
+                failed(item_id, exc.cause)
+
+    async def watch(tasks: list[asyncio.Task[None]]) -> None:
+        while job is not None:
+            if job.cancelled:
+                for task in tasks:
+                    task.cancel()
+                return
+            await asyncio.sleep(0.1)
+
+    tasks = [asyncio.create_task(guarded(item)) for item in items]
+    watcher = asyncio.create_task(watch(tasks))
+    try:
+        await all_or_cancel(tasks)
+    except BaseException:
+        if job is not None and job.cancelled:
+            raise Cancelled(f"{what} cancelled; continue with --resume") from None
+        raise
+    finally:
+        watcher.cancel()
+        await teacher.close()
 
 
 def open_run(db: sqlite_utils.Database, plan: Plan, cfg: TeacherConfig, job: Job | None) -> str:

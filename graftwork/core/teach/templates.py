@@ -8,6 +8,7 @@ tests) can tell the stages apart.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,8 +97,11 @@ def refine_messages(ctx: WidgetContext, draft: str, issues: list[str]) -> list[d
     ]
 
 
-def dry_run_reply(stage: str, name: str) -> str:
+def dry_run_reply(stage: str, name: str, user: str = "") -> str:
     """Placeholder replies for dry runs: obviously fake, yet shaped like real ones."""
+    if stage == "category":  # the last listed category (the list ends with a catch-all)
+        listed = re.search(r"^Categories: (.+)$", user, re.MULTILINE)
+        return listed.group(1).split(", ")[-1] if listed else "other"
     if stage == "critique":
         return json.dumps({"verdict": "pass", "issues": ["[dry-run] no teacher was asked"]})
     return (

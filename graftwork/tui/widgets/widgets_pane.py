@@ -15,7 +15,13 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from graftwork.tui.data import NONE, WidgetRow, approximate_counts
+from graftwork.tui.data import (
+    NONE,
+    WidgetRow,
+    approximate_counts,
+    filters_by_category,
+    row_filter,
+)
 from graftwork.tui.widgets.detail import DetailView
 from graftwork.tui.widgets.table_pane import TablePane
 from graftwork.tui.widgets.virtual_table import VirtualTable
@@ -159,7 +165,9 @@ class WidgetsPane(TablePane, Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal():
             with Vertical(id="widgets-left"):
-                yield Input(placeholder="filter: id, name or author", id="widgets-filter")
+                yield Input(
+                    placeholder="filter: id, name or author; category:NAME", id="widgets-filter"
+                )
                 yield Static(id="widgets-status")
                 yield WidgetTable(
                     [(label, width) for label, width, _ in COLUMNS], id="widgets-table"
@@ -205,12 +213,12 @@ class WidgetsPane(TablePane, Vertical):
 
     def reorders(self) -> bool:
         """Whether a changed row can move or leave the view (a quick filter or sort is on)."""
-        return self.quick != "all" or self.sort_column >= 0
+        return self.quick != "all" or self.sort_column >= 0 or filters_by_category(self.filter_text)
 
     def refresh_table(self) -> None:
-        needle = self.filter_text.casefold()
+        matches = row_filter(self.filter_text)  # text, and `category:NAME` terms
         keep = QUICK_FILTERS[self.quick][1]
-        visible = [r for r in self.rows if keep(r) and (not needle or needle in r.haystack())]
+        visible = [r for r in self.rows if keep(r) and matches(r)]
         if self.sort_column >= 0:
             key = COLUMNS[self.sort_column][2]
             visible.sort(key=key, reverse=self.sort_reverse)
