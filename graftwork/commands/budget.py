@@ -36,7 +36,8 @@ def command(ctx: click.Context, max_tokens: int | None, widgets_only: bool) -> N
     if widgets_only:
         rec = s["recommendations"]
         lines = [
-            f"{s['widgets']} JSX widgets, {s['over_limit']} over {s['max_tokens']} tokens (code only)",
+            f"{s['widgets']} JSX widgets, {s['over_limit']} over {s['max_tokens']} tokens "
+            f"(code only, {s['token_counts']} counts)",
             f"  exclusion:  drop {rec['exclusion']['widgets_excluded']}, lose {rec['exclusion']['tokens_lost']} tokens",
             f"  truncation: cut {rec['truncation']['widgets_truncated']}, cut {rec['truncation']['tokens_cut']} tokens",
             f"  hybrid:     drop {rec['hybrid']['widgets_excluded']} (> {rec['hybrid']['extreme_threshold']}), "

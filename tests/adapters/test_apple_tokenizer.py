@@ -133,6 +133,10 @@ def test_without_the_toolkit_counts_are_labelled_approximate(workspace: Workspac
     assert {r["PS_token_counts"] for r in _report(workspace).values()} == {"approximate"}
     assert run_main(workspace, "build", "--set", "v1") == 0
     assert "approximate counts" in capsys.readouterr().out
+    assert run_main(workspace, "budget", "--widgets-only") == 0
+    assert "code only, approximate counts" in capsys.readouterr().out
+    sizes = json.loads((workspace.root / "widget_size_analysis.json").read_text())
+    assert sizes["token_counts"] == "approximate"
 
 
 def test_switching_tokenizers_never_reads_stale_counts(

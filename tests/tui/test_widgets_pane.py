@@ -184,3 +184,10 @@ async def test_category_filter_syntax(make_app, fixture_ws) -> None:
         pane.filter_text = "category:none"
         pane.refresh_table()
         assert table.row_count == len(pane.rows) - 2
+
+
+def test_the_prompt_gauge_marks_stand_in_counts() -> None:
+    from graftwork.tui.widgets.token_gauge import gauge_text
+
+    assert str(gauge_text(1234, 4095, approximate=True)).startswith("≈1,234 / 4,095 tokens")
+    assert str(gauge_text(1234, 4095)).startswith("1,234 / 4,095 tokens")

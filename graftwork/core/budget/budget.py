@@ -144,6 +144,7 @@ def run_budget(
                 "max_tokens": limit,
                 "widgets": len(sizes),
                 "over_limit": report["widgets_over_limit"],
+                "token_counts": counts_label(counter.id),
                 "recommendations": report["recommendations"],
             }
             return result

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from graftwork.core.budget.stats import histogram, stats
+from graftwork.core.budget.tokens import counts_label
 
 HYBRID_FACTOR = 2  # hybrid: exclude widgets above 2x the limit, truncate the rest
 
@@ -22,6 +23,7 @@ def widget_size_report(
     return {
         "max_sequence_length": max_tokens,
         "tokenizer": tokenizer,
+        "token_counts": counts_label(tokenizer),  # exact | approximate (an added key)
         "note": "widget code only: system prompt, tools, user prompt and JSON structure are not counted",
         "stats": stats(totals),
         "histogram": histogram(totals, 10),

@@ -280,18 +280,25 @@ class PromptPane(Vertical):
         if generation != self._generation:
             return  # a newer keystroke is already queued
         try:
-            result = self.app.services.token_counter().count(example)
+            counter = self.app.services.token_counter()
+            result = counter.count(example)
         except Exception as exc:  # shown in the gauge, not as one notification per keystroke
             self.app.call_from_thread(self._count_failed, generation, f"cannot count: {exc}")
             return
         if generation != self._generation:
             return
         parts = {k: int(v) for k, v in dict(result.parts).items()}
-        self.app.call_from_thread(self._counted, item_id, int(result.total), parts, generation)
+        exact = bool(getattr(counter, "exact", True))  # tiktoken stands in: approximate
+        self.app.call_from_thread(
+            self._counted, item_id, int(result.total), parts, generation, exact
+        )
 
-    def _counted(self, item_id: str, total: int, parts: dict[str, int], generation: int) -> None:
+    def _counted(
+        self, item_id: str, total: int, parts: dict[str, int], generation: int, exact: bool = True
+    ) -> None:
         if generation != self._generation or item_id != self.item_id:
             return
+        self.gauge.approximate = not exact
         self.gauge.total = total
         self.gauge.note = ""
         self.post_message(PromptCounted(item_id, total, parts))

@@ -7,14 +7,17 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 
-def gauge_text(total: int | None, limit: int, width: int = 30, note: str = "") -> Text:
+def gauge_text(
+    total: int | None, limit: int, width: int = 30, note: str = "", approximate: bool = False
+) -> Text:
     if total is None:
         return Text(note or "tokens: counting…", style="dim")
     filled = min(width, round(width * total / limit)) if limit > 0 else width
     over = total > limit
     colour = "red" if over else ("yellow" if total > 0.9 * limit else "green")
     out = Text()
-    out.append(f"{total:,} / {limit:,} tokens  ")
+    # "≈": counted by a stand-in tokenizer (no Apple toolkit configured; see graftwork doctor)
+    out.append(f"{'≈' if approximate else ''}{total:,} / {limit:,} tokens  ")
     out.append("█" * filled, style=colour)
     out.append("░" * (width - filled), style="dim")
     left = limit - total
@@ -30,6 +33,7 @@ class TokenGauge(Static):
     total: reactive[int | None] = reactive(None)
     limit: reactive[int] = reactive(4095)
     note: reactive[str] = reactive("")
+    approximate: reactive[bool] = reactive(False)
 
     def render(self) -> Text:
-        return gauge_text(self.total, self.limit, note=self.note)
+        return gauge_text(self.total, self.limit, note=self.note, approximate=self.approximate)
