@@ -88,9 +88,10 @@ async def test_import_items_show_the_recipes_columns_and_the_detail(make_app, im
         await until(pilot, lambda: len(pane.rows) == 4 and pane.selected_id == "c1")
         table = pane.query_one("#items-table")
         labels = [label for label, _ in table.columns]
-        assert labels == ["id", "format", "file", "user", "assistant", "tokens", "decision"]
+        assert labels == ["id", "format, file:line", "user", "assistant", "tokens", "decision"]
         row = pane.by_id["sum"]
         assert (row["format"], row["file"]) == ("alpaca", "alpaca.jsonl:2")
+        assert row["source"] == "alpaca alpaca.jsonl:2"
         assert row["user"] == "Add the numbers.  2 and 3"  # instruction + blank line + input
         assert row["assistant"] == "2 + 3 = **5**"
         assert pane.by_id["tool1"]["format"] == "chat"

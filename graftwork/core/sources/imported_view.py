@@ -68,7 +68,8 @@ class ImportView:
                 {
                     "id": item_id,
                     "format": fmt or "",
-                    "file": f"{name}:{line}" if path else origin or "",
+                    "file": (where := f"{name}:{line}" if path else origin or ""),
+                    "source": f"{fmt or '?'} {where}",
                     "rev": rev,
                     "user": user or "",
                     "assistant": assistant or "",

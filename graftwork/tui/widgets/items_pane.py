@@ -31,7 +31,7 @@ from graftwork.tui.widgets.table_pane import TablePane
 from graftwork.tui.widgets.virtual_table import VirtualTable
 
 NONE = "—"
-FLEX_MIN = 12  # a flexible column never gets narrower than this
+FLEX_MIN = 8  # a flexible column never gets narrower than this
 STYLE = {
     "include": "green",
     "exclude": "red",
@@ -94,6 +94,16 @@ class ItemTable(VirtualTable):
         Binding("s", "pane_sort", "Sort", id="items.sort", tooltip="Sort by the next column"),
         Binding("r", "pane_reverse", "Reverse", id="items.reverse", tooltip="Reverse the sort"),
     ]
+
+    def __init__(self, declared: Sequence[Column], **kw: Any) -> None:
+        super().__init__(fit_columns(declared, 80), **kw)
+        self.declared = list(declared)
+
+    def on_resize(self) -> None:
+        """Flexible columns share the width the table has now."""
+        width = self.scrollable_content_region.width
+        if width > 0:
+            self.set_columns(fit_columns(self.declared, width))
 
     def action_pane_sort(self) -> None:
         self.post_message(ItemsPane.SortRequest(None))
@@ -238,7 +248,7 @@ class ItemsPane(TablePane, Vertical):
             with Vertical(id="items-left"):
                 yield Input(placeholder="filter: any column", id="items-filter")
                 yield Static(id="items-status")
-                yield ItemTable(fit_columns(self.columns, 80), id="items-table")
+                yield ItemTable(self.columns, id="items-table")
             with Vertical(id="items-right"):
                 yield SectionsView(id="items-detail")
                 with VerticalScroll(id="items-dashboard"):
@@ -249,12 +259,6 @@ class ItemsPane(TablePane, Vertical):
         self.query_one("#items-dashboard").display = False
         self.query_one(SectionsView).show(None, [])
         self._status()
-
-    def on_resize(self) -> None:
-        table = self.query_one(ItemTable)
-        width = table.scrollable_content_region.width or table.size.width
-        if width:
-            table.set_columns(fit_columns(self.columns, width))
 
     # -- data ------------------------------------------------------------------------------
     def _cell_row(self, item_id: str) -> tuple[Text, ...]:
