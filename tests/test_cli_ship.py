@@ -321,3 +321,19 @@ def test_a_killed_ship_leaves_nothing_half_written(run_ws: Workspace, tmp_path: 
     assert done.returncode == 0, done.stderr
     assert (out / "model.safetensors").is_file()
     assert [p.name for p in tmp_path.iterdir()] == ["killed"]  # the dead build was swept
+
+
+def test_gguf_add_bos_follows_the_chat_template(llama_world: tuple[Path, Path]) -> None:
+    from types import SimpleNamespace
+
+    from transformers import AutoTokenizer
+
+    from graftwork.adapters.mlx.ship import _template_starts_with
+
+    model, _ = llama_world
+    tokenizer = AutoTokenizer.from_pretrained(model, local_files_only=True)
+    tokenizer.bos_token = "<|endoftext|>"
+    vocab = SimpleNamespace(tokenizer=tokenizer)
+    assert not _template_starts_with(vocab, "<|endoftext|>")  # ChatML writes no bos
+    tokenizer.chat_template = "{{ bos_token }}{% for m in messages %}{{ m.content }}{% endfor %}"
+    assert _template_starts_with(vocab, "<|endoftext|>")

@@ -135,6 +135,16 @@ def tokenizer_metadata(model_dir: Path, chat_template: str | None, name: str) ->
     return meta
 
 
+def _template_starts_with(vocab: Any, bos: str) -> bool:
+    try:
+        text = vocab.tokenizer.apply_chat_template(
+            [{"role": "user", "content": "x"}], tokenize=False, add_generation_prompt=True
+        )
+    except Exception:  # no chat template, or one that refuses this: mlx-lm's default stays
+        return True
+    return isinstance(text, str) and text.startswith(bos)
+
+
 def _write_gguf(model: Any, tokenizer: Any, config: dict[str, Any], req: dict[str, Any]) -> None:
     import mlx.core as mx
     import mlx_lm.gguf as mlx_gguf
@@ -160,6 +170,10 @@ def _write_gguf(model: Any, tokenizer: Any, config: dict[str, Any], req: dict[st
             )
         ]
         meta["tokenizer.ggml.token_type"] = mx.array(types, dtype=mx.uint32)
+        bos = vocab.tokenizer.bos_token
+        if bos:  # the runtime writes bos when the chat template starts with it (Ollama's
+            # TEMPLATE leaves it out); a template without it must not get one
+            meta["tokenizer.ggml.add_bos_token"] = mx.array(_template_starts_with(vocab, bos))
         if vocab.tokenizer.pad_token_id is not None:
             meta["tokenizer.ggml.padding_token_id"] = mx.array(
                 vocab.tokenizer.pad_token_id, dtype=mx.uint32
