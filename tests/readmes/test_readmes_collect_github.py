@@ -3,6 +3,7 @@ lists parsed with a Markdown parser."""
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from pathlib import Path
@@ -159,6 +160,44 @@ def test_missing_repository_and_missing_readme_fail_by_name(
         "octo__bare": "no README at the top level",
         "octo__ghost": "GitHub repository octo/ghost not found (404): private or missing",
     }
+
+
+def test_bad_repositories_over_the_api_are_named_and_the_others_go_on(
+    api_ws: Workspace, http_server: LocalServer
+) -> None:
+    configure(
+        api_ws,
+        github={"api_url": http_server.url(""), "retries": 0},
+        collect={"max_files": 5, "max_readme_bytes": 2000},
+    )
+    good = publish_repo(http_server, FakeRepo("octo", "good", PY_FILES))
+    big = publish_repo(http_server, FakeRepo("octo", "big", {"README.md": "word " * 600}))
+    latin = publish_repo(http_server, FakeRepo("octo", "latin", {"README.md": "x"}))
+    raw = "Caf\xe9\n".encode("latin-1")
+    http_server.route(
+        "/repos/octo/latin/readme",
+        json.dumps(
+            {"path": "README.md", "size": len(raw), "content": base64.b64encode(raw).decode()}
+        ).encode(),
+    )
+    empty = publish_repo(http_server, FakeRepo("octo", "empty", {"README.md": "x"}))
+    http_server.route(
+        "/repos/octo/empty", json.dumps({"default_branch": "main", "size": 0}).encode()
+    )
+    many = publish_repo(
+        http_server,
+        FakeRepo("octo", "many", {"README.md": "# M"} | {f"f{i}.py": "" for i in range(6)}),
+    )
+    result = collect(api_ws, good, big, latin, empty, many, api=True)
+    assert result.ok == 1
+    assert dict(result.failed) == {
+        "octo__big": "README.md is 3,000 bytes, over the 2,000 bytes limit",
+        "octo__latin": "README.md is not UTF-8 (invalid byte at offset 3)",
+        "octo__empty": "empty repository (no commits)",
+        "octo__many": "7 files, over the limit of 5 (max_files)",
+    }
+    exported = json.loads((api_ws.root / "collection/awesome_readme_data.json").read_text())
+    assert [r["repo"] for r in exported] == ["good"]
 
 
 AWESOME = """# Awesome READMEs

@@ -64,6 +64,30 @@ def test_bad_word_lists_and_tokenizer_folders(tmp_path: Path) -> None:
     extra = "words: {tokenizer: nowhere, tokens: single}\n"
     with pytest.raises(SpecError, match=r"words\.tokenizer.*no tokenizer\.json"):
         load_templates(_spec(tmp_path, b"cat\ndog\n", extra), open_tokenizer)
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "tokenizer.json").write_text('{"model": ', encoding="utf-8")
+    extra = "words: {tokenizer: broken, tokens: single}\n"
+    with pytest.raises(SpecError, match=r"words\.tokenizer.*not a usable tokenizer"):
+        load_templates(_spec(tmp_path, b"cat\ndog\n", extra), open_tokenizer)
+
+
+def test_counts_past_the_words_make_what_is_possible_and_say_so(tmp_path: Path) -> None:
+    made = generate_alpaca(*load_templates(_spec(tmp_path, b"cat\ndog\n")))
+    assert sorted(r["output"] for r in made.records) == ["cat", "dog"]
+    assert any("3 prompts asked, only 2 possible without repeats" in w for w in made.warnings)
+
+
+def test_a_record_the_schema_refuses_is_left_out_with_the_schemas_words(tmp_path: Path) -> None:
+    path = _spec(tmp_path, b"cat\ndog\n")
+    path.write_text(
+        path.read_text().replace(
+            "['Spell {{ word }}']", "['Spell {{ word }}'], output: \"{{ '' }}\""
+        ),
+        encoding="utf-8",
+    )
+    made = generate_alpaca(*load_templates(path))
+    assert made.records == []
+    assert any("left out: '' should be non-empty" in w for w in made.warnings), made.warnings
 
 
 def test_single_token_filter_with_a_real_tokenizer(tmp_path: Path) -> None:
