@@ -80,6 +80,7 @@ def test_readmes_takes_its_sources_as_lists_from_graftwork_yaml(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ws = init(tmp_path, "readmes")
+    assert "#   sources: [" in ws.config_path.read_text()  # the starter shows this recipe's inputs
     for name in ("tallyho", "pocketnote"):
         shutil.copytree(REPO / "data" / "readmes" / name, ws.root / "mine" / name)
     (ws.root / "more.txt").write_text("mine/pocketnote\n", encoding="utf-8")
@@ -101,6 +102,7 @@ def test_import_imports_the_given_files_then_builds(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ws = init(tmp_path, "import")
+    assert "#   import: [" in ws.config_path.read_text()
     assert gw("-w", str(ws.root), "run", "--set", "s1") == 2
     err = capsys.readouterr().err
     assert "Missing option '--import'" in err and "run.import" in err

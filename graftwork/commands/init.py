@@ -34,7 +34,7 @@ def command(directory: str, recipe: str | None) -> None:
                 f"{existing.root} is already a workspace with recipe {have!r}; "
                 f"choose another folder for a {recipe!r} workspace"
             )
-    ws = Workspace.init(Path(directory), recipe or DEFAULT_RECIPE)
+    ws = Workspace.init(Path(directory), recipe or DEFAULT_RECIPE, module.RECIPE.run_hint)
     starter = getattr(module, "starter_files", None)
     if starter is not None and workspace_recipe_name(ws) == module.RECIPE.name:
         for name in starter(ws):  # never overwrites a file that is there

@@ -31,9 +31,11 @@ train: {}
 keymap: {}
 #   widgets.exclude: x
 run: {}
-#   manifest: widgets.json   (inputs of `graftwork run`, by flag name)
-#   set: widgets-v1
 """
+# under `run:` in a new graftwork.yaml unless the recipe gives its own (Recipe.run_hint)
+DEFAULT_RUN_HINT = (
+    "#   manifest: widgets.json   (inputs of `graftwork run`, by flag name)\n#   set: widgets-v1\n"
+)
 
 
 @dataclass(frozen=True)
@@ -72,16 +74,18 @@ class Workspace:
         return open_catalog(self.db_path)
 
     @classmethod
-    def init(cls, root: Path, recipe: str = "uebersicht") -> Workspace:
+    def init(cls, root: Path, recipe: str = "uebersicht", run_hint: str = "") -> Workspace:
         """Create (or complete) a workspace for ``recipe``; never overwrites an existing
-        graftwork.yaml (the caller checks that its recipe is the one asked for)."""
+        graftwork.yaml (the caller checks that its recipe is the one asked for). ``run_hint``:
+        commented example lines under `run:` (the recipe's inputs of `graftwork run`)."""
         root = Path(root).expanduser().resolve()
         root.mkdir(parents=True, exist_ok=True)
         ws = cls(root)
         if not ws.config_path.exists():
             from graftwork.core.base.atomic import write_text
 
-            write_text(ws.config_path, f"{_STARTER_HEAD}recipe: {recipe}\n{_STARTER_CONFIG}")
+            hint = run_hint or DEFAULT_RUN_HINT
+            write_text(ws.config_path, f"{_STARTER_HEAD}recipe: {recipe}\n{_STARTER_CONFIG}{hint}")
         for sub in SUBDIRS:
             (root / sub).mkdir(exist_ok=True)
         ws.catalog().close()

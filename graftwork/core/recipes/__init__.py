@@ -42,6 +42,9 @@ class Recipe:
     # set names of core/eval/metrics.py (exact_match, tool_calls, contract, widget_code).
     metrics: tuple[str, ...] = ()
     defaults: dict[str, Any] = field(default_factory=dict, hash=False)  # project defaults
+    # commented lines under `run:` in a new workspace's graftwork.yaml: this recipe's inputs
+    # of `graftwork run` ("" = the Übersicht example)
+    run_hint: str = ""
 
     def example_provider(self, ws: Any) -> Any:
         module, _, attr = self.examples.partition(":")

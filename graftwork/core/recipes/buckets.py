@@ -39,6 +39,7 @@ RECIPE = Recipe(
     examples="graftwork.core.sources.imported:provider",
     view="graftwork.core.rules.view:buckets_view",
     metrics=("tool_calls",),
+    run_hint="#   set: buckets-v1   (inputs of `graftwork run`; the spec is spec.yaml)\n",
 )
 
 

@@ -28,4 +28,6 @@ RECIPE = Recipe(
     ),
     examples="graftwork.core.sources.imported:provider",
     view="graftwork.core.sources.imported_view:view",
+    run_hint="#   import: [data.jsonl, more/]   (inputs of `graftwork run`: --import, --set)\n"
+    "#   set: mine-v1\n",
 )

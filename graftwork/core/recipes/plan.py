@@ -38,6 +38,8 @@ RECIPE = Recipe(
     examples="graftwork.core.sources.plan:PlanExamples",
     view="graftwork.core.plan.view:view",
     metrics=("contract",),
+    run_hint="#   set: plan-v1   (inputs of `graftwork run`; the spec is spec.yaml, the\n"
+    "#   teacher is set under teacher: above)\n",
 )
 
 

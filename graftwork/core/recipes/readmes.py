@@ -29,4 +29,6 @@ RECIPE = Recipe(
     ),
     examples="graftwork.core.sources.readmes.provider:provider",
     view="graftwork.core.sources.readmes.view:view",
+    run_hint="#   sources: [~/src/tool, https://github.com/owner/repo]   (--source, repeatable)\n"
+    "#   awesome: [awesome.md]\n#   repos: repos.txt\n#   set: readmes-v1\n",
 )

@@ -40,6 +40,7 @@ RECIPE = Recipe(
     examples="graftwork.core.sources.imported:provider",
     view="graftwork.core.rules.view:templates_view",
     metrics=("exact_match",),
+    run_hint="#   set: templates-v1   (inputs of `graftwork run`; the spec is spec.yaml)\n",
 )
 
 
