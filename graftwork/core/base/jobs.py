@@ -258,3 +258,13 @@ def run_job(
         raise
     job.finish(summary=result.summary)
     return result
+
+
+def newest_summary(db: Any, kind: str) -> dict[str, Any] | None:
+    """The summary of the newest finished (done or partial) job of ``kind``, or None."""
+    row = db.execute(
+        "SELECT summary FROM jobs WHERE kind = ? AND state IN ('done', 'partial') "
+        "ORDER BY id DESC LIMIT 1",
+        [kind],
+    ).fetchone()
+    return json.loads(row[0] or "{}") if row else None

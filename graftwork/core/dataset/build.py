@@ -424,7 +424,9 @@ def _pick(weights: dict[str, int], limit: int, seed: int) -> set[str]:
     several examples) that no longer fits is left out whole."""
     chosen: set[str] = set()
     total = 0
-    for key in sorted(weights, key=lambda k: (bucket(seed, k), k)):
+    # Its own hash (salted): the split hash orders keys too, so picking by it would take
+    # the keys of one split first.
+    for key in sorted(weights, key=lambda k: (bucket(seed, f"limit:{k}"), k)):
         if total + weights[key] <= limit:
             chosen.add(key)
             total += weights[key]

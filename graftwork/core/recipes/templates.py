@@ -37,7 +37,7 @@ RECIPE = Recipe(
         Column("rules", "rules", 14),
         Column("instruction", "instruction"),
     ),
-    examples="graftwork.core.sources.imported:provider",
+    examples="graftwork.core.rules.provider:provider",
     view="graftwork.core.rules.view:templates_view",
     metrics=("exact_match",),
     run_hint="#   set: templates-v1   (inputs of `graftwork run`; the spec is spec.yaml)\n",

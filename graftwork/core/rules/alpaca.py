@@ -13,7 +13,6 @@ or as several (``multi``). Splits put every word in exactly one of train/val/tes
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from graftwork.core.base.config import StrictModel
+from graftwork.core.dataset.splits import assign_split
 from graftwork.core.spec.load import LoadedSpec, SpecError, Values, load_spec
 from graftwork.core.spec.model import Category, Spec, Template
 from graftwork.core.spec.templates import CompiledTemplate, TemplateError, compile_template
@@ -79,6 +79,7 @@ class AlpacaSet:
     splits: dict[str, list[int]]  # split -> record indexes
     counts: dict[str, dict[str, int]]  # "category" | "template_style" | ... -> value -> count
     warnings: list[str] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)  # each record's word (its split key)
 
 
 def _filter_words(
@@ -174,13 +175,17 @@ def _compile(
     return out
 
 
-def split_of(word: str, seed: int, fractions: tuple[float, float, float]) -> str:
-    """The split of a word: a seeded hash, so one word is always in one split."""
-    digest = hashlib.sha256(f"{seed}:{word}".encode()).digest()
-    x = int.from_bytes(digest[:8], "big") / 2**64
-    if x < fractions[0]:
-        return "train"
-    return "val" if x < fractions[0] + fractions[1] else "test"
+def split_fractions(spec: TemplatesSpec) -> dict[str, float]:
+    """The spec's fractions under build's split names (val -> valid)."""
+    return {"train": spec.splits.train, "valid": spec.splits.val, "test": spec.splits.test}
+
+
+def split_of(word: str, seed: int, fractions: dict[str, float]) -> str:
+    """The split of a word (train, val or test): `assign_split`'s seeded hash of the word,
+    so one word is always in one split, and build (which hashes the record's split key, the
+    word, with the same fractions and seed) puts every record where these files have it."""
+    name = assign_split(word, fractions, seed)
+    return "val" if name == "valid" else name
 
 
 @functools.cache
@@ -215,7 +220,7 @@ def generate_alpaca(
     expansion = expand(loaded)
     check = alpaca_check()
     spec = loaded.spec
-    fractions = (spec.splits.train, spec.splits.val, spec.splits.test)
+    fractions = split_fractions(spec)
     out = AlpacaSet(
         [], [], {s: [] for s in SPLITS}, {"category": {}}, [*(warnings or []), *expansion.warnings]
     )
@@ -235,6 +240,7 @@ def generate_alpaca(
             continue
         word = str(p.variables.get("word", p.prompt))
         out.splits[split_of(word, spec.splits.seed, fractions)].append(len(out.records))
+        out.words.append(word)
         out.records.append(rec)
         out.ids.append(p.id)
         for key, value in meta.items():

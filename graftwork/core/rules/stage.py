@@ -66,7 +66,14 @@ def run_templates(
 ) -> StageResult:
     """The `templates` stage: Alpaca records (schema-checked) as <name>_<version>.jsonl plus
     train/val/test.jsonl (a word in one split only), and as catalog items."""
-    from graftwork.core.rules.alpaca import SPLITS, generate_alpaca, jsonl, load_templates
+    from graftwork.core.rules.alpaca import (
+        SPLITS,
+        generate_alpaca,
+        jsonl,
+        load_templates,
+        split_fractions,
+    )
+    from graftwork.core.rules.provider import SPLIT_KEY
     from graftwork.core.sources.imported import import_records
 
     loaded, warnings = load_templates(spec_path(ws, spec), open_tokenizer)
@@ -85,9 +92,13 @@ def run_templates(
         with atomic_writer(path) as fh:
             fh.write(jsonl([made.records[i] for i in made.splits[split]]))
         written.append(path)
+    # The catalog's copy also keeps the word (its split key; the recipe's provider moves it
+    # out of the record's meta), so build splits the set as these files are split.
     catalog = [
-        (whole, line, {**rec, "meta": {**rec["meta"], "id": rid}})
-        for line, (rec, rid) in enumerate(zip(made.records, made.ids, strict=True), 1)
+        (whole, line, {**rec, "meta": {**rec["meta"], "id": rid, SPLIT_KEY: word}})
+        for line, (rec, rid, word) in enumerate(
+            zip(made.records, made.ids, made.words, strict=True), 1
+        )
     ]
     result = import_records(ws, catalog, fmt="alpaca", job=job)
     result.outputs = written
@@ -98,6 +109,7 @@ def run_templates(
         "counts": made.counts,
         "targets": {name: cat.count for name, cat in loaded.spec.categories.items()},
         "splits": {s: len(ix) for s, ix in made.splits.items()},
+        "split_rule": {"fractions": split_fractions(loaded.spec), "seed": loaded.spec.splits.seed},
         "files": [str(p) for p in written],
         "warnings": made.warnings,
     }

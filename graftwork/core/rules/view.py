@@ -20,6 +20,7 @@ from typing import Any
 
 import sqlite_utils
 
+from graftwork.core.base.jobs import newest_summary
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.dataset.examples import OWN_META_KEY
 from graftwork.core.recipes.views import QuickFilter, Section
@@ -65,6 +66,7 @@ def _record(messages: str, decoded: dict[str, Any]) -> dict[str, Any]:
         "output": output,
     }
     own.pop("id", None)  # the catalog's id, not a field of the record
+    own.pop("split_key", None)  # the templates' word, kept for build (rules/provider.py)
     if "task_type" in own:
         rec = {"task_type": own["task_type"], **rec}
     else:
@@ -96,17 +98,6 @@ def _records(db: sqlite_utils.Database, ids: Sequence[str] | None) -> list[_Stor
             budget = {"total": total, "max": limit, "action": action, "reason": reason}
             out.append(_Stored(item_id, _record(messages, decoded), own, budget, sha))
     return out
-
-
-def _newest_summary(db: sqlite_utils.Database, kind: str) -> dict[str, Any] | None:
-    rows = list(
-        db.query(
-            "SELECT summary FROM jobs WHERE kind = ? AND state IN ('done', 'partial') "
-            "ORDER BY id DESC LIMIT 1",
-            [kind],
-        )
-    )
-    return json.loads(rows[0]["summary"] or "{}") if rows else None
 
 
 def _budget_rule(budget: dict[str, Any]) -> tuple[str, str | None] | None:
@@ -245,7 +236,7 @@ class BucketsView(_RecordsView):
         from graftwork.core.rules.tools import default_tools_path, read_tools
         from graftwork.core.spec.load import SpecError
 
-        summary = _newest_summary(db, self.kind) or {}
+        summary = newest_summary(db, self.kind) or {}
         path = Path(summary.get("spec") or self.ws.root / "spec.yaml")
         stamp = (str(path), path.stat().st_mtime_ns if path.exists() else None)
         if self._tools is None or self._tools[0] != stamp:
@@ -272,7 +263,7 @@ class BucketsView(_RecordsView):
         }
 
     def dashboard(self, db: sqlite_utils.Database) -> list[tuple[str, str]]:
-        summary = _newest_summary(db, self.kind)
+        summary = newest_summary(db, self.kind)
         if summary is None:
             return [("buckets", "not generated yet: run `graftwork buckets`")]
         targets = {b: c.get("target") for b, c in (summary.get("counts") or {}).items()}
@@ -321,7 +312,7 @@ class TemplatesView(_RecordsView):
         }
 
     def dashboard(self, db: sqlite_utils.Database) -> list[tuple[str, str]]:
-        summary = _newest_summary(db, self.kind)
+        summary = newest_summary(db, self.kind)
         if summary is None:
             return [("templates", "not generated yet: run `graftwork templates`")]
         checked = self._checked(db, None)
