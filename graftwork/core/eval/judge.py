@@ -366,6 +366,6 @@ def judge_eval(
     result.summary = {
         **result.summary,
         "eval_id": eval_id,
-        "scores": {s.metric: s.value for s in scores},
+        "scores": {} if cfg.dry_run else {s.metric: s.value for s in scores},
     }
     return result
