@@ -167,6 +167,8 @@ def command(
             for item, cause in result.failed:
                 err_console.print(f"  {item}: {cause}", markup=False, highlight=False)
         _judge(ctx, ws, run_id, s["eval_id"], overrides, fresh, yes)
+        if result.failed:  # the judge went fine; the evaluation had failed examples
+            sys.exit(1)
         return
     finish(
         result,

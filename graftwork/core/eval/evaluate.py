@@ -52,10 +52,14 @@ def choose_cases(
     """The suite when given; else the split (default test). A plan workspace without either
     uses the plan's fixed suite when `graftwork split` wrote one."""
     if suite is None and split is None and recipe_name == "plan":
+        from graftwork.core.base.errors import GraftworkError
         from graftwork.core.plan import evaluate as plan_eval
 
-        fixed = plan_eval.default_suite(ws, db)
-        if fixed.is_file():
+        try:
+            fixed = plan_eval.default_suite(ws, db)
+        except GraftworkError:  # no plan (or its spec is gone): the run's test split
+            fixed = None
+        if fixed is not None and fixed.is_file():
             suite = str(fixed)
     if suite is not None:
         system, refs = "", {}

@@ -74,3 +74,15 @@ def test_dry_run_judge_sends_nothing_and_stores_no_scores(workspace: Workspace) 
             ("dry-run",),
             ("dry-run",),
         ]
+
+
+def test_plan_workspace_without_a_plan_evaluates_the_test_split(workspace: Workspace) -> None:
+    from support.review_world import make_set
+
+    from graftwork.core.eval.evaluate import choose_cases
+
+    make_set(workspace)
+    with workspace.catalog() as db:
+        got = choose_cases(workspace, db, {"set_name": "widgets"}, "plan", None, None, None)
+    assert got.source == "split:test" and [c.item_id for c in got.cases] == ["weather", "cpu"]
+    assert got.cases[0].reference.startswith("// File: index.jsx")
