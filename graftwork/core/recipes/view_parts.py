@@ -13,7 +13,7 @@ from typing import Any
 from graftwork.core.dataset.examples import Example
 from graftwork.core.recipes.views import ItemAction, QuickFilter, Section
 
-PREVIEW_CHARS = 160  # a preview is one table cell: the start of the text is enough
+PREVIEW_CHARS = 100  # a preview is one table cell (and what `/` searches): its start is enough
 MAX_SECTION_CHARS = 40_000  # the detail shows the start of a huge turn, and says so
 _SQL_CHUNK = 500  # SQLite's bound parameters per query, well under every build's limit
 

@@ -46,6 +46,9 @@ from graftwork.tui.worker_errors import report_worker_error
 PANES = ("widgets", "prompt", "budget", "runs")
 MIN_SIZE = (80, 24)
 SELECT_SETTLE_SECONDS = 0.08
+# While a filter is typed into the items pane, the detail (markdown sections, mounted anew)
+# waits until typing rests, so its work never lands between two keystrokes.
+TYPING_SETTLE_SECONDS = 0.3
 JOB_POLL_SECONDS = 2.0  # jobs started elsewhere (a CLI in another terminal) show up this often
 LIVE_POLL_SECONDS = 0.2  # the catalog change probe: any writer's change is on screen within ~0.5 s
 FIRST_PAGE = 200  # items read before the whole list, so a large catalog paints at once
@@ -446,8 +449,13 @@ class MainScreen(Screen[None]):
         if self._select_timer is not None:
             self._select_timer.stop()
         self._select_timer = self.set_timer(
-            SELECT_SETTLE_SECONDS, lambda: self.load_item(self.selected_id)
+            self._settle_seconds(), lambda: self.load_item(self.selected_id)
         )
+
+    def _settle_seconds(self) -> float:
+        focused = self.focused
+        typing = self.view is not None and focused is not None and focused.id == "items-filter"
+        return TYPING_SETTLE_SECONDS if typing else SELECT_SETTLE_SECONDS
 
     @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
     def load_item(self, item_id: str | None) -> None:
