@@ -26,6 +26,7 @@ from graftwork.core.base.workspace import Workspace
 pytestmark = pytest.mark.mlx
 
 llama_world = ship_world.llama_world  # session fixtures, made visible here
+quantized_llama_world = ship_world.quantized_llama_world
 tiny_model_dir = tiny_model.tiny_model_dir
 FAKE_TOOLKIT = Path(__file__).resolve().parent / "support" / "fake_apple_toolkit"
 RUN = "20261201-100000-tiny-abcd"
@@ -337,3 +338,26 @@ def test_gguf_add_bos_follows_the_chat_template(llama_world: tuple[Path, Path]) 
     assert not _template_starts_with(vocab, "<|endoftext|>")  # ChatML writes no bos
     tokenizer.chat_template = "{{ bos_token }}{% for m in messages %}{{ m.content }}{% endfor %}"
     assert _template_starts_with(vocab, "<|endoftext|>")
+
+
+def test_a_quantized_base_is_dequantized_for_gguf_and_for_other_bits(
+    workspace: Workspace, quantized_llama_world: tuple[Path, Path]
+) -> None:
+    import gguf
+
+    model, adapter = quantized_llama_world
+    make_trained_run(workspace, model, adapter, run_id=RUN)
+    assert json.loads((model / "config.json").read_text())["quantization"]["bits"] == 4
+    assert run_main(workspace, "ship", "--run", RUN, "--to", "gguf") == 0
+    out = workspace.runs_dir / RUN / "ship" / "gguf-best"
+    tensors = {t.name: t for t in gguf.GGUFReader(out / "model.gguf").tensors}
+    assert len(tensors) == 20 and "blk.0.attn_q.scales" not in tensors
+    q = tensors["blk.0.attn_q.weight"]
+    assert [int(n) for n in q.shape] == [64, 64] and q.tensor_type.name == "F16"
+    assert "float16, dequantized from a 4-bit base" in (out / "README.md").read_text()
+
+    assert run_main(workspace, "ship", "--run", RUN, "--to", "mlx", "--quantize", "8") == 0
+    out = workspace.runs_dir / RUN / "ship" / "mlx-q8-best"
+    assert json.loads((out / "config.json").read_text())["quantization"]["bits"] == 8
+    kind, has_lora, _ = _mlx(_WEIGHT, str(out))
+    assert kind == "QuantizedLinear" and has_lora == "False"

@@ -63,6 +63,38 @@ def build_model_and_adapter(
     return model, adapter
 
 
+_QUANTIZE_SCRIPT = textwrap.dedent("""
+    import sys
+    from mlx_lm import load
+    from mlx_lm.utils import quantize_model, save
+    model, tok, config = load(sys.argv[1], return_config=True)
+    model, config = quantize_model(model, config, 64, 4)
+    save(sys.argv[2], sys.argv[1], model, tok, config)
+""")
+
+
+def build_quantized_model_and_adapter(base: Path, model: Path) -> tuple[Path, Path]:
+    """A 4-bit copy of ``model`` (as mlx-community's -4bit models are) and a LoRA adapter
+    made on it (QLoRA)."""
+    from graftwork.adapters.mlx.trainer import child_env
+
+    quantized = base / "tiny-llama-4bit"
+    for script, args in (
+        (_QUANTIZE_SCRIPT, [str(model), str(quantized)]),
+        (_ADAPTER_SCRIPT, [str(quantized), str(base / "adapter-4bit")]),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-c", script, *args],
+            env=child_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if done.returncode != 0:
+            pytest.fail(f"making the 4-bit model failed:\n{done.stderr[-2000:]}", pytrace=False)
+    return quantized, base / "adapter-4bit"
+
+
 def make_trained_run(
     ws: Workspace,
     model: Path,
@@ -119,3 +151,14 @@ def llama_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     if "llama" not in _BUILT:
         _BUILT["llama"] = build_model_and_adapter(tmp_path_factory.mktemp("ship-llama"))
     return _BUILT["llama"]
+
+
+@pytest.fixture(scope="session")
+def quantized_llama_world(
+    tmp_path_factory: pytest.TempPathFactory, llama_world: tuple[Path, Path]
+) -> tuple[Path, Path]:
+    """(4-bit copy of the tiny llama model, LoRA adapter made on it)."""
+    if "llama-4bit" not in _BUILT:
+        base = tmp_path_factory.mktemp("ship-llama-4bit")
+        _BUILT["llama-4bit"] = build_quantized_model_and_adapter(base, llama_world[0])
+    return _BUILT["llama-4bit"]

@@ -86,14 +86,24 @@ def _step(message: str) -> None:
     print(f"step: {message}", flush=True)
 
 
-def _fused(model_path: str, adapter_path: str) -> tuple[Any, Any, dict[str, Any]]:
+def _fused(model_path: str, adapter_path: str, dequantize: bool) -> tuple[Any, Any, dict[str, Any]]:
+    """The base model with the adapter fused in; ``dequantize`` turns a quantized base into
+    float weights (for GGUF, or to quantize again with other bits)."""
     from mlx.utils import tree_unflatten
-    from mlx_lm.utils import load
+    from mlx_lm.utils import dequantize_model, load
 
     model, tokenizer, config = load(model_path, adapter_path=adapter_path, return_config=True)
-    fused = [(name, m.fuse()) for name, m in model.named_modules() if hasattr(m, "fuse")]
+    fused = [
+        (name, m.fuse(dequantize=dequantize))
+        for name, m in model.named_modules()
+        if hasattr(m, "fuse")
+    ]
     if fused:
         model.update_modules(tree_unflatten(fused))
+    if dequantize:
+        model = dequantize_model(model)
+        config.pop("quantization", None)
+        config.pop("quantization_config", None)
     return model, tokenizer, config
 
 
@@ -192,14 +202,23 @@ def _write_gguf(model: Any, tokenizer: Any, config: dict[str, Any], req: dict[st
     mlx_gguf.convert_to_gguf(model_dir, weights, config, req["gguf"])
 
 
+def _base_config(model_dir: str) -> dict[str, Any]:
+    try:
+        return json.loads((Path(model_dir) / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
 def main(request: str) -> None:
     import contextlib
     import io
 
     req = json.loads(request)
     _step("loading the base model and the adapter")
-    model, tokenizer, config = _fused(req["model"], req["adapter"])
-    _step("fused the adapter into the base model")
+    base_quantized = bool(_base_config(req["model"]).get("quantization"))
+    dequantize = base_quantized and bool(req.get("gguf") or req.get("quantize"))
+    model, tokenizer, config = _fused(req["model"], req["adapter"], dequantize)
+    _step("fused the adapter into the base model" + (" and dequantized it" if dequantize else ""))
     if req.get("quantize"):
         from mlx_lm.utils import quantize_model
 

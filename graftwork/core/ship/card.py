@@ -45,6 +45,7 @@ class CardFacts:
     usage: dict[str, str] = field(default_factory=dict)  # out, gguf, name, create
     version: str = ""
     shipped_at: str = ""
+    base_bits: int | None = None  # the base model's quantization (0: bits unknown)
 
 
 def data_licences(db: sqlite_utils.Database, manifest: Path) -> dict[str, int]:
@@ -118,7 +119,21 @@ def card_text(facts: CardFacts) -> str:
         front.append(f"license: {json.dumps(licences[0])}")
     library = {"mlx": "mlx", "fmadapter": "foundation-models"}.get(facts.target, "gguf")
     front += [f"library_name: {library}", "tags: [graftwork, lora]", "---", ""]
-    precision = f"{facts.quantize}-bit (mlx-lm)" if facts.quantize else "not quantized"
+    base = f"{facts.base_bits}-bit" if facts.base_bits else "quantized"
+    if facts.quantize:
+        precision = f"{facts.quantize}-bit (mlx-lm)"
+        if facts.base_bits is not None:
+            precision += f", from a {base} base dequantized first"
+    elif facts.target == "fmadapter":
+        precision = "Apple's toolkit export"
+    elif facts.target in ("gguf", "ollama"):
+        precision = "float16" + (
+            f", dequantized from a {base} base" if facts.base_bits is not None else ""
+        )
+    elif facts.base_bits is not None:
+        precision = f"{base}, as its base model"
+    else:
+        precision = "not quantized"
     licence_text = (
         ", ".join(f"{k} ({v} example{'s' if v != 1 else ''})" for k, v in facts.licences.items())
         or "unknown"

@@ -117,6 +117,7 @@ class ShipPlan:
     name: str  # Ollama model name or .fmadapter name ("" for mlx/gguf)
     base_model: str
     architecture: str | None = None
+    base_bits: int | None = None  # a quantized base model's bits (0: quantized, bits unknown)
     adapter: Path | None = None  # the mlx adapter folder
     model_dir: Path | None = None
     checkpoint: Path | None = None  # the Apple toolkit checkpoint
@@ -175,14 +176,17 @@ def _run_system_prompt(ws: Workspace, run_id: str, limit: int = 200) -> str | No
     return seen.most_common(1)[0][0] if seen else None
 
 
-def _model_type(model_dir: Path) -> tuple[str | None, bool]:
-    """(config.json model_type, whether the weights are already quantized)."""
+def _model_type(model_dir: Path) -> tuple[str | None, int | None]:
+    """(config.json model_type, the bits of an already quantized base, else None)."""
     try:
         config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None, False
-    quantized = bool(config.get("quantization") or config.get("quantization_config"))
-    return config.get("model_type"), quantized
+        return None, None
+    quant = config.get("quantization") or config.get("quantization_config")
+    if not quant:
+        return config.get("model_type"), None
+    bits = quant.get("bits") if isinstance(quant, dict) else None
+    return config.get("model_type"), bits if isinstance(bits, int) else 0
 
 
 def _plan_mlx_run(
@@ -207,7 +211,7 @@ def _plan_mlx_run(
     if not model:
         raise ShipError(f"run {rid} does not record its base model (config.model)")
     model_dir = builder.model_dir(model)
-    arch, quantized = _model_type(model_dir)
+    arch, base_bits = _model_type(model_dir)
     if target in ("gguf", "ollama"):
         if arch not in GGUF_ARCHITECTURES:
             raise ShipError(
@@ -220,11 +224,6 @@ def _plan_mlx_run(
                 f"--to {target} writes float16 GGUF (mlx-lm cannot write quantized GGUF); drop "
                 f"--quantize, or use --to mlx --quantize {quantize}"
             )
-        if quantized:
-            raise ShipError(
-                f"run {rid}'s base model {model} is quantized: mlx-lm cannot write it as GGUF; "
-                "train on an unquantized base or ship --to mlx"
-            )
     plan = ShipPlan(
         target=target,
         which=which,
@@ -236,6 +235,7 @@ def _plan_mlx_run(
         name="",
         base_model=model,
         architecture=arch,
+        base_bits=base_bits,
         adapter=adapter,
         model_dir=model_dir,
         run=run,
@@ -372,6 +372,7 @@ def _card_facts(ws: Workspace, db: Any, plan: ShipPlan, files: list[str]) -> car
         quantize=plan.quantize,
         base_model=plan.base_model,
         architecture=plan.architecture,
+        base_bits=plan.base_bits,
         run_id=plan.run_id,
         which=plan.which,
         set_name=plan.set_name,
