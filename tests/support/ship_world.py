@@ -42,24 +42,30 @@ _ADAPTER_SCRIPT = textwrap.dedent("""
 SYSTEM = "You write tiny widgets."
 
 
-def build_model_and_adapter(
-    base: Path, arch: str = "llama", *, hidden: int = 64, layers: int = 2
-) -> tuple[Path, Path]:
-    """(model folder, adapter folder) for a tiny model of ``arch``."""
-    from graftwork.adapters.mlx.tiny_model import build_tiny_model
+def _mlx_child(what: str, script: str, *args: Path) -> None:
+    """Run ``script`` with mlx in a child process (as graftwork does); fail the test on error."""
     from graftwork.adapters.mlx.trainer import child_env
 
-    model = build_tiny_model(base / f"tiny-{arch}", arch=arch, hidden=hidden, layers=layers)  # type: ignore[arg-type]
-    adapter = base / f"adapter-{arch}"
     done = subprocess.run(
-        [sys.executable, "-c", _ADAPTER_SCRIPT, str(model), str(adapter)],
+        [sys.executable, "-c", script, *map(str, args)],
         env=child_env(),
         capture_output=True,
         text=True,
         timeout=120,
     )
     if done.returncode != 0:
-        pytest.fail(f"making the LoRA adapter failed:\n{done.stderr[-2000:]}", pytrace=False)
+        pytest.fail(f"making {what} failed:\n{done.stderr[-2000:]}", pytrace=False)
+
+
+def build_model_and_adapter(
+    base: Path, arch: str = "llama", *, hidden: int = 64, layers: int = 2
+) -> tuple[Path, Path]:
+    """(model folder, adapter folder) for a tiny model of ``arch``."""
+    from graftwork.adapters.mlx.tiny_model import build_tiny_model
+
+    model = build_tiny_model(base / f"tiny-{arch}", arch=arch, hidden=hidden, layers=layers)  # type: ignore[arg-type]
+    adapter = base / f"adapter-{arch}"
+    _mlx_child("the LoRA adapter", _ADAPTER_SCRIPT, model, adapter)
     return model, adapter
 
 
@@ -76,23 +82,10 @@ _QUANTIZE_SCRIPT = textwrap.dedent("""
 def build_quantized_model_and_adapter(base: Path, model: Path) -> tuple[Path, Path]:
     """A 4-bit copy of ``model`` (as mlx-community's -4bit models are) and a LoRA adapter
     made on it (QLoRA)."""
-    from graftwork.adapters.mlx.trainer import child_env
-
-    quantized = base / "tiny-llama-4bit"
-    for script, args in (
-        (_QUANTIZE_SCRIPT, [str(model), str(quantized)]),
-        (_ADAPTER_SCRIPT, [str(quantized), str(base / "adapter-4bit")]),
-    ):
-        done = subprocess.run(
-            [sys.executable, "-c", script, *args],
-            env=child_env(),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        if done.returncode != 0:
-            pytest.fail(f"making the 4-bit model failed:\n{done.stderr[-2000:]}", pytrace=False)
-    return quantized, base / "adapter-4bit"
+    quantized, adapter = base / "tiny-llama-4bit", base / "adapter-4bit"
+    _mlx_child("the 4-bit model", _QUANTIZE_SCRIPT, model, quantized)
+    _mlx_child("the QLoRA adapter", _ADAPTER_SCRIPT, quantized, adapter)
+    return quantized, adapter
 
 
 def make_trained_run(
