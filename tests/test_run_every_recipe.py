@@ -178,3 +178,33 @@ def test_plan_plans_teaches_gates_and_builds(
         assert gw("-w", str(ws.root), "run", "--set", "s1") == 0, capsys.readouterr()
     manifest = assert_built(ws, "plan")
     assert len(manifest["items"]) == 8
+
+
+def test_a_run_that_calls_the_teacher_says_so_and_asks_on_a_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ws = init(tmp_path, "plan")
+    (ws.root / "spec.yaml").write_text(textwrap.dedent(PLAN_SPEC), encoding="utf-8")
+    # the default teacher needs OPENAI_API_KEY: said before any stage starts
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    assert gw("-w", str(ws.root), "run", "--set", "s1") == 2
+    assert "the teacher API key is missing" in capsys.readouterr().err
+    assert job_kinds(ws) == []
+    with FakeOpenAIServer(responder=plan_teacher) as server:
+        configure(
+            ws, "teacher: {}", f"teacher: {{base_url: '{server.base_url}', api_key_env: null}}"
+        )
+        # A terminal cannot run under pytest: stdin says it is one, and the answer is "no".
+        monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+        monkeypatch.setattr("click.confirm", _refuse)
+        assert gw("-w", str(ws.root), "run", "--set", "s1") == 130  # aborted, as Ctrl-C
+        err = capsys.readouterr().err
+        assert "asks the teacher" in err and "teach drafts, teach critiques, teach refine" in err
+        assert job_kinds(ws) == [] and server.served() == []  # nothing ran, nothing was sent
+        assert gw("-w", str(ws.root), "run", "--set", "s1", "--yes") == 0
+
+
+def _refuse(*_args: object, **_kw: object) -> None:
+    import click
+
+    raise click.Abort()

@@ -210,10 +210,38 @@ def _input_options(fn: Any) -> Any:
     return fn
 
 
+def confirm_teacher(ws: Workspace, steps: list[Step], yes: bool) -> None:
+    """A run whose recipe calls the teacher says so (model, endpoint, stages) and, on a
+    terminal, asks before it starts, as `graftwork teach ...` does; --yes, a dry-run
+    teacher or no terminal (scripts, CI) go straight on. A missing API key stops the run
+    here, before any stage. The calls' count is only known
+    after the stages before them (collect, plan) have run, so none is promised here."""
+    teaching = [s for s in steps if get_stage(s.stage).calls_teacher]
+    if not teaching:
+        return
+    from graftwork import wiring
+
+    cfg = wiring.teacher_config(ws)
+    if cfg.dry_run:
+        return
+    cfg.api_key()  # a missing key is said now (ConfigError naming the variable), not mid-run
+    err_console.print(
+        f"this run asks the teacher {cfg.model} at {cfg.public_base_url()} in "
+        f"{', '.join(s.title for s in teaching)}: one call per item (or batch) not done yet; "
+        "`graftwork teach ... --estimate` counts them",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    if not yes and sys.stdin.isatty():
+        click.confirm("send these calls?", default=True, abort=True, err=True)
+
+
 @click.command("run")
 @_input_options
+@click.option("--yes", "-y", is_flag=True, help="Do not ask before a teacher stage sends calls.")
 @click.pass_context
-def command(ctx: click.Context, **flags: Any) -> None:
+def command(ctx: click.Context, yes: bool, **flags: Any) -> None:
     """Run the workspace recipe's stages in order (uebersicht: ingest, analyze, prompts
     draft, budget, build). Inputs come from these flags or graftwork.yaml's `run:` section.
 
@@ -224,6 +252,7 @@ def command(ctx: click.Context, **flags: Any) -> None:
     ws = workspace_from(ctx)
     inputs = run_inputs(ws, flags)
     steps = recipe_steps(ws, inputs)
+    confirm_teacher(ws, steps, yes)
     try:
         results = run_steps(ws, steps)
     except StageFailed as exc:

@@ -24,6 +24,8 @@ from typing import Any
 
 from graftwork.core.base.errors import GraftworkError
 
+TEACHER_RECORD = "graftwork.core.teach.config:recorded_params"
+
 
 @dataclass(frozen=True)
 class Param:
@@ -78,6 +80,13 @@ class StageSpec:
     @property
     def job_kind(self) -> str:
         return self.kind or self.name
+
+    @property
+    def calls_teacher(self) -> bool:
+        """A stage that sends calls to the teacher (paid, unless dry-run): its jobs record
+        the teacher's endpoint without credentials, which is how every teacher stage is
+        declared."""
+        return self.record == TEACHER_RECORD
 
     def resolve(self) -> Callable[..., Any]:
         return _resolve(self.fn)
