@@ -18,12 +18,12 @@ Sets:
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from graftwork.core.base.workspace import Workspace
+from graftwork.core.spec.contract import strip_fences
 
 Values = dict[str, bool | None]
 
@@ -60,12 +60,6 @@ class MetricSet(Protocol):
     def score(self, case: Case, answer: str) -> Values: ...
 
 
-def _strip_fence(text: str) -> str:
-    """The code inside one surrounding Markdown fence, else the text itself."""
-    m = re.fullmatch(r"\s*```[\w+-]*\n(.*?)\n?```\s*", text, re.S)
-    return m.group(1) if m else text
-
-
 class ExactMatch:
     name = "exact_match"
 
@@ -90,7 +84,7 @@ def _task_type(case: Case, reference: Any) -> str | None:
 
 def _json(text: str) -> Any:
     try:
-        return json.loads(_strip_fence(text))
+        return json.loads(strip_fences(text))
     except ValueError:
         return None
 
@@ -110,7 +104,7 @@ class ToolCalls:
         if task not in TOOL_CORE_TYPES | TOOL_NEG_TYPES:
             return empty
         tools = self.tools or _case_tools(case)
-        valid = check_output(task, _strip_fence(answer), tools) is None if tools else None
+        valid = check_output(task, strip_fences(answer), tools) is None if tools else None
         if task in TOOL_NEG_TYPES:
             return {**empty, "tool_call_valid": valid}
         got = _json(answer)
@@ -174,7 +168,7 @@ class WidgetCode:
         self.parse = parse
 
     def score(self, case: Case, answer: str) -> Values:
-        module = self.parse(_strip_fence(answer))
+        module = self.parse(strip_fences(answer))
         out: Values = {"jsx_parses": module.ok}
         for name in WIDGET_EXPORTS:
             out[f"exports_{name}"] = name in module.exports

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from graftwork.core.base.atomic import write_text
+from graftwork.core.base.markdown import cell, fence
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.eval import store
 
@@ -121,7 +122,7 @@ def render(db: Any, eval_id: str) -> str:
             ]
             if judged:
                 cells.append(fmt("judge_score", models.get("pair", {}).get("judge_score")))
-            lines.append(f"| {s.get('item_id', sid)} | {' | '.join(cells)} |")
+            lines.append(f"| {cell(str(s.get('item_id', sid)))} | {' | '.join(cells)} |")
     for sid in per_sample:
         s = samples.get(sid)
         if not s:
@@ -134,14 +135,12 @@ def render(db: Any, eval_id: str) -> str:
             "",
         ]
         if s.get("reference"):
-            lines += ["**reference**", "", "```", s["reference"].strip()[:2000], "```", ""]
+            lines += ["**reference**", "", fence(s["reference"].strip()[:2000], ""), ""]
         for which in ("base", "adapter"):
             lines += [
                 f"**{which}**",
                 "",
-                "```",
-                (s[f"{which}_output"] or "").strip()[:2000],
-                "```",
+                fence((s[f"{which}_output"] or "").strip()[:2000], ""),
                 "",
             ]
         reason = per_sample[sid].get("pair", {}).get("reasons")

@@ -3,12 +3,13 @@ prompt, reference, base and adapter output, verdict, score and note."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
 
+from graftwork.core.base.markdown import cell as _cell
+from graftwork.core.base.markdown import fence as _fence
 from graftwork.core.review.samples import list_samples
 
 
@@ -48,20 +49,26 @@ class RunScores:
         )
 
 
-def _fence(text: str | None, lang: str = "jsx") -> str:
-    """A code block whose fence is longer than any backtick run inside."""
-    text = text or ""
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}{lang}\n{text.rstrip()}\n{fence}"
-
-
 def _fmt(value: float | None, spec: str = ".2f") -> str:
     return "-" if value is None else format(value, spec)
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", r"\|").replace("\n", " ")
+def _eval_lines(db: sqlite_utils.Database, run_id: str) -> list[str]:
+    """The run's newest `graftwork eval` scores, base -> adapter (the judge's alone)."""
+    from graftwork.core.eval.report import fmt
+    from graftwork.core.eval.store import latest_scores
+
+    scores = latest_scores(db, run_id)
+    if not scores:
+        return []
+    parts = [
+        f"{m} {fmt(m, v['pair'])}"
+        if v.get("pair") is not None
+        else f"{m} {fmt(m, v.get('base'))} → {fmt(m, v.get('adapter'))}"
+        for m, v in scores.items()
+    ]
+    sources = ", ".join(sorted({v["source"] for v in scores.values()}))
+    return [f"- evaluation ({sources}; base → adapter): {'; '.join(parts)}"]
 
 
 def render_report(db: sqlite_utils.Database, run_ids: list[str]) -> str:
@@ -95,6 +102,7 @@ def render_report(db: sqlite_utils.Database, run_ids: list[str]) -> str:
             lines.append(
                 f"- best validation loss {run['best_val_loss']:.4f} at iteration {run.get('best_iteration')}"
             )
+        lines += _eval_lines(db, run["id"])
         if samples:
             first = samples[0]
             lines.append(

@@ -92,3 +92,30 @@ def test_runs_compare_prints_metrics_with_deltas(
     assert rows["judge_score"][2:] == ["–", "80.0%", "–"]
     assert run_main(workspace, "runs", "--compare", a, "nope") == 2
     assert "no run 'nope'" in capsys.readouterr().err
+
+
+def test_review_export_shows_the_runs_eval_scores(workspace: Workspace) -> None:
+    from graftwork.core.review.report import render_report
+
+    run = make_run(workspace, "widgets", "some/model")
+    with workspace.catalog() as db:
+        assert "- evaluation" not in render_report(db, [run])
+        record_scores(
+            db,
+            run,
+            checkpoint="best",
+            source="split:test",
+            scores=[Score("base", "perplexity", 40.0, 8), Score("adapter", "perplexity", 9.0, 8)],
+        )
+        record_scores(
+            db,
+            run,
+            checkpoint="best",
+            source="split:test",
+            scores=[Score("pair", "judge_score", 0.75, 8)],
+        )
+        report = render_report(db, [run])
+    assert (
+        "- evaluation (split:test; base → adapter): perplexity 40.0000 → 9.0000; judge_score 75.0%"
+        in report
+    )
