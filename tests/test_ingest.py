@@ -288,6 +288,55 @@ def test_screenshot_failure_is_only_a_warning(
     assert rows(workspace, "select screenshot_path from downloads")[0]["screenshot_path"] is None
 
 
+def _png_bytes(size: tuple[int, int] = (40, 30)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", size, (30, 120, 200)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_archive_screenshot_when_the_url_fails_or_is_missing(
+    workspace: Workspace, server: LocalServer, tmp_path: Path
+) -> None:
+    """A widget that ships its own screenshot.png gets it recorded when the manifest's URL
+    does not resolve (no retries: one attempt, at once) or there is no URL at all."""
+    configure(workspace, retries=3, backoff_seconds=0.5)
+    entries = []
+    for item_id in ("dead", "none"):
+        archive = make_zip(
+            {
+                f"{item_id}.widget/index.jsx": "export const command = 'date'\n",
+                f"{item_id}.widget/screenshot.png": _png_bytes(),
+                f"{item_id}.widget/icon.png": _png_bytes((8, 8)),
+            }
+        )
+        entries.append({"id": item_id, "downloadUrl": server.route(f"/{item_id}.zip", archive)})
+    entries[0]["screenshotUrl"] = "http://shots.graftwork-test.invalid/dead.png"
+    start = time.monotonic()
+    result = ingest(workspace, write_manifest(tmp_path / "m.json", entries))
+    assert time.monotonic() - start < 3  # three retries with backoff would take 3.5 s
+    assert result.ok == 2 and result.failed == []
+    paths = {
+        r["item_id"]: r["screenshot_path"]
+        for r in rows(workspace, "select item_id, screenshot_path from downloads")
+    }
+    assert paths == {
+        "dead": "downloads/dead/dead.widget/screenshot.png",
+        "none": "downloads/none/none.widget/screenshot.png",
+    }
+    warnings = [
+        r["message"]
+        for r in rows(workspace, "select message from job_logs where level = 'warning'")
+    ]
+    assert warnings == [
+        "dead: screenshot not saved: cannot resolve host shots.graftwork-test.invalid; "
+        "using the archive's own screenshot.png"
+    ]
+
+
 def test_no_screenshots_skips_the_request(
     workspace: Workspace, server: LocalServer, tmp_path: Path
 ) -> None:

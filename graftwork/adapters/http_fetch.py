@@ -1,14 +1,18 @@
 """Downloads for ingest: httpx for http(s), direct reads for file:// URLs and local paths.
 
-Bodies are streamed into a file and hashed while streaming, with a size cap. Timeouts,
-connection errors and 5xx answers are retried with exponential backoff; 4xx answers are not
-(asking again will not make a missing file appear).
+Bodies are streamed into a file and hashed while streaming, with a size cap. Only what may
+pass is retried, with exponential backoff: timeouts, connection resets and 5xx answers. A 4xx
+answer, a host name that does not resolve and a refused connection fail at once (asking again
+will not make a missing file or host appear), a host that did not resolve is not looked up
+again by the same fetcher (fifty screenshots on one dead host cost one lookup), and names
+under `.invalid` (RFC 6761) are not looked up at all.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import socket
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from pathlib import Path
@@ -110,6 +114,7 @@ class HttpFetcher:
         self.backoff = backoff
         self.max_connections = max_connections
         self._client: httpx.AsyncClient | None = None
+        self._unresolved: set[str] = set()  # hosts whose name did not resolve in this run
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
@@ -173,9 +178,32 @@ class HttpFetcher:
         except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
             raise _Retryable("reset", "connection reset") from None
         except httpx.ConnectError as exc:
-            raise _Retryable("connect", f"cannot connect ({exc or 'connection refused'})") from None
+            raise self._connect_error(url, exc) from None
         except httpx.HTTPError as exc:
             raise FetchError(f"{type(exc).__name__}: {exc}") from None
+
+    def _connect_error(self, url: str, exc: httpx.ConnectError) -> Exception:
+        """A reset while connecting may pass (retried); a name that does not resolve or a
+        refused connection will not (final, and the host is remembered as unresolvable)."""
+        causes = []
+        cause: BaseException | None = exc
+        while cause is not None and len(causes) < 10:
+            causes.append(cause)
+            cause = cause.__cause__ or cause.__context__
+        if any(isinstance(c, ConnectionResetError) for c in causes):
+            return _Retryable("reset", "connection reset")
+        host = urlsplit(url).hostname or ""
+        if any(isinstance(c, socket.gaierror) for c in causes):
+            self._unresolved.add(host)
+            return FetchError(f"cannot resolve host {host}")
+        return FetchError(f"cannot connect to {host} ({exc or 'connection refused'})")
+
+    def _check_host(self, url: str) -> None:
+        host = (urlsplit(url).hostname or "").lower().rstrip(".")
+        # RFC 6761 §6.4: names under .invalid never resolve, and libraries should answer so
+        # without asking a DNS server (which can take seconds when it drops queries)
+        if host in self._unresolved or host == "invalid" or host.endswith(".invalid"):
+            raise FetchError(f"cannot resolve host {host}")
 
     # ---- the port ------------------------------------------------------------------------
     async def download(self, url: str, dest: Path, *, max_bytes: int) -> Downloaded:
@@ -189,6 +217,7 @@ class HttpFetcher:
 
             sha, size = await asyncio.to_thread(copy)
             return Downloaded(sha256=sha, size=size, attempts=1)
+        self._check_host(url)
 
         async def attempt() -> tuple[str, int]:
             digest = hashlib.sha256()
@@ -212,6 +241,7 @@ class HttpFetcher:
         if path is not None:
             data, _, _ = await asyncio.to_thread(_copy_capped, path, None, max_bytes, "file")
             return data
+        self._check_host(url)
 
         async def attempt() -> bytes:
             body = bytearray()

@@ -19,7 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker
 
-from graftwork.core.base.errors import GraftworkError
+from graftwork.core.base.errors import GraftworkError, explain
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.services import Services
 from graftwork.tui.screens.error import ErrorScreen
@@ -67,7 +67,7 @@ class GraftworkApp(App[None]):
         for problem in self.keymap_problems:
             self.notify(problem, severity="warning", markup=False, timeout=8)
 
-    @work(thread=True, exit_on_error=False, group="startup")
+    @work(thread=True, exit_on_error=False, group="startup", name="opening the catalog")
     def check_catalog(self) -> None:
         """Read the keymap and open (and migrate) the catalog off the UI thread; a locked or
         corrupt catalog gets a clear error screen instead of a traceback."""
@@ -86,9 +86,7 @@ class GraftworkApp(App[None]):
             self.call_from_thread(self._fatal, "The catalog cannot be opened", str(exc))
             return
         except Exception as exc:  # anything else sqlite can raise: still no traceback
-            self.call_from_thread(
-                self._fatal, "The catalog cannot be opened", f"{type(exc).__name__}: {exc}"
-            )
+            self.call_from_thread(self._fatal, "The catalog cannot be opened", explain(exc).line)
             return
         self.call_from_thread(self._start)
 

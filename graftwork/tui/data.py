@@ -3,7 +3,6 @@ connection and is only ever called from worker threads, never on the UI thread."
 
 from __future__ import annotations
 
-import glob
 import json
 import re
 from collections.abc import Callable
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from graftwork.core.base.workspace import Workspace
+from graftwork.core.ingest.screenshots import find_screenshot
 from graftwork.core.prompts.current import current_state_expr
 from graftwork.core.services import item_folder
 
@@ -246,20 +246,6 @@ def load_revisions(db: Any, item_id: str) -> list[Revision]:
     ]
 
 
-def find_screenshot(ws: Workspace, item_id: str, recorded: str | None) -> Path | None:
-    if recorded:
-        path = Path(recorded)
-        path = path if path.is_absolute() else ws.root / path
-        if path.is_file():
-            return path
-    shots = ws.downloads_dir / ".screenshots"
-    if shots.is_dir():
-        for candidate in sorted(shots.glob(f"{glob.escape(item_id)}.*")):  # ids are user data
-            if candidate.is_file():
-                return candidate
-    return None
-
-
 def load_detail(ws: Workspace, db: Any, item_id: str) -> Detail | None:
     from graftwork.core.sources.uebersicht import load_widget_code
 
@@ -298,7 +284,7 @@ def load_detail(ws: Workspace, db: Any, item_id: str) -> Detail | None:
         folder_exists=exists,
         files=files,
         code=code,
-        screenshot=find_screenshot(ws, item_id, dl.get("screenshot_path")),
+        screenshot=find_screenshot(ws.root, ws.downloads_dir, item_id, dl.get("screenshot_path")),
         revisions=load_revisions(db, item_id),
         decision=cur.get("decision") or NONE,
         note=cur.get("note"),

@@ -53,6 +53,37 @@ async def test_404_fails_at_once_without_retry(server: LocalServer, tmp_path: Pa
     assert server.count("/gone.zip") == 1
 
 
+async def test_unresolvable_host_fails_at_once_and_is_not_looked_up_again(tmp_path: Path) -> None:
+    """A real lookup that fails (RFC 2606's .example has no such host) is final and is
+    remembered; .invalid names (RFC 6761) are not even looked up."""
+    f = fetcher(retries=3, backoff=0.5)
+    host = "no-such-host.graftwork-test.example"
+    start = time.monotonic()
+    try:
+        for n in range(3):
+            with pytest.raises(FetchError) as err:
+                await f.read(f"http://{host}/{n}.png", max_bytes=1000)
+            assert err.value.cause == f"cannot resolve host {host}"
+            assert err.value.attempts == 1
+        assert f._unresolved == {host}
+        with pytest.raises(FetchError, match=r"^cannot resolve host shots\.invalid$"):
+            await f.read("https://shots.invalid/x.png", max_bytes=1000)
+        assert f._unresolved == {host}  # answered without a lookup
+    finally:
+        await f.aclose()
+    # retried with backoff, each would take 3.5 s (a DNS server that drops the query can
+    # still cost its resolver timeout, 5 s, once)
+    assert time.monotonic() - start < 7
+
+
+async def test_refused_connection_is_not_retried(tmp_path: Path) -> None:
+    with LocalServer() as gone:
+        url = gone.url("/w.zip")
+    with pytest.raises(FetchError) as err:
+        await download(fetcher(retries=2, backoff=0.5), url, tmp_path / "x")
+    assert err.value.attempts == 1 and err.value.cause.startswith("cannot connect to 127.0.0.1")
+
+
 async def test_500_then_success_is_retried(server: LocalServer, tmp_path: Path) -> None:
     url = server.route("/flaky.zip", Reply(status=500), Reply(status=503), Reply(body=BODY))
     got = await download(fetcher(retries=3), url, tmp_path / "f.zip")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
+from rich.console import Console
 from textual.widgets import TabbedContent
 
 from graftwork.core.base.workspace import Workspace
@@ -36,13 +38,19 @@ async def test_pane_keys_and_focus(make_app) -> None:
         assert tabs.active == "runs"
 
 
+def _plain(renderable: object, width: int) -> str:
+    console = Console(width=width, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(renderable)
+    return console.export_text()
+
+
 async def test_help_lists_every_binding_id(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await main_screen(pilot)
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        text = str(app.screen.text)
+        text = _plain(app.screen.text, 106)
         ids = [b.id for _, bindings in app.binding_groups() for b in bindings if b.id]
         assert len(ids) == len(set(ids)), "binding ids are unique"
         for binding_id in ids:
@@ -50,6 +58,36 @@ async def test_help_lists_every_binding_id(make_app) -> None:
         await pilot.press("escape")
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
+
+
+async def test_help_stays_aligned_at_80_columns(make_app) -> None:
+    """Long descriptions wrap inside their own column: every binding id starts at the same
+    column (the old help wrapped whole lines under the key column at 80)."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await main_screen(pilot)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        help_box = app.screen.query_one("#help")
+        assert help_box.outer_size.width <= 80
+        lines = _plain(app.screen.text, help_box.content_size.width).splitlines()
+        ids = [b.id for _, bindings in app.binding_groups() for b in bindings if b.id]
+        starts = {line.index(i) for i in ids for line in lines if line.rstrip().endswith(i)}
+        assert len(starts) == 1, starts
+        assert all(len(line.rstrip()) <= help_box.content_size.width for line in lines)
+
+
+async def test_palette_shows_each_commands_key(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        await until(pilot, lambda: screen.selected_id == "clock")
+        helps = {c.title: c.help for c in palette_commands(screen)}
+        assert helps["widgets: exclude"].endswith("key x")
+        assert helps["widgets: clear decision"].endswith("key u")
+        assert helps["view: prompt"].endswith("key 2 or f3")
+        assert helps["runs: build a set"].endswith("key m in Runs")
+        assert helps["view: maximize or restore"].endswith("key z or f11")
 
 
 async def test_palette_titles_are_area_verb(make_app) -> None:
@@ -118,6 +156,9 @@ async def test_user_keymap_remaps_by_binding_id(tmp_path: Path) -> None:
         await pilot.press("e")
         await until(pilot, lambda: screen.rows["clock"].decision == "exclude")
         assert any("no.such" in n.message for n in app._notifications)
+        # the palette names the remapped key
+        helps = {c.title: c.help for c in palette_commands(screen)}
+        assert helps["widgets: exclude"].endswith("key e")
 
 
 async def test_too_small_terminal_shows_a_message(make_app) -> None:

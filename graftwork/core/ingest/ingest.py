@@ -35,6 +35,7 @@ from graftwork.core.base.process import pid_alive
 from graftwork.core.base.project import IngestConfig
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.ingest.manifest import ManifestEntry, parse_manifest, select
+from graftwork.core.ingest.screenshots import IMAGE_SUFFIXES, archive_screenshot
 
 SOURCE = "uebersicht"
 ARCHIVES = ".archives"
@@ -42,7 +43,7 @@ SCREENSHOTS = ".screenshots"
 TEMP_ROOT = ".ingest-tmp"
 MAX_MANIFEST_BYTES = 50_000_000
 MAX_SCREENSHOT_BYTES = 10_000_000
-SCREENSHOT_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp"}
+SCREENSHOT_SUFFIXES = IMAGE_SUFFIXES
 
 
 # ---- ports ---------------------------------------------------------------------------
@@ -354,7 +355,7 @@ class Ingest:
                     "downloaded_at": now(),
                     "error": None,
                 }
-                screenshot = await self._screenshot(entry)
+                screenshot = await self._screenshot(entry, target)
                 if screenshot:
                     fields["screenshot_path"] = screenshot
                 write_download(self.db, entry.id, fields)
@@ -368,7 +369,7 @@ class Ingest:
         finally:
             await asyncio.to_thread(shutil.rmtree, work, True)
 
-        screenshot = await self._screenshot(entry)
+        screenshot = await self._screenshot(entry, target)
         write_download(
             self.db,
             entry.id,
@@ -388,10 +389,28 @@ class Ingest:
         )
         return "downloaded"
 
-    async def _screenshot(self, entry: ManifestEntry) -> str | None:
-        """Best effort: a failed screenshot is a warning, never an item failure."""
+    async def _screenshot(self, entry: ManifestEntry, folder: Path) -> str | None:
+        """Best effort: the manifest's screenshot, else the archive's own picture (in the
+        extracted ``folder``); a failed screenshot is a warning, never an item failure."""
+        fetched, cause = await self._fetch_screenshot(entry)
+        if fetched is not None:
+            return fetched
+        own = await asyncio.to_thread(archive_screenshot, folder)
+        if cause:
+            instead = f"; using the archive's own {own.name}" if own is not None else ""
+            self.job.log(
+                f"{entry.id}: screenshot not saved: {cause}{instead}",
+                level="warning",
+                item_id=entry.id,
+            )
+        # paths in the catalog are workspace-relative
+        return own.relative_to(self.ws.root).as_posix() if own is not None else None
+
+    async def _fetch_screenshot(self, entry: ManifestEntry) -> tuple[str | None, str]:
+        """(the saved picture's workspace-relative path, "") or (None, why not; "" when the
+        manifest names none or screenshots are off)."""
         if not self.options.screenshots or not entry.screenshot_url:
-            return None
+            return None, ""
         try:
             suffix = Path(urlsplit(entry.screenshot_url).path).suffix.lower()
         except ValueError:
@@ -403,16 +422,9 @@ class Ingest:
             await asyncio.to_thread(write_bytes, dest, data)
         except (FetchError, OSError, ValueError) as exc:  # ValueError: an unparseable URL
             if isinstance(exc, FetchError):
-                cause = exc.cause
-            else:
-                cause = os_error_line(exc) if isinstance(exc, OSError) else str(exc)
-            self.job.log(
-                f"{entry.id}: screenshot not saved: {cause}", level="warning", item_id=entry.id
-            )
-            return None
-        return dest.relative_to(
-            self.ws.root
-        ).as_posix()  # paths in the catalog are workspace-relative
+                return None, exc.cause
+            return None, os_error_line(exc) if isinstance(exc, OSError) else str(exc)
+        return dest.relative_to(self.ws.root).as_posix(), ""
 
 
 async def load_manifest(fetcher: Fetcher, manifest: str) -> bytes:

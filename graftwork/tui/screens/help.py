@@ -1,9 +1,12 @@
-"""`?` / F1: every key of the app, by area, with binding ids (the names used in `keymap:`)."""
+"""`?` / F1: every key of the app, by area, with binding ids (the names used in `keymap:`).
+A table, so a line too long for the terminal wraps inside its own column."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -12,24 +15,41 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 
+def key_text(binding: Binding, keymap: dict[str, str], display: Callable[[str], str]) -> str:
+    """The keys of a binding as shown to the user, with any keymap remapping applied."""
+    keys = keymap.get(binding.id or "", binding.key)
+    return ", ".join(display(k.strip()) for k in keys.split(","))
+
+
 def help_text(
-    groups: list[tuple[str, list[Binding]]], keymap: dict[str, str], display: callable
-) -> Text:  # type: ignore[valid-type]
-    out = Text()
-    out.append("Keys  ", style="bold")
-    out.append(
-        "(remap any id under keymap: in graftwork.yaml, e.g. widgets.exclude: x)\n", style="dim"
+    groups: list[tuple[str, list[Binding]]],
+    keymap: dict[str, str],
+    display: Callable[[str], str],
+) -> Table:
+    table = Table(
+        box=None,
+        show_header=True,
+        header_style="bold",
+        expand=True,
+        padding=(0, 1),
+        title=Text.assemble(
+            ("Keys  ", "bold"),
+            ("remap any id under keymap: in graftwork.yaml, e.g. widgets.exclude: x", "dim"),
+        ),
+        title_justify="left",
     )
+    table.add_column("key", style="bold cyan", no_wrap=True, min_width=8)
+    table.add_column("does", ratio=1, overflow="fold")
+    table.add_column("binding id", style="dim", no_wrap=True)
     for title, bindings in groups:
-        out.append(f"\n{title}\n", style="bold underline")
+        table.add_row(Text(title, style="bold underline"), "", "")
         for b in bindings:
-            keys = keymap.get(b.id or "", b.key)
-            shown = ", ".join(display(k) for k in keys.split(","))
-            out.append(f"  {shown:<16}", style="bold cyan")
-            out.append(f"{b.description or b.action:<22}")
-            out.append(f"{b.id or '':<26}", style="dim")
-            out.append((b.tooltip or "") + "\n", style="dim")
-    return out
+            does = Text(b.description or b.action)
+            if b.tooltip and b.tooltip != b.description:
+                does.append(f" — {b.tooltip}", style="dim")
+            table.add_row(key_text(b, keymap, display), does, b.id or "")
+        table.add_row("", "", "")
+    return table
 
 
 class HelpScreen(ModalScreen[None]):
@@ -37,7 +57,7 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark,f1", "app.pop_screen", "Close", id="help.close")
     ]
 
-    def __init__(self, text: Text) -> None:
+    def __init__(self, text: Table) -> None:
         super().__init__()
         self.text = text
 

@@ -21,6 +21,7 @@ from textual.worker import Worker
 
 from graftwork.core.base.errors import GraftworkError
 from graftwork.core.prompts.current import current_of_sql
+from graftwork.tui import layout
 from graftwork.tui.data import (
     WidgetRow,
     catalog_marks,
@@ -39,9 +40,8 @@ from graftwork.tui.widgets.detail import DetailView
 from graftwork.tui.widgets.items_pane import ItemsPane, haystacks
 from graftwork.tui.widgets.prompt_pane import PromptPane
 from graftwork.tui.widgets.runs_pane import RunsPane
-from graftwork.tui.widgets.screenshot import halfcell
 from graftwork.tui.widgets.widgets_pane import WidgetsPane
-from graftwork.tui.worker_errors import report_worker_error
+from graftwork.tui.worker_errors import report_worker_error, user_message
 
 PANES = ("widgets", "prompt", "budget", "runs")
 MIN_SIZE = (80, 24)
@@ -52,17 +52,6 @@ TYPING_SETTLE_SECONDS = 0.3
 JOB_POLL_SECONDS = 2.0  # jobs started elsewhere (a CLI in another terminal) show up this often
 LIVE_POLL_SECONDS = 0.2  # the catalog change probe: any writer's change is on screen within ~0.5 s
 FIRST_PAGE = 200  # items read before the whole list, so a large catalog paints at once
-
-
-def _read_detail(ws: Any, db: Any, item_id: str) -> tuple[Any, Any]:
-    """The item's detail and its screenshot's character-cell rendering (worker threads only)."""
-    detail, shot = load_detail(ws, db, item_id), None
-    if detail is not None and detail.screenshot is not None:
-        try:
-            shot = halfcell(detail.screenshot)
-        except Exception:  # any unreadable image: the detail says so instead
-            shot = None
-    return detail, shot
 
 
 class MainScreen(Screen[None]):
@@ -78,6 +67,38 @@ class MainScreen(Screen[None]):
         Binding("f3", "pane('prompt')", "Prompt", show=False, priority=True, id="pane.prompt_f"),
         Binding("f4", "pane('budget')", "Budget", show=False, priority=True, id="pane.budget_f"),
         Binding("f5", "pane('runs')", "Runs", show=False, priority=True, id="pane.runs_f"),
+        Binding(
+            "z",
+            "maximize_region",
+            "Maximize",
+            id="layout.maximize",
+            tooltip="Maximize the focused region; again (or escape) restores",
+        ),
+        Binding(
+            "f11",
+            "maximize_region",
+            "Maximize",
+            show=False,
+            priority=True,
+            id="layout.maximize_f",
+            tooltip="Maximize or restore, also inside the editor",
+        ),
+        Binding(
+            "less_than_sign",
+            "divider(-1)",
+            "Divider left",
+            show=False,
+            id="layout.divider_left",
+            tooltip="Move the divider left: the side column (detail, revisions, log) widens",
+        ),
+        Binding(
+            "greater_than_sign",
+            "divider(1)",
+            "Divider right",
+            show=False,
+            id="layout.divider_right",
+            tooltip="Move the divider right: the side column narrows",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -101,6 +122,7 @@ class MainScreen(Screen[None]):
 
             keys = self._bindings.key_to_bindings
             keys["1"] = [replace(b, description="Items") for b in keys.get("1", [])]
+        self.dividers = {pane: layout.Divider() for pane in layout.SIDES}
 
     def compose(self) -> ComposeResult:
         yield Header(icon="⎇")
@@ -154,6 +176,7 @@ class MainScreen(Screen[None]):
         self.title = "graftwork"
         self.sub_title = self.app.ws.root.name  # the folder name: stable in pictures
         self._check_size()
+        self._apply_layout()
         self.reload()
         self.query_one(self.first_table).focus()
         self.set_interval(JOB_POLL_SECONDS, self._poll_jobs)
@@ -167,6 +190,43 @@ class MainScreen(Screen[None]):
     # -- layout ----------------------------------------------------------------------------
     def on_resize(self) -> None:
         self._check_size()
+        self._apply_layout()
+
+    def _apply_layout(self) -> None:
+        """Size each pane's side column for the terminal's width (layout.py's rules)."""
+        width = self.app.size.width
+        for pane, selector in layout.SIDES.items():
+            side = layout.side_width(pane, width, self.dividers[pane])
+            self.query_one(selector).styles.width = side
+
+    def action_divider(self, direction: int) -> None:
+        pane = self.query_one(TabbedContent).active
+        if pane not in layout.SIDES:
+            self.notify("This pane has no divider", severity="warning", timeout=2)
+            return
+        layout.move_divider(pane, self.app.size.width, self.dividers[pane], direction * layout.STEP)
+        self._apply_layout()
+
+    def action_maximize_region(self) -> None:
+        """Maximize the region holding the focus (the table with its filter, the detail, the
+        editor, ...); pressed again, or escape, restores the panes."""
+        if self.maximized is not None:
+            self.minimize()
+            return
+        focused = self.focused
+        if focused is None:
+            return
+        regions = {selector.lstrip("#") for selector in layout.REGIONS}
+        region = next((node for node in focused.ancestors_with_self if node.id in regions), focused)
+        self.maximized = region  # type: ignore[assignment]
+
+    def watch_maximized(self, maximized: Any) -> None:
+        """A maximized side column drops the width its pane gave it (main.tcss makes it fill
+        the screen); restoring (z, escape, another pane) gives the widths back."""
+        if maximized is not None:
+            maximized.styles.width = None
+        else:
+            self._apply_layout()
 
     def _check_size(self) -> None:
         w, h = self.app.size
@@ -182,6 +242,8 @@ class MainScreen(Screen[None]):
             )
 
     def action_pane(self, pane: str) -> None:
+        if self.maximized is not None:
+            self.minimize()  # another pane: the maximized region would hide it
         self.query_one(TabbedContent).active = pane
         target = {
             "widgets": self.first_table,
@@ -192,7 +254,9 @@ class MainScreen(Screen[None]):
         self.query_one(target).focus()
 
     # -- loading ---------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="rows", exit_on_error=False)
+    @work(
+        thread=True, exclusive=True, group="rows", exit_on_error=False, name="loading the widgets"
+    )
     def reload(self) -> None:
         from graftwork.core.base.project import load_project
 
@@ -278,7 +342,10 @@ class MainScreen(Screen[None]):
                         return
                     try:
                         self.app.call_from_thread(
-                            self.notify, f"live refresh: {exc}", severity="warning", markup=False
+                            self.notify,
+                            user_message(exc, "live refresh"),
+                            severity="warning",
+                            markup=False,
                         )
                     except RuntimeError:
                         return
@@ -301,17 +368,8 @@ class MainScreen(Screen[None]):
             jobs = load_jobs(db)
             mine = selected is not None and (ids is None or selected in ids)
             detail = load_detail(self.app.ws, db, selected) if mine and selected else None
-        shown = self.query_one(DetailView).detail  # read-only peek: a stale value only re-renders
-        shot = None
-        if detail is not None and detail != shown and detail.screenshot is not None:
-            try:
-                shot = halfcell(detail.screenshot)
-            except Exception:
-                shot = None
         with contextlib.suppress(RuntimeError):  # the app is shutting down
-            self.app.call_from_thread(
-                self._live_merge, rows, ids is None, jobs, selected, detail, shot
-            )
+            self.app.call_from_thread(self._live_merge, rows, ids is None, jobs, selected, detail)
         return marks
 
     def _live_reload_items(self, marks: dict[str, Any], selected: str | None) -> dict[str, Any]:
@@ -375,7 +433,6 @@ class MainScreen(Screen[None]):
         jobs: list[Any],
         selected: str | None,
         detail: Any,
-        shot: Any,
     ) -> None:
         self._apply_live_counts(rows)
         if whole:  # items added or removed: the table is rebuilt (the cursor stays on its id)
@@ -397,10 +454,10 @@ class MainScreen(Screen[None]):
         if selected is None or selected != self.selected_id or detail is None:
             return
         if detail != self.query_one(DetailView).detail:
-            self._show_detail(selected, detail, shot)
+            self._show_detail(selected, detail)
         self.prompt_pane.external_revisions(selected, detail.revisions)
 
-    @work(thread=True, exclusive=True, group="row", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="row", exit_on_error=False, name="loading a widget")
     def reload_item(self, item_id: str) -> None:
         if self.view is not None:
             with self.app.ws.catalog() as db:
@@ -412,11 +469,11 @@ class MainScreen(Screen[None]):
         with self.app.ws.catalog() as db:
             rows = load_rows(db, item_id)
             # the selected item's detail shows its decision and note too
-            detail = _read_detail(self.app.ws, db, item_id) if item_id == self.selected_id else None
+            detail = load_detail(self.app.ws, db, item_id) if item_id == self.selected_id else None
         if rows:
             self.app.call_from_thread(self._row_changed, rows[0])
         if detail is not None:
-            self.app.call_from_thread(self._show_detail, item_id, *detail)
+            self.app.call_from_thread(self._show_detail, item_id, detail)
 
     def _item_changed(
         self,
@@ -457,22 +514,24 @@ class MainScreen(Screen[None]):
         typing = self.view is not None and focused is not None and focused.id == "items-filter"
         return TYPING_SETTLE_SECONDS if typing else SELECT_SETTLE_SECONDS
 
-    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    @work(
+        thread=True, exclusive=True, group="detail", exit_on_error=False, name="loading the widget"
+    )
     def load_item(self, item_id: str | None) -> None:
         if self.view is not None:
             self._load_recipe_item(item_id)
             return
-        detail, shot, example, problem = None, None, None, ""
+        detail, example, problem = None, None, ""
         if item_id is not None:
             with self.app.ws.catalog() as db:
-                detail, shot = _read_detail(self.app.ws, db, item_id)
+                detail = load_detail(self.app.ws, db, item_id)
                 try:
                     example = self.app.services.example_for(
                         db, item_id, detail.prompt if detail else ""
                     )
                 except GraftworkError as exc:
                     problem = f"cannot count: {exc}"
-        self.app.call_from_thread(self._show_item, item_id, detail, shot, example, problem)
+        self.app.call_from_thread(self._show_item, item_id, detail, example, problem)
 
     def _load_recipe_item(self, item_id: str | None) -> None:
         """The items pane's detail (the view's sections) and the Prompt pane's example: its
@@ -517,7 +576,7 @@ class MainScreen(Screen[None]):
     def _run_action(self, event: ItemsPane.RunAction) -> None:
         self.run_item_action(event.action, event.item_id)
 
-    @work(thread=True, group="item-action", exit_on_error=False)
+    @work(thread=True, group="item-action", exit_on_error=False, name="item action")
     def run_item_action(self, action: Any, item_id: str) -> None:
         """A view's action (recipes/views.ItemAction) on one item, off the UI thread."""
         try:
@@ -534,22 +593,20 @@ class MainScreen(Screen[None]):
     def _dashboard_request(self) -> None:
         self.load_dashboard()
 
-    @work(thread=True, exclusive=True, group="dashboard", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="dashboard", exit_on_error=False, name="dashboard")
     def load_dashboard(self) -> None:
         with self.app.ws.catalog() as db:
             lines = self.view.dashboard(db)
         self.app.call_from_thread(self.items_pane.show_dashboard, lines)
 
-    def _show_detail(self, item_id: str | None, detail: Any, shot: Any) -> None:
+    def _show_detail(self, item_id: str | None, detail: Any) -> None:
         if item_id == self.selected_id:
-            self.widgets_pane.query_one("#widgets-detail").show(detail, shot, self.app.graphics)
+            self.widgets_pane.query_one("#widgets-detail").show(detail, self.app.graphics)
 
-    def _show_item(
-        self, item_id: str | None, detail: Any, shot: Any, example: Any, problem: str
-    ) -> None:
+    def _show_item(self, item_id: str | None, detail: Any, example: Any, problem: str) -> None:
         if item_id != self.selected_id:
             return
-        self._show_detail(item_id, detail, shot)
+        self._show_detail(item_id, detail)
         name = detail.name if detail else ""
         revisions = detail.revisions if detail else []
         self.prompt_pane.load(item_id, name, revisions, example, self.limit, problem)
@@ -592,7 +649,7 @@ class MainScreen(Screen[None]):
     def _prompt_saved(self, event: PromptPane.Saved) -> None:
         self._refresh_prompt_state(event.item_id)
 
-    @work(thread=True, group="row-state", exit_on_error=False)
+    @work(thread=True, group="row-state", exit_on_error=False, name="loading the prompt state")
     def _refresh_prompt_state(self, item_id: str) -> None:
         with self.app.ws.catalog() as db:
             row = db.execute(current_of_sql("state"), [item_id]).fetchone()
@@ -632,7 +689,7 @@ class MainScreen(Screen[None]):
         note = shown.note if shown is not None and shown.id == event.item_id else None
         self.app.push_screen(modals.note_form(label, note or ""), done)
 
-    @work(thread=True, group="curation", exit_on_error=False)
+    @work(thread=True, group="curation", exit_on_error=False, name="curation")
     def set_decision(self, item_id: str, decision: str, note: str | None) -> None:
         with self.app.ws.catalog() as db:
             if decision == "clear":
@@ -849,7 +906,9 @@ class MainScreen(Screen[None]):
     def is_too_small(self) -> bool:
         return self.has_class("-too-small")
 
-    @work(thread=True, exclusive=True, group="jobs-poll", exit_on_error=False)
+    @work(
+        thread=True, exclusive=True, group="jobs-poll", exit_on_error=False, name="loading the jobs"
+    )
     def poll_jobs(self) -> None:
         """Pick up jobs from other processes; their logs stream from the catalog."""
         selected = self.runs_pane.selected_id
@@ -877,7 +936,7 @@ class MainScreen(Screen[None]):
     def _log_request(self, event: RunsPane.LogRequest) -> None:
         self.load_log(event.job_id)
 
-    @work(thread=True, exclusive=True, group="log", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="log", exit_on_error=False, name="loading the log")
     def load_log(self, job_id: str) -> None:
         with self.app.ws.catalog() as db:
             lines = load_job_logs(db, job_id)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from graftwork.core.base.errors import explain
 from graftwork.core.base.workspace import Workspace
 
 LOG_TAIL = 8
@@ -68,7 +69,7 @@ def load_snapshot(ws: Workspace, run_id: str) -> RunSnapshot:
                     for r in rows
                 ][::-1]
         except Exception as exc:  # shown in the widget
-            return RunSnapshot(run=None, error=str(exc))
+            return RunSnapshot(run=None, error=explain(exc).line)
     if not tail:
         tail = _tail(ws.runs_dir / run["id"] / "child.log", LOG_TAIL)
     snap = RunSnapshot(run=run, log_tail=tail)

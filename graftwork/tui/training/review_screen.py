@@ -28,6 +28,7 @@ from textual.widgets import Footer, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from graftwork.core.base.workspace import Workspace
+from graftwork.tui.worker_errors import user_message
 
 VERDICT_MARK = {"accept": ("✔", "green"), "reject": ("✘", "red"), "none": ("·", "dim")}
 
@@ -192,7 +193,7 @@ class ReviewScreen(Screen[str | None]):
         self.load_samples()
 
     # -- data (thread workers, own connection each) ------------------------------------------
-    @work(thread=True, exclusive=True, group="review-load")
+    @work(thread=True, exclusive=True, group="review-load", name="loading the review")
     def load_samples(self) -> None:
         from graftwork.core.eval.store import latest_scores, run_sample_metrics
         from graftwork.core.review.samples import list_samples
@@ -207,7 +208,7 @@ class ReviewScreen(Screen[str | None]):
                 scores, checks = latest_scores(db, run_id), run_sample_metrics(db, run_id)
                 error = None
             except Exception as exc:  # shown on the screen, never a crash
-                run_id, rows, error = self.run_id, [], str(exc)
+                run_id, rows, error = self.run_id, [], user_message(exc)
         self.app.call_from_thread(self._loaded, run_id, rows, error, scores, checks)
 
     def _loaded(
@@ -238,7 +239,7 @@ class ReviewScreen(Screen[str | None]):
         self.index = min(self.index, len(rows) - 1)
         self._show()
 
-    @work(thread=True, group="review-write")
+    @work(thread=True, group="review-write", name="saving the review")
     def _write(self, sample_id: int, fields: dict[str, Any]) -> None:
         from graftwork.core.review.review import set_verdict
 
@@ -249,7 +250,7 @@ class ReviewScreen(Screen[str | None]):
                 )
                 error = None
             except Exception as exc:
-                row, error = None, str(exc)
+                row, error = None, user_message(exc)
         self.app.call_from_thread(self._written, sample_id, row, error)
 
     def _written(self, sample_id: int, row: dict[str, Any] | None, error: str | None) -> None:
@@ -267,7 +268,7 @@ class ReviewScreen(Screen[str | None]):
             "green",
         )
 
-    @work(thread=True, exclusive=True, group="review-promote")
+    @work(thread=True, exclusive=True, group="review-promote", name="promoting samples")
     def _promote(self) -> None:
         from graftwork.core.review.review import promote_run
 
@@ -275,7 +276,7 @@ class ReviewScreen(Screen[str | None]):
             try:
                 rows, error = promote_run(self.ws, db, self.run_id), None
             except Exception as exc:
-                rows, error = [], str(exc)
+                rows, error = [], user_message(exc)
         self.app.call_from_thread(self._promoted, rows, error)
 
     def _promoted(self, rows: list[dict[str, Any]], error: str | None) -> None:
@@ -291,13 +292,13 @@ class ReviewScreen(Screen[str | None]):
             f"promoted {len(rows)} sample(s) into the catalog as generated examples", "green"
         )
 
-    @work(thread=True, exclusive=True, group="review-sample")
+    @work(thread=True, exclusive=True, group="review-sample", name="sampling")
     def _sample(self) -> None:
         try:
             result = self.sampler(self.run_id)  # type: ignore[misc]
             message, style = f"stored {result.ok} new sample(s)", "green"
         except Exception as exc:
-            message, style = f"sampling failed: {exc}", "red"
+            message, style = user_message(exc, "sampling failed"), "red"
         self.app.call_from_thread(self._sampled, message, style)
 
     def _sampled(self, message: str, style: str) -> None:

@@ -72,7 +72,13 @@ class RunHistory(Widget):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         report_worker_error(self, event)  # an unreadable catalog is a notification, not a crash
 
-    @work(thread=True, exclusive=True, group="run-history-load", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="run-history-load",
+        exit_on_error=False,
+        name="run history",
+    )
     def reload(self) -> None:
         from graftwork.core.eval.store import metric_names
 
@@ -160,7 +166,13 @@ class RunHistory(Widget):
         self.chart_metric = order[(now + 1) % len(order)]
         self._load_curves()
 
-    @work(thread=True, exclusive=True, group="run-history-curves", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="run-history-curves",
+        exit_on_error=False,
+        name="loss curves",
+    )
     def _load_curves(self) -> None:
         metric = self.chart_metric
         if metric is not None:

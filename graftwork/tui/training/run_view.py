@@ -84,7 +84,13 @@ class TrainingRunView(Widget):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         report_worker_error(self, event)  # a notification, not a crash
 
-    @work(thread=True, exclusive=True, group="run-view-poll", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="run-view-poll",
+        exit_on_error=False,
+        name="training view",
+    )
     def poll(self) -> None:
         snap = load_snapshot(self.ws, self.run_id)
         self.app.call_from_thread(self._show, snap)

@@ -42,14 +42,14 @@ class DetailView(VerticalScroll, can_focus=True):
         yield Static(id="detail-files")
         yield Static(id="detail-code")
 
-    def show(self, detail: Detail | None, shot: Text | None, graphics: bool) -> None:
+    def show(self, detail: Detail | None, graphics: bool) -> None:
         previous, self.detail = self.detail, detail
         if detail is None or previous is None or previous.id != detail.id:
             self.scroll_home(animate=False)  # a new widget starts at its top; a refresh stays put
         info = self.query_one("#detail-info", Static)
         if detail is None:
             info.update(Text("Select a widget", style="dim"))
-            self.query_one(ScreenshotView).show(None, None, False)
+            self.query_one(ScreenshotView).show(None, False)
             self.query_one("#detail-files", Static).update("")
             self.query_one("#detail-code", Static).update("")
             return
@@ -71,7 +71,7 @@ class DetailView(VerticalScroll, can_focus=True):
         t.append("\n\n")
         t.append(detail.description or "(no description)")
         info.update(t)
-        self.query_one(ScreenshotView).show(detail.screenshot, shot, graphics)
+        self.query_one(ScreenshotView).show(detail.screenshot, graphics)
         files = self.query_one("#detail-files", Static)
         code = self.query_one("#detail-code", Static)
         if not detail.folder_exists:

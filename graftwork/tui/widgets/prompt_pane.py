@@ -26,7 +26,7 @@ from graftwork.tui.data import Revision, load_revisions
 from graftwork.tui.messages import PromptCounted
 from graftwork.tui.widgets.revisions import diff_text, revision_label
 from graftwork.tui.widgets.token_gauge import TokenGauge
-from graftwork.tui.worker_errors import report_worker_error
+from graftwork.tui.worker_errors import report_worker_error, user_message
 
 AUTOSAVE_SECONDS = 0.8
 MARK_MINE, MARK_SPLIT, MARK_THEIRS = "<<<<<<< mine", "=======", ">>>>>>> theirs"
@@ -274,7 +274,7 @@ class PromptPane(Vertical):
         example = self.base_example.with_user(self.editor.text.strip())
         self._count(self.item_id, example, self._generation)
 
-    @work(thread=True, exclusive=True, group="gauge", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="gauge", exit_on_error=False, name="counting tokens")
     def _count(self, item_id: str, example: Example, generation: int) -> None:
         time.sleep(COUNT_SETTLE_SECONDS)
         if generation != self._generation:
@@ -283,7 +283,9 @@ class PromptPane(Vertical):
             counter = self.app.services.token_counter()
             result = counter.count(example)
         except Exception as exc:  # shown in the gauge, not as one notification per keystroke
-            self.app.call_from_thread(self._count_failed, generation, f"cannot count: {exc}")
+            self.app.call_from_thread(
+                self._count_failed, generation, user_message(exc, "cannot count")
+            )
             return
         if generation != self._generation:
             return
@@ -326,7 +328,7 @@ class PromptPane(Vertical):
             # leaves the editor dirty, so the next pause or quit tries again.
             self._save(self.item_id, self.editor.text, None)
 
-    @work(thread=True, group="prompt-save", exit_on_error=False)
+    @work(thread=True, group="prompt-save", exit_on_error=False, name="saving the prompt")
     def _save(
         self,
         item_id: str,
@@ -468,7 +470,7 @@ class PromptPane(Vertical):
         if self.item_id is not None and self.widget_drafts:
             self._template(self.item_id)
 
-    @work(thread=True, group="prompt-template", exit_on_error=False)
+    @work(thread=True, group="prompt-template", exit_on_error=False, name="template draft")
     def _template(self, item_id: str) -> None:
         with self.app.ws.catalog() as db:
             draft = self.app.services.template_draft(db, item_id)
@@ -493,7 +495,7 @@ class PromptPane(Vertical):
             self.notify("Asking the teacher…")
             self._teacher(self.item_id)
 
-    @work(thread=True, group="teacher", exit_on_error=False)
+    @work(thread=True, group="teacher", exit_on_error=False, name="teacher draft")
     def _teacher(self, item_id: str) -> None:
         draft = self.app.services.teacher_draft(item_id)
         self.app.call_from_thread(self._show_proposal, item_id, draft)
@@ -525,7 +527,7 @@ class PromptPane(Vertical):
         self._request_count()
         self.refresh_bindings()
 
-    @work(thread=True, group="prompt-save", exit_on_error=False)
+    @work(thread=True, group="prompt-save", exit_on_error=False, name="saving the prompt")
     def _accept(self, item_id: str, draft: dict[str, Any]) -> None:
         self.app.services.accept_teacher_draft(item_id, draft)  # stores the revision itself
         with self.app.ws.catalog() as db:

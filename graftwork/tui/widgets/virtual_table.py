@@ -5,6 +5,7 @@ add_row per row (DataTable spends ~65 µs per row: a third of a second for 5,000
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -19,11 +20,61 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 Cells = tuple[Text, ...]
+GAP = 2  # one space either side of every cell
+
+
+@dataclass(frozen=True)
+class TableColumn:
+    """A column's rules for the terminal's width: ``width`` is what it gets when space is
+    short (longer values end in …); a ``grow`` column takes spare width up to its longest
+    value; ``drop`` > 0 columns are left out, lowest first, when even the short widths do not
+    fit (0: never dropped; the table scrolls sideways instead)."""
+
+    label: str
+    width: int
+    grow: bool = False
+    drop: int = 0
+
+
+def as_column(spec: TableColumn | tuple[str, int | None]) -> TableColumn:
+    """(label, width) tuples are fixed columns; a width of None grows (recipes' Column)."""
+    if isinstance(spec, TableColumn):
+        return spec
+    label, width = spec
+    return TableColumn(label, width or max(8, len(label)), grow=width is None)
+
+
+def fit_columns(
+    columns: Sequence[TableColumn], available: int, natural: dict[int, int]
+) -> list[tuple[int, int]]:
+    """(column index, width) of the columns shown in ``available`` cells: droppable columns
+    go first (by rank) until the rest fit at their short widths, then the growing columns
+    take the spare width left to right, each up to its ``natural`` (longest value) width (a
+    growing column without one takes whatever is left)."""
+    shown = list(range(len(columns)))
+
+    def need() -> int:
+        return sum(columns[i].width + GAP for i in shown)
+
+    for index in sorted(
+        (i for i, c in enumerate(columns) if c.drop), key=lambda i: columns[i].drop
+    ):
+        if need() <= available:
+            break
+        shown.remove(index)
+    widths = {i: columns[i].width for i in shown}
+    spare = available - need()
+    for i in (i for i in shown if columns[i].grow):  # left to right: the ID before the name
+        add = max(0, min(spare, natural.get(i, available) - widths[i]))
+        widths[i] += add
+        spare -= add
+    return [(i, widths[i]) for i in shown]
 
 
 class VirtualTable(ScrollView, can_focus=True):
-    """Fixed-width columns, one header line, a row cursor; rows given as keys plus a cell
-    getter (cells are built once per row by the owner and cached there)."""
+    """Columns fitted to the width (fit_columns, again on every resize), one header line, a
+    row cursor; rows given as keys plus a cell getter (cells are built once per row by the
+    owner and cached there)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "cursor(-1)", "Up", show=False),
@@ -69,14 +120,68 @@ class VirtualTable(ScrollView, can_focus=True):
         def control(self) -> VirtualTable:
             return self.table
 
-    def __init__(self, columns: Sequence[tuple[str, int]], **kw: object) -> None:
+    def __init__(
+        self, columns: Sequence[TableColumn | tuple[str, int | None]], **kw: object
+    ) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
-        self.columns = list(columns)
+        self._columns = [as_column(c) for c in columns]
         self.keys: list[str] = []
         self._cells: Callable[[str], Cells] = lambda key: ()
         self._lines: dict[str, Strip] = {}  # rendered rows (no cursor style) by key
         self._last_key: str | None = None
-        self.width_total = sum(w + 2 for _, w in self.columns)
+        self._natural: dict[int, int] = {}
+        self._fitted_for: int | None = None  # the width the layout was fitted to
+        self.fitted: list[tuple[int, int]] = [(i, c.width) for i, c in enumerate(self._columns)]
+        self.width_total = self._least_width()
+
+    # -- layout ----------------------------------------------------------------------------
+    @property
+    def columns(self) -> list[TableColumn]:
+        return self._columns
+
+    @columns.setter
+    def columns(self, columns: Sequence[TableColumn | tuple[str, int | None]]) -> None:
+        """New columns (a pane that fits them itself may pass (label, width) tuples)."""
+        self._columns = [as_column(c) for c in columns]
+        self.width_total = self._least_width()
+        self.virtual_size = Size(self.width_total, len(self.keys) + 1)
+        self._fitted_for = None
+        self.refresh()
+
+    def _least_width(self) -> int:
+        """Sideways scrolling starts only below the columns that are never dropped."""
+        return sum(c.width + GAP for c in self._columns if not c.drop)
+
+    def relabel(self, label: Callable[[str], str]) -> None:
+        """Change column headers in place (e.g. "≈Tokens" while counts are approximate)."""
+        labels = [label(c.label) for c in self._columns]
+        if labels != [c.label for c in self._columns]:
+            self._columns = [
+                replace(c, label=new) for c, new in zip(self._columns, labels, strict=True)
+            ]
+            self.refresh()
+
+    def set_natural(self, natural: dict[int, int]) -> None:
+        """The longest value (in cells) of growing columns; the layout follows."""
+        if natural != self._natural:
+            self._natural = dict(natural)
+            self._fitted_for = None
+            self.refresh()
+
+    @property
+    def shown_columns(self) -> list[str]:
+        """Labels of the columns on screen now, left to right."""
+        self._fit()
+        return [self.columns[i].label for i, _ in self.fitted]
+
+    def _fit(self) -> None:
+        width = self.scrollable_content_region.width
+        if width <= 0 or width == self._fitted_for:
+            return
+        natural = {i: max(n, len(self.columns[i].label)) for i, n in self._natural.items()}
+        self.fitted = fit_columns(self.columns, width, natural)
+        self._fitted_for = width
+        self._lines.clear()
 
     # -- data ------------------------------------------------------------------------------
     @property
@@ -130,7 +235,10 @@ class VirtualTable(ScrollView, can_focus=True):
     # -- rendering -------------------------------------------------------------------------
     def _text_line(self, cells: Sequence[Text]) -> Text:
         line = Text(no_wrap=True, overflow="crop", end="")
-        for (_, width), cell in zip(self.columns, cells, strict=False):
+        for index, width in self.fitted:
+            if index >= len(cells):
+                break
+            cell = cells[index]
             if cell.justify == "right" and cell.cell_len < width:
                 cell = Text(" " * (width - cell.cell_len)) + cell
             else:
@@ -146,10 +254,11 @@ class VirtualTable(ScrollView, can_focus=True):
         return Strip(segments, text.cell_len)
 
     def render_line(self, y: int) -> Strip:
+        self._fit()  # a resize, a scrollbar come or gone, a longer value: fit anew
         width = self.scrollable_content_region.width
         scroll_x, scroll_y = self.scroll_offset
         if y == 0:
-            header = self._text_line([Text(label) for label, _ in self.columns])
+            header = self._text_line([Text(c.label) for c in self.columns])
             style = self.get_component_rich_style("virtual-table--header")
             return (
                 self._strip(header)
@@ -194,8 +303,8 @@ class VirtualTable(ScrollView, can_focus=True):
         if offset.y == 0:
             x = offset.x + int(self.scroll_x)
             edge = 0
-            for index, (_, width) in enumerate(self.columns):
-                edge += width + 2
+            for index, width in self.fitted:
+                edge += width + GAP
                 if x < edge:
                     self.post_message(self.HeaderClicked(self, index))
                     break

@@ -24,19 +24,31 @@ from graftwork.tui.data import (
 )
 from graftwork.tui.widgets.detail import DetailView
 from graftwork.tui.widgets.table_pane import TablePane
-from graftwork.tui.widgets.virtual_table import VirtualTable
+from graftwork.tui.widgets.virtual_table import TableColumn, VirtualTable
 
-# (label, width, sort key): fixed widths so all eight columns fit beside the detail at 120
-# columns; longer values are cropped (the detail shows them in full).
+# (label, short width, sort key). ID and Name grow into the spare width up to their longest
+# value; when even the short widths do not fit, DL, Kind, Prompt and Name are left out in
+# that order (DROP_ORDER, docs/tui.md), so Tokens, Budget and Decision stay at 80 columns.
 COLUMNS: list[tuple[str, int, Callable[[WidgetRow], Any]]] = [
     ("ID", 10, lambda r: r.id.casefold()),
-    ("Name", 15, lambda r: r.name.casefold()),
+    ("Name", 8, lambda r: r.name.casefold()),
     ("Kind", 6, lambda r: r.kind),
     ("DL", 3, lambda r: r.download),
     ("Prompt", 8, lambda r: r.prompt),
-    ("Tokens", 6, lambda r: -1 if r.tokens is None else r.tokens),
+    ("Tokens", 7, lambda r: -1 if r.tokens is None else r.tokens),  # "≈Tokens" fits
     ("Budget", 7, lambda r: r.action),
     ("Decision", 10, lambda r: r.decision),
+]
+GROW = ("ID", "Name")
+DROP_ORDER = ("DL", "Kind", "Prompt", "Name")
+TABLE_COLUMNS = [
+    TableColumn(
+        label,
+        width,
+        grow=label in GROW,
+        drop=DROP_ORDER.index(label) + 1 if label in DROP_ORDER else 0,
+    )
+    for label, width, _ in COLUMNS
 ]
 DOWNLOAD = {"ok": "ok", "failed": "err"}
 
@@ -161,6 +173,7 @@ class WidgetsPane(TablePane, Vertical):
         self.sort_reverse = False
         self.selected_id: str | None = None
         self._approximate = False  # the Tokens header says approximate
+        self._longest = [0, 0]  # the longest ID and Name (cells): how far those columns grow
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -169,9 +182,7 @@ class WidgetsPane(TablePane, Vertical):
                     placeholder="filter: id, name or author; category:NAME", id="widgets-filter"
                 )
                 yield Static(id="widgets-status")
-                yield WidgetTable(
-                    [(label, width) for label, width, _ in COLUMNS], id="widgets-table"
-                )
+                yield WidgetTable(TABLE_COLUMNS, id="widgets-table")
             yield DetailView(id="widgets-detail")
 
     def on_mount(self) -> None:
@@ -183,7 +194,12 @@ class WidgetsPane(TablePane, Vertical):
         self.rows = rows
         self.by_id = {r.id: r for r in rows}
         self._cells = {r.id: cells(r) for r in rows}
-        self.query_one(WidgetTable).clear_cache()
+        self._longest = [
+            max((c[i].cell_len for c in self._cells.values()), default=0) for i in (0, 1)
+        ]
+        table = self.query_one(WidgetTable)
+        table.set_natural(dict(enumerate(self._longest)))
+        table.clear_cache()
         self._token_header()
         self.refresh_table()
 
@@ -196,20 +212,21 @@ class WidgetsPane(TablePane, Vertical):
         elif old is not row:  # the live count changes its row in place: no search of every row
             self.rows[self.rows.index(old)] = row
         self.by_id[row.id] = row
-        self._cells[row.id] = cells(row)
+        self._cells[row.id] = row_cells = cells(row)
         if row.tokens is not None and approximate_counts([row]) != self._approximate:
             self._token_header()
-        self.query_one(WidgetTable).refresh_key(row.id)
+        table = self.query_one(WidgetTable)
+        if any(row_cells[i].cell_len > self._longest[i] for i in (0, 1)):  # a longer name
+            self._longest = [max(self._longest[i], row_cells[i].cell_len) for i in (0, 1)]
+            table.set_natural(dict(enumerate(self._longest)))
+        table.refresh_key(row.id)
 
     def _token_header(self) -> None:
         """ "≈Tokens" while any count comes from a stand-in tokenizer (see graftwork doctor)."""
         self._approximate = approximate_counts(self.rows)
         table = self.query_one(WidgetTable)
-        index = next(i for i, (label, _) in enumerate(table.columns) if label.endswith("Tokens"))
         label = "≈Tokens" if self._approximate else "Tokens"
-        if table.columns[index][0] != label:
-            table.columns[index] = (label, table.columns[index][1])
-            table.refresh()
+        table.relabel(lambda old: label if old.endswith("Tokens") else old)
 
     def reorders(self) -> bool:
         """Whether a changed row can move or leave the view (a quick filter or sort is on)."""

@@ -1,0 +1,60 @@
+"""How the panes share the terminal's width: each pane with a side column (the Widgets detail,
+the Prompt pane's revisions and diff, the Runs log) gets a default width for it that follows
+the terminal, `<` / `>` move the divider, and `z` (or F11) maximizes the focused region.
+
+Pure rules here (tests call them directly); MainScreen applies them on resize, pane switch
+and key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# the side column of each pane that has one (the main region takes the rest)
+SIDES = {"widgets": "#widgets-detail", "prompt": "#prompt-right", "runs": "#runs-right"}
+# what `z` maximizes for the focused widget: the first of these regions it sits in
+REGIONS = (
+    "#widgets-left",
+    "#widgets-detail",
+    "#prompt-left",
+    "#prompt-right",
+    "#budget-pane",
+    "#runs-table",
+    "#runs-right",
+)
+MIN_SIDE = 20  # the side column never gets narrower than this
+MIN_MAIN = 24  # nor the main region
+STEP = 4  # cells per `<` / `>`
+# the Widgets table keeps this much beside the detail by default: ID, Name (short),
+# Tokens, Budget and Decision at 80 columns
+WIDGETS_TABLE_MIN = 56
+
+
+@dataclass
+class Divider:
+    """A pane's divider: None follows the default; a number is the side width the user chose
+    (kept while the terminal is resized, but never more than leaves MIN_MAIN)."""
+
+    side: int | None = None
+
+
+def default_side(pane: str, width: int) -> int:
+    """The side column's width in a terminal ``width`` cells wide, before any `<` / `>`."""
+    if pane == "widgets":  # under a third, but the table keeps its essential columns
+        return max(24, min(round(width * 0.3), width - WIDGETS_TABLE_MIN))
+    if pane == "prompt":  # the editor gets three fifths
+        return round(width * 0.4)
+    # runs: the log gets the larger half (its lines are long; the table's columns are short)
+    return max(36, round(width * 0.55))
+
+
+def side_width(pane: str, width: int, divider: Divider) -> int:
+    wanted = default_side(pane, width) if divider.side is None else divider.side
+    return max(MIN_SIDE, min(wanted, width - MIN_MAIN))
+
+
+def move_divider(pane: str, width: int, divider: Divider, cells: int) -> int:
+    """Move the divider ``cells`` to the right (negative: left); returns the new side width.
+    The side column is on the right, so moving the divider left widens it."""
+    current = side_width(pane, width, divider)
+    divider.side = max(MIN_SIDE, min(current - cells, width - MIN_MAIN))
+    return divider.side
