@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# the side column of each pane that has one (the main region takes the rest)
-SIDES = {"widgets": "#widgets-detail", "prompt": "#prompt-right", "runs": "#runs-right"}
+# the side column of each pane that has one (the main region takes the rest); the Items pane
+# of other recipes sizes its own columns (3:2, `z` zooms its detail)
+SIDES = {
+    "widgets": ("#widgets-detail",),
+    "prompt": ("#prompt-right",),
+    "runs": ("#runs-right",),
+}
 # what `z` maximizes for the focused widget: the first of these regions it sits in
 REGIONS = (
     "#widgets-left",
     "#widgets-detail",
+    "#items-left",
+    "#items-right",
     "#prompt-left",
     "#prompt-right",
     "#budget-pane",
@@ -37,24 +44,25 @@ class Divider:
     side: int | None = None
 
 
-def default_side(pane: str, width: int) -> int:
-    """The side column's width in a terminal ``width`` cells wide, before any `<` / `>`."""
-    if pane == "widgets":  # under a third, but the table keeps its essential columns
+def default_side(side: str, width: int) -> int:
+    """The width of the side column ``side`` (a selector of SIDES, or its pane's name) in a
+    terminal ``width`` cells wide, before any `<` / `>`."""
+    if side in ("widgets", "#widgets-detail"):  # under a third; the table keeps its columns
         return max(24, min(round(width * 0.3), width - WIDGETS_TABLE_MIN))
-    if pane == "prompt":  # the editor gets three fifths
+    if side in ("prompt", "#prompt-right"):  # the editor gets three fifths
         return round(width * 0.4)
     # runs: the log gets the larger half (its lines are long; the table's columns are short)
     return max(36, round(width * 0.55))
 
 
-def side_width(pane: str, width: int, divider: Divider) -> int:
-    wanted = default_side(pane, width) if divider.side is None else divider.side
+def side_width(side: str, width: int, divider: Divider) -> int:
+    wanted = default_side(side, width) if divider.side is None else divider.side
     return max(MIN_SIDE, min(wanted, width - MIN_MAIN))
 
 
-def move_divider(pane: str, width: int, divider: Divider, cells: int) -> int:
+def move_divider(side: str, width: int, divider: Divider, cells: int) -> int:
     """Move the divider ``cells`` to the right (negative: left); returns the new side width.
     The side column is on the right, so moving the divider left widens it."""
-    current = side_width(pane, width, divider)
+    current = side_width(side, width, divider)
     divider.side = max(MIN_SIDE, min(current - cells, width - MIN_MAIN))
     return divider.side

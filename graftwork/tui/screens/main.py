@@ -195,16 +195,19 @@ class MainScreen(Screen[None]):
     def _apply_layout(self) -> None:
         """Size each pane's side column for the terminal's width (layout.py's rules)."""
         width = self.app.size.width
-        for pane, selector in layout.SIDES.items():
-            side = layout.side_width(pane, width, self.dividers[pane])
-            self.query_one(selector).styles.width = side
+        for pane, selectors in layout.SIDES.items():
+            for node in self.query(",".join(selectors)):
+                side = layout.side_width(f"#{node.id}", width, self.dividers[pane])
+                node.styles.width = side
 
     def action_divider(self, direction: int) -> None:
         pane = self.query_one(TabbedContent).active
-        if pane not in layout.SIDES:
+        sides = list(self.query(",".join(layout.SIDES.get(pane, ("#-none",)))))
+        if not sides:
             self.notify("This pane has no divider", severity="warning", timeout=2)
             return
-        layout.move_divider(pane, self.app.size.width, self.dividers[pane], direction * layout.STEP)
+        width, divider = self.app.size.width, self.dividers[pane]
+        layout.move_divider(f"#{sides[0].id}", width, divider, direction * layout.STEP)
         self._apply_layout()
 
     def action_maximize_region(self) -> None:

@@ -112,7 +112,7 @@ class ItemTable(VirtualTable):
         self.post_message(ItemsPane.SortRequest(-1))
 
     def set_columns(self, columns: list[tuple[str, int]]) -> None:
-        if columns != self.columns:
+        if columns != [tuple(c) for c in self.columns]:
             self.columns = columns
             self.width_total = sum(w + 2 for _, w in columns)
             self.virtual_size = self.virtual_size.with_width(self.width_total)
