@@ -193,19 +193,34 @@ def test_ollama_target_writes_modelfile_and_says_how_to_create(
 
 
 def test_ollama_create_runs_when_ollama_is_installed(
-    run_ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    run_ws: Workspace,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     # ollama cannot run here: a fake `ollama` on PATH records how it was called.
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     calls = tmp_path / "calls.txt"
     fake = bin_dir / "ollama"
-    fake.write_text(f'#!/bin/sh\necho "$@" >> {calls}\necho "success"\n')
+    fake.write_text(
+        f'#!/bin/sh\necho "$@" >> {calls}\n'
+        'if [ -n "$FAKE_OLLAMA_FAIL" ]; then echo "Error: no space left" >&2; exit 3; fi\n'
+        'echo "success"\n'
+    )
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     assert run_main(run_ws, "ship", "--run", RUN, "--to", "ollama") == 0
     modelfile = run_ws.runs_dir / RUN / "ship" / "ollama-best" / "Modelfile"
     assert calls.read_text().split() == ["create", "tiny", "-f", str(modelfile)]
+    assert "ollama create finished" in capsys.readouterr().out
+
+    # ollama refuses: exit 1 with its reason in one line; the shipped folder stays in place
+    monkeypatch.setenv("FAKE_OLLAMA_FAIL", "1")
+    assert run_main(run_ws, "ship", "--run", RUN, "--to", "ollama", "--force") == 1
+    line = one_line(capsys.readouterr().err)
+    assert "ollama create exited with code 3: Error: no space left" in line
+    assert modelfile.is_file() and (modelfile.parent / "model.gguf").is_file()
 
 
 def test_fmadapter_exports_an_apple_toolkit_run_with_its_name_rules(
@@ -361,3 +376,28 @@ def test_a_quantized_base_is_dequantized_for_gguf_and_for_other_bits(
     assert json.loads((out / "config.json").read_text())["quantization"]["bits"] == 8
     kind, has_lora, _ = _mlx(_WEIGHT, str(out))
     assert kind == "QuantizedLinear" and has_lora == "False"
+
+
+def test_cancel_stops_the_mlx_child_and_leaves_nothing(run_ws: Workspace, tmp_path: Path) -> None:
+    # the workstation's cancel: the stage's cancel event, set once the child reports its first
+    # step; the child is killed, the job ends cancelled and no folder is left
+    import threading
+
+    from graftwork.core.base.jobs import Cancelled, JobEvent
+    from graftwork.core.stages import run_stage
+
+    cancel = threading.Event()
+
+    def on_event(event: JobEvent) -> None:
+        if event.type == "log" and "loading the base model" in (event.message or ""):
+            cancel.set()
+
+    out = tmp_path / "outs" / "cancelled"
+    params = {"run_id": RUN, "target": "gguf", "out": out}
+    with pytest.raises(Cancelled):
+        run_stage(run_ws, "ship", params, [on_event], cancel)
+    assert not out.parent.exists() or list(out.parent.iterdir()) == []
+    with run_ws.catalog() as db:
+        assert [r["state"] for r in db.query("select state from jobs where kind = 'ship'")] == [
+            "cancelled"
+        ]

@@ -89,6 +89,5 @@ def command(
                 highlight=False,
                 soft_wrap=True,
             )
-    for item, cause in result.failed:
-        click.echo(f"error: {item}: {cause}", err=True)
+    # a failed `ollama create` was printed by the progress listener (the job's error log)
     sys.exit(result.exit_code)

@@ -9,13 +9,17 @@ parent hands them to the job's log.
 from __future__ import annotations
 
 import json
+import queue
 import subprocess
 import sys
+import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from graftwork.core.base.errors import GraftworkError
+from graftwork.core.base.jobs import Cancelled
 
 if TYPE_CHECKING:  # the child process stays light: it never needs the stage's module
     from graftwork.core.ship.ship import BuildSpec
@@ -44,8 +48,14 @@ class MlxShipper:
                 f"({type(exc).__name__})"
             ) from exc
 
-    def build(self, spec: BuildSpec, log: Callable[[str], None]) -> None:
-        """Run the build in the child; its step lines go to ``log``."""
+    def build(
+        self,
+        spec: BuildSpec,
+        log: Callable[[str], None],
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> None:
+        """Run the build in the child; its step lines go to ``log``; ``should_stop`` (polled
+        every 0.2 s) kills the child and raises Cancelled."""
         from graftwork.adapters.mlx.trainer import child_env
 
         request = {
@@ -56,27 +66,49 @@ class MlxShipper:
             "gguf": str(spec.gguf) if spec.gguf else None,
             "name": spec.name,
         }
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "graftwork.adapters.mlx.ship", json.dumps(request)],
-            env=child_env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert proc.stdout is not None and proc.stderr is not None
-            for line in proc.stdout:
-                if line.startswith("step: "):
-                    log(line[len("step: ") :].rstrip())
-            err = proc.stderr.read()
-            code = proc.wait()
-        finally:
-            if proc.poll() is None:  # Ctrl-C or a failure while reading: no orphan child
-                proc.kill()
-                proc.wait()
+        with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as err_file:
+            # stderr to a file: a chatty library can never fill a pipe nobody reads
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "graftwork.adapters.mlx.ship", json.dumps(request)],
+                env=child_env(),
+                stdout=subprocess.PIPE,
+                stderr=err_file,
+                text=True,
+            )
+            lines: queue.Queue[str | None] = queue.Queue()
+            threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True).start()
+            try:
+                while (line := _next_line(lines, should_stop)) is not None:
+                    if line.startswith("step: "):
+                        log(line[len("step: ") :].rstrip())
+                code = proc.wait()
+            finally:
+                if proc.poll() is None:  # cancelled, Ctrl-C or a failure: no orphan child
+                    proc.kill()
+                    proc.wait()
+            err_file.seek(0)
+            err = err_file.read()
         if code != 0:
             tail = "\n".join(err.strip().splitlines()[-5:])
             raise MlxShipError(f"mlx-lm could not ship the model:\n{tail}")
+
+
+def _pump(stream: IO[str] | None, lines: queue.Queue[str | None]) -> None:
+    """The child's stdout, line by line, then None (read in a thread: the caller polls)."""
+    if stream is not None:
+        for line in stream:
+            lines.put(line)
+    lines.put(None)
+
+
+def _next_line(lines: queue.Queue[str | None], should_stop: Callable[[], bool]) -> str | None:
+    while True:
+        if should_stop():
+            raise Cancelled("ship cancelled")
+        try:
+            return lines.get(timeout=0.2)
+        except queue.Empty:
+            continue
 
 
 # ---- the child ----------------------------------------------------------------------------

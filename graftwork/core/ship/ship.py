@@ -79,7 +79,9 @@ class ModelBuilder(Protocol):
 
     def model_dir(self, model: str) -> Path: ...
 
-    def build(self, spec: BuildSpec, log: Callable[[str], None]) -> None: ...
+    def build(
+        self, spec: BuildSpec, log: Callable[[str], None], should_stop: Callable[[], bool]
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -410,7 +412,7 @@ def ship(ws: Workspace, *, job: Job, ports: ShipPorts, **params: Any) -> StageRe
                     gguf=gguf,
                     name=plan.name or plan.run_id,
                 )
-                ports.builder.build(spec, job.log)
+                ports.builder.build(spec, job.log, lambda: job.cancelled)
                 if plan.target == "ollama":
                     assert plan.model_dir is not None
                     translation = translate(read_tokenizer_facts(plan.model_dir))
