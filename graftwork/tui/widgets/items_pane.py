@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from itertools import compress
 from typing import Any, ClassVar
 
-from rich.console import RenderableType
+from rich.console import Group, RenderableType
 from rich.markdown import Markdown
 from rich.syntax import Syntax
+from rich.table import Table
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -127,13 +128,34 @@ def render_section(section: Section) -> RenderableType:
     return Text(section.text)
 
 
+def blocks_of(sections: list[Section]) -> list[list[Section]]:
+    """Consecutive sections sharing a group form one block (shown side by side)."""
+    blocks: list[list[Section]] = []
+    for section in sections:
+        if blocks and section.group and blocks[-1][0].group == section.group:
+            blocks[-1].append(section)
+        else:
+            blocks.append([section])
+    return blocks
+
+
+def _titled(section: Section) -> Group:
+    return Group(Text(section.title, style="bold"), render_section(section), Text(""))
+
+
 class SectionsView(VerticalScroll, can_focus=True):
-    """The selected item's sections top to bottom; sections sharing a group side by side."""
+    """The selected item's sections top to bottom; sections sharing a group side by side.
+    One Static holds them all (a rich Group, side-by-side blocks as a grid): mounting a widget
+    per section made every change of item restyle and re-measure a dozen widgets."""
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
         self.item_id: str | None = None
         self.sections: list[Section] = []
+        self.blocks: list[list[Section]] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Select an item", style="dim"), id="items-detail-body")
 
     def show(self, item_id: str | None, sections: list[Section]) -> None:
         if item_id == self.item_id and sections == self.sections:
@@ -141,31 +163,22 @@ class SectionsView(VerticalScroll, can_focus=True):
         if item_id != self.item_id:
             self.scroll_home(animate=False)  # a new item starts at its top; a refresh stays put
         self.item_id, self.sections = item_id, sections
-        self.remove_children()
+        self.blocks = blocks_of(sections)
+        body = self.query_one("#items-detail-body", Static)
         if item_id is None:
-            self.mount(Static(Text("Select an item", style="dim")))
+            body.update(Text("Select an item", style="dim"))
             return
-        blocks: list[list[Section]] = []
-        for section in sections:
-            if blocks and section.group and blocks[-1][0].group == section.group:
-                blocks[-1].append(section)
-            else:
-                blocks.append([section])
-        widgets = []
-        for block in blocks:
+        parts: list[RenderableType] = []
+        for block in self.blocks:
             if len(block) == 1:
-                widgets.append(self._section(block[0]))
-            else:
-                widgets.append(Horizontal(*(self._section(s) for s in block), classes="items-side"))
-        self.mount_all(widgets)
-
-    @staticmethod
-    def _section(section: Section) -> Vertical:
-        return Vertical(
-            Static(Text(section.title, style="bold"), classes="items-section-title"),
-            Static(render_section(section), classes="items-section-body"),
-            classes="items-section",
-        )
+                parts.append(_titled(block[0]))
+                continue
+            grid = Table.grid(expand=True, padding=(0, 1))
+            for _ in block:
+                grid.add_column(ratio=1)
+            grid.add_row(*(_titled(s) for s in block))
+            parts.append(grid)
+        body.update(Group(*parts))
 
 
 class ItemsPane(TablePane, Vertical):
