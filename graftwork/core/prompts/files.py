@@ -20,7 +20,7 @@ from typing import Any
 from graftwork.core.base.atomic import sweep_temp_files
 from graftwork.core.base.catalog.db import now
 from graftwork.core.base.workspace import CONFIG_NAME, DB_NAME, Workspace
-from graftwork.core.prompts.current import current_all
+from graftwork.core.prompts.current import current_sql
 
 SUFFIX = ".prompt"
 
@@ -57,14 +57,25 @@ def records(db: Any) -> dict[str, dict[str, Any]]:
     return {r["item_id"]: r for r in db.query("SELECT * FROM prompt_files")}
 
 
-def _record(db: Any, item_id: str, rev: int, sha: str) -> None:
+def _record(db: Any, item_id: str, rev: int, sha: str, commit: bool = True) -> None:
     db.execute(
         "INSERT INTO prompt_files (item_id, rev, sha256, written_at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT(item_id) DO UPDATE SET rev = excluded.rev, sha256 = excluded.sha256, "
         "written_at = excluded.written_at",
         [item_id, rev, sha, now()],
     )
-    db.conn.commit()
+    if commit:
+        db.conn.commit()
+
+
+def prompt_file_names(folder: Path) -> list[str]:
+    """The names of the ``*.prompt`` files in ``folder``, sorted (one directory read, no
+    stat per file and no Path objects: 100,000 files in a fraction of a second)."""
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(e.name for e in entries if e.name.endswith(SUFFIX))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -86,15 +97,24 @@ def mirror_missing(ws: Workspace, db: Any) -> int:
     sweep_temp_files(ws.prompts_dir)
     if not db["prompt_files"].exists():
         return 0
-    recs = records(db)
+    recorded = dict(db.execute("SELECT item_id, rev FROM prompt_files").fetchall())
+    on_disk = set(prompt_file_names(ws.prompts_dir))
+    # (id, rev) of every current revision, without reading texts or decoding provenance:
+    # the texts are read only for the files that need writing.
+    behind = [
+        iid
+        for iid, rev in db.execute(current_sql("p.item_id, p.rev")).fetchall()
+        if recorded.get(iid, 0) < rev or f"{iid}{SUFFIX}" not in on_disk
+    ]
     written = 0
-    for iid, cur in current_all(db).items():
-        rec = recs.get(iid)
-        path = ws.prompts_dir / f"{iid}{SUFFIX}"
-        if rec is not None and int(rec["rev"]) >= int(cur["rev"]) and path.is_file():
-            continue
-        if safe_name(iid) and mirror_one(ws, db, iid, cur) is None:
-            written += 1
+    for start in range(0, len(behind), 500):  # one commit per 500 files, not one each
+        part = [iid for iid in behind[start : start + 500] if safe_name(iid)]
+        marks = ",".join("?" * len(part))
+        sql = current_sql("p.item_id, p.rev, p.text") + f" WHERE p.item_id IN ({marks})"
+        for iid, rev, text in db.execute(sql, part).fetchall() if part else []:
+            if mirror_one(ws, db, iid, {"rev": rev, "text": text}, commit=False) is None:
+                written += 1
+        db.conn.commit()
     return written
 
 
@@ -106,7 +126,12 @@ def _known_texts(db: Any, item_id: str) -> set[str]:
 
 
 def mirror_one(
-    ws: Workspace, db: Any, item_id: str, rev: dict[str, Any], force: bool = False
+    ws: Workspace,
+    db: Any,
+    item_id: str,
+    rev: dict[str, Any],
+    force: bool = False,
+    commit: bool = True,
 ) -> str | None:
     """Write ``prompts/{item_id}.prompt`` for revision ``rev``. A file holding a hand edit
     that was not picked up yet is left alone (``force`` overwrites it): returns why."""
@@ -131,7 +156,7 @@ def mirror_one(
             _write(path, data)
     except OSError as exc:
         return f"{path}: cannot write ({exc})"
-    _record(db, item_id, int(rev["rev"]), _sha(data))
+    _record(db, item_id, int(rev["rev"]), _sha(data), commit)
     return None
 
 

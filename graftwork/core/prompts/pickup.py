@@ -15,6 +15,7 @@ from graftwork.core.prompts.files import (
     _sha,
     mirror_missing,
     mirror_one,
+    prompt_file_names,
     records,
 )
 from graftwork.core.prompts.prompts import (
@@ -53,12 +54,15 @@ def pickup(ws: Workspace, db: Any) -> Pickup:
         return result
     known = {r["id"] for r in db.query("SELECT id FROM items")}
     recs = records(db)
-    for path in sorted(folder.glob(f"*{SUFFIX}")):
-        iid = path.stem
-        if not path.is_file() or iid not in known:
+    for name in prompt_file_names(folder):
+        iid = name[: -len(SUFFIX)]
+        if iid not in known:
             continue  # a file for an item this catalog does not have is not ours to judge
+        path = folder / name
         try:
             data = path.read_bytes()
+        except IsADirectoryError:
+            continue  # not a prompt file
         except OSError as exc:
             result.failed.append((iid, f"{path}: cannot read ({exc})"))
             continue
