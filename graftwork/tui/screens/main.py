@@ -823,7 +823,12 @@ class MainScreen(Screen[None]):
         def sample(run_id: str) -> Any:  # from the screen's worker thread
             return self.app.services.run_stage("sample", {"run_id": run_id})
 
-        self.app.push_screen(ReviewScreen(self.app.ws, run_or_job, sample=sample), jump)
+        def evaluate(run_id: str) -> Any:  # from the screen's worker thread
+            return self.app.services.run_stage("eval", {"run_id": run_id})
+
+        self.app.push_screen(
+            ReviewScreen(self.app.ws, run_or_job, sample=sample, evaluate=evaluate), jump
+        )
 
     def action_history(self) -> None:
         """The history of training runs (RunHistory reads the catalog in its own workers)."""

@@ -4,8 +4,9 @@ output side by side (syntax highlighted), with keyboard verdicts. When the run w
 answer's column shows its checks (✓/✗ per recipe metric), the judge's verdict in the status.
 
 Keys: a accept, r reject, x clear, 1-5 score, n note, j/k or down/up next/previous sample,
-p promote accepted samples, s sample the run (when the app passes wiring.sample), w jump to the training examples of the sample's widget, escape
-close. All catalog reads and writes run in thread workers with their own connection.
+p promote accepted samples, s sample the run (when the app passes wiring.sample), e evaluate
+the run (when the app passes the eval stage), w jump to the training examples of the sample's
+widget, escape close. All catalog reads and writes run in thread workers with their own connection.
 
 Jumping posts ReviewScreen.JumpToItem to the app and dismisses the screen with the item id,
 so the app can select that widget in its Widgets pane (either way works)."""
@@ -133,6 +134,7 @@ class ReviewScreen(Screen[str | None]):
         Binding("k,up", "move(-1)", "Previous", id="review.previous", show=False),
         Binding("p", "promote", "Promote accepted", id="review.promote"),
         Binding("s", "sample", "Sample run", id="review.sample"),
+        Binding("e", "evaluate", "Evaluate run", id="review.evaluate"),
         Binding("w", "jump", "Widget examples", id="review.jump"),
         Binding("escape", "close", "Close", id="review.close"),
     ]
@@ -153,14 +155,20 @@ class ReviewScreen(Screen[str | None]):
     index: reactive[int] = reactive(0)
 
     def __init__(
-        self, ws: Workspace, run_id: str, sample: Callable[..., Any] | None = None
+        self,
+        ws: Workspace,
+        run_id: str,
+        sample: Callable[..., Any] | None = None,
+        evaluate: Callable[..., Any] | None = None,
     ) -> None:
         """``sample``: (run_id) -> StageResult, the registry's `sample` stage run as a job
-        (called from a worker thread); without it, `s` says how to sample from a terminal."""
+        (called from a worker thread); without it, `s` says how to sample from a terminal.
+        ``evaluate``: the same for the `eval` stage (`e`)."""
         super().__init__()
         self.ws = ws
         self.run_id = run_id
         self.sampler = sample
+        self.evaluator = evaluate
         self.sampling = False
         self.samples: list[dict[str, Any]] = []
         self.scores: dict[str, dict[str, Any]] = {}  # the run's newest eval scores
@@ -301,6 +309,24 @@ class ReviewScreen(Screen[str | None]):
             message, style = user_message(exc, "sampling failed"), "red"
         self.app.call_from_thread(self._sampled, message, style)
 
+    @work(thread=True, exclusive=True, group="review-sample")
+    def _evaluate(self) -> None:
+        from graftwork.core.eval.report import fmt
+
+        try:
+            result = self.evaluator(self.run_id)  # type: ignore[misc]
+            ppl = result.summary["scores"].get("perplexity", {})
+            message = f"evaluated {result.summary['examples']} example(s)" + (
+                f": perplexity {fmt('perplexity', ppl.get('base'))} → "
+                f"{fmt('perplexity', ppl.get('adapter'))}"
+                if ppl
+                else ""
+            )
+            style = "green"
+        except Exception as exc:
+            message, style = f"evaluation failed: {exc}", "red"
+        self.app.call_from_thread(self._sampled, message, style)
+
     def _sampled(self, message: str, style: str) -> None:
         self.sampling = False
         self._status(message, style)
@@ -405,6 +431,15 @@ class ReviewScreen(Screen[str | None]):
             self.sampling = True
             self._status("sampling base and adapter (test split)…", "yellow")
             self._sample()
+
+    def action_evaluate(self) -> None:
+        if self.evaluator is None:
+            self._status(f"evaluate from a terminal: graftwork eval --run {self.run_id}", "yellow")
+            return
+        if not self.sampling:
+            self.sampling = True
+            self._status("evaluating base and adapter on the test split…", "yellow")
+            self._evaluate()
 
     def action_promote(self) -> None:
         self._promote()

@@ -20,14 +20,16 @@ tiny_adapter_dir = review_world.tiny_adapter_dir
 
 
 class ReviewApp(App[None]):
-    def __init__(self, ws: Workspace, run_id: str, sample=None) -> None:
+    def __init__(self, ws: Workspace, run_id: str, sample=None, evaluate=None) -> None:
         super().__init__()
-        self.ws, self.run_id, self.sample = ws, run_id, sample
+        self.ws, self.run_id, self.sample, self.evaluate = ws, run_id, sample, evaluate
         self.jumped: list[str] = []
         self.dismissed: list[str | None] = []
 
     def on_mount(self) -> None:
-        self.push_screen(ReviewScreen(self.ws, self.run_id, self.sample), self.dismissed.append)
+        self.push_screen(
+            ReviewScreen(self.ws, self.run_id, self.sample, self.evaluate), self.dismissed.append
+        )
 
     def on_review_screen_jump_to_item(self, message: ReviewScreen.JumpToItem) -> None:
         self.jumped.append(message.item_id)
@@ -212,3 +214,39 @@ async def test_says_how_to_evaluate_a_run_without_scores(workspace: Workspace) -
         )
         scores = str(_screen(app).query_one("#review-scores", Static).render())
         assert scores == f"No evaluation yet: graftwork eval --run {run_id}"
+
+
+async def test_e_evaluates_the_run_and_shows_its_scores(workspace: Workspace) -> None:
+    import json
+
+    from support.eval_world import evaluate_suite, scripted, stub_run
+
+    workspace.config_path.write_text("recipe: templates\n")
+    suite = workspace.root / "words.jsonl"
+    suite.write_text(json.dumps({"id": "w0", "prompt": "Spell cat", "reference": "c a t"}) + "\n")
+    run_id = stub_run(workspace, "words")
+    answers = scripted(lambda which, i: "c a t")
+    # the app passes the registry's eval stage; here a scripted stand-in for its mlx child
+    app = ReviewApp(
+        workspace, run_id, evaluate=lambda rid: evaluate_suite(workspace, rid, str(suite), answers)
+    )
+    async with app.run_test(size=(140, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, ReviewScreen))
+        await until(
+            pilot,
+            lambda: (
+                "No evaluation yet" in str(app.screen.query_one("#review-scores", Static).render())
+            ),
+        )
+        await pilot.press("e")
+        await until(pilot, lambda: len(_screen(app).samples) == 1)
+        await until(
+            pilot,
+            lambda: (
+                "exact_match 100.0% → 100.0%"
+                in str(app.screen.query_one("#review-scores", Static).render())
+            ),
+        )
+        assert "evaluated 1 example(s)" in str(
+            app.screen.query_one("#review-status", Static).render()
+        )
