@@ -16,40 +16,15 @@ from pathlib import Path
 
 import pytest
 from support.cli import run_main
+from support.kills import job_process, killed_job
 from support.widget_rows import add_widget
 
 from graftwork.core.base.jobs import Job
 from graftwork.core.base.workspace import Workspace
 
 
-def _job_process(ws: Workspace, kind: str) -> tuple[subprocess.Popen[str], str]:
-    """A real process that opens a job and hangs, and the job's id."""
-    code = (
-        "import sys, time\n"
-        "from pathlib import Path\n"
-        "from graftwork.core.base.workspace import Workspace\n"
-        "from graftwork.core.base.jobs import Job\n"
-        f"db = Workspace(Path({str(ws.root)!r})).catalog()\n"
-        f"job = Job(db, {kind!r}, {{}})\n"
-        "print(job.id, flush=True)\n"
-        "time.sleep(60)\n"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    job_id = proc.stdout.readline().strip()
-    assert job_id, "the child did not start its job"
-    return proc, job_id
-
-
-def _killed_job(ws: Workspace, kind: str = "ingest") -> str:
-    """Start a real process that opens a job and hangs; SIGKILL it; return the job id."""
-    proc, job_id = _job_process(ws, kind)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=10)
-    return job_id
-
-
 def test_a_killed_job_becomes_interrupted_at_the_next_open(workspace: Workspace) -> None:
-    dead = _killed_job(workspace)
+    dead = killed_job(workspace)
     db = workspace.catalog()
     live = Job(db, "budget", {})  # this process: still running, must stay so
     db.close()
@@ -65,7 +40,7 @@ def test_a_second_ingest_is_refused_while_one_runs(
 ) -> None:
     manifest = tmp_path / "m.json"
     manifest.write_text("[]", encoding="utf-8")
-    proc, job_id = _job_process(workspace, "ingest")
+    proc, job_id = job_process(workspace, "ingest")
     try:
         assert run_main(workspace, "ingest", "--manifest", str(manifest)) == 2
         err = capsys.readouterr().err
@@ -85,7 +60,7 @@ def test_a_run_killed_before_its_first_checkpoint_shows_interrupted(
 ) -> None:
     from graftwork.core.train.runs import create_run
 
-    job_id = _killed_job(workspace, "train")
+    job_id = killed_job(workspace, "train")
     db = workspace.catalog()
     create_run(
         db, id="20261201-070000-v1-abcd", set_name="v1", config={}, job_id=job_id, total_iters=12

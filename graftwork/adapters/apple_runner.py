@@ -77,7 +77,8 @@ def run_command(
 
     # The reader thread only queues; on_line runs here, in the caller's thread, because it
     # usually writes to a SQLite connection that belongs to this thread.
-    threading.Thread(target=read, daemon=True).start()
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     stopped = False
     try:
         while True:
@@ -95,6 +96,11 @@ def run_command(
     finally:
         if proc.poll() is None:  # Ctrl-C or an error here: never leave the toolkit running
             _stop(proc)
+        # The pipe ends with the process (EOF); close it once the reader has seen the end
+        # (else Python 3.13 warns of an unclosed file when the Popen is collected).
+        reader.join(timeout=5)
+        if proc.stdout is not None and not reader.is_alive():
+            proc.stdout.close()
     code = proc.wait()
     return 130 if stopped else code
 

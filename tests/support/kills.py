@@ -523,3 +523,34 @@ def two_teach_runs(root: Path, teacher: Any, ctx: Context, stagger: float = 0.0)
     return Concurrent(
         [p.returncode for p in procs], errs, ctx.widgets, len(bodies), len(set(bodies)), accepted
     )
+
+
+# ---- a job whose process was killed ----------------------------------------------------------
+
+
+def job_process(
+    ws: Workspace, kind: str, params: dict[str, Any] | None = None
+) -> tuple[subprocess.Popen[str], str]:
+    """A real process that opens a job of ``kind`` and hangs, and the job's id."""
+    code = (
+        "import json, sys, time\n"
+        "from pathlib import Path\n"
+        "from graftwork.core.base.workspace import Workspace\n"
+        "from graftwork.core.base.jobs import Job\n"
+        f"db = Workspace(Path({str(ws.root)!r})).catalog()\n"
+        f"job = Job(db, {kind!r}, json.loads({json.dumps(params or {})!r}))\n"
+        "print(job.id, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    job_id = proc.stdout.readline().strip() if proc.stdout else ""
+    assert job_id, "the child did not start its job"
+    return proc, job_id
+
+
+def killed_job(ws: Workspace, kind: str = "ingest", params: dict[str, Any] | None = None) -> str:
+    """The id of a job left `running` by a process that was then SIGKILLed."""
+    proc, job_id = job_process(ws, kind, params)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    return job_id

@@ -9,11 +9,12 @@ that one example is counted again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -120,7 +121,7 @@ class CachingCounter:
         self._fixed: dict[str, int] = {}  # system / tools texts: the same in every example
         self._alias_memo: dict[str, tuple[TokenCount, str]] = {}
         self._volatile: dict[str, TokenCount] = {}  # count(persist=False): memory only
-        self._local = threading.local()
+        self._migrated = False
         self._lock = threading.Lock()
 
     # -- public ----------------------------------------------------------------------------
@@ -180,10 +181,13 @@ class CachingCounter:
     # Rows keyed "id:..." (identity_key) hold {"parts": ..., "example_sha256": ...} in the
     # parts column: the count of an example found by its ingredients.
     def lookup_identities(self, keys: Sequence[str]) -> dict[str, tuple[TokenCount, str]]:
-        conn = self._conn()
-        if conn is None:
-            return {k: self._alias_memo[k] for k in keys if k in self._alias_memo}
         missing = [k for k in dict.fromkeys(keys) if k not in self._alias_memo]
+        if missing and self.cache_path is not None:
+            with self._cache() as conn:
+                self._read_identities(conn, missing)
+        return {k: self._alias_memo[k] for k in keys if k in self._alias_memo}
+
+    def _read_identities(self, conn: sqlite3.Connection, missing: list[str]) -> None:
         for start in range(0, len(missing), _SQL_CHUNK):
             chunk = missing[start : start + _SQL_CHUNK]
             marks = ",".join("?" * len(chunk))
@@ -196,15 +200,13 @@ class CachingCounter:
                     TokenCount(int(total), data["parts"]),
                     data["example_sha256"],
                 )
-        return {k: self._alias_memo[k] for k in keys if k in self._alias_memo}
 
     def store_identities(self, entries: dict[str, tuple[TokenCount, str]]) -> None:
         self._alias_memo.update(entries)
-        conn = self._conn()
-        if conn is None or not entries:
+        if self.cache_path is None or not entries:
             return
         stamp = now()
-        with conn:
+        with self._cache() as conn, conn:  # type: ignore[union-attr]
             conn.executemany(
                 "INSERT OR REPLACE INTO token_cache (key, tokenizer, total, parts, created_at) VALUES (?, ?, ?, ?, ?)",
                 [
@@ -268,42 +270,52 @@ class CachingCounter:
         return out
 
     # -- cache -----------------------------------------------------------------------------
-    def _conn(self) -> sqlite3.Connection | None:
+    @contextlib.contextmanager
+    def _cache(self) -> Iterator[sqlite3.Connection | None]:
+        """A connection to the token cache for one lookup or store, closed after it. Counters
+        live as long as the process and serve many threads: a connection kept per thread
+        would outlive its thread unclosed (Python 3.13 warns of each)."""
         if self.cache_path is None:
-            return None
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
+            yield None
+            return
+        if not self._migrated:
             from graftwork.core.base.catalog.db import open_catalog
 
-            conn = open_catalog(self.cache_path).conn  # migrated: token_cache exists
-            self._local.conn = conn
-        return conn
+            with self._lock, open_catalog(self.cache_path):  # migrated: token_cache exists
+                self._migrated = True
+        from graftwork.core.base.catalog.liveness import lock_wait_seconds
+
+        conn = sqlite3.connect(str(self.cache_path), timeout=lock_wait_seconds())
+        try:
+            yield conn
+        finally:
+            conn.close()
 
     def _lookup(self, keys: Sequence[str]) -> dict[str, TokenCount]:
         found = {k: self._memo[k] for k in keys if k in self._memo}
         missing = [k for k in dict.fromkeys(keys) if k not in found]
-        conn = self._conn()
-        if conn is None or not missing:
+        if self.cache_path is None or not missing:
             return found
-        for start in range(0, len(missing), _SQL_CHUNK):
-            chunk = missing[start : start + _SQL_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = conn.execute(
-                f"SELECT key, total, parts FROM token_cache WHERE tokenizer = ? AND key IN ({marks})",
-                [self.id, *chunk],
-            ).fetchall()
-            for key, total, parts in rows:
-                found[key] = TokenCount(int(total), json.loads(parts))
+        with self._cache() as conn:
+            assert conn is not None
+            for start in range(0, len(missing), _SQL_CHUNK):
+                chunk = missing[start : start + _SQL_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(
+                    f"SELECT key, total, parts FROM token_cache WHERE tokenizer = ? AND key IN ({marks})",
+                    [self.id, *chunk],
+                ).fetchall()
+                for key, total, parts in rows:
+                    found[key] = TokenCount(int(total), json.loads(parts))
         self._remember({k: found[k] for k in missing if k in found})
         return found
 
     def _store(self, new: dict[str, TokenCount]) -> None:
         self._remember(new)
-        conn = self._conn()
-        if conn is None or not new:
+        if self.cache_path is None or not new:
             return
         stamp = now()
-        with conn:
+        with self._cache() as conn, conn:  # type: ignore[union-attr]
             conn.executemany(
                 "INSERT OR REPLACE INTO token_cache (key, tokenizer, total, parts, created_at) VALUES (?, ?, ?, ?, ?)",
                 [(k, self.id, c.total, json.dumps(c.parts), stamp) for k, c in new.items()],

@@ -18,12 +18,14 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker
 from textual_plotext import PlotextPlot
 
+from graftwork.core.base.resume import train_hint
 from graftwork.core.base.workspace import Workspace
 from graftwork.tui.training.data import RunSnapshot, load_curves, load_runs
 from graftwork.tui.training.run_view import draw_curves
 from graftwork.tui.worker_errors import report_worker_error
 
 MAX_COMPARED = 2
+KEYS_HINT = "space: mark up to two runs to compare their curves · enter: open run"
 COLORS = [("cyan", "blue"), ("orange", "red")]  # (val, train) per compared run
 
 
@@ -42,7 +44,7 @@ class RunHistory(Widget):
     RunHistory { height: 1fr; layout: vertical; }
     RunHistory #history-table { height: 2fr; min-height: 5; }
     RunHistory #history-chart { height: 3fr; min-height: 10; }
-    RunHistory #history-hint { height: 1; color: $text-muted; padding: 0 1; }
+    RunHistory #history-hint { height: auto; max-height: 3; color: $text-muted; padding: 0 1; }
     """
 
     def __init__(self, ws: Workspace, *, id: str | None = None) -> None:
@@ -111,7 +113,10 @@ class RunHistory(Widget):
                 Text(mark),
                 Text(r["id"]),
                 Text(r.get("set_name") or ""),
-                Text(r.get("state") or ""),
+                Text(
+                    "interrupted ↻" if r.get("state") == "interrupted" else r.get("state") or "",
+                    "magenta" if r.get("state") == "interrupted" else "",
+                ),
                 Text(f"{r.get('last_iteration') or 0}/{r.get('total_iters') or '?'}"),
                 Text("-" if best is None else f"{best:.4f}"),
                 Text(str(config.get("model", ""))),
@@ -119,6 +124,7 @@ class RunHistory(Widget):
             )
         if self.runs:
             table.move_cursor(row=min(row, len(self.runs) - 1))
+        self._show_hint()
 
     def selected_id(self) -> str | None:
         table = self.query_one("#history-table", DataTable)
@@ -142,8 +148,19 @@ class RunHistory(Widget):
 
     @on(DataTable.RowHighlighted, "#history-table")
     def _highlighted(self) -> None:
+        self._show_hint()
         if not self.marked:
             self._load_curves()  # nothing marked: show the highlighted run
+
+    def _show_hint(self) -> None:
+        """The keys, or for an interrupted run how to resume it."""
+        run_id = self.selected_id()
+        run = next((r for r in self.runs if r["id"] == run_id), None)
+        hint = self.query_one("#history-hint", Static)
+        if run is not None and run.get("state") == "interrupted":
+            hint.update(Text(f"{run_id} was interrupted: {train_hint(run_id)}", style="magenta"))
+        else:
+            hint.update(KEYS_HINT)
 
     @on(DataTable.RowSelected, "#history-table")
     def _chosen(self, event: DataTable.RowSelected) -> None:

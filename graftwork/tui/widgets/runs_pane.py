@@ -17,6 +17,7 @@ from textual.widgets import DataTable, RichLog, Static
 
 from graftwork.core.base.catalog.db import now as now_iso
 from graftwork.core.base.jobs import JobEvent
+from graftwork.core.base.resume import resume_hint
 from graftwork.tui.data import JobRow
 
 STATE_STYLE = {
@@ -53,11 +54,23 @@ def job_cells(job: JobRow, now: datetime | None = None) -> tuple[Text, ...]:
     return (
         Text(job.id),
         Text(job.kind),
-        Text(job.state, STATE_STYLE.get(job.state, "")),
+        Text(
+            "interrupted ↻" if job.state == "interrupted" else job.state,  # ↻: resumable
+            STATE_STYLE.get(job.state, ""),
+        ),
         Text(progress),
         Text(start.strftime("%m-%d %H:%M:%S") if start else "—"),
         Text(duration(job.started_at, job.ended_at, now), justify="right"),
     )
+
+
+def interrupted_line(job: JobRow) -> str:
+    """Why the job stopped and how to resume it (the reaper stores both in the job's error;
+    rows reaped before hints were stored get theirs here)."""
+    said = job.error or "interrupted: its process ended without finishing (killed?)"
+    if "rerun" in said or "--resume" in said:
+        return said
+    return f"{said}; {resume_hint(job.kind, job.params)}"
 
 
 def log_line(ts: str | None, level: str, message: str, item_id: str | None = None) -> Text:
@@ -176,6 +189,9 @@ class RunsPane(Vertical):
         log.clear()
         for row in lines:
             log.write(log_line(row["ts"], row["level"] or "info", row["message"] or ""))
+        job = self.jobs.get(job_id)
+        if job is not None and job.state == "interrupted":  # killed: say what to do next
+            log.write(log_line(job.ended_at, "warning", interrupted_line(job)))
 
     def on_job_event(self, event: JobEvent) -> None:
         job = self.jobs.get(event.job_id)
