@@ -401,3 +401,21 @@ def test_cancel_stops_the_mlx_child_and_leaves_nothing(run_ws: Workspace, tmp_pa
         assert [r["state"] for r in db.query("select state from jobs where kind = 'ship'")] == [
             "cancelled"
         ]
+
+
+def test_mixtral_experts_get_llama_cpp_names(workspace: Workspace, tmp_path: Path) -> None:
+    import gguf
+
+    model, adapter = ship_world.build_model_and_adapter(tmp_path / "mixtral", "mixtral")
+    make_trained_run(workspace, model, adapter, run_id=RUN)
+    assert run_main(workspace, "ship", "--run", RUN, "--to", "gguf") == 0
+    reader = gguf.GGUFReader(workspace.runs_dir / RUN / "ship" / "gguf-best" / "model.gguf")
+    tensors = {t.name: [int(n) for n in t.shape] for t in reader.tensors}
+    config = json.loads((model / "config.json").read_text())
+    hidden, ff = config["hidden_size"], config["intermediate_size"]
+    assert tensors["blk.0.ffn_gate_exps.weight"] == [hidden, ff, 4]  # stacked, experts last
+    assert tensors["blk.1.ffn_down_exps.weight"] == [ff, hidden, 4]
+    assert tensors["blk.0.ffn_gate_inp.weight"] == [hidden, 4]  # the router
+    assert not [name for name in tensors if "switch_mlp" in name or "moe" in name]
+    assert reader.fields["llama.expert_count"].contents() == 4
+    assert reader.fields["llama.expert_used_count"].contents() == 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import queue
+import re
 import subprocess
 import sys
 import tempfile
@@ -187,6 +188,15 @@ def _template_starts_with(vocab: Any, bos: str) -> bool:
     return isinstance(text, str) and text.startswith(bos)
 
 
+# mlx-lm keeps a mixture of experts' weights stacked (switch_mlp, experts first); the
+# exporter only knows per-expert names, llama.cpp reads stacked ones as ffn_*_exps.
+_EXPERTS = re.compile(r"block_sparse_moe\.switch_mlp\.(gate|up|down)_proj\.")
+
+
+def _stacked_expert_name(name: str) -> str:
+    return _EXPERTS.sub(lambda m: f"ffn_{m.group(1)}_exps.", name)
+
+
 def _write_gguf(model: Any, tokenizer: Any, config: dict[str, Any], req: dict[str, Any]) -> None:
     import mlx.core as mx
     import mlx_lm.gguf as mlx_gguf
@@ -228,7 +238,7 @@ def _write_gguf(model: Any, tokenizer: Any, config: dict[str, Any], req: dict[st
     config.setdefault("num_key_value_heads", config["num_attention_heads"])
     # float16, as the file says (general.file_type F16); the exporter keeps norms in float32
     weights = {
-        k: v.astype(mx.float16) if mx.issubdtype(v.dtype, mx.floating) else v
+        _stacked_expert_name(k): v.astype(mx.float16) if mx.issubdtype(v.dtype, mx.floating) else v
         for k, v in tree_flatten(model.parameters())
     }
     mlx_gguf.convert_to_gguf(model_dir, weights, config, req["gguf"])

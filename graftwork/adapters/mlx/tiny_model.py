@@ -148,7 +148,7 @@ def _tokenizer_config() -> dict:
 def build_tiny_model(
     dest: Path,
     *,
-    arch: Literal["qwen2", "llama"] = "qwen2",
+    arch: Literal["qwen2", "llama", "mixtral"] = "qwen2",
     hidden: int = 64,
     layers: int = 2,
     vocab: int = 2048,
@@ -158,8 +158,8 @@ def build_tiny_model(
     import mlx.core as mx
     from mlx_lm.utils import save_config, save_model
 
-    if arch not in ("qwen2", "llama"):
-        raise ValueError(f"arch must be 'qwen2' or 'llama', got {arch!r}")
+    if arch not in ("qwen2", "llama", "mixtral"):
+        raise ValueError(f"arch must be 'qwen2', 'llama' or 'mixtral', got {arch!r}")
     if hidden % 16:
         raise ValueError(f"hidden must be a multiple of 16 (4 heads of even size), got {hidden}")
     dest = Path(dest)
@@ -184,8 +184,12 @@ def build_tiny_model(
         "eos_token_id": SPECIAL.index("<|im_end|>"),
         "torch_dtype": "float32",
     }
+    if arch == "mixtral":  # 4 experts, 2 per token: the smallest mixture of experts
+        cfg.update(num_local_experts=4, num_experts_per_tok=2)
     if arch == "qwen2":
         from mlx_lm.models import qwen2 as arch_mod
+    elif arch == "mixtral":
+        from mlx_lm.models import mixtral as arch_mod
     else:
         from mlx_lm.models import llama as arch_mod
     mx.random.seed(seed)
