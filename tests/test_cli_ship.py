@@ -248,7 +248,9 @@ def test_fmadapter_exports_an_apple_toolkit_run_with_its_name_rules(
     out = workspace.runs_dir / run / "ship" / "fmadapter-best"
     meta = json.loads((out / "widgets.fmadapter" / "metadata.json").read_text())
     assert meta["adapterIdentifier"].startswith("fmadapter-widgets-")
-    assert "Apple on-device Foundation Model" in (out / "README.md").read_text()
+    card = (out / "README.md").read_text()
+    assert "Apple on-device Foundation Model" in card and "Apple's toolkit export" in card
+    assert "(the set as it is now: the run did not record it)" in card
 
     # a set name Apple's runtime refuses: said before the toolkit runs, nothing written
     bad = f"apple-{jobs['my-widgets']}"

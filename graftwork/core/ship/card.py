@@ -46,6 +46,7 @@ class CardFacts:
     version: str = ""
     shipped_at: str = ""
     base_bits: int | None = None  # the base model's quantization (0: bits unknown)
+    manifest_note: str = ""  # said after the hash (e.g. computed at ship time)
 
 
 def data_licences(db: sqlite_utils.Database, manifest: Path) -> dict[str, int]:
@@ -146,7 +147,12 @@ def card_text(facts: CardFacts) -> str:
         ),
         ("Run", f"`{facts.run_id}`, {facts.which} adapter"),
         ("Data set", f"`{facts.set_name}`" if facts.set_name else "unknown"),
-        ("Manifest sha256", f"`{facts.manifest_sha256}`" if facts.manifest_sha256 else "unknown"),
+        (
+            "Manifest sha256",
+            f"`{facts.manifest_sha256}`{facts.manifest_note}"
+            if facts.manifest_sha256
+            else "unknown",
+        ),
         ("Data licences", licence_text),
     ]
     table += [(k.replace("_", " ").capitalize(), _fmt(v)) for k, v in facts.run_facts.items()]

@@ -349,10 +349,12 @@ def _card_facts(ws: Workspace, db: Any, plan: ShipPlan, files: list[str]) -> car
     run = plan.run
     manifest = ws.datasets_dir / (plan.set_name or "") / "manifest.json"
     manifest_hash = run.get("dataset_manifest_sha256")
+    hash_note = ""
     if not manifest_hash and plan.set_name and manifest.is_file():
         from graftwork.core.train.data import manifest_sha256
 
         manifest_hash = manifest_sha256(ws, plan.set_name)
+        hash_note = " (the set as it is now: the run did not record it)"
     run_facts: dict[str, Any] = {}
     if run:
         run_facts = {
@@ -379,6 +381,7 @@ def _card_facts(ws: Workspace, db: Any, plan: ShipPlan, files: list[str]) -> car
         which=plan.which,
         set_name=plan.set_name,
         manifest_sha256=manifest_hash,
+        manifest_note=hash_note,
         licences=card_mod.data_licences(db, manifest) if plan.set_name else {},
         config=run.get("config") or {},
         run_facts=run_facts,
