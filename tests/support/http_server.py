@@ -63,6 +63,14 @@ def drip(body: bytes, pause: float) -> Action:
     return act
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client killed mid-answer
+            super().handle_error(request, client_address)
+
+
 class LocalServer:
     def __init__(self) -> None:
         self.routes: dict[str, list[Reply]] = {}
@@ -72,7 +80,7 @@ class LocalServer:
         self.in_flight = 0  # requests being answered now
         self.max_in_flight = 0  # the most answered at once (a client's concurrency, seen here)
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True

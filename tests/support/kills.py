@@ -194,11 +194,29 @@ def _wait_for_job(ws: Workspace, kind: str, proc: subprocess.Popen[bytes], timeo
     return False
 
 
+def _wait_for_progress(
+    ws: Workspace, kind: str, proc: subprocess.Popen[bytes], share: float, timeout: float
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            got = query(
+                ws,
+                "select done, total from jobs where kind = ? and state = 'running'",
+                (kind,),
+            )
+        except sqlite3.Error:
+            got = []
+        if got and got[0][1] and got[0][0] >= share * got[0][1]:
+            return
+        time.sleep(0.01)
+
+
 def kill_and_resume(
     stage: KillStage, root: Path, ctx: Context, ref: Reference, rng: random.Random
 ) -> KillResult:
     """Start the stage in a new workspace at ``root``, SIGKILL it at a random moment of its
-    work (uniform over the reference run's job time, a little past its end), rerun it."""
+    work (a random share of its progress, plus up to 0.2 s), rerun it."""
     ws = Workspace.init(root)
     stage.prepare(ws, ctx)
     proc = subprocess.Popen(
@@ -210,8 +228,13 @@ def kill_and_resume(
         start_new_session=True,  # its own process group: the kill takes any child too
     )
     _wait_for_job(ws, stage.kind, proc, timeout=120)
-    delay = rng.uniform(0, ref.work_seconds * 1.1 + 0.05)
-    time.sleep(delay)
+    seen = time.monotonic()
+    # The moment is a share of the job's progress (its done/total, stored every half second),
+    # plus a jitter so the kill lands inside an item too: a machine busier or idler than
+    # during the uninterrupted run moves the clock, not the share.
+    _wait_for_progress(ws, stage.kind, proc, share=rng.random(), timeout=300)
+    time.sleep(rng.uniform(0, 0.2))
+    delay = time.monotonic() - seen
     with contextlib.suppress(ProcessLookupError):  # it had finished: a kill after the end too
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
