@@ -309,7 +309,7 @@ class ReviewScreen(Screen[str | None]):
             message, style = user_message(exc, "sampling failed"), "red"
         self.app.call_from_thread(self._sampled, message, style)
 
-    @work(thread=True, exclusive=True, group="review-sample")
+    @work(thread=True, exclusive=True, group="review-sample", name="evaluating the run")
     def _evaluate(self) -> None:
         from graftwork.core.eval.report import fmt
 
