@@ -19,13 +19,13 @@ RECIPE = Recipe(
     set_format="apple",
     formats=("apple", "mlx-chat", "alpaca"),
     validation=("apple",),  # every line build writes passes core/apple/schema.py
-    columns=(  # the workstation's widget table, as it is today
+    columns=(  # the workstation's widget table (minimum widths; ID and Name grow with the terminal)
         Column("id", "ID", 10),
-        Column("name", "Name", 15),
+        Column("name", "Name", 8),
         Column("kind", "Kind", 6),
         Column("download", "DL", 3),
         Column("prompt", "Prompt", 8),
-        Column("tokens", "Tokens", 6),
+        Column("tokens", "Tokens", 7),
         Column("action", "Budget", 7),
         Column("decision", "Decision", 10),
     ),
