@@ -265,3 +265,17 @@ async def test_readmes_chunks_facts_detail_and_instruction_editing(make_app, rea
         board = pane.query_one("#items-dashboard-text")
         await until(pilot, lambda: "2 repositories collected" in str(board.render()))
         assert "4 chunks" in str(board.render())
+
+        # the teacher's run in another process marks a chunk failed (readme tables only, no
+        # core table moves): the view's changed() brings it in, the cursor stays put
+        second = next(r["id"] for r in pane.rows if r["id"] != first["id"])
+        with readmes_ws.catalog() as db:
+            db.execute(
+                "UPDATE readme_chunks SET instruct_state = 'failed', instruct_error = 'bad JSON'"
+                " WHERE item_id = ?",
+                [second],
+            )
+            db.conn.commit()
+        await until(pilot, lambda: pane.by_id[second]["state"] == "failed")
+        assert pane.selected_id == first["id"]
+        await until(pilot, lambda: "1 failed" in str(board.render()))  # the dashboard too
