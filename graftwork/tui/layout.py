@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# the side column of each pane that has one (the main region takes the rest); the Items pane
-# of other recipes sizes its own columns (3:2, `z` zooms its detail)
+# the side column of each pane that has one (the main region takes the rest); pane 1 is the
+# Widgets pane (uebersicht) or the Items pane (every other recipe), whichever is mounted
 SIDES = {
-    "widgets": ("#widgets-detail",),
+    "widgets": ("#widgets-detail", "#items-right"),
     "prompt": ("#prompt-right",),
     "runs": ("#runs-right",),
 }
@@ -51,6 +51,8 @@ def default_side(side: str, width: int) -> int:
         return max(24, min(round(width * 0.3), width - WIDGETS_TABLE_MIN))
     if side in ("prompt", "#prompt-right"):  # the editor gets three fifths
         return round(width * 0.4)
+    if side == "#items-right":  # a recipe's items: the detail about a third, the list the rest
+        return max(40, min(round(width * 0.35), width - WIDGETS_TABLE_MIN))
     # runs: the log gets the larger half (its lines are long; the table's columns are short)
     return max(36, round(width * 0.55))
 

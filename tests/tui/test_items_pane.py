@@ -177,6 +177,14 @@ async def test_dashboard_and_help_list_the_recipes_keys(make_app, import_ws) -> 
         await pilot.press("d")
         board = pane.query_one("#items-dashboard-text")
         await until(pilot, lambda: "4 records" in str(board.render()))
+        right = pane.query_one("#items-right")
+        before = right.outer_size.width
+        await pilot.press("less_than_sign")  # the divider moves left: the detail widens
+        await until(pilot, lambda: right.outer_size.width > before)
+        await pilot.press("z")  # the focused region (the list) fills the screen
+        await until(pilot, lambda: screen.maximized is not None)
+        await pilot.press("z")
+        await until(pilot, lambda: screen.maximized is None)
         groups = dict(app.binding_groups())
         ids = {b.id for b in groups["1 Items"]}
         assert {"import.include", "import.exclude", "items.filter", "items.dashboard"} <= ids

@@ -25,7 +25,7 @@ Optional (the pane checks with ``getattr``):
   revisions, curation, budget; ``tui/data.changed_items``): a view whose rows read its own
   tables (a teacher's answers, a gate) implements it, or stamps ``items.updated_at``.
 
-Keys: the items pane uses ``/ f s r d z escape`` and the digits; an action's key must be
+Keys: the items pane uses ``/ f s r d escape``, the screen ``z < >`` and the digits; an action's key must be
 another one (its binding id, not its key, is what graftwork.yaml's keymap remaps).
 Values: ``int``/``float`` are right-aligned and sort as numbers, ``None`` and ``""`` show
 as "—"; a row may carry keys that are not columns (quick filters and the detail use them).

@@ -198,7 +198,6 @@ class ItemsPane(TablePane, Vertical):
             id="items.dashboard",
             tooltip="The recipe's pipeline with its counts (again: the item)",
         ),
-        Binding("z", "zoom", "Zoom", id="items.zoom", tooltip="Detail over the whole pane"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="items.clear_filter"),
     ]
 
@@ -449,6 +448,3 @@ class ItemsPane(TablePane, Vertical):
         self.query_one(SectionsView).display = not self.dashboard_shown
         if self.dashboard_shown:
             self.post_message(self.DashboardRequest())
-
-    def action_zoom(self) -> None:
-        self.toggle_class("-zoomed")
