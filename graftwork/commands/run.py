@@ -243,12 +243,16 @@ def confirm_teacher(ws: Workspace, steps: list[Step], yes: bool) -> None:
 @click.pass_context
 def command(ctx: click.Context, yes: bool, **flags: Any) -> None:
     """Run the workspace recipe's stages in order (uebersicht: ingest, analyze, prompts
-    draft, budget, build). Inputs come from these flags or graftwork.yaml's `run:` section.
+    draft, budget, build; `graftwork recipes` lists every recipe's). Each recipe takes the
+    inputs its stages need; they come from these flags or graftwork.yaml's `run:` section
+    (a repeatable flag is a list there; relative paths there are relative to the workspace).
 
     Stops at the first stage that fails as a whole (exit 2 for a configuration error, else 1);
     item failures are reported at the end (exit 1).
 
-    Example: graftwork run --manifest widgets.json --set widgets-v1"""
+    Examples: graftwork run --manifest widgets.json --set widgets-v1;
+    graftwork run --source ~/src/tool --awesome awesome.md --set readmes-v1;
+    graftwork run --import data.jsonl --set mine-v1"""
     ws = workspace_from(ctx)
     inputs = run_inputs(ws, flags)
     steps = recipe_steps(ws, inputs)
