@@ -156,9 +156,19 @@ def all_stages() -> Iterable[StageSpec]:
 
 def pipeline_params() -> dict[str, Param]:
     """The inputs `graftwork run` takes, by parameter name: every declared stage parameter
-    marked ``pipeline`` (one name means one input, whichever stage takes it)."""
+    marked ``pipeline`` (one name means one input, whichever stage takes it).
+
+    In a fixed order (the recipes' stages in RECIPE_MODULES order, then any other stage by
+    name), never the order modules happened to be imported in: `run --help` and
+    docs/cli.md must not change with it."""
+    from graftwork.core.recipes import available_recipes
+
+    specs = list(all_stages())
+    by_name = {spec.name: spec for spec in specs}
+    ordered = [by_name[name] for r in available_recipes() for name in r.stages if name in by_name]
+    ordered += sorted(specs, key=lambda spec: spec.name)
     found: dict[str, Param] = {}
-    for spec in all_stages():
+    for spec in ordered:
         for p in spec.params:
             if p.pipeline:
                 seen = found.setdefault(p.name, p)
