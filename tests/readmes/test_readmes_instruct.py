@@ -128,6 +128,16 @@ def test_a_batch_that_stays_unusable_is_split_and_a_hopeless_chunk_fails(ws, ser
     assert current(ws)[bad]["origin"] == "template"  # its prompt is untouched
 
 
+def test_a_chunk_that_cannot_be_read_fails_alone_and_the_run_goes_on(ws, server) -> None:
+    ids = chunk_ids(ws)
+    with ws.catalog() as db, db.conn:
+        db.conn.execute("UPDATE readme_chunks SET repo_id = 'gone' WHERE item_id = ?", [ids[1]])
+    result = run(ws, flags(server, concurrency=1), limit=3)
+    assert result.ok == 2
+    assert result.failed == [(ids[1], "no usable instruction: repository gone not in the catalog")]
+    assert [sections_asked(r["body"]) for r in server.served()] == [1, 1]  # the readable two
+
+
 def _chunk_text(ws: Workspace, item_id: str) -> str:
     with ws.catalog() as db:
         return db.execute("SELECT text FROM readme_chunks WHERE item_id = ?", [item_id]).fetchone()[

@@ -13,27 +13,30 @@ always rejects them.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
-import uuid
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import sqlite_utils
 
-from graftwork.core.base.catalog.db import now
 from graftwork.core.base.errors import ItemError
-from graftwork.core.base.jobs import Cancelled, Job, StageResult, stage_db
+from graftwork.core.base.jobs import Job, StageResult, stage_db
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.plan import store
 from graftwork.core.plan.messages import critique_messages, draft_messages, refine_messages
 from graftwork.core.spec.contract import DRY_RUN_MARK, ContractChecker
 from graftwork.core.spec.load import LoadedSpec, load_spec
 from graftwork.core.teach.config import TeacherConfig
+from graftwork.core.teach.estimate import spend_bound
 from graftwork.core.teach.gating import parse_critique
-from graftwork.core.teach.plan import UNFINISHED, TeachUsageError, char_estimate, find_resumable
+from graftwork.core.teach.plan import (
+    NOTHING_TO_RESUME,
+    TeachUsageError,
+    char_estimate,
+    check_at_least_one,
+    message_tokens,
+    resumed_run,
+)
 from graftwork.core.teach.port import (
     ChatRequest,
     Completion,
@@ -41,11 +44,20 @@ from graftwork.core.teach.port import (
     TeacherCallError,
     TeacherEmptyReply,
 )
-from graftwork.core.teach.runner import Engine, drive_run
+from graftwork.core.teach.runner import (
+    DryRunTeacher,
+    Engine,
+    Progress,
+    TeacherFactory,
+    drive_run,
+    open_teach_run,
+    record_failure,
+    run_items,
+    spend,
+)
 
 STAGES = ("drafts", "critiques", "refine")
 CALL_STAGE = {"drafts": "draft", "critiques": "critique", "refine": "refine"}
-TeacherFactory = Callable[[TeacherConfig], Teacher]
 
 
 @dataclass
@@ -60,10 +72,7 @@ class PlanTeachOptions:
     def __post_init__(self) -> None:
         if self.stage not in STAGES:
             raise TeachUsageError(f"unknown stage {self.stage!r}; use one of {', '.join(STAGES)}")
-        for name in ("limit", "sample"):
-            value = getattr(self, name)
-            if value is not None and value < 1:
-                raise TeachUsageError(f"--{name} must be at least 1, got {value}")
+        check_at_least_one(self, ("limit", "sample"))
         if self.gating not in (None, "lenient", "strict"):
             raise TeachUsageError(f"--gating must be lenient or strict, got {self.gating!r}")
 
@@ -79,13 +88,8 @@ class PlanTeachOptions:
         return asdict(self)
 
 
-class PlanDryRunTeacher:
+class PlanDryRunTeacher(DryRunTeacher):
     """Placeholders marked as such, no network at all."""
-
-    base_url = "dry-run"
-
-    def __init__(self, model: str) -> None:
-        self.model = model
 
     async def complete(self, request: ChatRequest) -> Completion:
         system = request.messages[0]["content"]
@@ -99,9 +103,6 @@ class PlanDryRunTeacher:
         return Completion(
             text=text, model=self.model, input_tokens=0, output_tokens=0, latency_ms=0
         )
-
-    async def close(self) -> None:
-        return None
 
 
 @dataclass
@@ -170,18 +171,17 @@ def make_work(
         rows = rows[: opts.sample]
     run_id = None
     if opts.resume:
-        run = find_resumable(db, opts.run_area, dry_run)
+        run = resumed_run(db, opts.run_area, dry_run)
         if run is not None:
-            stored = json.loads(run["params"])
             opts = PlanTeachOptions(
-                **{**stored, "resume": True, "gating": opts.gating or stored.get("gating")}
+                **{**run.params, "gating": opts.gating or run.params.get("gating")}
             )
-            wanted = set(json.loads(run["items"]))
+            wanted = set(run.items)
             rows = [r for r in store.plan_items(db, spec_row["id"]) if r["item_id"] in wanted]
-            run_id = run["id"]
-            notes.append(f"resuming run {run_id} ({run['state']})")
+            run_id = run.run_id
+            notes.append(run.note)
         else:
-            notes.append("nothing to resume; starting a new run")
+            notes.append(NOTHING_TO_RESUME)
     todo, waiting = _todo(db, opts.stage, opts.area, rows, dry_run)
     if opts.limit and run_id is None:
         todo = todo[: opts.limit]
@@ -218,6 +218,7 @@ class PlanTeachRun:
         self.engine = Engine(db, cfg, teacher, run_id=run_id, fresh=self.opts.fresh)
         self.result = StageResult()
         self.outcomes: dict[str, int] = {}
+        self._progress = Progress(job, self.engine.tally)
         area = self.opts.area
         self.drafts = store.answers(db, area, "draft")
         self.crits = store.answers(db, area, "critique")
@@ -376,50 +377,23 @@ class PlanTeachRun:
         self.outcomes[key] = self.outcomes.get(key, 0) + 1
         if count:
             self.result.ok += 1
-        if self.job is not None:
-            tally = self.engine.tally
-            self.job.advance(item_id=item_id, message=f"{what} · cost so far {tally.cost:.4f}")
+        self._progress(item_id, what)
 
     # -- all items -----------------------------------------------------------------------
-    async def _guarded(self, sem: asyncio.Semaphore, row: dict[str, Any]) -> None:
-        async with sem:
-            try:
-                await self.item(row)
-            except ItemError as exc:
-                self.result.failed.append((row["item_id"], exc.cause))
-                self.outcomes["failed"] = self.outcomes.get("failed", 0) + 1
-                if self.job is not None:
-                    self.job.item_failed(row["item_id"], exc.cause)
-                    self.job.advance(item_id=row["item_id"])
-
-    async def _watch(self, tasks: list[asyncio.Task[None]]) -> None:
-        while self.job is not None:
-            if self.job.cancelled:
-                for task in tasks:
-                    task.cancel()
-                return
-            await asyncio.sleep(0.1)
+    def _failed(self, row: dict[str, Any], cause: str) -> None:
+        record_failure(self.result, self.job, row["item_id"], cause, outcomes=self.outcomes)
 
     async def run(self) -> None:
-        sem = asyncio.Semaphore(self.cfg.concurrency)
-        tasks = [asyncio.create_task(self._guarded(sem, row)) for row in self.work.items]
-        watcher = asyncio.create_task(self._watch(tasks))
-        try:
-            for fut in asyncio.as_completed(tasks):
-                await fut
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            if self.job is not None and self.job.cancelled:
-                raise Cancelled("teach cancelled; continue with --resume") from None
-            raise
-        finally:
-            watcher.cancel()
-            await self.engine.teacher.close()
+        await run_items(
+            self.work.items,
+            self.item,
+            self._failed,
+            self.engine,
+            job=self.job,
+            what="teach",
+        )
 
     def summary(self) -> dict[str, Any]:
-        tally = self.engine.tally
         return {
             "run_id": self.run_id,
             "stage": self.opts.stage,
@@ -432,53 +406,20 @@ class PlanTeachRun:
             "accepted": self.outcomes.get("accepted", 0),
             "rejected": self.outcomes.get("rejected", 0),
             "failed": len(self.result.failed),
-            "calls_sent": tally.sent,
-            "calls_reused": tally.reused,
-            "input_tokens": tally.input_tokens,
-            "output_tokens": tally.output_tokens,
-            "cost": round(tally.cost, 6),
-            "model": self.cfg.model,
+            **spend(self.engine.tally, self.cfg),
         }
 
 
 def _open_run(db: sqlite_utils.Database, work: Work, cfg: TeacherConfig, job: Job | None) -> str:
-    stamp = now()
-    area = work.options.run_area
-    if work.run_id:
-        with db.conn:
-            db["teach_runs"].update(
-                work.run_id,
-                {"state": "running", "updated_at": stamp, "job_id": job.id if job else None},
-            )
-            db.conn.execute(
-                "UPDATE teacher_calls SET status = 'interrupted', error = 'the run stopped before the reply was logged' "
-                "WHERE run_id = ? AND status = 'started'",
-                [work.run_id],
-            )
-        return work.run_id
-    run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
-    marks = ", ".join("?" for _ in UNFINISHED)
-    with db.conn:
-        db.conn.execute(
-            f"UPDATE teach_runs SET state = 'superseded', updated_at = ? WHERE area = ? AND dry_run = ? AND state IN ({marks})",
-            [stamp, area, int(cfg.dry_run), *UNFINISHED],
-        )
-        db["teach_runs"].insert(
-            {
-                "id": run_id,
-                "area": area,
-                "job_id": job.id if job else None,
-                "params": json.dumps(work.options.to_dict()),
-                "config": json.dumps(cfg.public_dict()),
-                "items": json.dumps([r["item_id"] for r in work.items]),
-                "state": "running",
-                "dry_run": int(cfg.dry_run),
-                "created_at": stamp,
-                "updated_at": stamp,
-                "summary": None,
-            }
-        )
-    return run_id
+    return open_teach_run(
+        db,
+        area=work.options.run_area,
+        params=work.options.to_dict(),
+        items=[r["item_id"] for r in work.items],
+        resume_id=work.run_id,
+        cfg=cfg,
+        job=job,
+    )
 
 
 def estimate(ws: Workspace, cfg: TeacherConfig, options: PlanTeachOptions) -> dict[str, Any]:
@@ -497,9 +438,8 @@ def estimate(ws: Workspace, cfg: TeacherConfig, options: PlanTeachOptions) -> di
             messages = critique_messages(spec, schema, row["prompt"], answer)
         else:
             messages = refine_messages(spec, schema, row["prompt"], answer, [])
-        input_tokens += sum(char_estimate(m["content"]) + 4 for m in messages) + 3
+        input_tokens += message_tokens(messages, char_estimate)
     calls = len(work.items)
-    output = calls * cfg.max_tokens
     return {
         "stage": work.options.stage,
         "area": work.options.area,
@@ -507,12 +447,7 @@ def estimate(ws: Workspace, cfg: TeacherConfig, options: PlanTeachOptions) -> di
         "items": calls,
         "waiting": work.waiting,
         "calls": calls,
-        "input_tokens": input_tokens,
-        "output_tokens_max": output,
-        "cost_max": 0.0 if cfg.dry_run else round(cfg.cost(input_tokens, output), 6),
-        "model": cfg.model,
-        "base_url": cfg.public_base_url(),
-        "dry_run": cfg.dry_run,
+        **spend_bound(cfg, cfg.public_base_url(), input_tokens, calls * cfg.max_tokens),
         "notes": work.notes,
     }
 

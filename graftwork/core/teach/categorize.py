@@ -10,37 +10,43 @@ miss records the item as failed with both replies as the reason. Results go to
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import sqlite_utils
 
-from graftwork.core.base.errors import ItemError
 from graftwork.core.base.jobs import Job, StageResult
 from graftwork.core.base.project import load_project
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.curate import categories as store
-from graftwork.core.teach import calls
 from graftwork.core.teach.config import TeacherConfig, code_budget
+from graftwork.core.teach.estimate import (
+    answered,
+    readable_contexts,
+    spend_bound,
+    stored_items,
+)
 from graftwork.core.teach.plan import (
+    NOTHING_TO_RESUME,
     Counter,
     check_at_least_one,
-    find_resumable,
     message_tokens,
-    named_widgets,
+    pick_widgets,
+    resumed_run,
     widget_context,
-    widget_rows,
 )
-from graftwork.core.teach.port import ChatRequest
 from graftwork.core.teach.runner import (
     LOG_EVERY,
     DryRunTeacher,
     Engine,
+    Progress,
     TeacherFactory,
     drive_run,
     open_run,
+    record_failure,
     run_items,
+    save_sample,
+    spend,
 )
 from graftwork.core.teach.templates import WidgetContext
 
@@ -114,47 +120,25 @@ def select_items(
 ) -> tuple[list[str], list[tuple[str, str]]]:
     """JSX widgets without a category, not excluded by curation, in manifest order; named
     widgets (--widgets) are asked again even when they have one."""
-    rows = widget_rows(db)
-    done = store.item_categories(db)
-    skipped: list[tuple[str, str]] = []
-    if opts.widgets:
-        rows = named_widgets(rows, opts.widgets)
-    chosen: list[str] = []
-    for row in rows:
-        if not row["is_jsx"]:
-            if opts.widgets:
-                skipped.append((row["id"], "not a JSX widget (or not analysed yet)"))
-            continue
-        if row["decision"] == "exclude":
-            skipped.append((row["id"], "excluded by curation"))
-            continue
-        if row["id"] in done and not opts.widgets and not opts.sample:
-            continue
-        chosen.append(row["id"])
-    cap = opts.sample or opts.limit
-    return (chosen[:cap] if cap else chosen), skipped
+    done = set() if opts.widgets or opts.sample else set(store.item_categories(db))
+    return pick_widgets(
+        db,
+        opts.widgets,
+        opts.sample or opts.limit,
+        done=done.__contains__,
+        done_reason="already has a category",  # never shown: named widgets are asked again
+    )
 
 
 def make_plan(
     ws: Workspace, db: sqlite_utils.Database, opts: CategoryOptions, *, dry_run: bool
 ) -> CategoryPlan:
-    import json
-
     names = list(load_project(ws).categories)
-    if opts.resume:
-        run = find_resumable(db, opts.area, dry_run)
-        if run is not None:
-            stored = json.loads(run["params"])
-            stored.update(resume=True)
-            return CategoryPlan(
-                CategoryOptions(**stored),
-                json.loads(run["items"]),
-                names,
-                run_id=run["id"],
-                notes=[f"resuming run {run['id']} ({run['state']})"],
-            )
+    if opts.resume and (run := resumed_run(db, opts.area, dry_run)):
+        options = CategoryOptions(**run.params)
+        return CategoryPlan(options, run.items, names, run_id=run.run_id, notes=[run.note])
     items, skipped = select_items(db, opts)
-    notes = ["nothing to resume; starting a new run"] if opts.resume else []
+    notes = [NOTHING_TO_RESUME] if opts.resume else []
     return CategoryPlan(opts, items, names, skipped, notes=notes)
 
 
@@ -183,7 +167,7 @@ class CategoryRun:
         self.budget = code_budget(cfg, ws)
         self.result = StageResult(skipped=list(plan.skipped))
         self.by_category: dict[str, int] = {}
-        self._last_log = time.monotonic()
+        self._progress = Progress(job, engine.tally, log_every=LOG_EVERY)
 
     async def item(self, item_id: str) -> None:
         stored = self.engine.done_task(item_id, "store")
@@ -219,24 +203,15 @@ class CategoryRun:
 
     def _store(self, item_id: str, category: str | None, reason: str | None, call_id: int) -> None:
         if self.plan.options.sample:
-            import json
-
-            from graftwork.core.base.catalog.db import now
-
-            with self.db.conn:
-                self.db.conn.execute(
-                    "INSERT OR REPLACE INTO teach_samples (run_id, item_id, text, state, "
-                    "provenance, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        self.engine.run_id,
-                        item_id,
-                        category or "",
-                        "accepted" if category else "failed",
-                        json.dumps({"stage": STAGE, "model": self.cfg.model, "call_id": call_id}),
-                        reason,
-                        now(),
-                    ],
-                )
+            save_sample(
+                self.db,
+                self.engine.run_id,
+                item_id,
+                category or "",
+                "accepted" if category else "failed",
+                {"stage": STAGE, "model": self.cfg.model, "call_id": call_id},
+                reason,
+            )
             return
         if self.cfg.dry_run:
             return  # placeholders never become categories
@@ -263,38 +238,20 @@ class CategoryRun:
             self.by_category[category] = self.by_category.get(category, 0) + 1
         self._progress(item_id, f"{category or 'failed'}{' (earlier)' if earlier else ''}")
 
-    def _progress(self, item_id: str, what: str) -> None:
-        if self.job is None:
-            return
-        tally = self.engine.tally
-        self.job.advance(item_id=item_id, message=f"{what} · cost so far {tally.cost:.4f}")
-        last = self.job.done >= (self.job.total or 0)
-        if last or time.monotonic() - self._last_log >= LOG_EVERY:
-            self._last_log = time.monotonic()
-            self.job.log(
-                f"{self.job.done}/{self.job.total} widgets · calls sent {tally.sent}, reused "
-                f"{tally.reused} · cost so far {tally.cost:.4f}"
-            )
-
     def _failed(self, item_id: str, cause: str) -> None:
-        self.result.failed.append((item_id, cause))
-        if self.job is not None:
-            self.job.item_failed(item_id, cause)
-            self.job.advance(item_id=item_id)
+        record_failure(self.result, self.job, item_id, cause)
 
     async def run(self) -> None:
         await run_items(
             self.plan.items,
             self.item,
             self._failed,
-            concurrency=self.cfg.concurrency,
+            self.engine,
             job=self.job,
-            teacher=self.engine.teacher,
             what="teach categories",
         )
 
     def summary(self) -> dict[str, Any]:
-        tally = self.engine.tally
         return {
             "run_id": self.engine.run_id,
             "area": self.plan.options.area,
@@ -303,12 +260,7 @@ class CategoryRun:
             "categorized": self.result.ok,
             "failed": len(self.result.failed),
             "by_category": dict(sorted(self.by_category.items())),
-            "calls_sent": tally.sent,
-            "calls_reused": tally.reused,
-            "input_tokens": tally.input_tokens,
-            "output_tokens": tally.output_tokens,
-            "cost": round(tally.cost, 6),
-            "model": self.cfg.model,
+            **spend(self.engine.tally, self.cfg),
         }
 
 
@@ -356,40 +308,20 @@ def estimate(
     bounded by max_tokens; calls already answered (same request) are reused, not counted."""
     plan = make_plan(ws, db, options, dry_run=cfg.dry_run)
     budget = code_budget(cfg, ws)
-    done: set[str] = set()
-    if plan.run_id:
-        done = {
-            r["item_id"]
-            for r in db.query(
-                "SELECT item_id FROM teach_tasks WHERE run_id = ? AND stage = 'store' "
-                "AND state = 'done'",
-                [plan.run_id],
-            )
-        }
+    done = stored_items(db, plan.run_id)
     base_url = cfg.public_base_url()
     sent = reused = input_tokens = output_tokens = 0
     unreadable: list[tuple[str, str]] = []
-    for item_id in plan.items:
-        if item_id in done:
-            continue
-        try:
-            ctx = widget_context(ws, db, item_id, budget, count)
-        except ItemError as exc:
-            unreadable.append((item_id, exc.cause))
-            continue
+    for _item_id, ctx in readable_contexts(
+        ws, db, plan.items, skip=done, budget=budget, count=count, unreadable=unreadable
+    ):
         messages = category_messages(ctx, plan.categories)
-        request = ChatRequest(cfg.model, messages, cfg.temperature, cfg.max_tokens)
-        if (
-            not plan.options.fresh
-            and not cfg.dry_run
-            and calls.find_finished(db, request.hash(base_url)) is not None
-        ):
+        if answered(db, cfg, messages, fresh=plan.options.fresh, base_url=base_url):
             reused += 1
             continue
         sent += 1
         input_tokens += message_tokens(messages, count)
         output_tokens += cfg.max_tokens
-    cost = 0.0 if cfg.dry_run else cfg.cost(input_tokens, output_tokens)
     return {
         "run_id": plan.run_id,
         "area": plan.options.area,
@@ -399,11 +331,6 @@ def estimate(
         "categories": plan.categories,
         "calls": sent,
         "calls_reused": reused,
-        "input_tokens": input_tokens,
-        "output_tokens_max": output_tokens,
-        "cost_max": round(cost, 6),
-        "model": cfg.model,
-        "base_url": base_url,
-        "dry_run": cfg.dry_run,
+        **spend_bound(cfg, base_url, input_tokens, output_tokens),
         "notes": plan.notes,
     }

@@ -111,31 +111,49 @@ def widget_rows(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     )
 
 
-def select_items(
-    db: sqlite_utils.Database, opts: TeachOptions
+def pick_widgets(
+    db: sqlite_utils.Database,
+    widgets: list[str] | None,
+    cap: int | None,
+    *,
+    done: Callable[[str], bool],
+    done_reason: str,
 ) -> tuple[list[str], list[tuple[str, str]]]:
-    """JSX widgets without an accepted prompt and not excluded by curation, in manifest order."""
+    """JSX widgets not excluded by curation and not ``done``, in manifest order, at most
+    ``cap``; with ``widgets`` only those, and the reason each named one is left out."""
     rows = widget_rows(db)
-    accepted = _accepted(db)
     skipped: list[tuple[str, str]] = []
-    if opts.widgets:
-        rows = named_widgets(rows, opts.widgets)
+    if widgets:
+        rows = named_widgets(rows, widgets)
     chosen: list[str] = []
     for row in rows:
         if not row["is_jsx"]:
-            if opts.widgets:
+            if widgets:
                 skipped.append((row["id"], "not a JSX widget (or not analysed yet)"))
             continue
         if row["decision"] == "exclude":
             skipped.append((row["id"], "excluded by curation"))
             continue
-        if row["id"] in accepted and opts.area == "main":
-            if opts.widgets:
-                skipped.append((row["id"], "already has an accepted prompt"))
+        if done(row["id"]):
+            if widgets:
+                skipped.append((row["id"], done_reason))
             continue
         chosen.append(row["id"])
-    cap = opts.sample or opts.limit
     return (chosen[:cap] if cap else chosen), skipped
+
+
+def select_items(
+    db: sqlite_utils.Database, opts: TeachOptions
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """JSX widgets without an accepted prompt and not excluded by curation, in manifest order."""
+    accepted = _accepted(db) if opts.area == "main" else set()
+    return pick_widgets(
+        db,
+        opts.widgets,
+        opts.sample or opts.limit,
+        done=accepted.__contains__,
+        done_reason="already has an accepted prompt",
+    )
 
 
 def find_resumable(db: sqlite_utils.Database, area: str, dry_run: bool) -> dict[str, Any] | None:
@@ -150,21 +168,34 @@ def find_resumable(db: sqlite_utils.Database, area: str, dry_run: bool) -> dict[
     return rows[0] if rows else None
 
 
+NOTHING_TO_RESUME = "nothing to resume; starting a new run"
+
+
+@dataclass
+class Resumed:
+    """The run --resume continues: its stored options (resume on), items, id and a note."""
+
+    params: dict[str, Any]
+    items: list[Any]
+    run_id: str
+    note: str
+
+
+def resumed_run(db: sqlite_utils.Database, area: str, dry_run: bool) -> Resumed | None:
+    """The newest unfinished run of ``area`` as --resume continues it (None: nothing to resume)."""
+    run = find_resumable(db, area, dry_run)
+    if run is None:
+        return None
+    params = json.loads(run["params"]) | {"resume": True}
+    note = f"resuming run {run['id']} ({run['state']})"
+    return Resumed(params, json.loads(run["items"]), run["id"], note)
+
+
 def make_plan(db: sqlite_utils.Database, opts: TeachOptions, *, dry_run: bool) -> Plan:
-    if opts.resume:
-        run = find_resumable(db, opts.area, dry_run)
-        if run is not None:
-            stored = json.loads(run["params"])
-            stored.update(resume=True)
-            return Plan(
-                TeachOptions(**stored),
-                json.loads(run["items"]),
-                run_id=run["id"],
-                notes=[f"resuming run {run['id']} ({run['state']})"],
-            )
+    if opts.resume and (run := resumed_run(db, opts.area, dry_run)):
+        return Plan(TeachOptions(**run.params), run.items, run_id=run.run_id, notes=[run.note])
     items, skipped = select_items(db, opts)
-    notes = ["nothing to resume; starting a new run"] if opts.resume else []
-    return Plan(opts, items, skipped, notes=notes)
+    return Plan(opts, items, skipped, notes=[NOTHING_TO_RESUME] if opts.resume else [])
 
 
 def fit_code(code: str, budget: int, count: Counter) -> tuple[str, int, int, bool]:

@@ -16,14 +16,14 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlite_utils
 
-from graftwork.core.base.aio import all_or_cancel
+from graftwork.core.base.aio import all_or_cancel_job
 from graftwork.core.base.catalog.db import now
 from graftwork.core.base.errors import ItemError
-from graftwork.core.base.jobs import Cancelled, Job, StageResult
+from graftwork.core.base.jobs import Job, StageResult
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.prompts import prompts
 from graftwork.core.prompts.files import mirror_missing
@@ -56,6 +56,7 @@ from graftwork.core.teach.templates import (
 TeacherFactory = Callable[[TeacherConfig], Teacher]
 LOG_EVERY = 2.0  # seconds between "cost so far" lines in the job log
 INTERRUPTED = "the run stopped before the reply was logged"
+T = TypeVar("T")
 
 
 class DryRunTeacher:
@@ -96,6 +97,80 @@ class StageOut:
     call_id: int
     reused: bool = False
     raw: dict[str, Any] | None = None  # the reply body of a call sent now (None when reused)
+
+
+def spend(tally: Tally, cfg: TeacherConfig) -> dict[str, Any]:
+    """The calls, tokens and cost of a run: the tail of every teach stage's summary."""
+    return {
+        "calls_sent": tally.sent,
+        "calls_reused": tally.reused,
+        "input_tokens": tally.input_tokens,
+        "output_tokens": tally.output_tokens,
+        "cost": round(tally.cost, 6),
+        "model": cfg.model,
+    }
+
+
+def record_failure(
+    result: StageResult,
+    job: Job | None,
+    item_id: str,
+    cause: str,
+    *,
+    outcomes: dict[str, int] | None = None,
+    message: str = "",
+) -> None:
+    """One item failed: in the result (and the outcome counts), logged, and counted as done."""
+    result.failed.append((item_id, cause))
+    if outcomes is not None:
+        outcomes["failed"] = outcomes.get("failed", 0) + 1
+    if job is not None:
+        job.item_failed(item_id, cause)
+        job.advance(item_id=item_id, message=message)
+
+
+class Progress:
+    """Per item the job advances with the cost so far; with ``log_every`` a line of calls,
+    tokens and cost goes to the job log every few seconds (and after the last item), not one
+    per item."""
+
+    def __init__(self, job: Job | None, tally: Tally, *, log_every: float | None = None) -> None:
+        self.job, self.tally, self.log_every = job, tally, log_every
+        self._last_log = time.monotonic()
+
+    def __call__(self, item_id: str, what: str) -> None:
+        job, tally = self.job, self.tally
+        if job is None:
+            return
+        job.advance(item_id=item_id, message=f"{what} · cost so far {tally.cost:.4f}")
+        if self.log_every is None:
+            return
+        last = job.done >= (job.total or 0)
+        if last or time.monotonic() - self._last_log >= self.log_every:
+            self._last_log = time.monotonic()
+            job.log(
+                f"{job.done}/{job.total} widgets · calls sent {tally.sent}, reused "
+                f"{tally.reused} · {tally.input_tokens:,} in / {tally.output_tokens:,} out tokens "
+                f"· cost so far {tally.cost:.4f}"
+            )
+
+
+def save_sample(
+    db: sqlite_utils.Database,
+    run_id: str | None,
+    item_id: str,
+    text: str,
+    state: str,
+    provenance: dict[str, Any],
+    note: str | None = None,
+) -> None:
+    """A result of a sample run (teach_samples; `teach samples` shows them)."""
+    with db.conn:
+        db.conn.execute(
+            "INSERT OR REPLACE INTO teach_samples (run_id, item_id, text, state, provenance, note, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [run_id, item_id, text, state, json.dumps(provenance, ensure_ascii=False), note, now()],
+        )
 
 
 class Engine:
@@ -257,7 +332,7 @@ class TeachRun:
         self.engine = Engine(db, cfg, teacher, run_id=run_id, fresh=self.opts.fresh)
         self.run_id = run_id
         self.result = StageResult(skipped=list(plan.skipped))
-        self._last_log = time.monotonic()
+        self._progress = Progress(job, self.engine.tally, log_every=LOG_EVERY)
 
     # -- one item ------------------------------------------------------------------------
     async def item(self, item_id: str) -> None:
@@ -331,20 +406,7 @@ class TeachRun:
         self, item_id: str, text: str, state: str, provenance: dict[str, Any], note: str | None
     ) -> int | None:
         if self.opts.area == "sample":
-            with self.db.conn:
-                self.db.conn.execute(
-                    "INSERT OR REPLACE INTO teach_samples (run_id, item_id, text, state, provenance, note, "
-                    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        self.run_id,
-                        item_id,
-                        text,
-                        state,
-                        json.dumps(provenance, ensure_ascii=False),
-                        note,
-                        now(),
-                    ],
-                )
+            save_sample(self.db, self.run_id, item_id, text, state, provenance, note)
             return None
         if self.cfg.dry_run:
             return None  # placeholders never become prompt revisions
@@ -369,37 +431,25 @@ class TeachRun:
                 self.job.log(f"{item_id}: {cause}", level="warning", item_id=item_id)
         self._progress(item_id, f"{state}{' (earlier)' if earlier else ''}")
 
-    def _progress(self, item_id: str, what: str) -> None:
-        if self.job is None:
-            return
-        tally = self.engine.tally
-        self.job.advance(item_id=item_id, message=f"{what} · cost so far {tally.cost:.4f}")
-        # A cost line in the job log every few seconds (and at the end), not one per widget.
-        last = self.job.done >= (self.job.total or 0)
-        if last or time.monotonic() - self._last_log >= LOG_EVERY:
-            self._last_log = time.monotonic()
-            self.job.log(
-                f"{self.job.done}/{self.job.total} widgets · calls sent {tally.sent}, reused "
-                f"{tally.reused} · {tally.input_tokens:,} in / {tally.output_tokens:,} out tokens "
-                f"· cost so far {tally.cost:.4f}"
-            )
-
     # -- all items -----------------------------------------------------------------------
     def _failed(self, item_id: str, cause: str) -> None:
-        self.result.failed.append((item_id, cause))
-        self.engine.tally.outcomes["failed"] = self.engine.tally.outcomes.get("failed", 0) + 1
-        if self.job is not None:
-            self.job.item_failed(item_id, cause)
-            self.job.advance(item_id=item_id, message=f"cost so far {self.engine.tally.cost:.4f}")
+        tally = self.engine.tally
+        record_failure(
+            self.result,
+            self.job,
+            item_id,
+            cause,
+            outcomes=tally.outcomes,
+            message=f"cost so far {tally.cost:.4f}",
+        )
 
     async def run(self) -> None:
         await run_items(
             self.plan.items,
             self.item,
             self._failed,
-            concurrency=self.cfg.concurrency,
+            self.engine,
             job=self.job,
-            teacher=self.engine.teacher,
             what="teach",
         )
 
@@ -414,12 +464,7 @@ class TeachRun:
             "accepted": tally.outcomes.get("accepted", 0),
             "rejected": tally.outcomes.get("rejected", 0),
             "failed": tally.outcomes.get("failed", 0),
-            "calls_sent": tally.sent,
-            "calls_reused": tally.reused,
-            "input_tokens": tally.input_tokens,
-            "output_tokens": tally.output_tokens,
-            "cost": round(tally.cost, 6),
-            "model": self.cfg.model,
+            **spend(tally, self.cfg),
         }
 
 
@@ -455,65 +500,78 @@ def insert_teach_run(
 
 
 async def run_items(
-    items: Sequence[str],
-    one: Callable[[str], Awaitable[None]],
-    failed: Callable[[str, str], None],
+    items: Sequence[T],
+    one: Callable[[T], Awaitable[None]],
+    failed: Callable[[T, str], None],
+    engine: Engine,
     *,
-    concurrency: int,
     job: Job | None,
-    teacher: Teacher,
     what: str,
 ) -> None:
-    """``one(item)`` for every item, at most ``concurrency`` at once; an ItemError goes to
-    ``failed(item, cause)`` and the others go on. Items hold the semaphore for their whole
-    chain, so they finish roughly in order and a killed run leaves little half-done. The job's
-    cancel cancels them all (Cancelled: continue with --resume); the teacher is closed last."""
-    sem = asyncio.Semaphore(concurrency)
+    """``one(item)`` for every item (an item id, a row, a batch), at most the teacher config's
+    ``concurrency`` at once; an ItemError goes to ``failed(item, cause)`` and the others go on. Items hold the
+    semaphore for their whole chain, so they finish roughly in order and a killed run leaves
+    little half-done. The job's cancel cancels them all (Cancelled: continue with --resume);
+    the teacher is closed last. Shared by every teach stage."""
+    sem = asyncio.Semaphore(engine.cfg.concurrency)
 
-    async def guarded(item_id: str) -> None:
+    async def guarded(item: T) -> None:
         async with sem:
             try:
-                await one(item_id)
+                await one(item)
             except ItemError as exc:
-                failed(item_id, exc.cause)
-
-    async def watch(tasks: list[asyncio.Task[None]]) -> None:
-        while job is not None:
-            if job.cancelled:
-                for task in tasks:
-                    task.cancel()
-                return
-            await asyncio.sleep(0.1)
+                failed(item, exc.cause)
 
     tasks = [asyncio.create_task(guarded(item)) for item in items]
-    watcher = asyncio.create_task(watch(tasks))
     try:
-        await all_or_cancel(tasks)
-    except BaseException:
-        if job is not None and job.cancelled:
-            raise Cancelled(f"{what} cancelled; continue with --resume") from None
-        raise
+        await all_or_cancel_job(
+            tasks,
+            lambda: job is not None and job.cancelled,
+            f"{what} cancelled; continue with --resume",
+        )
     finally:
-        watcher.cancel()
-        await teacher.close()
+        await engine.teacher.close()
 
 
 def open_run(db: sqlite_utils.Database, plan: Plan, cfg: TeacherConfig, job: Job | None) -> str:
+    """The teach_runs row of a plan's run (resumed, or new); its id."""
+    return open_teach_run(
+        db,
+        area=plan.options.area,
+        params=plan.options.to_dict(),
+        items=plan.items,
+        resume_id=plan.run_id,
+        cfg=cfg,
+        job=job,
+    )
+
+
+def open_teach_run(
+    db: sqlite_utils.Database,
+    *,
+    area: str,
+    params: dict[str, Any],
+    items: list[str],
+    resume_id: str | None,
+    cfg: TeacherConfig,
+    job: Job | None,
+) -> str:
+    """Resume run ``resume_id`` (its calls still "started" died with the process that sent
+    them), or insert a new running row for ``area`` that supersedes the area's unfinished
+    runs; the run's id. Shared by every teach stage."""
     stamp = now()
-    if plan.run_id:
+    if resume_id:
         with db.conn:
             db["teach_runs"].update(
-                plan.run_id,
+                resume_id,
                 {"state": "running", "updated_at": stamp, "job_id": job.id if job else None},
             )
-            # Calls of this run still "started" died with the process that sent them.
             db.conn.execute(
                 f"UPDATE teacher_calls SET status = 'interrupted', error = '{INTERRUPTED}' "
                 "WHERE run_id = ? AND status = 'started'",
-                [plan.run_id],
+                [resume_id],
             )
-        return plan.run_id
-    run_id = time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        return resume_id
     marks = ", ".join("?" for _ in UNFINISHED)
     with db.conn:
         # A new run selects all remaining work itself, so older unfinished runs of the same area
@@ -521,28 +579,13 @@ def open_run(db: sqlite_utils.Database, plan: Plan, cfg: TeacherConfig, job: Job
         db.conn.execute(
             f"UPDATE teach_runs SET state = 'superseded', updated_at = ? WHERE area = ? AND dry_run = ? "
             f"AND state IN ({marks})",
-            [stamp, plan.options.area, int(cfg.dry_run), *UNFINISHED],
+            [stamp, area, int(cfg.dry_run), *UNFINISHED],
         )
         db.conn.execute(
             f"UPDATE teacher_calls SET status = 'interrupted', error = '{INTERRUPTED}' "
             "WHERE status = 'started' AND run_id IN (SELECT id FROM teach_runs WHERE state = 'superseded')"
         )
-        db["teach_runs"].insert(
-            {
-                "id": run_id,
-                "area": plan.options.area,
-                "job_id": job.id if job else None,
-                "params": json.dumps(plan.options.to_dict()),
-                "config": json.dumps(cfg.public_dict()),
-                "items": json.dumps(plan.items),
-                "state": "running",
-                "dry_run": int(cfg.dry_run),
-                "created_at": stamp,
-                "updated_at": stamp,
-                "summary": None,
-            }
-        )
-    return run_id
+        return insert_teach_run(db, area=area, params=params, cfg=cfg, items=items, job=job)
 
 
 def teach_prompts(

@@ -16,17 +16,13 @@ batch is the same on resume and its finished call is found in the log.
 
 from __future__ import annotations
 
-import asyncio
-import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import sqlite_utils
 
-from graftwork.core.base.aio import all_or_cancel
-from graftwork.core.base.catalog.db import now
 from graftwork.core.base.errors import ItemError
-from graftwork.core.base.jobs import Cancelled, Job, StageResult
+from graftwork.core.base.jobs import Job, StageResult
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.prompts import prompts
 from graftwork.core.sources.readmes.config import load_readmes_config
@@ -36,16 +32,29 @@ from graftwork.core.sources.readmes.templates import (
     instruct_messages,
     parse_instructions,
 )
-from graftwork.core.teach import calls
 from graftwork.core.teach.config import TeacherConfig
-from graftwork.core.teach.plan import Counter, Plan, TeachUsageError, find_resumable, message_tokens
+from graftwork.core.teach.estimate import answered, spend_bound, stored_items
+from graftwork.core.teach.plan import (
+    NOTHING_TO_RESUME,
+    Counter,
+    Plan,
+    TeachUsageError,
+    check_at_least_one,
+    message_tokens,
+    resumed_run,
+)
 from graftwork.core.teach.port import ChatRequest, Completion, TeacherCallError
 from graftwork.core.teach.runner import (
     DryRunTeacher,
     Engine,
+    Progress,
     TeacherFactory,
     drive_run,
     open_run,
+    record_failure,
+    run_items,
+    save_sample,
+    spend,
 )
 
 STAGE = "instruct"
@@ -61,10 +70,7 @@ class InstructOptions:
     batch_size: int | None = None  # None: readmes.instruct.batch_size
 
     def __post_init__(self) -> None:
-        for name in ("limit", "sample", "batch_size"):
-            value = getattr(self, name)
-            if value is not None and value < 1:
-                raise TeachUsageError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+        check_at_least_one(self, ("limit", "sample", "batch_size"))
 
     @property
     def area(self) -> str:
@@ -120,19 +126,11 @@ def select_chunks(
 
 
 def make_plan(db: sqlite_utils.Database, opts: InstructOptions, *, dry_run: bool) -> Plan:
-    if opts.resume:
-        run = find_resumable(db, opts.area, dry_run)
-        if run is not None:
-            stored = json.loads(run["params"])
-            stored.update(resume=True)
-            return Plan(
-                InstructOptions(**stored),  # type: ignore[arg-type]
-                json.loads(run["items"]),
-                run_id=run["id"],
-                notes=[f"resuming run {run['id']} ({run['state']})"],
-            )
+    if opts.resume and (run := resumed_run(db, opts.area, dry_run)):
+        options = InstructOptions(**run.params)
+        return Plan(options, run.items, run_id=run.run_id, notes=[run.note])  # type: ignore[arg-type]
     items, skipped = select_chunks(db, opts)
-    notes = ["nothing to resume; starting a new run"] if opts.resume else []
+    notes = [NOTHING_TO_RESUME] if opts.resume else []
     return Plan(opts, items, skipped, notes=notes)  # type: ignore[arg-type]
 
 
@@ -186,10 +184,15 @@ class InstructRun:
         self.job = job
         self.result = StageResult(skipped=list(plan.skipped))
         self.failed_calls = 0
+        self._progress = Progress(job, engine.tally)
 
     async def ask(self, ids: list[str]) -> tuple[list[str] | None, str, list[int]]:
-        """(instructions or None, reason of the last failure, call ids) for one batch."""
-        items = [self.chunks.get(i) for i in ids]
+        """(instructions or None, reason of the last failure, call ids) for one batch; a chunk
+        that cannot be read makes the batch unusable (then each chunk is asked alone)."""
+        try:
+            items = [self.chunks.get(i) for i in ids]
+        except ItemError as exc:
+            return None, exc.cause, []
         reason = ""
         call_ids: list[int] = []
         for attempt in range(self.parse_retries + 1):
@@ -213,35 +216,37 @@ class InstructRun:
                 self.failed_calls += 1
         return None, reason, call_ids
 
-    async def batch(self, sem: asyncio.Semaphore, ids: list[str]) -> None:
-        async with sem:
-            todo = [i for i in ids if self.engine.done_task(i, "store") is None]
-            for item_id in ids:
-                if item_id not in todo:
-                    self._progress(item_id, "done (earlier)")
-                    self.result.ok += 1
-            if not todo:
-                return
-            texts, reason, call_ids = await self.ask(ids)
-            if texts is not None:
-                for item_id, text in zip(ids, texts, strict=True):
-                    if item_id in todo:
-                        self.store(item_id, text, call_ids, ids)
-                return
-            if len(ids) > 1:
-                if self.job is not None:
-                    self.job.log(
-                        f"batch of {len(ids)} unusable ({reason}); asking for each chunk alone",
-                        level="warning",
-                    )
-                for item_id in todo:
-                    one, why, single_calls = await self.ask([item_id])
-                    if one is not None:
-                        self.store(item_id, one[0], single_calls, [item_id])
-                    else:
-                        self.fail(item_id, why)
-                return
-            self.fail(ids[0], reason)
+    def _todo(self, ids: list[str]) -> list[str]:
+        return [i for i in ids if self.engine.done_task(i, "store") is None]
+
+    async def batch(self, ids: list[str]) -> None:
+        todo = self._todo(ids)
+        for item_id in ids:
+            if item_id not in todo:
+                self._progress(item_id, "done (earlier)")
+                self.result.ok += 1
+        if not todo:
+            return
+        texts, reason, call_ids = await self.ask(ids)
+        if texts is not None:
+            for item_id, text in zip(ids, texts, strict=True):
+                if item_id in todo:
+                    self.store(item_id, text, call_ids, ids)
+            return
+        if len(ids) > 1:
+            if self.job is not None:
+                self.job.log(
+                    f"batch of {len(ids)} unusable ({reason}); asking for each chunk alone",
+                    level="warning",
+                )
+            for item_id in todo:
+                one, why, single_calls = await self.ask([item_id])
+                if one is not None:
+                    self.store(item_id, one[0], single_calls, [item_id])
+                else:
+                    self.fail(item_id, why)
+            return
+        self.fail(ids[0], reason)
 
     def store(self, item_id: str, text: str, call_ids: list[int], batch: list[str]) -> None:
         run_id = self.engine.run_id
@@ -258,12 +263,7 @@ class InstructRun:
         }
         revision_id = None
         if self.opts.area == "instruct-sample":
-            with self.db.conn:
-                self.db.conn.execute(
-                    "INSERT OR REPLACE INTO teach_samples (run_id, item_id, text, state, provenance, "
-                    "note, created_at) VALUES (?, ?, ?, 'accepted', ?, NULL, ?)",
-                    [run_id, item_id, text, json.dumps(provenance), now()],
-                )
+            save_sample(self.db, run_id, item_id, text, "accepted", provenance)
         elif not self.cfg.dry_run:  # placeholders never become prompts
             prior = [
                 r
@@ -312,44 +312,31 @@ class InstructRun:
                     "WHERE item_id = ?",
                     [cause, item_id],
                 )
-        self.result.failed.append((item_id, cause))
-        if self.job is not None:
-            self.job.item_failed(item_id, cause)
-        self._progress(item_id, "failed")
+        record_failure(
+            self.result,
+            self.job,
+            item_id,
+            cause,
+            message=f"failed · cost so far {self.engine.tally.cost:.4f}",
+        )
 
-    def _progress(self, item_id: str, what: str) -> None:
-        if self.job is not None:
-            self.job.advance(
-                item_id=item_id, message=f"{what} · cost so far {self.engine.tally.cost:.4f}"
-            )
-
-    async def _watch(self, tasks: list[asyncio.Task[None]]) -> None:
-        while self.job is not None:
-            if self.job.cancelled:
-                for task in tasks:
-                    task.cancel()
-                return
-            await asyncio.sleep(0.1)
+    def _unreadable(self, ids: list[str], cause: str) -> None:
+        """An item error `batch` did not handle: the batch's unstored chunks fail, the run goes
+        on."""
+        for item_id in self._todo(ids):
+            self.fail(item_id, cause)
 
     async def run(self) -> None:
-        sem = asyncio.Semaphore(self.cfg.concurrency)
-        tasks = [
-            asyncio.create_task(self.batch(sem, ids))
-            for ids in batches(self.plan.items, self.batch_size)
-        ]
-        watcher = asyncio.create_task(self._watch(tasks))
-        try:
-            await all_or_cancel(tasks)
-        except BaseException:
-            if self.job is not None and self.job.cancelled:
-                raise Cancelled("instruct cancelled; continue with --resume") from None
-            raise
-        finally:
-            watcher.cancel()
-            await self.engine.teacher.close()
+        await run_items(
+            batches(self.plan.items, self.batch_size),
+            self.batch,
+            self._unreadable,
+            self.engine,
+            job=self.job,
+            what="instruct",
+        )
 
     def summary(self) -> dict[str, Any]:
-        tally = self.engine.tally
         return {
             "run_id": self.engine.run_id,
             "area": self.opts.area,
@@ -359,12 +346,7 @@ class InstructRun:
             "done": self.result.ok,
             "failed": len(self.result.failed),
             "unusable_replies": self.failed_calls,
-            "calls_sent": tally.sent,
-            "calls_reused": tally.reused,
-            "input_tokens": tally.input_tokens,
-            "output_tokens": tally.output_tokens,
-            "cost": round(tally.cost, 6),
-            "model": self.cfg.model,
+            **spend(self.engine.tally, self.cfg),
         }
 
 
@@ -416,16 +398,7 @@ def estimate(
         plan = make_plan(db, options, dry_run=cfg.dry_run)
         opts: InstructOptions = plan.options  # type: ignore[assignment]
         size = opts.batch_size or rcfg.instruct.batch_size
-        done: set[str] = set()
-        if plan.run_id:
-            done = {
-                r["item_id"]
-                for r in db.query(
-                    "SELECT item_id FROM teach_tasks WHERE run_id = ? AND stage = 'store' "
-                    "AND state = 'done'",
-                    [plan.run_id],
-                )
-            }
+        done = stored_items(db, plan.run_id)
         chunks = Chunks(db, rcfg.collect.tree_max_files)
         sent = reused = input_tokens = 0
         unreadable: list[tuple[str, str]] = []
@@ -438,17 +411,11 @@ def estimate(
             except ItemError as exc:
                 unreadable.append((exc.item_id, exc.cause))
                 continue
-            request = ChatRequest(cfg.model, messages, cfg.temperature, cfg.max_tokens)
-            if (
-                not opts.fresh
-                and not cfg.dry_run
-                and calls.find_finished(db, request.hash(base_url))
-            ):
+            if answered(db, cfg, messages, fresh=opts.fresh, base_url=base_url):
                 reused += 1
                 continue
             sent += 1
             input_tokens += message_tokens(messages, count)
-    output = sent * cfg.max_tokens
     return {
         "run_id": plan.run_id,
         "area": opts.area,
@@ -456,12 +423,7 @@ def estimate(
         "batch_size": size,
         "calls": sent,
         "calls_reused": reused,
-        "input_tokens": input_tokens,
-        "output_tokens_max": output,
-        "cost_max": 0.0 if cfg.dry_run else round(cfg.cost(input_tokens, output), 6),
-        "model": cfg.model,
-        "base_url": base_url,
-        "dry_run": cfg.dry_run,
+        **spend_bound(cfg, base_url, input_tokens, sent * cfg.max_tokens),
         "skipped": plan.skipped,
         "unreadable": unreadable,
         "notes": plan.notes,
