@@ -23,7 +23,14 @@ INTERFACES = [
     PACKAGE / "wiring.py",
 ]
 # calls that start a stage by name, and where the name is among their positional arguments
-STARTERS = {"run_stage", "run_with_progress", "start_stage", "action_start", "Step"}
+STARTERS = {
+    "run_stage",
+    "run_with_progress",
+    "_confirm_and_run",
+    "start_stage",
+    "action_start",
+    "Step",
+}
 
 
 def _stage_names_started(path: Path) -> list[tuple[int, str]]:

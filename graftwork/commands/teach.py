@@ -76,27 +76,81 @@ def _widgets(value: str | None) -> list[str] | None:
     return names or None
 
 
+def _where(est: dict[str, Any]) -> str:
+    return "dry run, no network" if est["dry_run"] else f"{est['model']} at {est['base_url']}"
+
+
+def _calls_line(est: dict[str, Any], by_stage: str = "") -> str:
+    return (
+        f"  calls to send: {est['calls']}"
+        + (f" ({by_stage})" if by_stage else "")
+        + (f"; {est['calls_reused']} already done, reused" if est["calls_reused"] else "")
+    )
+
+
+def _tokens_line(est: dict[str, Any]) -> str:
+    return f"  tokens: ~{est['input_tokens']:,} in, at most {est['output_tokens_max']:,} out"
+
+
+def _print_estimate_lines(
+    lines: list[str], est: dict[str, Any], unreadable: list[Any], console: Any
+) -> None:
+    """An estimate's lines, then its notes and the items that will fail, never as markup."""
+    lines = [
+        *lines,
+        *(f"  note: {note}" for note in est["notes"]),
+        *(f"  will fail: {item}: {cause}" for item, cause in unreadable),
+    ]
+    for line in lines:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _spent(s: dict[str, Any], extra: str = "") -> str:
+    """The calls, tokens and cost part of a teach run's summary line."""
+    return (
+        f"calls sent {s['calls_sent']}, reused {s['calls_reused']}{extra}; "
+        f"tokens {s['input_tokens']:,} in / {s['output_tokens']:,} out; cost {s['cost']:.4f}"
+    )
+
+
+def _confirm_and_run(
+    ws: Any,
+    stage: str,
+    est: dict[str, Any],
+    *,
+    count: int,
+    nothing: str,
+    yes: bool,
+    params: dict[str, Any],
+) -> Any:
+    """Stop with ``nothing`` when there is no work; else ask before calls cost money (not in
+    a dry run, not with --yes or without a terminal) and run the stage with a progress bar.
+    None when there was nothing to do."""
+    if count == 0:
+        out_console.print(nothing)
+        return None
+    if not yes and not est["dry_run"] and sys.stdin.isatty() and est["calls"] > 0:
+        click.confirm("send these calls?", default=True, abort=True, err=True)
+    return run_with_progress(ws, stage, params)
+
+
+def _print_skipped(skipped: list[Any], prefix: str = "skipped ") -> None:
+    for item, reason in skipped:
+        err_console.print(f"  {prefix}{item}: {reason}", markup=False, highlight=False)
+
+
 def _print_estimate(est: dict[str, Any], console: Any = err_console) -> None:
     stages = " + ".join(est["stages"])
     by_stage = ", ".join(f"{k} {v}" for k, v in est["calls_by_stage"].items() if v)
-    where = "dry run, no network" if est["dry_run"] else f"{est['model']} at {est['base_url']}"
     lines = [
         f"teach {est['area']}{' (resuming run ' + est['run_id'] + ')' if est['run_id'] else ''}: "
-        f"{est['items']} widget(s), {stages}, {where}",
-        f"  calls to send: {est['calls']}"
-        + (f" ({by_stage})" if by_stage else "")
-        + (f"; {est['calls_reused']} already done, reused" if est["calls_reused"] else ""),
-        f"  tokens: ~{est['input_tokens']:,} in, at most {est['output_tokens_max']:,} out "
-        f"(code quoted up to {est['code_budget_tokens']} tokens a widget)",
+        f"{est['items']} widget(s), {stages}, {_where(est)}",
+        _calls_line(est, by_stage),
+        f"{_tokens_line(est)} (code quoted up to {est['code_budget_tokens']} tokens a widget)",
         f"  cost: at most {est['cost_max']:.4f}"
         + (" (refinements counted for every widget)" if "refine" in est["stages"] else ""),
     ]
-    for note in est["notes"]:
-        lines.append(f"  note: {note}")
-    for item, cause in est["items_unreadable"]:
-        lines.append(f"  will fail: {item}: {cause}")
-    for line in lines:
-        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    _print_estimate_lines(lines, est, est["items_unreadable"], console)
 
 
 @command.command("prompts")
@@ -144,49 +198,40 @@ def prompts_cmd(ctx: click.Context, overrides: dict[str, Any], yes: bool, **opti
     options["widgets"] = _widgets(options["widgets"])
     est = wiring.teach_estimate(ws, overrides=overrides, **options)
     _print_estimate(est)
-    for item, reason in est["skipped"]:
-        err_console.print(f"  skipped {item}: {reason}", markup=False, highlight=False)
-    if est["items"] == 0:
-        out_console.print(
-            "nothing to teach: every JSX widget has an accepted prompt (or none matched)"
-        )
+    _print_skipped(est["skipped"])
+    result = _confirm_and_run(
+        ws,
+        "teach",
+        est,
+        count=est["items"],
+        nothing="nothing to teach: every JSX widget has an accepted prompt (or none matched)",
+        yes=yes,
+        params={"overrides": overrides, **options},
+    )
+    if result is None:
         return
-    if not yes and not est["dry_run"] and sys.stdin.isatty() and est["calls"] > 0:
-        click.confirm("send these calls?", default=True, abort=True, err=True)
-    result = run_with_progress(ws, "teach", {"overrides": overrides, **options})
     s = result.summary
-    for item, reason in result.skipped:
-        if reason.startswith("rejected"):
-            err_console.print(f"  {item}: {reason}", markup=False, highlight=False)
+    _print_skipped([(i, r) for i, r in result.skipped if r.startswith("rejected")], prefix="")
     where = "sample area" if s["area"] == "sample" else "prompts"
+    dry = " (dry run: nothing stored as prompts)" if s["dry_run"] and s["area"] == "main" else ""
     finish(
         result,
-        (
-            f"run {s['run_id']}{' (dry run: nothing stored as prompts)' if s['dry_run'] and s['area'] == 'main' else ''}: "
-            f"{s['accepted']} accepted, {s['rejected']} rejected, {s['failed']} failed into {where}; "
-            f"calls sent {s['calls_sent']}, reused {s['calls_reused']}; tokens {s['input_tokens']:,} in / "
-            f"{s['output_tokens']:,} out; cost {s['cost']:.4f}"
-        ),
+        f"run {s['run_id']}{dry}: {s['accepted']} accepted, {s['rejected']} rejected, "
+        f"{s['failed']} failed into {where}; {_spent(s)}",
     )
 
 
 def _print_categories_estimate(est: dict[str, Any], console: Any = err_console) -> None:
-    where = "dry run, no network" if est["dry_run"] else f"{est['model']} at {est['base_url']}"
     resuming = f" (resuming run {est['run_id']})" if est["run_id"] else ""
     area = " into the sample area" if est["area"].endswith("sample") else ""
     lines = [
         f"teach categories{resuming}: {est['items']} widget(s){area}, one of "
-        f"{len(est['categories'])} categories each, {where}",
-        f"  calls to send: {est['calls']}"
-        + (f"; {est['calls_reused']} already done, reused" if est["calls_reused"] else "")
-        + " (plus one retry per reply that names no category)",
-        f"  tokens: ~{est['input_tokens']:,} in, at most {est['output_tokens_max']:,} out",
+        f"{len(est['categories'])} categories each, {_where(est)}",
+        _calls_line(est) + " (plus one retry per reply that names no category)",
+        _tokens_line(est),
         f"  cost: at most {est['cost_max']:.4f}",
     ]
-    lines += [f"  note: {note}" for note in est["notes"]]
-    lines += [f"  will fail: {item}: {cause}" for item, cause in est["items_unreadable"]]
-    for line in lines:
-        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    _print_estimate_lines(lines, est, est["items_unreadable"], console)
 
 
 @command.command("categories")
@@ -226,16 +271,18 @@ def categories_cmd(
     _print_categories_estimate(est, out_console if only_estimate else err_console)
     if only_estimate:
         return
-    for item, reason in est["skipped"]:
-        err_console.print(f"  skipped {item}: {reason}", markup=False, highlight=False)
-    if est["items"] == 0:
-        out_console.print(
-            "nothing to categorize: every JSX widget has a category (or none matched)"
-        )
+    _print_skipped(est["skipped"])
+    result = _confirm_and_run(
+        ws,
+        "teach.categories",
+        est,
+        count=est["items"],
+        nothing="nothing to categorize: every JSX widget has a category (or none matched)",
+        yes=yes,
+        params={"overrides": overrides, **options},
+    )
+    if result is None:
         return
-    if not yes and not est["dry_run"] and sys.stdin.isatty() and est["calls"] > 0:
-        click.confirm("send these calls?", default=True, abort=True, err=True)
-    result = run_with_progress(ws, "teach.categories", {"overrides": overrides, **options})
     s = result.summary
     spread = ", ".join(f"{k} {v}" for k, v in s["by_category"].items()) or "none"
     where = "sample area" if s["area"].endswith("sample") else "AI_category"
@@ -243,8 +290,7 @@ def categories_cmd(
     finish(
         result,
         f"run {s['run_id']}{dry}: {s['categorized']} categorized ({spread}), {s['failed']} "
-        f"failed into {where}; calls sent {s['calls_sent']}, reused {s['calls_reused']}; "
-        f"tokens {s['input_tokens']:,} in / {s['output_tokens']:,} out; cost {s['cost']:.4f}",
+        f"failed into {where}; {_spent(s)}",
     )
 
 
@@ -282,32 +328,32 @@ def _plan_stage_command(stage: str, summary: str) -> None:
         if stage != "refine" and options["gating"]:
             raise click.UsageError("--gating applies to `teach refine` (where the gate runs)")
         est = wiring.plan_teach_estimate(ws, stage, overrides=overrides, **options)
-        where = "dry run, no network" if est["dry_run"] else f"{est['model']} at {est['base_url']}"
-        for line in (
-            f"teach {stage} ({est['area']} area{', resuming run ' + est['run_id'] if est['run_id'] else ''}): "
-            f"{est['items']} prompt(s), {where}",
+        resuming = f", resuming run {est['run_id']}" if est["run_id"] else ""
+        lines = [
+            f"teach {stage} ({est['area']} area{resuming}): {est['items']} prompt(s), {_where(est)}",
             f"  calls to send: up to {est['calls']}; tokens: ~{est['input_tokens']:,} in, at most "
             f"{est['output_tokens_max']:,} out; cost: at most {est['cost_max']:.4f}",
-            *(f"  note: {n}" for n in est["notes"]),
-        ):
-            err_console.print(line, markup=False, highlight=False, soft_wrap=True)
-        if est["items"] == 0:
-            out_console.print(f"nothing to do for {stage}")
-            return
-        if not yes and not est["dry_run"] and sys.stdin.isatty():
-            click.confirm("send these calls?", default=True, abort=True, err=True)
+        ]
+        _print_estimate_lines(lines, est, [], err_console)
         if stage != "refine":
             options.pop("gating")  # only refine declares it (checked above)
-        result = run_with_progress(ws, f"teach.{stage}", {"overrides": overrides, **options})
+        result = _confirm_and_run(
+            ws,
+            f"teach.{stage}",
+            est,
+            count=est["items"],
+            nothing=f"nothing to do for {stage}",
+            yes=yes,
+            params={"overrides": overrides, **options},
+        )
+        if result is None:
+            return
         s = result.summary
-        for item, reason in result.skipped:
-            err_console.print(f"  {item}: {reason}", markup=False, highlight=False)
+        _print_skipped(result.skipped, prefix="")
         outcomes = ", ".join(f"{v} {k}" for k, v in s["outcomes"].items()) or "nothing done"
+        dry = ", dry run: placeholders only" if s["dry_run"] else ""
         finish(
-            result,
-            f"run {s['run_id']} ({stage}, {s['area']} area{', dry run: placeholders only' if s['dry_run'] else ''}): "
-            f"{outcomes}; calls sent {s['calls_sent']}, reused {s['calls_reused']}; tokens "
-            f"{s['input_tokens']:,} in / {s['output_tokens']:,} out; cost {s['cost']:.4f}",
+            result, f"run {s['run_id']} ({stage}, {s['area']} area{dry}): {outcomes}; {_spent(s)}"
         )
 
     stage_cmd.help = summary
@@ -328,20 +374,15 @@ _plan_stage_command(
 
 
 def _print_instruct_estimate(est: dict[str, Any], console: Any = err_console) -> None:
-    where = "dry run, no network" if est["dry_run"] else f"{est['model']} at {est['base_url']}"
     resuming = f" (resuming run {est['run_id']})" if est["run_id"] else ""
     lines = [
         f"teach instructions{resuming}: {est['chunks']} chunk(s) in batches of "
-        f"{est['batch_size']}, {where}",
-        f"  calls to send: {est['calls']}"
-        + (f"; {est['calls_reused']} already done, reused" if est["calls_reused"] else ""),
-        f"  tokens: ~{est['input_tokens']:,} in, at most {est['output_tokens_max']:,} out",
+        f"{est['batch_size']}, {_where(est)}",
+        _calls_line(est),
+        _tokens_line(est),
         f"  cost: at most {est['cost_max']:.4f}",
     ]
-    lines += [f"  note: {note}" for note in est["notes"]]
-    lines += [f"  will fail: {item}: {cause}" for item, cause in est["unreadable"]]
-    for line in lines:
-        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    _print_estimate_lines(lines, est, est["unreadable"], console)
 
 
 @command.command("instructions")
@@ -386,21 +427,24 @@ def instructions_cmd(
     _print_instruct_estimate(est, out_console if only_estimate else err_console)
     if only_estimate:
         return
-    if est["chunks"] == 0:
-        out_console.print("nothing to teach: every chunk has an accepted instruction")
+    result = _confirm_and_run(
+        ws,
+        "teach.instructions",
+        est,
+        count=est["chunks"],
+        nothing="nothing to teach: every chunk has an accepted instruction",
+        yes=yes,
+        params={"overrides": overrides, **options},
+    )
+    if result is None:
         return
-    if not yes and not est["dry_run"] and sys.stdin.isatty() and est["calls"] > 0:
-        click.confirm("send these calls?", default=True, abort=True, err=True)
-    result = run_with_progress(ws, "teach.instructions", {"overrides": overrides, **options})
     s = result.summary
     where = "sample area" if s["area"] == "instruct-sample" else "prompts"
     dry = " (dry run: nothing stored as prompts)" if s["dry_run"] and where == "prompts" else ""
     finish(
         result,
         f"run {s['run_id']}{dry}: {s['done']} instructions, {s['failed']} failed into {where}; "
-        f"calls sent {s['calls_sent']}, reused {s['calls_reused']}, unusable replies "
-        f"{s['unusable_replies']}; tokens {s['input_tokens']:,} in / {s['output_tokens']:,} out; "
-        f"cost {s['cost']:.4f}",
+        + _spent(s, f", unusable replies {s['unusable_replies']}"),
     )
 
 
