@@ -280,11 +280,9 @@ class TemplatesView(_RecordsView):
 
     def __init__(self, ws: Workspace) -> None:
         super().__init__(ws)
-        from jsonschema.validators import Draft7Validator
+        from graftwork.core.rules.alpaca import alpaca_check
 
-        from graftwork.core.rules.alpaca import ALPACA_SCHEMA
-
-        self._schema = Draft7Validator(ALPACA_SCHEMA)
+        self._schema_rule = alpaca_check(where=True)  # the one Alpaca checker, as generate's
 
     def _checker(self, db: Any) -> Callable[[dict[str, Any]], list[tuple[str, str | None]]]:
         return self._check
@@ -293,13 +291,6 @@ class TemplatesView(_RecordsView):
         from graftwork.core.rules.validate import check_record
 
         return [*check_record(rec, ("fields",), {}), ("schema", self._schema_rule(rec))]
-
-    def _schema_rule(self, rec: dict[str, Any]) -> str | None:
-        errors = list(self._schema.iter_errors(rec))
-        if not errors:
-            return None
-        where = "/".join(str(p) for p in errors[0].absolute_path) or "record"
-        return f"{where}: {errors[0].message[:120]}"
 
     def _row(self, item_id: str, rec: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
         return {
