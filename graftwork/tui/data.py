@@ -303,30 +303,43 @@ class JobRow:
     ended_at: str | None
     params: dict[str, Any]
     error: str | None
+    summary: dict[str, Any] = field(default_factory=dict)  # what the stage reported at its end
+
+
+def _json_dict(raw: str | None) -> dict[str, Any]:
+    try:
+        data = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _job_row(r: dict[str, Any]) -> JobRow:
+    return JobRow(
+        r["id"],
+        r["kind"] or "",
+        r["state"] or "",
+        r["total"],
+        r["done"] or 0,
+        r["failed"] or 0,
+        r["started_at"] or "",
+        r["ended_at"],
+        _json_dict(r["params"]),
+        r["error"],
+        _json_dict(r["summary"]),
+    )
 
 
 def load_jobs(db: Any, limit: int = 200) -> list[JobRow]:
-    out = []
-    for r in db.query("select * from jobs order by started_at desc limit ?", [limit]):
-        try:
-            params = json.loads(r["params"] or "{}")
-        except ValueError:
-            params = {}
-        out.append(
-            JobRow(
-                r["id"],
-                r["kind"] or "",
-                r["state"] or "",
-                r["total"],
-                r["done"] or 0,
-                r["failed"] or 0,
-                r["started_at"] or "",
-                r["ended_at"],
-                params,
-                r["error"],
-            )
-        )
-    return out
+    return [
+        _job_row(r)
+        for r in db.query("select * from jobs order by started_at desc limit ?", [limit])
+    ]
+
+
+def load_job(db: Any, job_id: str) -> JobRow | None:
+    rows = list(db.query("select * from jobs where id = ?", [job_id]))
+    return _job_row(rows[0]) if rows else None
 
 
 def load_job_logs(db: Any, job_id: str, limit: int = 5000) -> list[dict[str, Any]]:

@@ -138,6 +138,16 @@ async def test_build_from_the_palette_finishes_and_writes_files(make_app, fixtur
             if j.kind == "build" and j.id != "job-build001"
         )
         assert job.state in ("done", "partial")  # "gone" has no folder: one item fails
+        # the build's log is not empty: its last line says how it ended and what it built
+        log = screen.query_one("#runs-log", RichLog)
+
+        def text() -> str:  # joined without spaces: the log wraps long lines
+            return "".join("".join(line.text for line in log.lines).split())
+
+        await pilot.press("4")
+        await until(pilot, lambda: "setv1" in text())
+        assert screen.runs_pane.selected_id == job.id
+        assert f"{job.state}:" in text() and "countstrain" in text()
     out = fixture_ws.datasets_dir / "v1"
     for name in ("train.jsonl", "valid.jsonl", "test.jsonl", "manifest.json"):
         assert (out / name).is_file()

@@ -110,6 +110,21 @@ async def test_emoji_prompt_round_trips(make_app, fixture_ws) -> None:
     assert history(fixture_ws.catalog(), "weather")[-1]["text"].endswith("with emoji.🌈")
 
 
+async def test_ctrl_s_without_changes_says_so(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await main_screen(pilot)
+        pane = screen.prompt_pane
+        await until(pilot, lambda: pane.item_id == "clock")
+        await pilot.press("2", "ctrl+s")
+        await until(pilot, lambda: any("nothing to save" in n.message for n in app._notifications))
+        assert [n.message for n in app._notifications][
+            -1
+        ] == "clock: nothing to save, r2 is current"
+        await pilot.press("!", "ctrl+s")  # an edit is saved and named
+        await until(pilot, lambda: any("saved r3" in n.message for n in app._notifications))
+
+
 async def test_failed_save_is_reported_and_retried(make_app, fixture_ws) -> None:
     from graftwork.core.prompts.prompts import add_revision
 

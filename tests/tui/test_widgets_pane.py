@@ -37,6 +37,17 @@ async def test_markup_characters_are_shown_literally(make_app) -> None:
         assert "[red]Mallory" in str(screen.query_one("#detail-info").render())
 
 
+async def test_detail_says_needs_work_as_the_table_does(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        screen.query_one("#widgets-table", VirtualTable).move_cursor(row=2)
+        await until(pilot, lambda: screen.query_one("#widgets-detail").detail is not None)
+        await until(pilot, lambda: screen.query_one("#widgets-detail").detail.id == "weather")
+        info = str(screen.query_one("#detail-info").render())
+        assert "decision needs work" in info and "needs_work" not in info
+
+
 async def test_deleted_download_folder_is_explained(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

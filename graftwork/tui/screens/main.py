@@ -28,6 +28,7 @@ from graftwork.tui.data import (
     changed_items,
     first_item_ids,
     load_detail,
+    load_job,
     load_job_logs,
     load_jobs,
     load_revisions,
@@ -948,4 +949,5 @@ class MainScreen(Screen[None]):
     def load_log(self, job_id: str) -> None:
         with self.app.ws.catalog() as db:
             lines = load_job_logs(db, job_id)
-        self.app.call_from_thread(self.runs_pane.show_log, job_id, lines)
+            job = load_job(db, job_id)
+        self.app.call_from_thread(self.runs_pane.show_log, job_id, lines, job)

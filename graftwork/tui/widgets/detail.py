@@ -61,7 +61,8 @@ class DetailView(VerticalScroll, can_focus=True):
         t.append("\nrepo    ", style="dim")
         t.append(detail.repo_url or "—")
         t.append("\nkind    ", style="dim")
-        t.append(f"{detail.kind}   download {detail.download_status}   decision {detail.decision}")
+        decision = detail.decision.replace("_", " ")  # "needs work", as the table says it
+        t.append(f"{detail.kind}   download {detail.download_status}   decision {decision}")
         if detail.note:
             t.append("\nnote    ", style="dim")
             t.append(detail.note)

@@ -454,6 +454,12 @@ class PromptPane(Vertical):
         )
 
     def action_save(self) -> None:
+        """Save now; with nothing changed, say so (ctrl+s never passes without a word)."""
+        if self.item_id is not None and not self.dirty:
+            latest = self.revisions[-1].rev if self.revisions else 0
+            what = f"r{latest} is current" if latest else "no prompt yet"
+            self.notify(f"{self.item_id}: nothing to save, {what}", markup=False, timeout=2)
+            return
         self.flush()
 
     def action_restore(self) -> None:

@@ -82,6 +82,23 @@ def log_line(ts: str | None, level: str, message: str, item_id: str | None = Non
     return out
 
 
+def summary_line(job: JobRow) -> str:
+    """The job's end in one line (its log's last line): state, counts and what the stage
+    reported, e.g. "done: 34 done, 0 failed · set v1 · counts train 30, valid 4, test 0"."""
+    parts = [f"{job.state}: {job.done} done, {job.failed} failed"]
+    for key, value in job.summary.items():
+        if isinstance(value, dict):
+            inner = ", ".join(f"{k} {v}" for k, v in value.items())
+            parts.append(f"{key} {inner}" if inner else key)
+        elif isinstance(value, list):
+            parts.append(f"{key} {len(value)}")
+        elif value is not None and value != "":
+            parts.append(f"{key} {value}")
+    if job.error:
+        parts.append(job.error)
+    return " · ".join(parts)
+
+
 class RunsPane(Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "cancel", "Cancel job", id="runs.cancel", tooltip="Cancel the selected job"),
@@ -182,16 +199,21 @@ class RunsPane(Vertical):
                 self.jobs[j.id] = j
                 self._pending.add(j.id)
 
-    def show_log(self, job_id: str, lines: list[dict[str, Any]]) -> None:
+    def show_log(self, job_id: str, lines: list[dict[str, Any]], job: JobRow | None = None) -> None:
+        """The stored log; a finished job's last line says how it ended (so no log is
+        empty: a build that went well logs nothing on its own)."""
         if job_id != self.selected_id:
             return
         log = self.query_one("#runs-log", RichLog)
         log.clear()
         for row in lines:
             log.write(log_line(row["ts"], row["level"] or "info", row["message"] or ""))
-        job = self.jobs.get(job_id)
+        job = job or self.jobs.get(job_id)
         if job is not None and job.state == "interrupted":  # killed: say what to do next
             log.write(log_line(job.ended_at, "warning", interrupted_line(job)))
+        elif job is not None and job.state not in ("running", "cancelling"):
+            level = {"done": "info", "partial": "warning"}.get(job.state, "error")
+            log.write(log_line(job.ended_at, level, summary_line(job)))
 
     def on_job_event(self, event: JobEvent) -> None:
         job = self.jobs.get(event.job_id)
@@ -212,8 +234,9 @@ class RunsPane(Vertical):
             self.query_one("#runs-log", RichLog).write(
                 log_line(now_iso(), event.level, event.message, event.item_id)
             )
-        if event.type == "finished" and event.job_id == self.selected_id and event.message:
-            self.query_one("#runs-log", RichLog).write(log_line(now_iso(), "error", event.message))
+        if event.type == "finished" and event.job_id == self.selected_id:
+            # read back from the catalog: every line with its stored time, and how it ended
+            self.post_message(self.LogRequest(event.job_id))
 
     def _resort(self) -> None:
         # New jobs go on top: rebuild once (rare) rather than on every progress event.
