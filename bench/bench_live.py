@@ -1,6 +1,9 @@
 """Live catalog benchmark on a generated catalog of 5,000 widgets (headless, 120x40).
 
-    .venv/bin/python bench/bench_live.py [--widgets 5000] [--changes 10]
+    .venv/bin/python bench/bench_live.py [--widgets 5000] [--changes 10] [--profile]
+
+--profile prints what the UI thread (the event loop's thread: cProfile sees only it) spent
+its time on while typing during the refreshes, so the cause of a slow key can be found.
 
 1. external change to repaint: another connection (the "CLI") records a curation decision for
    a widget on screen; the time until the Widgets table has painted the new Decision;
@@ -15,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import pstats
 import statistics
 import sys
 import tempfile
@@ -31,7 +36,7 @@ from graftwork.core.base.workspace import Workspace
 from graftwork.core.curate.curation import set_decision
 
 
-async def bench(ws: Workspace, changes: int) -> dict[str, float]:
+async def bench(ws: Workspace, changes: int, profile: bool = False) -> dict[str, float]:
     from graftwork.tui.app import GraftworkApp
     from graftwork.tui.screens.main import MainScreen
     from graftwork.wiring import build_services
@@ -98,8 +103,17 @@ async def bench(ws: Workspace, changes: int) -> dict[str, float]:
         quiet = await type_keys(100)  # the baseline on this machine, nobody writing
         thread = threading.Thread(target=keep_writing, daemon=True)
         thread.start()
+        profiler = cProfile.Profile() if profile else None
         try:
+            if profiler is not None:
+                profiler.enable()
             shown = await type_keys(100)
+            if profiler is not None:
+                profiler.disable()
+                pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(
+                    "graftwork|render_line|_render|render_lines|refresh", 40
+                )
         finally:
             stop.set()
             thread.join()
@@ -118,10 +132,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--widgets", type=int, default=5000)
     parser.add_argument("--changes", type=int, default=10)
+    parser.add_argument("--profile", action="store_true", help="profile the UI thread while typing")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         ws = generate(Path(tmp) / "ws", args.widgets)
-        result = asyncio.run(bench(ws, args.changes))
+        result = asyncio.run(bench(ws, args.changes, args.profile))
     for key, value in result.items():
         print(f"{key:28} {value:10.3f}" if isinstance(value, float) else f"{key:28} {value:10}")
     print(

@@ -150,27 +150,26 @@ def first_item_ids(db: Any, source: str, limit: int) -> list[str]:
 
 
 # What the Widgets rows are made of, summed up cheaply: counts (a row added or removed means a
-# full reload), the newest ids of append-only tables and the newest timestamps of the rest.
-MARKS_SQL = """
-select (select count(*) from items) as items, (select max(updated_at) from items) as items_at,
-       (select count(*) from downloads) as downloads,
-       (select max(downloaded_at) from downloads) as downloads_at,
-       (select count(*) from analysis) as analysis,
-       (select max(analyzed_at) from analysis) as analysis_at,
-       (select count(*) from budget) as budget, (select max(computed_at) from budget) as budget_at,
-       (select max(id) from prompt_revisions) as prompt_id,
-       (select max(id) from curation_history) as curation_id,
-       (select max(updated_at) from item_categories) as categories_at
-"""
-CHANGED_SQL = """
-select item_id from prompt_revisions where id > :prompt_id
-union select item_id from curation_history where id > :curation_id
-union select item_id from budget where computed_at >= :budget_at
-union select item_id from downloads where downloaded_at >= :downloads_at
-union select item_id from analysis where analyzed_at >= :analysis_at
-union select id from items where updated_at >= :items_at
-union select item_id from item_categories where updated_at >= :categories_at
-"""
+# full reload), the newest ids of append-only tables, and for the tables stamped with a time
+# the newest stamp and how many rows carry it.
+TIMESTAMPED = (  # (mark name, table, item column, time column)
+    ("items_at", "items", "id", "updated_at"),
+    ("downloads_at", "downloads", "item_id", "downloaded_at"),
+    ("analysis_at", "analysis", "item_id", "analyzed_at"),
+    ("budget_at", "budget", "item_id", "computed_at"),
+    ("categories_at", "item_categories", "item_id", "updated_at"),
+)
+MARKS_SQL = (
+    "select (select count(*) from items) as items, (select count(*) from downloads) as downloads,"
+    " (select count(*) from analysis) as analysis, (select count(*) from budget) as budget,"
+    " (select max(id) from prompt_revisions) as prompt_id,"
+    " (select max(id) from curation_history) as curation_id, "
+    + ", ".join(
+        f"(select max({col}) from {table}) as {mark}, "
+        f"(select count(*) from {table} where {col} = (select max({col}) from {table})) as {mark}_n"
+        for mark, table, _, col in TIMESTAMPED
+    )
+)
 COUNTED = ("items", "downloads", "analysis", "budget")
 
 
@@ -180,15 +179,33 @@ def catalog_marks(db: Any) -> dict[str, Any]:
 
 def changed_items(db: Any, marks: dict[str, Any]) -> tuple[list[str] | None, dict[str, Any]]:
     """The ids whose Widgets row may have changed since ``marks`` (None: reload every row),
-    and the new marks. Timestamps compare with >=, so a row written in the same millisecond
-    as the mark is read again rather than missed."""
+    and the new marks. A stamped table gives its rows newer than the mark; the rows stamped
+    exactly at the mark only when their number changed (a row written in the same
+    millisecond as the mark). So a catalog whose 5,000 budget rows share one stamp is not
+    read whole on every change (it was: 0.3 s of work per refresh competing with typing).
+    What this cannot see: a row rewritten within the millisecond of its own stamp."""
     new = catalog_marks(db)
     if any(new[k] != marks.get(k) for k in COUNTED):
         return None, new
-    params = {k: (marks.get(k) if marks.get(k) is not None else "") for k in marks}
-    params["prompt_id"] = marks.get("prompt_id") or 0
-    params["curation_id"] = marks.get("curation_id") or 0
-    return [r["item_id"] for r in db.query(CHANGED_SQL, params)], new
+    parts = [
+        "select item_id from prompt_revisions where id > :prompt_id",
+        "select item_id from curation_history where id > :curation_id",
+    ]
+    params: dict[str, Any] = {
+        "prompt_id": marks.get("prompt_id") or 0,
+        "curation_id": marks.get("curation_id") or 0,
+    }
+    for mark, table, key, col in TIMESTAMPED:
+        old = marks.get(mark)
+        if old is None:
+            if new[mark] is not None:
+                parts.append(f"select {key} from {table}")
+            continue
+        params[mark] = old
+        op = ">=" if (new[mark] == old and new[f"{mark}_n"] != marks.get(f"{mark}_n")) else ">"
+        parts.append(f"select {key} from {table} where {col} {op} :{mark}")
+    sql = " union ".join(parts)
+    return [r[0] for r in db.execute(sql, params).fetchall()], new
 
 
 @dataclass

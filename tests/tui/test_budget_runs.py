@@ -41,6 +41,24 @@ async def test_changing_the_limit_updates_the_preview_at_once(make_app) -> None:
         assert pane.query_one(Histogram).limit == 1000
 
 
+async def test_budget_pane_draws_live_counts_when_shown(make_app) -> None:
+    """Typing recounts the example on every key; the hidden Budget pane draws the new count
+    when it is shown (it does not redraw every row per keystroke while hidden)."""
+    from graftwork.tui.widgets.histogram import Histogram
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await main_screen(pilot)
+        await until(pilot, lambda: screen.prompt_pane.gauge.total is not None)
+        before = screen.rows["clock"].tokens
+        await pilot.press("2", *" with seconds and a date")
+        await until(pilot, lambda: screen.rows["clock"].tokens == (before or 0) + 5)
+        await pilot.press("f4")  # digits type into the editor
+        await settle(pilot)
+        assert screen.rows["clock"].tokens in screen.query_one(Histogram).totals
+        assert "keep" in str(screen.query_one("#budget-preview").render())
+
+
 async def test_runs_pane_lists_jobs_and_shows_stored_log(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

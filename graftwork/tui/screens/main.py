@@ -257,6 +257,11 @@ class MainScreen(Screen[None]):
         }[pane]
         self.query_one(target).focus()
 
+    @on(TabbedContent.TabActivated)
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "budget":  # by key or by mouse
+            self.budget_pane.catch_up()
+
     # -- loading ---------------------------------------------------------------------------
     @work(
         thread=True, exclusive=True, group="rows", exit_on_error=False, name="loading the widgets"

@@ -65,6 +65,7 @@ class BudgetPane(Vertical):
         self.limit = 4095
         self.project_limit = 4095  # what build uses; the field above may preview another
         self.selected: WidgetRow | None = None
+        self._stale = False  # rows changed while the pane was hidden: redraw when shown
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="budget-top"):
@@ -85,7 +86,18 @@ class BudgetPane(Vertical):
         if limit is not None and limit != self.limit:
             self.limit = limit
             self.query_one("#budget-limit", Input).value = str(limit)
-        self._redraw()
+        # Every keystroke in the editor recounts its example and lands here: the histogram
+        # and preview go over every row, so a hidden pane only notes it and draws when shown.
+        if self.is_on_screen:
+            self._redraw()
+        else:
+            self._stale = True
+
+    def catch_up(self) -> None:
+        """The pane is shown (its tab activated): draw what changed while it was hidden."""
+        if self._stale:
+            self._stale = False
+            self._redraw()
 
     def select(self, row: WidgetRow | None) -> None:
         self.selected = row
