@@ -34,6 +34,8 @@ STEP = 4  # cells per `<` / `>`
 # the Widgets table keeps this much beside the detail by default: ID, Name (short),
 # Tokens, Budget and Decision at 80 columns
 WIDGETS_TABLE_MIN = 56
+# the Runs table's six columns (id, kind, state, progress, start, duration) with its border
+RUNS_TABLE_WIDTH = 80
 
 
 @dataclass
@@ -53,8 +55,8 @@ def default_side(side: str, width: int) -> int:
         return round(width * 0.4)
     if side == "#items-right":  # a recipe's items: the detail about a third, the list the rest
         return max(40, min(round(width * 0.35), width - WIDGETS_TABLE_MIN))
-    # runs: the log gets the larger half (its lines are long; the table's columns are short)
-    return max(36, round(width * 0.55))
+    # runs: the jobs table keeps its columns' width, the log (long lines) gets the rest
+    return max(36, width - RUNS_TABLE_WIDTH)
 
 
 def side_width(side: str, width: int, divider: Divider) -> int:

@@ -159,6 +159,8 @@ async def test_stand_in_counts_are_labelled_approximate(make_app) -> None:
         pane = screen.query_one(WidgetsPane)
         table = screen.query_one("#widgets-table", VirtualTable)
         budget = screen.query_one(BudgetPane)
+        await pilot.press("3")  # the Budget pane draws while shown (hidden, it waits)
+        await settle(pilot)
         labels = [label for label, _ in table.columns]
         assert "Tokens" in labels and "≈Tokens" not in labels
         assert "approximate" not in str(budget.query_one("#budget-preview").render())
