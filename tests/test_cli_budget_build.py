@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
+from support.cli import run_cli
 from support.widget_rows import add_widget, curate, widget_source
 
 
 def _run(ws, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "graftwork", "-w", str(ws.root), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli(*args, ws=ws, timeout=120)
 
 
 def _fill(ws) -> None:

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from support.cli import run_cli
 from support.fake_openai_server import FakeOpenAIServer
 from support.widget_rows import add_widget
 
@@ -35,17 +36,7 @@ def ws(workspace: Workspace) -> Workspace:
 def gw(
     ws: Workspace, *args: str, env_key: bool = True, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
-    if env_key:
-        env["GW_CLI_KEY"] = KEY
-    return subprocess.run(
-        [sys.executable, "-m", "graftwork", "-w", str(ws.root), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
+    return run_cli(*args, ws=ws, env={"GW_CLI_KEY": KEY} if env_key else None, timeout=timeout)
 
 
 def teacher_flags(server: FakeOpenAIServer, concurrency: int = 2) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from support import tiny_model as tiny
+from support.cli import run_cli
 
 from graftwork.core.base.errors import ConfigError
 from graftwork.core.base.workspace import Workspace
@@ -31,13 +31,7 @@ train:
 
 
 def cli(ws: Workspace, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "graftwork", "-w", str(ws.root), *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    return run_cli(*args, ws=ws, timeout=timeout)
 
 
 def test_misspelt_train_key_is_an_error(workspace: Workspace) -> None:

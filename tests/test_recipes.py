@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
+from support.cli import run_cli
 
 from graftwork.cli import cli
 from graftwork.core import recipes
@@ -36,12 +37,7 @@ def invoke(*args: str) -> tuple[int, str]:
 
 def main(*args: str) -> tuple[int, str, str]:
     """The real entry point in a child process (exit codes and output as a user sees them)."""
-    import subprocess
-    import sys
-
-    proc = subprocess.run(
-        [sys.executable, "-m", "graftwork", *args], capture_output=True, text=True, timeout=120
-    )
+    proc = run_cli(*args, timeout=120)
     return proc.returncode, proc.stdout, proc.stderr
 
 

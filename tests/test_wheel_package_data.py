@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from support.cli import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -29,15 +30,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def gw(site: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(site), "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "graftwork", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_cli(*args, cwd=cwd, env={"PYTHONPATH": str(site)})
 
 
 def test_the_wheel_runs_from_outside_a_checkout(installed: Path, tmp_path: Path) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
+
+from support.cli import run_cli
 
 from graftwork.core.base.config import configs_dir
 from graftwork.core.base.jobs import run_job
@@ -24,14 +24,7 @@ def example_spec(ws: Workspace) -> Path:
 
 
 def gw(ws: Workspace, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "graftwork", "-w", str(ws.root), *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
+    return run_cli(*args, ws=ws, timeout=120)
 
 
 def test_plan_writes_items_and_the_plan_file_and_replanning_keeps_ids(workspace: Workspace) -> None:
