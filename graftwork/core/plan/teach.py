@@ -34,6 +34,7 @@ from graftwork.core.teach.plan import (
     TeachUsageError,
     char_estimate,
     check_at_least_one,
+    check_gating,
     message_tokens,
     resumed_run,
 )
@@ -49,6 +50,7 @@ from graftwork.core.teach.runner import (
     Engine,
     Progress,
     TeacherFactory,
+    announce_run,
     drive_run,
     open_teach_run,
     record_failure,
@@ -73,8 +75,7 @@ class PlanTeachOptions:
         if self.stage not in STAGES:
             raise TeachUsageError(f"unknown stage {self.stage!r}; use one of {', '.join(STAGES)}")
         check_at_least_one(self, ("limit", "sample"))
-        if self.gating not in (None, "lenient", "strict"):
-            raise TeachUsageError(f"--gating must be lenient or strict, got {self.gating!r}")
+        check_gating(self.gating)
 
     @property
     def area(self) -> str:
@@ -468,13 +469,8 @@ def teach_plan(
     )  # key checked here
     run_id = _open_run(db, work, cfg, job)
     run = PlanTeachRun(db, cfg, teacher, work, run_id, job)
-    for note in work.notes:
-        job.log(note)
-    job.log(
-        f"run {run_id}: {work.options.stage} for {len(work.items)} prompt(s) in the {work.options.area} area, "
-        f"model {cfg.model} at {teacher.base_url}{' (dry run)' if cfg.dry_run else ''}"
-    )
-    job.set_total(len(work.items))
+    what = f"{work.options.stage} for {len(work.items)} prompt(s) in the {work.options.area} area"
+    announce_run(job, run_id, work.notes, what, len(work.items), cfg, teacher)
     drive_run(db, run_id, run)
     from graftwork.core.plan.exports import export_teach_files
 

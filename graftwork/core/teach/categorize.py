@@ -41,6 +41,7 @@ from graftwork.core.teach.runner import (
     Engine,
     Progress,
     TeacherFactory,
+    announce_run,
     drive_run,
     open_run,
     record_failure,
@@ -280,15 +281,8 @@ def teach_categories(
         run_id = open_run(db, plan, cfg, job)  # type: ignore[arg-type]  # same shape as Plan
         engine = Engine(db, cfg, teacher, run_id=run_id, fresh=plan.options.fresh)
         run = CategoryRun(ws, db, cfg, engine, count, plan, job)
-        if job is not None:
-            for note in plan.notes:
-                job.log(note)
-            job.log(
-                f"run {run_id}: {len(plan.items)} widget(s) into {len(plan.categories)} "
-                f"categories, model {cfg.model} at {teacher.base_url}"
-                f"{' (dry run)' if cfg.dry_run else ''}"
-            )
-            job.set_total(len(plan.items))
+        what = f"{len(plan.items)} widget(s) into {len(plan.categories)} categories"
+        announce_run(job, run_id, plan.notes, what, len(plan.items), cfg, teacher)
         result = drive_run(db, run_id, run)
         if not plan.options.sample and not cfg.dry_run:
             from graftwork.core.edits import refresh_report

@@ -46,8 +46,7 @@ class TeachOptions:
         if self.refine:
             self.critique = True  # a refinement answers a critique (seed 002 chain)
         check_at_least_one(self, ("limit", "sample"))
-        if self.gating not in (None, "lenient", "strict"):
-            raise TeachUsageError(f"--gating must be lenient or strict, got {self.gating!r}")
+        check_gating(self.gating)
 
     @property
     def area(self) -> str:
@@ -83,6 +82,12 @@ def check_at_least_one(options: Any, names: tuple[str, ...]) -> None:
         value = getattr(options, name)
         if value is not None and value < 1:
             raise TeachUsageError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+
+
+def check_gating(value: str | None) -> None:
+    """--gating is lenient, strict or not given (the config's): else one usage error."""
+    if value not in (None, "lenient", "strict"):
+        raise TeachUsageError(f"--gating must be lenient or strict, got {value!r}")
 
 
 def named_widgets(rows: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]]:

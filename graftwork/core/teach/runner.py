@@ -606,15 +606,30 @@ def teach_prompts(
         )  # key checked here
         run_id = open_run(db, plan, cfg, job)
         run = TeachRun(ws, db, cfg, teacher, count, plan, run_id, job)
-        if job is not None:
-            for note in plan.notes:
-                job.log(note)
-            job.log(
-                f"run {run_id}: {len(plan.items)} widget(s), stages {'+'.join(plan.options.stages())}, "
-                f"model {cfg.model} at {teacher.base_url}{' (dry run)' if cfg.dry_run else ''}"
-            )
-            job.set_total(len(plan.items))
+        stages = "+".join(plan.options.stages())
+        what = f"{len(plan.items)} widget(s), stages {stages}"
+        announce_run(job, run_id, plan.notes, what, len(plan.items), cfg, teacher)
         return drive_run(db, run_id, run)
+
+
+def announce_run(
+    job: Job | None,
+    run_id: str,
+    notes: list[str],
+    what: str,
+    total: int,
+    cfg: TeacherConfig,
+    teacher: Teacher,
+) -> None:
+    """Before a run: its plan's notes and a line saying what it does and with which teacher in
+    the job log; the job's total."""
+    if job is None:
+        return
+    for note in notes:
+        job.log(note)
+    dry = " (dry run)" if cfg.dry_run else ""
+    job.log(f"run {run_id}: {what}, model {cfg.model} at {teacher.base_url}{dry}")
+    job.set_total(total)
 
 
 def drive_run(db: Any, run_id: str, run: Any) -> StageResult:

@@ -49,6 +49,7 @@ from graftwork.core.teach.runner import (
     Engine,
     Progress,
     TeacherFactory,
+    announce_run,
     drive_run,
     open_run,
     record_failure,
@@ -377,14 +378,8 @@ def instruct(
             parse_retries=rcfg.instruct.parse_retries,
             job=job,
         )
-        if job is not None:
-            for note in plan.notes:
-                job.log(note)
-            job.log(
-                f"run {run_id}: {len(plan.items)} chunk(s) in batches of {size}, model {cfg.model} "
-                f"at {teacher.base_url}{' (dry run)' if cfg.dry_run else ''}"
-            )
-            job.set_total(len(plan.items))
+        what = f"{len(plan.items)} chunk(s) in batches of {size}"
+        announce_run(job, run_id, plan.notes, what, len(plan.items), cfg, teacher)
         return drive_run(db, run_id, run)
 
 
