@@ -126,3 +126,27 @@ async def test_save_on_a_newer_revision_merge_by_hand(make_app, fixture_ws, monk
         await pilot.press("ctrl+s")
         await until(pilot, lambda: len(pane.revisions) == 4 and not pane.dirty)
     assert history(fixture_ws.catalog(), "clock")[-1]["text"] == "Merged by hand."
+
+
+def test_a_refresh_reads_only_the_changed_rows(fixture_ws) -> None:
+    """The fixture's rows share one stamp (as after one budget run): a change must not make
+    every row look changed (it did, and each refresh reloaded the whole catalog)."""
+    from graftwork.tui.data import catalog_marks, changed_items
+
+    later = "2026-11-20T11:00:00.000+00:00"
+    with fixture_ws.catalog() as db:
+        marks = catalog_marks(db)
+        set_decision(db, "clock", "exclude")
+        ids, marks = changed_items(db, marks)
+        assert ids == ["clock"]
+        with db.conn:
+            db.execute("update budget set computed_at = ? where item_id = 'huge'", [later])
+        ids, marks = changed_items(db, marks)
+        assert ids == ["huge"]
+        # another row stamped in the same millisecond as the newest: read again, not missed
+        with db.conn:
+            db.execute("update budget set computed_at = ? where item_id = 'spam'", [later])
+        ids, marks = changed_items(db, marks)
+        assert set(ids) == {"huge", "spam"}
+        ids, marks = changed_items(db, marks)
+        assert ids == []
