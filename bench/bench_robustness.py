@@ -15,6 +15,7 @@
 
     .venv/bin/python bench/bench_robustness.py [--fuzz 1000] [--kills 20] [--train-kills 4]
         [--concurrent 5] [--only fuzz,kills,bad,concurrent] [--seed 0]
+        [--stages ingest,budget,build,prompts import,teach,train]
 
 Writes nothing outside a temp folder.
 """
@@ -94,7 +95,9 @@ def fuzz(cases: int, seed: int) -> dict[str, int]:
     return dict(counts)
 
 
-def kills(per_stage: int, train_kills: int, seed: int) -> list[dict[str, object]]:
+def kills(
+    per_stage: int, train_kills: int, seed: int, stages: list[str]
+) -> list[dict[str, object]]:
     rng = random.Random(seed)
     table = []
     with (
@@ -104,7 +107,8 @@ def kills(per_stage: int, train_kills: int, seed: int) -> list[dict[str, object]
     ):
         base = Path(tmp)
         ctx = Context(teacher_url=teacher.base_url, http=http, widgets=60)
-        for name, stage in STAGES.items():
+        for name in stages:
+            stage = STAGES[name]
             count = per_stage
             if name == "train":
                 if not train_kills:
@@ -319,6 +323,7 @@ def main() -> None:
     parser.add_argument("--concurrent", type=int, default=5)
     parser.add_argument("--only", default="fuzz,kills,bad,concurrent")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--stages", default=",".join(STAGES), help="stages to kill")
     args = parser.parse_args()
     only = set(args.only.split(","))
 
@@ -339,7 +344,7 @@ def main() -> None:
         print(f"  duplicated paid calls: {dup}; requests beyond one per widget: {extra} (goal 0)")
     if "kills" in only:
         print(f"== kills: {args.kills} per stage ({args.train_kills} for train), seed {args.seed}")
-        table = kills(args.kills, args.train_kills, args.seed)
+        table = kills(args.kills, args.train_kills, args.seed, args.stages.split(","))
         cols = ["kills", "mid-job", "corrupt", "failed resumes", "stale jobs", "temp left"]
         print(f"  {'stage':<15}" + "".join(f"{c:>15}" for c in cols) + f"{'seconds':>10}")
         for row in table:

@@ -180,6 +180,7 @@ def test_a_lock_held_by_another_process_is_reported_quickly_naming_it(
     finally:
         holder.kill()
         holder.wait(timeout=10)
+        holder.stdout.close()
 
 
 def test_the_default_lock_wait_is_short(monkeypatch: pytest.MonkeyPatch) -> None:

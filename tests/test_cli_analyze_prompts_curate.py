@@ -119,10 +119,12 @@ def test_prompts_lifecycle(ws: Workspace, capsys, tmp_path: Path) -> None:
     captured = capsys.readouterr()
     assert "ghost: ghost.prompt: unknown item id" in captured.err
     assert "imported 1 prompt(s); 1 unchanged; 1 failed" in captured.out
-    assert prompts.current(ws.catalog(), "load")["origin"] == "import"
+    with ws.catalog() as db:
+        assert prompts.current(db, "load")["origin"] == "import"
 
     assert run(ws, "prompts", "reject", "load", "--note", "vague") == 0
-    assert prompts.current(ws.catalog(), "load")["state"] == "rejected"
+    with ws.catalog() as db:
+        assert prompts.current(db, "load")["state"] == "rejected"
     capsys.readouterr()
     assert run(ws, "prompts", "list", "--state", "rejected") == 0
     listed = capsys.readouterr()

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from graftwork.commands._common import out_console, workspace_from
 from graftwork.core import edits
+from graftwork.core.base.workspace import Workspace
 from graftwork.core.curate.curation import all_decisions
 
 
@@ -34,7 +37,23 @@ def command(
     graftwork curate --list
     """
     ws = workspace_from(ctx)
-    db = ws.catalog()
+    with ws.catalog() as db:
+        msg = _decide(ws, db, item_id, decision, note, clear=clear, list_=list_)
+    if msg is not None:
+        out_console.print(msg, markup=False, highlight=False)
+
+
+def _decide(
+    ws: Workspace,
+    db: Any,
+    item_id: str | None,
+    decision: str | None,
+    note: str | None,
+    *,
+    clear: bool,
+    list_: bool,
+) -> str | None:
+    """List the decisions (None), or record or clear one; the line to print."""
     if list_:
         if item_id or decision or clear:
             raise click.UsageError("--list takes no ID and no decision")
@@ -42,7 +61,7 @@ def command(
         for iid, row in rows.items():  # tab-separated, so scripts can cut/awk it
             click.echo(f"{iid}\t{row['decision']}\t{row['note'] or ''}\t{row['updated_at']}")
         click.echo(f"{len(rows)} decision(s)", err=True)
-        return
+        return None
     if not item_id:
         raise click.UsageError("give an ID (or --list)")
     if bool(decision) == clear:
@@ -55,4 +74,4 @@ def command(
     else:
         edits.decide(ws, db, item_id, decision, note)
         msg = f"{item_id}: {decision}" + (f" ({note})" if note else "")
-    out_console.print(msg, markup=False, highlight=False)
+    return msg

@@ -73,13 +73,13 @@ def export(ctx: click.Context, directory: str | None, states: tuple[str, ...]) -
 @click.pass_context
 def show(ctx: click.Context, item_id: str, show_history: bool) -> None:
     """Print the current prompt of ITEM_ID (or its whole history)."""
-    db = workspace_from(ctx).catalog()
-    store.require_item(db, item_id)
-    revs = (
-        store.history(db, item_id)
-        if show_history
-        else [r for r in [store.current(db, item_id)] if r]
-    )
+    with workspace_from(ctx).catalog() as db:
+        store.require_item(db, item_id)
+        revs = (
+            store.history(db, item_id)
+            if show_history
+            else [r for r in [store.current(db, item_id)] if r]
+        )
     if not revs:
         raise click.ClickException(f"{item_id}: has no prompt yet")
     for r in revs:
@@ -92,8 +92,8 @@ def show(ctx: click.Context, item_id: str, show_history: bool) -> None:
 
 def _set_state(ctx: click.Context, item_id: str, state: str, note: str | None) -> None:
     ws = workspace_from(ctx)
-    db = ws.catalog()
-    rev = edits.set_prompt_state(ws, db, item_id, state, note)
+    with ws.catalog() as db:
+        rev = edits.set_prompt_state(ws, db, item_id, state, note)
     _say(f"{item_id}: rev {rev['rev']} {rev['state']}")
 
 
@@ -144,17 +144,23 @@ def set_(
     if not text:
         raise click.UsageError("the prompt text is empty")
     ws = workspace_from(ctx)
-    db = ws.catalog()
-    store.require_item(db, item_id)
-    before = store.current(db, item_id)
-    if not force and base_rev is None:
-        base_rev = store.implied_base(ws, db, item_id, text, Path(file_) if file_ else None)
-    try:
-        rev = edits.revise(
-            ws, db, item_id, text, origin="manual", note=note, base_rev=None if force else base_rev
-        )
-    except store.RevisionConflict as exc:
-        raise click.ClickException(str(exc)) from None
+    with ws.catalog() as db:
+        store.require_item(db, item_id)
+        before = store.current(db, item_id)
+        if not force and base_rev is None:
+            base_rev = store.implied_base(ws, db, item_id, text, Path(file_) if file_ else None)
+        try:
+            rev = edits.revise(
+                ws,
+                db,
+                item_id,
+                text,
+                origin="manual",
+                note=note,
+                base_rev=None if force else base_rev,
+            )
+        except store.RevisionConflict as exc:
+            raise click.ClickException(str(exc)) from None
     same = before is not None and before["id"] == rev["id"]
     _say(
         f"{item_id}: unchanged (rev {rev['rev']})" if same else f"{item_id}: rev {rev['rev']} draft"
@@ -190,9 +196,10 @@ def reject(ctx: click.Context, item_id: str, note: str | None) -> None:
 @click.pass_context
 def list_(ctx: click.Context, states: tuple[str, ...]) -> None:
     """One line per current prompt: id, rev, state, origin, start of the text (tab-separated)."""
-    db = workspace_from(ctx).catalog()
+    with workspace_from(ctx).catalog() as db:
+        current = store.current_all(db)
     shown = 0
-    for iid, rev in sorted(store.current_all(db).items()):
+    for iid, rev in sorted(current.items()):
         if states and rev["state"] not in states:
             continue
         first = " ".join(rev["text"].split())

@@ -195,9 +195,11 @@ def _wait_for_job(ws: Workspace, kind: str, proc: subprocess.Popen[bytes], timeo
 
 
 def _wait_for_progress(
-    ws: Workspace, kind: str, proc: subprocess.Popen[bytes], share: float, timeout: float
+    ws: Workspace, kind: str, proc: subprocess.Popen[bytes], share: float, deadline: float
 ) -> None:
-    deadline = time.monotonic() + timeout
+    """Until the job has done ``share`` of its items or the clock reached ``deadline`` (the
+    same share of the uninterrupted run's time: short stages store no progress before
+    their end)."""
     while time.monotonic() < deadline and proc.poll() is None:
         try:
             got = query(
@@ -216,7 +218,7 @@ def kill_and_resume(
     stage: KillStage, root: Path, ctx: Context, ref: Reference, rng: random.Random
 ) -> KillResult:
     """Start the stage in a new workspace at ``root``, SIGKILL it at a random moment of its
-    work (a random share of its progress, plus up to 0.2 s), rerun it."""
+    work (a random share of its progress or time, plus up to 0.1 s), rerun it."""
     ws = Workspace.init(root)
     stage.prepare(ws, ctx)
     proc = subprocess.Popen(
@@ -229,11 +231,12 @@ def kill_and_resume(
     )
     _wait_for_job(ws, stage.kind, proc, timeout=120)
     seen = time.monotonic()
-    # The moment is a share of the job's progress (its done/total, stored every half second),
-    # plus a jitter so the kill lands inside an item too: a machine busier or idler than
-    # during the uninterrupted run moves the clock, not the share.
-    _wait_for_progress(ws, stage.kind, proc, share=rng.random(), timeout=300)
-    time.sleep(rng.uniform(0, 0.2))
+    # The moment is a share of the job's progress (its done/total, stored every half second)
+    # or of the uninterrupted run's time, whichever comes first, plus a jitter so the kill
+    # lands inside an item too: a busier machine moves the clock, not the progress.
+    share = rng.random()
+    _wait_for_progress(ws, stage.kind, proc, share, seen + share * ref.work_seconds + 0.05)
+    time.sleep(rng.uniform(0, 0.1))
     delay = time.monotonic() - seen
     with contextlib.suppress(ProcessLookupError):  # it had finished: a kill after the end too
         os.killpg(proc.pid, signal.SIGKILL)

@@ -63,15 +63,19 @@ def open_catalog(
             conn = _connect_read_only(path)
             read_only = True
         db = sqlite_utils.Database(conn)
-        _check_schema(db, path, read_only=read_only)
-        if migrate and not read_only:
-            for module in MIGRATION_SETS:
-                importlib.import_module(module).migrations.apply(db)
-            if conn.execute("PRAGMA user_version").fetchone()[0] != schema_version():
-                conn.execute(f"PRAGMA user_version = {schema_version()}")
-                conn.commit()
-        if not read_only:
-            reap_interrupted(db)
+        try:
+            _check_schema(db, path, read_only=read_only)
+            if migrate and not read_only:
+                for module in MIGRATION_SETS:
+                    importlib.import_module(module).migrations.apply(db)
+                if conn.execute("PRAGMA user_version").fetchone()[0] != schema_version():
+                    conn.execute(f"PRAGMA user_version = {schema_version()}")
+                    conn.commit()
+            if not read_only:
+                reap_interrupted(db)
+        except BaseException:
+            conn.close()  # refused or failed: nobody gets this connection to close
+            raise
         return db
     except CatalogError:
         raise
@@ -112,7 +116,11 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
     file is opened immutable (SQLite then reads it without any locking or side files)."""
     uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
     conn = sqlite3.connect(uri, uri=True)
-    conn.execute("PRAGMA schema_version").fetchone()  # fails fast on a corrupt file
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()  # fails fast on a corrupt file
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
