@@ -579,4 +579,6 @@ def killed_job(ws: Workspace, kind: str = "ingest", params: dict[str, Any] | Non
     proc, job_id = job_process(ws, kind, params)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
+    if proc.stdout is not None:
+        proc.stdout.close()
     return job_id
