@@ -110,6 +110,20 @@ async def test_emoji_prompt_round_trips(make_app, fixture_ws) -> None:
     assert history(fixture_ws.catalog(), "weather")[-1]["text"].endswith("with emoji.🌈")
 
 
+async def test_editor_opens_at_the_end_and_ctrl_home_end_move(make_app) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await main_screen(pilot)
+        editor = screen.prompt_pane.editor
+        await until(pilot, lambda: screen.prompt_pane.item_id == "clock")
+        await pilot.press("2")
+        assert editor.cursor_location == editor.document.end  # typing continues the prompt
+        await pilot.press("ctrl+home")
+        assert editor.cursor_location == (0, 0)
+        await pilot.press("ctrl+end")
+        assert editor.cursor_location == editor.document.end
+
+
 async def test_ctrl_s_without_changes_says_so(make_app) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
