@@ -331,7 +331,9 @@ def test_cancelling_the_job_stops_the_run_and_resume_finishes_it(ws, server) -> 
 def test_an_unknown_model_stops_the_run_after_one_call(ws, server) -> None:
     from graftwork.core.teach.port import TeacherStopError
 
-    server.script({"status": 404})
+    # A wrong model answers 404 to every call. Scripting only the first would let the calls in
+    # flight beside it succeed and start their next stage before the 404 arrives: a race.
+    server.script(*[{"status": 404}] * 20)
     with pytest.raises(TeacherStopError, match="check base_url"):
         run(ws, flags(server, concurrency=3))
     assert len(server.requests) <= 3  # only the calls already in flight; nothing sent after the 404
