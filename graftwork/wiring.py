@@ -348,16 +348,19 @@ def evaluate(ws, run_id: str, *, split=None, suite=None, job, **settings):  # ->
     )
 
 
-def eval_judge_estimate(ws, run_id: str, *, eval_id=None, overrides=None, fresh=False) -> dict:
+def eval_judge_estimate(
+    ws, run_id: str, *, eval_id=None, overrides=None, fresh=False, resume=False
+) -> dict:
     """Calls, tokens and cost of judging an evaluation, before sending anything."""
     from graftwork.core.eval.judge import estimate
 
     with ws.catalog() as db:
-        return estimate(db, teacher_config(ws, overrides), run_id, eval_id=eval_id, fresh=fresh)
+        cfg = teacher_config(ws, overrides)
+        return estimate(db, cfg, run_id, eval_id=eval_id, fresh=fresh, resume=resume)
 
 
 def eval_judge(
-    ws, run_id: str, *, eval_id=None, overrides=None, fresh=False, job
+    ws, run_id: str, *, eval_id=None, overrides=None, fresh=False, resume=False, job
 ):  # -> StageResult
     """The teacher judges base vs adapter answers of an evaluation, in both orders."""
     from graftwork.core.eval.judge import judge_eval
@@ -369,6 +372,7 @@ def eval_judge(
         cfg=teacher_config(ws, overrides),
         teacher_factory=_teacher_factory,
         fresh=fresh,
+        resume=resume,
         job=job,
     )
 

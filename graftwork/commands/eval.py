@@ -15,7 +15,15 @@ from graftwork.commands._common import (
     run_with_progress,
     workspace_from,
 )
-from graftwork.commands.teach import teacher_options
+from graftwork.commands.teach import (
+    _calls_line,
+    _confirm_and_run,
+    _print_estimate_lines,
+    _spent,
+    _tokens_line,
+    _where,
+    teacher_options,
+)
 
 
 def _print_scores(scores: dict[str, dict[str, Any]]) -> None:
@@ -30,42 +38,45 @@ def _print_scores(scores: dict[str, dict[str, Any]]) -> None:
 
 
 def _judge(
-    ctx: click.Context,
     ws: Any,
     run_id: str,
     eval_id: str | None,
     overrides: dict[str, Any],
     fresh: bool,
+    resume: bool,
     yes: bool,
 ) -> None:
+    """Estimate, confirm and run the judge with the teach stages' own lines."""
     from graftwork import wiring
-
-    est = wiring.eval_judge_estimate(ws, run_id, eval_id=eval_id, overrides=overrides, fresh=fresh)
-    where = "dry run, no network" if est["dry_run"] else f"{est['model']} at {est['base_url']}"
-    for line in (
-        f"judge {est['pairs']} pair(s) of {est['eval_id']} in both orders, {where}",
-        f"  calls to send: {est['calls']}"
-        + (f"; {est['calls_reused']} already answered, reused" if est["calls_reused"] else "")
-        + f"; tokens: ~{est['input_tokens']:,} in, at most {est['output_tokens_max']:,} out; "
-        f"cost: at most {est['cost_max']:.4f}",
-    ):
-        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
-    if not yes and not est["dry_run"] and sys.stdin.isatty() and est["calls"] > 0:
-        click.confirm("send these calls?", default=True, abort=True, err=True)
-    result = run_with_progress(
-        ws,
-        "eval.judge",
-        {"run_id": run_id, "eval_id": est["eval_id"], "overrides": overrides, "fresh": fresh},
-    )
-    s = result.summary
     from graftwork.core.eval.report import fmt
 
+    est = wiring.eval_judge_estimate(
+        ws, run_id, eval_id=eval_id, overrides=overrides, fresh=fresh, resume=resume
+    )
+    resuming = f", resuming run {est['run_id']}" if est["run_id"] else ""
+    lines = [
+        f"judge {est['pairs']} pair(s) of {est['eval_id']} in both orders{resuming}, {_where(est)}",
+        f"{_calls_line(est)}; {_tokens_line(est).strip()}; cost: at most {est['cost_max']:.4f}",
+    ]
+    _print_estimate_lines(lines, est, [], err_console)
+    params = {"run_id": run_id, "eval_id": est["eval_id"], "overrides": overrides}
+    result = _confirm_and_run(
+        ws,
+        "eval.judge",
+        est,
+        count=est["pairs"],
+        nothing=f"evaluation {est['eval_id']} has no answers to judge",
+        yes=yes,
+        params={**params, "fresh": fresh, "resume": resume},
+    )
+    if result is None:
+        return
+    s = result.summary
     judged = ", ".join(f"{k} {fmt(k, v)}" for k, v in s["scores"].items()) or "no scores"
     finish(
         result,
-        f"judge run {s['run_id']}{' (dry run: nothing stored)' if s['dry_run'] else ''}: {s['judged']}/"
-        f"{s['pairs']} pair(s) judged; {judged}; calls sent {s['calls_sent']}, reused "
-        f"{s['calls_reused']}; cost {s['cost']:.4f}",
+        f"judge run {s['run_id']}{' (dry run: nothing stored)' if s['dry_run'] else ''}: "
+        f"{s['judged']}/{s['pairs']} pair(s) judged; {judged}; {_spent(s)}",
     )
 
 
@@ -108,6 +119,11 @@ def _judge(
     help="Judge the run's newest evaluation without evaluating again (reuses answered calls).",
 )
 @click.option("--fresh", is_flag=True, help="Judge: do not reuse earlier answered calls.")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Judge: continue the newest unfinished judge run (its finished verdicts are kept).",
+)
 @click.option("--yes", "-y", is_flag=True, help="Judge: do not ask for confirmation.")
 @teacher_options
 @click.pass_context
@@ -124,6 +140,7 @@ def command(
     judge: bool,
     judge_only: bool,
     fresh: bool,
+    resume: bool,
     yes: bool,
     overrides: dict[str, Any],
 ) -> None:
@@ -141,8 +158,10 @@ def command(
     ws = workspace_from(ctx)
     if split and suite:
         raise click.UsageError("give --split or --suite, not both")
+    if resume and not judge_only:
+        raise click.UsageError("--resume continues a judge run: use it with --judge-only")
     if judge_only:
-        _judge(ctx, ws, run_id, None, overrides, fresh, yes)
+        _judge(ws, run_id, None, overrides, fresh, resume, yes)
         return
     params = {
         "run_id": run_id,
@@ -166,7 +185,7 @@ def command(
         if result.failed:
             for item, cause in result.failed:
                 err_console.print(f"  {item}: {cause}", markup=False, highlight=False)
-        _judge(ctx, ws, run_id, s["eval_id"], overrides, fresh, yes)
+        _judge(ws, run_id, s["eval_id"], overrides, fresh, False, yes)
         if result.failed:  # the judge went fine; the evaluation had failed examples
             sys.exit(1)
         return

@@ -277,6 +277,7 @@ declare(
             Param("eval_id", str, help="the evaluation to judge (default: the run's newest)"),
             Param("overrides", dict, {}, help="teacher settings over graftwork.yaml"),
             Param("fresh", bool, False),
+            Param("resume", bool, False, help="continue the newest unfinished judge run"),
         ),
         reads=("eval_items", "samples", "teacher_calls"),
         writes=("eval_results", "eval_items", "teach_runs", "teacher_calls"),

@@ -21,6 +21,14 @@ _RERUN: dict[str, tuple[str, str]] = {
         "files already imported are skipped",
     ),
     "import": ("graftwork import {path}", "records already imported are skipped"),
+    "eval": (
+        "graftwork eval --run {run_id}",
+        "with the same settings it continues after the last finished example",
+    ),
+    "eval.judge": (
+        "graftwork eval --run {run_id} --judge-only --resume",
+        "finished verdicts are kept, answered calls are not paid again",
+    ),
 }
 
 

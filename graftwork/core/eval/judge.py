@@ -16,16 +16,14 @@ named different winners) and judge_first_position (share of decisive verdicts fo
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlite_utils
 
-from graftwork.core.base.aio import all_or_cancel_job
 from graftwork.core.base.catalog.txn import write_txn
 from graftwork.core.base.errors import GraftworkError, ItemError
 from graftwork.core.base.jobs import Job, StageResult, stage_db
@@ -33,11 +31,26 @@ from graftwork.core.base.workspace import Workspace
 from graftwork.core.eval import store
 from graftwork.core.eval.report import write_report
 from graftwork.core.eval.store import Score
-from graftwork.core.teach import calls
 from graftwork.core.teach.config import TeacherConfig
-from graftwork.core.teach.plan import char_estimate
+from graftwork.core.teach.estimate import answered, spend_bound
+from graftwork.core.teach.plan import (
+    NOTHING_TO_RESUME,
+    char_estimate,
+    message_tokens,
+    resumed_run,
+)
 from graftwork.core.teach.port import ChatRequest, Completion, Teacher
-from graftwork.core.teach.runner import DryRunTeacher, Engine, drive_run, insert_teach_run
+from graftwork.core.teach.runner import (
+    DryRunTeacher,
+    Engine,
+    Progress,
+    announce_run,
+    drive_run,
+    open_teach_run,
+    record_failure,
+    run_items,
+    spend,
+)
 
 AREA = "eval-judge"
 ORDERS = (("judge-ab", "base"), ("judge-ba", "adapter"))  # (call stage, the model shown as A)
@@ -144,6 +157,56 @@ def _judge_cfg(cfg: TeacherConfig) -> TeacherConfig:
     return cfg.model_copy(update={"temperature": 0.0})
 
 
+def _judged(db: sqlite_utils.Database, run_id: str | None) -> set[tuple[str, str]]:
+    """(pair key, order) that run ``run_id`` has done already (a resumed run reads them back)."""
+    if not run_id:
+        return set()
+    return {
+        (r["item_id"], r["stage"])
+        for r in db.query(
+            "SELECT item_id, stage FROM teach_tasks WHERE run_id = ? AND state = 'done'", [run_id]
+        )
+    }
+
+
+@dataclass
+class JudgeWork:
+    """What one judge run works on: the evaluation, its pairs, and the run it continues."""
+
+    eval_id: str
+    pairs: list[Pair]
+    run_id: str | None = None  # set when resuming
+    notes: list[str] = field(default_factory=list)
+
+
+def make_work(
+    db: sqlite_utils.Database,
+    run_id: str,
+    eval_id: str | None,
+    *,
+    resume: bool,
+    dry_run: bool,
+) -> JudgeWork:
+    """The evaluation to judge (given, else the run's newest) and its pairs; with ``resume``
+    the newest unfinished judge run of this training run continues with its own pairs."""
+    notes: list[str] = []
+    if resume:
+        got = resumed_run(db, AREA, dry_run)
+        if got is not None and got.params.get("run_id") in (None, run_id):
+            resumed_eval = _eval_of(db, run_id, got.params["eval_id"])
+            wanted = set(got.items)
+            pairs = [p for p in load_pairs(db, resumed_eval) if pair_key(p) in wanted]
+            return JudgeWork(resumed_eval, pairs, got.run_id, [got.note])
+        notes.append(NOTHING_TO_RESUME)
+    eval_id = _eval_of(db, run_id, eval_id)
+    return JudgeWork(eval_id, load_pairs(db, eval_id), None, notes)
+
+
+def pair_key(pair: Pair) -> str:
+    """A pair's item in teach_tasks and teacher_calls."""
+    return f"sample-{pair.sample_id}"
+
+
 def estimate(
     db: sqlite_utils.Database,
     cfg: TeacherConfig,
@@ -151,39 +214,33 @@ def estimate(
     *,
     eval_id: str | None = None,
     fresh: bool = False,
+    resume: bool = False,
 ) -> dict[str, Any]:
-    """Calls to send (two per pair, minus those already answered), tokens (about 4 characters
-    a token in, at most max_tokens out) and an upper bound on the cost."""
+    """Calls to send (two per pair, minus those done or already answered), tokens (about 4
+    characters a token in, at most max_tokens out) and an upper bound on the cost."""
     cfg = _judge_cfg(cfg)
-    eval_id = _eval_of(db, run_id, eval_id)
-    pairs = load_pairs(db, eval_id)
+    work = make_work(db, run_id, eval_id, resume=resume, dry_run=cfg.dry_run)
+    done = _judged(db, work.run_id)
     base_url = cfg.public_base_url()
     to_send = reused = input_tokens = 0
-    for pair in pairs:
-        for _, first in ORDERS:
+    for pair in work.pairs:
+        for stage, first in ORDERS:
+            if (pair_key(pair), stage) in done:
+                continue
             messages = judge_messages(pair, first)
-            request = ChatRequest(cfg.model, messages, cfg.temperature, cfg.max_tokens)
-            if (
-                not fresh
-                and not cfg.dry_run
-                and calls.find_finished(db, request.hash(base_url)) is not None
-            ):
+            if answered(db, cfg, messages, fresh=fresh, base_url=base_url):
                 reused += 1
                 continue
             to_send += 1
-            input_tokens += sum(char_estimate(m["content"]) + 4 for m in messages) + 3
-    output = to_send * cfg.max_tokens
+            input_tokens += message_tokens(messages, char_estimate)
     return {
-        "eval_id": eval_id,
-        "pairs": len(pairs),
+        "eval_id": work.eval_id,
+        "run_id": work.run_id,
+        "pairs": len(work.pairs),
         "calls": to_send,
         "calls_reused": reused,
-        "input_tokens": input_tokens,
-        "output_tokens_max": output,
-        "cost_max": 0.0 if cfg.dry_run else round(cfg.cost(input_tokens, output), 6),
-        "model": cfg.model,
-        "base_url": base_url,
-        "dry_run": cfg.dry_run,
+        "notes": work.notes,
+        **spend_bound(cfg, base_url, input_tokens, to_send * cfg.max_tokens),
     }
 
 
@@ -198,34 +255,39 @@ class JudgeDryRunTeacher(DryRunTeacher):
 
 
 class JudgeRun:
+    """The pairs of one evaluation through the teach kit: `run_items` (concurrency, cancel),
+    `Engine.stage` per order (logged, reused, done at most once per run), `record_failure`,
+    `Progress` and `spend`."""
+
     def __init__(
         self,
         db: sqlite_utils.Database,
         cfg: TeacherConfig,
         teacher: Teacher,
-        pairs: list[Pair],
+        work: JudgeWork,
         run_id: str,
         fresh: bool,
-        job: Job,
+        job: Job | None,
     ) -> None:
-        self.cfg, self.pairs, self.job = cfg, pairs, job
+        self.cfg, self.pairs, self.job = cfg, work.pairs, job
         self.engine = Engine(db, cfg, teacher, run_id=run_id, fresh=fresh)
         self.run_id = run_id
         self.result = StageResult()
         self.verdicts: dict[int, dict[str, Any]] = {}
+        self._progress = Progress(job, self.engine.tally)
 
     async def pair(self, pair: Pair) -> None:
-        key = f"sample-{pair.sample_id}"
+        key = pair_key(pair)
         scores, winners, reasons = [], {}, []
         for stage, first in ORDERS:
+            out = await self.engine.stage(key, stage, judge_messages(pair, first))
             try:
-                out = await self.engine.stage(key, stage, judge_messages(pair, first))
                 winner, reason = parse_verdict(out.text)
             except ValueError as exc:
                 raise ItemError(pair.item_id, f"{stage}: {exc}") from None
             winners[stage] = winner
             if reason:
-                reasons.append(f"{'base' if first == 'base' else 'adapter'} as A: {reason}")
+                reasons.append(f"{first} as A: {reason}")
             scores.append(adapter_score(winner, first))
         self.verdicts[pair.sample_id] = {
             "judge_score": sum(scores) / 2,
@@ -234,39 +296,26 @@ class JudgeRun:
             "reasons": reasons,
         }
         self.result.ok += 1
-        self.job.advance(item_id=pair.item_id, message=f"cost so far {self.engine.tally.cost:.4f}")
+        self._progress(pair.item_id, "judged")
 
-    async def _guarded(self, sem: asyncio.Semaphore, pair: Pair) -> None:
-        async with sem:
-            try:
-                await self.pair(pair)
-            except ItemError as exc:
-                self.result.failed.append((pair.item_id, exc.cause))
-                self.job.item_failed(pair.item_id, exc.cause)
-                self.job.advance(item_id=pair.item_id)
+    def _failed(self, pair: Pair, cause: str) -> None:
+        tally = self.engine.tally
+        record_failure(
+            self.result, self.job, pair.item_id, cause, message=f"cost so far {tally.cost:.4f}"
+        )
 
     async def run(self) -> None:
-        sem = asyncio.Semaphore(self.cfg.concurrency)
-        tasks = [asyncio.create_task(self._guarded(sem, p)) for p in self.pairs]
-        message = "judge cancelled; run it again: answered calls are reused"
-        try:
-            await all_or_cancel_job(tasks, lambda: self.job.cancelled, message)
-        finally:
-            await self.engine.teacher.close()
+        await run_items(
+            self.pairs, self.pair, self._failed, self.engine, job=self.job, what="judge"
+        )
 
     def summary(self) -> dict[str, Any]:
-        tally = self.engine.tally
         return {
             "run_id": self.run_id,
             "pairs": len(self.pairs),
             "judged": len(self.verdicts),
             "failed": len(self.result.failed),
-            "calls_sent": tally.sent,
-            "calls_reused": tally.reused,
-            "input_tokens": tally.input_tokens,
-            "output_tokens": tally.output_tokens,
-            "cost": round(tally.cost, 6),
-            "model": self.cfg.model,
+            **spend(self.engine.tally, self.cfg),
             "dry_run": self.cfg.dry_run,
         }
 
@@ -306,31 +355,31 @@ def judge_eval(
     cfg: TeacherConfig,
     teacher_factory: Callable[[TeacherConfig], Teacher],
     fresh: bool = False,
+    resume: bool = False,
     job: Job,
 ) -> StageResult:
-    """Judge every pair of the evaluation (default: the run's newest). Call it from a plain
-    thread (it runs its own event loop)."""
+    """Judge every pair of the evaluation (default: the run's newest); ``resume`` continues the
+    newest unfinished judge run (its finished orders are read back, not asked again). Call it
+    from a plain thread (it runs its own event loop)."""
     cfg = _judge_cfg(cfg)
     db = stage_db(ws, job)
-    eval_id = _eval_of(db, run_id, eval_id)
-    pairs = load_pairs(db, eval_id)
+    work = make_work(db, run_id, eval_id, resume=resume, dry_run=cfg.dry_run)
+    eval_id, pairs = work.eval_id, work.pairs
     if not pairs:
         raise JudgeError(f"evaluation {eval_id} has no answers to judge")
     teacher = JudgeDryRunTeacher(cfg.model) if cfg.dry_run else teacher_factory(cfg)
-    teach_run = insert_teach_run(
+    teach_run = open_teach_run(
         db,
         area=AREA,
-        params={"eval_id": eval_id},
+        params={"eval_id": eval_id, "run_id": store.eval_source(db, eval_id).get("run_id")},
+        items=[pair_key(p) for p in pairs],
+        resume_id=work.run_id,
         cfg=cfg,
-        items=[f"sample-{p.sample_id}" for p in pairs],
         job=job,
     )
-    job.log(
-        f"judge {len(pairs)} pair(s) of {eval_id} in both orders: model {cfg.model} at "
-        f"{teacher.base_url}{' (dry run: no scores stored)' if cfg.dry_run else ''}"
-    )
-    job.set_total(len(pairs))
-    run = JudgeRun(db, cfg, teacher, pairs, teach_run, fresh, job)
+    what = f"judge {len(pairs)} pair(s) of {eval_id} in both orders"
+    announce_run(job, teach_run, work.notes, what, len(pairs), cfg, teacher)
+    run = JudgeRun(db, cfg, teacher, work, teach_run, fresh, job)
     result = drive_run(db, teach_run, run)
     head = store.eval_source(db, eval_id)
     scores = pair_scores(run.verdicts)

@@ -157,3 +157,97 @@ def test_judge_needs_an_evaluation(workspace: Workspace) -> None:
         pytest.raises(JudgeError, match="run `graftwork eval` first"),
     ):
         wiring.eval_judge_estimate(workspace, run_id, overrides=flags(server))
+
+
+def _ok_calls(ws: Workspace) -> int:
+    with ws.catalog() as db:
+        return db.execute(
+            "select count(*) from teacher_calls where stage like 'judge-%' and status = 'ok'"
+        ).fetchone()[0]
+
+
+def test_a_401_stops_the_judge_and_resume_continues_its_run(
+    evaluated: tuple[Workspace, str, str],
+) -> None:
+    from graftwork.core.teach.port import TeacherAuthError
+
+    ws, run_id, eval_id = evaluated
+    with FakeOpenAIServer() as server:
+        # one call at a time: the first pair is judged in both orders, then the key is refused
+        server.script({}, {}, {"status": 401})
+        with pytest.raises(TeacherAuthError):
+            run_stage(
+                ws, "eval.judge", {"run_id": run_id, "overrides": flags(server, concurrency=1)}
+            )
+        assert len(server.requests) == 3  # nothing sent after the 401, never retried
+        with ws.catalog() as db:
+            stopped = db.execute("select id, state from teach_runs").fetchall()
+        assert [s[1] for s in stopped] == ["stopped"]
+        est = wiring.eval_judge_estimate(ws, run_id, overrides=flags(server), resume=True)
+        assert (est["run_id"], est["eval_id"], est["calls"]) == (stopped[0][0], eval_id, 2 * N - 2)
+        sent = len(server.requests)
+        again = run_stage(
+            ws, "eval.judge", {"run_id": run_id, "overrides": flags(server), "resume": True}
+        )
+        assert len(server.requests) - sent == 2 * N - 2  # the first pair's verdicts were kept
+    s = again.summary
+    assert s["run_id"] == stopped[0][0] and s["judged"] == N and not again.failed
+    assert s["scores"]["judge_score"] == 1.0
+    with ws.catalog() as db:
+        assert db.execute("select state from teach_runs").fetchall() == [("done",)]
+
+
+def test_an_unknown_model_stops_the_judge(evaluated: tuple[Workspace, str, str]) -> None:
+    from graftwork.core.teach.port import TeacherStopError
+
+    ws, run_id, _ = evaluated
+    with FakeOpenAIServer() as server:
+        # every call answers 404 (scripting one would race with the calls in flight beside it)
+        server.script(*[{"status": 404}] * 20)
+        with pytest.raises(TeacherStopError, match="check base_url"):
+            run_stage(ws, "eval.judge", {"run_id": run_id, "overrides": flags(server)})
+        assert len(server.requests) <= 2  # the calls already in flight; nothing after the 404
+    with ws.catalog() as db:
+        assert "judge_score" not in latest_scores(db, run_id)
+
+
+def test_a_cancelled_judge_resumes_without_paying_twice(
+    evaluated: tuple[Workspace, str, str],
+) -> None:
+    import threading
+
+    from support.fake_openai_server import default_responder
+
+    from graftwork.core.base.jobs import Cancelled
+
+    ws, run_id, _ = evaluated
+    cancel, release = threading.Event(), threading.Event()
+    seen: list[int] = []
+
+    def cancel_on_second(body: dict[str, Any]) -> str:
+        seen.append(1)
+        if len(seen) == 2:  # the user cancels while the second call waits for its reply
+            cancel.set()
+            release.wait(30)
+        return default_responder(body)
+
+    with FakeOpenAIServer(responder=cancel_on_second) as server:
+        try:
+            with pytest.raises(Cancelled, match="continue with --resume"):
+                run_stage(
+                    ws,
+                    "eval.judge",
+                    {"run_id": run_id, "overrides": flags(server, concurrency=1)},
+                    cancel_event=cancel,
+                )
+        finally:
+            release.set()
+        with ws.catalog() as db:
+            assert db.execute("select state from jobs where kind = 'eval.judge'").fetchall() == [
+                ("cancelled",)
+            ]
+        again = run_stage(
+            ws, "eval.judge", {"run_id": run_id, "overrides": flags(server), "resume": True}
+        )
+    assert again.summary["judged"] == N and again.summary["scores"]["judge_score"] == 1.0
+    assert _ok_calls(ws) == 2 * N  # every order paid once, across both runs
