@@ -236,6 +236,7 @@ class Detail:
     revisions: list[Revision]
     decision: str
     note: str | None
+    category: str = ""  # `teach categories` (ok rows only), as the table's Category column
 
     @property
     def prompt(self) -> str:
@@ -277,6 +278,15 @@ def load_detail(ws: Workspace, db: Any, item_id: str) -> Detail | None:
     dl = next(iter(db.query("select * from downloads where item_id = ?", [item_id])), {})
     an = next(iter(db.query("select * from analysis where item_id = ?", [item_id])), {})
     cur = next(iter(db.query("select * from curation where item_id = ?", [item_id])), {})
+    cat = next(
+        iter(
+            db.query(
+                "select category from item_categories where item_id = ? and state = 'ok'",
+                [item_id],
+            )
+        ),
+        {},
+    )
     folder = item_folder(ws, db, item_id)
     exists = folder.is_dir()
     files: list[str] = []
@@ -305,6 +315,7 @@ def load_detail(ws: Workspace, db: Any, item_id: str) -> Detail | None:
         revisions=load_revisions(db, item_id),
         decision=cur.get("decision") or NONE,
         note=cur.get("note"),
+        category=cat.get("category") or "",
     )
 
 

@@ -69,6 +69,7 @@ async def test_160_columns_show_long_ids_whole(make_app, fixture_ws) -> None:
         assert [label.lstrip("≈") for label in table.shown_columns] == [
             "ID",
             "Name",
+            "Category",
             "Kind",
             "DL",
             "Prompt",
@@ -107,11 +108,13 @@ async def test_z_maximizes_the_focused_region_and_restores(make_app) -> None:
         assert screen.maximized is detail and detail.outer_size.width == 80
         await press(pilot, "z")
         assert screen.maximized is None and detail.outer_size.width == 24
-        # the table maximizes with its filter and status line; every column fits then
-        screen.query_one("#widgets-table").focus()
+        # the table maximizes with its filter and status line; columns left out come back
+        table = screen.query_one("#widgets-table")
+        assert not {"Category", "Prompt"} & set(table.shown_columns)
+        table.focus()
         await press(pilot, "z")
         assert screen.maximized is screen.query_one("#widgets-left")
-        assert "DL" in screen.query_one("#widgets-table").shown_columns
+        assert {"Category", "Prompt"} <= set(table.shown_columns)
         await press(pilot, "escape")
         assert screen.maximized is None
 

@@ -67,7 +67,7 @@ async def test_sort_and_quick_filters(make_app) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await main_screen(pilot)
         pane = screen.query_one(WidgetsPane)
-        pane.sort(5)  # tokens ascending: uncounted first, the huge one last
+        pane.sort(pane.sort_labels().index("Tokens"))  # ascending: uncounted first, huge last
         assert pane.shown[-1].id == "huge"
         await pilot.press("r")
         assert pane.shown[0].id == "huge"
@@ -204,3 +204,42 @@ def test_the_prompt_gauge_marks_stand_in_counts() -> None:
 
     assert str(gauge_text(1234, 4095, approximate=True)).startswith("≈1,234 / 4,095 tokens")
     assert str(gauge_text(1234, 4095)).startswith("1,234 / 4,095 tokens")
+
+
+async def test_category_column_sorts_and_follows_a_live_change(make_app, fixture_ws) -> None:
+    """The Category column shows what `teach categories` stored (— for none), sorts (widgets
+    without one last), the detail says it, and a category stored by another process (as a
+    `teach categories` run would) repaints the cell, the sort order and the detail."""
+    from graftwork.core.curate.categories import record
+
+    with fixture_ws.catalog() as db:
+        record(db, "weather", category="weather")
+        record(db, "spam", category="clock")
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:  # wide enough for every column
+        screen = await main_screen(pilot)
+        pane = screen.widgets_pane
+        table = pane.query_one("#widgets-table", VirtualTable)
+        assert "Category" in table.shown_columns
+        column = [label for label, _ in table.columns].index("Category")
+        assert str(table.get_row("weather")[column]) == "weather"
+        assert str(table.get_row("clock")[column]) == "—"
+        pane.sort(column)
+        assert [r.id for r in pane.shown[:2]] == ["spam", "weather"]
+        assert "sort: Category ↑" in str(pane.query_one("#widgets-status").render())
+        table.move_cursor(table.keys.index("weather"))
+        detail = screen.query_one("#widgets-detail")
+        info = screen.query_one("#detail-info")
+        await until(pilot, lambda: detail.detail is not None and detail.detail.id == "weather")
+        assert "category weather" in str(info.render())
+
+        with fixture_ws.catalog() as db:
+            record(db, "clock", category="calendar")
+            record(db, "weather", category="media")
+        await until(pilot, lambda: [r.id for r in pane.shown[:3]] == ["clock", "spam", "weather"])
+        await until(pilot, lambda: "category media" in str(info.render()))
+        assert str(table.get_row("clock")[column]) == "calendar"
+        assert table.cursor_key == "weather" and screen.selected_id == "weather"
+        await settle(pilot)
+        painted = table.render_line(table.keys.index("weather") + 1).text
+        assert "media" in painted

@@ -22,6 +22,7 @@ RECIPE = Recipe(
     columns=(  # the workstation's widget table (minimum widths; ID and Name grow with the terminal)
         Column("id", "ID", 10),
         Column("name", "Name", 8),
+        Column("category", "Category", 8),
         Column("kind", "Kind", 6),
         Column("download", "DL", 3),
         Column("prompt", "Prompt", 8),

@@ -19,7 +19,6 @@ from rich.markdown import Markdown
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingsMap, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -28,8 +27,7 @@ from textual.widgets import Input, Static
 
 from graftwork.core.recipes import Column
 from graftwork.core.recipes.views import ItemAction, QuickFilter, Section
-from graftwork.tui.widgets.table_pane import TablePane
-from graftwork.tui.widgets.virtual_table import VirtualTable
+from graftwork.tui.widgets.table_pane import PaneTable, TablePane, sort_bindings
 
 NONE = "—"
 FLEX_MIN = 8  # a flexible column never gets narrower than this
@@ -90,11 +88,8 @@ def fit_columns(columns: Sequence[Column], width: int) -> list[tuple[str, int]]:
     return [(c.label, c.width if c.width is not None else share) for c in columns]
 
 
-class ItemTable(VirtualTable):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "pane_sort", "Sort", id="items.sort", tooltip="Sort by the next column"),
-        Binding("r", "pane_reverse", "Reverse", id="items.reverse", tooltip="Reverse the sort"),
-    ]
+class ItemTable(PaneTable):
+    BINDINGS: ClassVar[list[BindingType]] = sort_bindings("items")
 
     def __init__(self, declared: Sequence[Column], **kw: Any) -> None:
         super().__init__(fit_columns(declared, 80), **kw)
@@ -105,12 +100,6 @@ class ItemTable(VirtualTable):
         width = self.scrollable_content_region.width
         if width > 0:
             self.set_columns(fit_columns(self.declared, width))
-
-    def action_pane_sort(self) -> None:
-        self.post_message(ItemsPane.SortRequest(None))
-
-    def action_pane_reverse(self) -> None:
-        self.post_message(ItemsPane.SortRequest(-1))
 
     def set_columns(self, columns: list[tuple[str, int]]) -> None:
         if columns != [tuple(c) for c in self.columns]:
@@ -181,7 +170,7 @@ class SectionsView(VerticalScroll, can_focus=True):
         body.update(Group(*parts))
 
 
-class ItemsPane(TablePane, Vertical):
+class ItemsPane(TablePane):
     prefix = "items"
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -200,11 +189,6 @@ class ItemsPane(TablePane, Vertical):
         ),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="items.clear_filter"),
     ]
-
-    class SortRequest(Message):
-        def __init__(self, column: int | None) -> None:
-            super().__init__()
-            self.column = column  # None: next column, -1: reverse
 
     class RunAction(Message):
         """The user asked for one of the view's actions on an item (the screen runs it)."""
@@ -235,11 +219,7 @@ class ItemsPane(TablePane, Vertical):
         self.shown: list[str] = []
         self._shown_needle: str | None = None
         self._shown_hays: list[str] = []  # the search text of each shown row, aligned
-        self.filter_text = ""
         self.quick = 0
-        self.sort_column = -1  # -1: the view's order
-        self.sort_reverse = False
-        self.selected_id: str | None = None
         self.complete = False  # every row is in (the first screenful comes first)
         self.dashboard_shown = False
         # The view's actions are this pane's keys, with their binding ids (remappable).
@@ -368,27 +348,15 @@ class ItemsPane(TablePane, Vertical):
         if not shown:
             self._select(None)
 
-    def _status(self) -> None:
+    def sort_labels(self) -> list[str]:
+        return [c.label for c in self.columns]
+
+    def status_head(self) -> str:
         total = f"{len(self.rows):,}" + ("" if self.complete else "+ (loading)")
-        parts = [f"{len(self.shown):,} of {total} {self.noun}"]
-        if self.quick:
-            parts.append(f"quick filter: {self.filters[self.quick].label}")
-        if self.filter_text:
-            parts.append(f"filter: {self.filter_text}")
-        if self.sort_column >= 0:
-            arrow = "↓" if self.sort_reverse else "↑"
-            parts.append(f"sort: {self.columns[self.sort_column].label} {arrow}")
-        # one line, fixed height: no layout pass (it would re-measure the detail's sections)
-        self.query_one("#items-status", Static).update(
-            Text("   ".join(parts), style="dim"), layout=False
-        )
+        return f"{len(self.shown):,} of {total} {self.noun}"
 
-    def _select(self, item_id: str | None) -> None:
-        from graftwork.tui.messages import ItemSelected
-
-        if item_id != self.selected_id:
-            self.selected_id = item_id
-            self.post_message(ItemSelected(item_id))
+    def quick_label(self) -> str | None:
+        return self.filters[self.quick].label if self.quick else None
 
     def show_detail(self, item_id: str | None, sections: list[Section]) -> None:
         if item_id == self.selected_id:
@@ -404,32 +372,6 @@ class ItemsPane(TablePane, Vertical):
         self.query_one("#items-dashboard-text", Static).update(
             text if lines else Text("nothing to show yet", style="dim")
         )
-
-    # -- events ----------------------------------------------------------------------------
-    @on(VirtualTable.Highlighted, "#items-table")
-    def _highlighted(self, event: VirtualTable.Highlighted) -> None:
-        self._select(event.key)
-
-    @on(VirtualTable.HeaderClicked, "#items-table")
-    def _header(self, event: VirtualTable.HeaderClicked) -> None:
-        self.sort(event.column)
-
-    @on(SortRequest)
-    def _sort_request(self, event: SortRequest) -> None:
-        if event.column == -1:
-            self.sort_reverse = not self.sort_reverse
-            self.refresh_table()
-        else:
-            self.sort((self.sort_column + 1) % len(self.columns))
-
-    @on(Input.Changed, "#items-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.filter_text = event.value
-        self.refresh_table(narrow=True)
-
-    @on(Input.Submitted, "#items-filter")
-    def _filter_done(self) -> None:
-        self.query_one(ItemTable).focus()
 
     # -- actions ---------------------------------------------------------------------------
     def action_quick_filter(self, index: int | None = None) -> None:

@@ -1,34 +1,115 @@
-"""What pane 1 does the same for widgets and for a recipe's items: the `/` filter box, its
-escape, jumping to one item, and sorting by a column (again: reversed)."""
+"""What pane 1 does the same for widgets and for a recipe's items: the `/` filter box and its
+escape, jumping to one item, following the table's cursor, sorting by a column (`s` the next
+one, `r` reversed, a header click that one, again: reversed) and the status line."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from textual.widgets import Input
+from rich.text import Text
+from textual import on
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, Static
+
+from graftwork.tui.widgets.virtual_table import VirtualTable
 
 
-class TablePane:
-    """Mixin for a pane with a filter Input ``#<prefix>-filter`` and a table
-    ``#<prefix>-table``; the pane keeps ``filter_text``, ``selected_id``, ``sort_column``,
-    ``sort_reverse`` and implements ``refresh_table()``."""
+def sort_bindings(prefix: str) -> list[BindingType]:
+    """The table's sort keys, with binding ids of the pane (remappable, listed in help)."""
+    return [
+        Binding("s", "pane_sort", "Sort", id=f"{prefix}.sort", tooltip="Sort by the next column"),
+        Binding("r", "pane_reverse", "Reverse", id=f"{prefix}.reverse", tooltip="Reverse the sort"),
+    ]
+
+
+class PaneTable(VirtualTable):
+    """A TablePane's table: its sort keys ask the pane (which knows the columns' keys)."""
+
+    def action_pane_sort(self) -> None:
+        self.post_message(TablePane.SortRequest(None))
+
+    def action_pane_reverse(self) -> None:
+        self.post_message(TablePane.SortRequest(-1))
+
+
+class TablePane(Vertical):
+    """Pane 1's frame: a filter Input ``#<prefix>-filter``, a status line
+    ``#<prefix>-status`` and a PaneTable ``#<prefix>-table``, composed by the subclass.
+
+    The pane keeps ``filter_text``, ``selected_id``, ``sort_column`` (-1: the list's own
+    order) and ``sort_reverse``; a subclass implements ``refresh_table(narrow)`` (filter and
+    sort its rows into the table; ``narrow``: the filter text was extended by typing),
+    ``sort_labels()`` (the sortable columns' labels), ``status_head()`` ("12 of 50
+    widgets") and ``quick_label()`` (the quick filter's name, None when it shows all).
+    Selecting a row posts ``messages.ItemSelected`` once per change of item."""
 
     prefix: ClassVar[str]
-    filter_text: str
-    selected_id: str | None
-    sort_column: int
-    sort_reverse: bool
-    query_one: Any
 
-    def refresh_table(self) -> None:
+    class SortRequest(Message):
+        """From the table's `s` / `r`: column None is the next column, -1 reverses."""
+
+        def __init__(self, column: int | None) -> None:
+            super().__init__()
+            self.column = column
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.filter_text = ""
+        self.selected_id: str | None = None
+        self.sort_column = -1
+        self.sort_reverse = False
+
+    # -- what a subclass provides ----------------------------------------------------------
+    def refresh_table(self, narrow: bool = False) -> None:
         raise NotImplementedError
 
+    def sort_labels(self) -> list[str]:
+        raise NotImplementedError
+
+    def status_head(self) -> str:
+        raise NotImplementedError
+
+    def quick_label(self) -> str | None:
+        raise NotImplementedError
+
+    # -- parts -----------------------------------------------------------------------------
     def _box(self) -> Input:
         return self.query_one(f"#{self.prefix}-filter", Input)
 
-    def _focus_table(self) -> None:
-        self.query_one(f"#{self.prefix}-table").focus()
+    def _table(self) -> VirtualTable:
+        return self.query_one(f"#{self.prefix}-table", VirtualTable)
 
+    def _focus_table(self) -> None:
+        self._table().focus()
+
+    def _mine(self, table: VirtualTable) -> bool:
+        return table.id == f"{self.prefix}-table"
+
+    def _status(self) -> None:
+        parts = [self.status_head()]
+        quick = self.quick_label()
+        if quick:
+            parts.append(f"quick filter: {quick}")
+        if self.filter_text:
+            parts.append(f"filter: {self.filter_text}")
+        if self.sort_column >= 0:
+            arrow = "↓" if self.sort_reverse else "↑"
+            parts.append(f"sort: {self.sort_labels()[self.sort_column]} {arrow}")
+        # one line, fixed height: no layout pass (it would re-measure the detail beside it)
+        self.query_one(f"#{self.prefix}-status", Static).update(
+            Text("   ".join(parts), style="dim"), layout=False
+        )
+
+    def _select(self, item_id: str | None) -> None:
+        from graftwork.tui.messages import ItemSelected
+
+        if item_id != self.selected_id:
+            self.selected_id = item_id
+            self.post_message(ItemSelected(item_id))
+
+    # -- actions ---------------------------------------------------------------------------
     def action_filter(self) -> None:
         box = self._box()
         box.display = True
@@ -36,9 +117,9 @@ class TablePane:
 
     def action_clear_filter(self) -> None:
         box = self._box()
+        self.filter_text = ""  # first: the Input's Changed then finds nothing to do
         box.value = ""
         box.display = False
-        self.filter_text = ""
         self.refresh_table()
         self._focus_table()
 
@@ -46,8 +127,8 @@ class TablePane:
         """Filter the table down to one item (by id) and select it."""
         box = self._box()
         box.display = True
-        box.value = item_id
         self.filter_text = item_id
+        box.value = item_id
         self.selected_id = None
         self.refresh_table()
         self._focus_table()
@@ -58,3 +139,33 @@ class TablePane:
         else:
             self.sort_column, self.sort_reverse = column, False
         self.refresh_table()
+
+    # -- events ----------------------------------------------------------------------------
+    @on(VirtualTable.Highlighted)
+    def _highlighted(self, event: VirtualTable.Highlighted) -> None:
+        if self._mine(event.table):
+            self._select(event.key)
+
+    @on(VirtualTable.HeaderClicked)
+    def _header(self, event: VirtualTable.HeaderClicked) -> None:
+        if self._mine(event.table):
+            self.sort(event.column)
+
+    @on(SortRequest)
+    def _sort_request(self, event: SortRequest) -> None:
+        if event.column == -1:
+            self.sort_reverse = not self.sort_reverse
+            self.refresh_table()
+        else:
+            self.sort((self.sort_column + 1) % len(self.sort_labels()))
+
+    @on(Input.Changed)
+    def _filter_changed(self, event: Input.Changed) -> None:
+        if event.input.id == f"{self.prefix}-filter" and event.value != self.filter_text:
+            self.filter_text = event.value
+            self.refresh_table(narrow=True)
+
+    @on(Input.Submitted)
+    def _filter_done(self, event: Input.Submitted) -> None:
+        if event.input.id == f"{self.prefix}-filter":
+            self._focus_table()

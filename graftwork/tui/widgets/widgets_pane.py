@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -23,15 +22,19 @@ from graftwork.tui.data import (
     row_filter,
 )
 from graftwork.tui.widgets.detail import DetailView
-from graftwork.tui.widgets.table_pane import TablePane
-from graftwork.tui.widgets.virtual_table import TableColumn, VirtualTable
+from graftwork.tui.widgets.table_pane import PaneTable, TablePane, sort_bindings
+from graftwork.tui.widgets.virtual_table import TableColumn
 
 # (label, short width, sort key). ID and Name grow into the spare width up to their longest
-# value; when even the short widths do not fit, DL, Kind, Prompt and Name are left out in
-# that order (DROP_ORDER, docs/tui.md), so Tokens, Budget and Decision stay at 80 columns.
+# value, then Category; when even the short widths do not fit, DL, Kind, Category, Prompt and
+# Name are left out in that order (DROP_ORDER, docs/tui.md), so Tokens, Budget and Decision
+# stay at 80 columns. Category goes before Prompt: the detail beside the table shows it too,
+# and the prompt's state is what curation works through. Recipe uebersicht's `columns` say
+# the same labels and widths (a test holds them equal).
 COLUMNS: list[tuple[str, int, Callable[[WidgetRow], Any]]] = [
     ("ID", 10, lambda r: r.id.casefold()),
     ("Name", 8, lambda r: r.name.casefold()),
+    ("Category", 8, lambda r: (not r.category, r.category.casefold())),  # none last
     ("Kind", 6, lambda r: r.kind),
     ("DL", 3, lambda r: r.download),
     ("Prompt", 8, lambda r: r.prompt),
@@ -39,8 +42,9 @@ COLUMNS: list[tuple[str, int, Callable[[WidgetRow], Any]]] = [
     ("Budget", 7, lambda r: r.action),
     ("Decision", 10, lambda r: r.decision),
 ]
-GROW = ("ID", "Name")
-DROP_ORDER = ("DL", "Kind", "Prompt", "Name")
+GROW = ("ID", "Name", "Category")
+DROP_ORDER = ("DL", "Kind", "Category", "Prompt", "Name")
+GROWING = [i for i, (label, _, _) in enumerate(COLUMNS) if label in GROW]
 TABLE_COLUMNS = [
     TableColumn(
         label,
@@ -85,6 +89,7 @@ def cells(row: WidgetRow) -> tuple[Text, ...]:
     return (
         Text(row.id),
         Text(row.name),
+        Text(row.category) if row.category else Text(NONE, style="dim"),
         Text(row.kind),
         Text(DOWNLOAD.get(row.download, row.download), STYLE.get(row.download, "")),
         Text(row.prompt, STYLE.get(row.prompt, "")),
@@ -94,20 +99,11 @@ def cells(row: WidgetRow) -> tuple[Text, ...]:
     )
 
 
-class WidgetTable(VirtualTable):
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "pane_sort", "Sort", id="widgets.sort", tooltip="Sort by the next column"),
-        Binding("r", "pane_reverse", "Reverse", id="widgets.reverse", tooltip="Reverse the sort"),
-    ]
-
-    def action_pane_sort(self) -> None:
-        self.post_message(WidgetsPane.SortRequest(None))
-
-    def action_pane_reverse(self) -> None:
-        self.post_message(WidgetsPane.SortRequest(-1))
+class WidgetTable(PaneTable):
+    BINDINGS: ClassVar[list[BindingType]] = sort_bindings("widgets")
 
 
-class WidgetsPane(TablePane, Vertical):
+class WidgetsPane(TablePane):
     prefix = "widgets"
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -149,11 +145,6 @@ class WidgetsPane(TablePane, Vertical):
         Binding("escape", "clear_filter", "Clear filter", show=False, id="widgets.clear_filter"),
     ]
 
-    class SortRequest(Message):
-        def __init__(self, column: int | None) -> None:
-            super().__init__()
-            self.column = column  # None: next column, -1: reverse
-
     class Decide(Message):
         def __init__(self, item_id: str, decision: str | None, ask_note: bool = False) -> None:
             super().__init__()
@@ -167,13 +158,10 @@ class WidgetsPane(TablePane, Vertical):
         self.by_id: dict[str, WidgetRow] = {}
         self._cells: dict[str, tuple[Text, ...]] = {}
         self.shown: list[WidgetRow] = []
-        self.filter_text = ""
         self.quick = "all"
-        self.sort_column = -1  # -1: manifest order
-        self.sort_reverse = False
-        self.selected_id: str | None = None
         self._approximate = False  # the Tokens header says approximate
-        self._longest = [0, 0]  # the longest ID and Name (cells): how far those columns grow
+        # the longest value (cells) of each growing column: how far it grows
+        self._longest = dict.fromkeys(GROWING, 0)
 
     def compose(self) -> ComposeResult:
         with Horizontal():
@@ -194,11 +182,11 @@ class WidgetsPane(TablePane, Vertical):
         self.rows = rows
         self.by_id = {r.id: r for r in rows}
         self._cells = {r.id: cells(r) for r in rows}
-        self._longest = [
-            max((c[i].cell_len for c in self._cells.values()), default=0) for i in (0, 1)
-        ]
+        self._longest = {
+            i: max((c[i].cell_len for c in self._cells.values()), default=0) for i in GROWING
+        }
         table = self.query_one(WidgetTable)
-        table.set_natural(dict(enumerate(self._longest)))
+        table.set_natural(self._longest)
         table.clear_cache()
         self._token_header()
         self.refresh_table()
@@ -216,9 +204,9 @@ class WidgetsPane(TablePane, Vertical):
         if row.tokens is not None and approximate_counts([row]) != self._approximate:
             self._token_header()
         table = self.query_one(WidgetTable)
-        if any(row_cells[i].cell_len > self._longest[i] for i in (0, 1)):  # a longer name
-            self._longest = [max(self._longest[i], row_cells[i].cell_len) for i in (0, 1)]
-            table.set_natural(dict(enumerate(self._longest)))
+        if any(row_cells[i].cell_len > n for i, n in self._longest.items()):  # a longer name
+            self._longest = {i: max(n, row_cells[i].cell_len) for i, n in self._longest.items()}
+            table.set_natural(self._longest)
         table.refresh_key(row.id)
 
     def _token_header(self) -> None:
@@ -232,7 +220,7 @@ class WidgetsPane(TablePane, Vertical):
         """Whether a changed row can move or leave the view (a quick filter or sort is on)."""
         return self.quick != "all" or self.sort_column >= 0 or filters_by_category(self.filter_text)
 
-    def refresh_table(self) -> None:
+    def refresh_table(self, narrow: bool = False) -> None:
         matches = row_filter(self.filter_text)  # text, and `category:NAME` terms
         keep = QUICK_FILTERS[self.quick][1]
         visible = [r for r in self.rows if keep(r) and matches(r)]
@@ -249,49 +237,14 @@ class WidgetsPane(TablePane, Vertical):
         if not visible:
             self._select(None)
 
-    def _status(self) -> None:
-        parts = [f"{len(self.shown)} of {len(self.rows)} widgets"]
-        if self.quick != "all":
-            parts.append(f"quick filter: {QUICK_FILTERS[self.quick][0]}")
-        if self.filter_text:
-            parts.append(f"filter: {self.filter_text}")
-        if self.sort_column >= 0:
-            arrow = "↓" if self.sort_reverse else "↑"
-            parts.append(f"sort: {COLUMNS[self.sort_column][0]} {arrow}")
-        self.query_one("#widgets-status", Static).update(Text("   ".join(parts), style="dim"))
+    def sort_labels(self) -> list[str]:
+        return [label for label, _, _ in COLUMNS]
 
-    def _select(self, item_id: str | None) -> None:
-        from graftwork.tui.messages import ItemSelected
+    def status_head(self) -> str:
+        return f"{len(self.shown)} of {len(self.rows)} widgets"
 
-        if item_id != self.selected_id:
-            self.selected_id = item_id
-            self.post_message(ItemSelected(item_id))
-
-    # -- events ----------------------------------------------------------------------------
-    @on(VirtualTable.Highlighted, "#widgets-table")
-    def _highlighted(self, event: VirtualTable.Highlighted) -> None:
-        self._select(event.key)
-
-    @on(VirtualTable.HeaderClicked, "#widgets-table")
-    def _header(self, event: VirtualTable.HeaderClicked) -> None:
-        self.sort(event.column)
-
-    @on(SortRequest)
-    def _sort_request(self, event: SortRequest) -> None:
-        if event.column == -1:
-            self.sort_reverse = not self.sort_reverse
-            self.refresh_table()
-        else:
-            self.sort((self.sort_column + 1) % len(COLUMNS))
-
-    @on(Input.Changed, "#widgets-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.filter_text = event.value
-        self.refresh_table()
-
-    @on(Input.Submitted, "#widgets-filter")
-    def _filter_done(self) -> None:
-        self.query_one(WidgetTable).focus()
+    def quick_label(self) -> str | None:
+        return None if self.quick == "all" else QUICK_FILTERS[self.quick][0]
 
     # -- actions ---------------------------------------------------------------------------
     def action_quick_filter(self, name: str | None = None) -> None:
