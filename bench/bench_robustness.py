@@ -4,7 +4,7 @@
   archives, HTTP answers from a real 127.0.0.1 server) through the real CLI in-process:
   cases with a traceback, with the error boundary's "unexpected" fallback, with a file written
   outside the workspace, with temp folders left;
-- kills: every stage (ingest, budget, build, prompts import, teach, train) SIGKILLed at a
+- kills: every stage (ingest, budget, build, prompts import, teach, train, eval) SIGKILLed at a
   seeded random moment in a real subprocess, then rerun (tests/support/kills.py): corrupt
   catalogs, failed resumes (the rerun failed or its result differs from an uninterrupted run),
   jobs left `running`, temp files left;
@@ -15,7 +15,8 @@
 
     .venv/bin/python bench/bench_robustness.py [--fuzz 1000] [--kills 20] [--train-kills 4]
         [--concurrent 5] [--only fuzz,kills,bad,concurrent] [--seed 0]
-        [--stages ingest,budget,build,prompts import,teach,train]
+        [--stages ingest,budget,build,prompts import,teach,train,eval]
+    (train and eval, the mlx stages, are killed --train-kills times each)
 
 Writes nothing outside a temp folder.
 """
@@ -116,6 +117,15 @@ def kills(
                 from graftwork.adapters.mlx.tiny_model import build_tiny_model
 
                 ctx.model_dir = build_tiny_model(base / "tiny-model" / "tiny-qwen2")
+                count = train_kills
+            if name == "eval":  # mlx too: as many kills as train; a random LoRA adapter
+                if not train_kills:
+                    continue
+                from support.ship_world import build_model_and_adapter
+
+                ctx.model_dir, ctx.adapter_dir = build_model_and_adapter(
+                    base / "eval-model", arch="qwen2"
+                )
                 count = train_kills
             started = time.perf_counter()
             ref = reference(stage, base / f"{name}-ref", ctx)

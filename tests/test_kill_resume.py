@@ -13,8 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import review_world
 from support.fake_openai_server import FakeOpenAIServer
 from support.kills import STAGES, Context, kill_and_resume, reference, two_teach_runs
+
+review_model_dir = review_world.review_model_dir  # session fixtures: the tiny model + adapter
+tiny_adapter_dir = review_world.tiny_adapter_dir
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +36,23 @@ def test_a_killed_stage_reruns_to_the_uninterrupted_result(
     got = kill_and_resume(STAGES[stage], tmp_path / "killed", ctx, ref, random.Random(seed))
     assert got.problems == [], got
     assert got.job_state in ("interrupted", "done", "partial", None), got
+
+
+@pytest.mark.mlx
+@pytest.mark.parametrize("seed", [0, 3])  # late (adapter half) and early (base half)
+def test_a_killed_eval_reruns_to_the_uninterrupted_evaluation(
+    seed: int, tmp_path: Path, review_model_dir: Path, tiny_adapter_dir: Path
+) -> None:
+    """`graftwork eval` on the real tiny mlx model, SIGKILLed (with its generation child) at a
+    seeded moment: the rerun continues from the recorded generations and stores exactly the
+    uninterrupted evaluation (answers, per-example values, loss and metrics), no progress rows
+    left, no job running, no temp file."""
+    ctx = Context(model_dir=review_model_dir, adapter_dir=tiny_adapter_dir)
+    ref = reference(STAGES["eval"], tmp_path / "ref", ctx)
+    assert ref.snapshot["pending"] == 0 and len(ref.snapshot["items"]) == 2 * 8
+    got = kill_and_resume(STAGES["eval"], tmp_path / "killed", ctx, ref, random.Random(seed))
+    assert got.problems == [], got
+    assert got.job_state in ("interrupted", "done", None), got
 
 
 def test_two_teach_runs_at_once_pay_each_call_once(

@@ -26,10 +26,18 @@ def scripted(answer: Callable[[str, int], str]) -> Callable[..., None]:
     """A generator answering prompt i as ``answer(which, i)``, base first, then adapter."""
 
     def generate(
-        model: str, adapter: str | None, prompts: list[dict[str, Any]], *, on_event, **_: Any
+        model: str,
+        adapter: str | None,
+        prompts: list[dict[str, Any]],
+        *,
+        on_event,
+        skip: dict[str, list[str]] | None = None,
+        **_: Any,
     ) -> None:
         for which in ("base", "adapter"):
             for i, p in enumerate(prompts):
+                if p["key"] in (skip or {}).get(which, ()):
+                    continue  # answered before (a resumed evaluation)
                 text = answer(which, i)
                 event = {"type": "sample", "which": which, "key": p["key"], "text": text}
                 on_event({**event, "ms": 5.0, "tokens": 4})
@@ -38,7 +46,7 @@ def scripted(answer: Callable[[str, int], str]) -> Callable[..., None]:
 
 
 def evaluate_suite(
-    ws: Workspace, run_id: str, suite: str, generate: Callable[..., None]
+    ws: Workspace, run_id: str, suite: str, generate: Callable[..., None], **settings: Any
 ) -> StageResult:
     from graftwork.core.eval.evaluate import evaluate_run
     from graftwork.core.eval.metrics import Services
@@ -52,7 +60,7 @@ def evaluate_suite(
                 ws,
                 run_id,
                 suite=suite,
-                settings=SampleSettings(),
+                settings=SampleSettings(**settings),
                 generate=generate,
                 services=Services(),
                 job=job,

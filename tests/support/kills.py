@@ -46,11 +46,13 @@ KEY_ENV = "GW_KILL_KEY"
 @dataclass
 class Context:
     """What the stages share: the fake teacher's URL, the HTTP server for ingest, the tiny
-    model folder for train (each None when the caller has none)."""
+    model folder for train and eval, a LoRA adapter of it for eval (each None when the caller
+    has none)."""
 
     teacher_url: str | None = None
     http: Any = None  # support.http_server.LocalServer
     model_dir: Path | None = None
+    adapter_dir: Path | None = None
     widgets: int = 60
     env: dict[str, str] = field(default_factory=dict)
 
@@ -452,6 +454,58 @@ def _train_snapshot(ws: Workspace) -> dict[str, Any]:
     }
 
 
+EVAL_RUN = "20261122-020000-widgets-abcd"
+EVAL_EXAMPLES = 8
+
+
+def _eval_prepare(ws: Workspace, ctx: Context) -> None:
+    """A finished run of the tiny model with its adapter, and a set whose test split holds
+    EVAL_EXAMPLES prompts (some the adapter learned, some not)."""
+    from support.review_world import make_run, write_trained_set
+
+    assert ctx.model_dir is not None and ctx.adapter_dir is not None, "eval needs model + adapter"
+    write_trained_set(ws, "widgets", tests=EVAL_EXAMPLES)
+    make_run(ws, "widgets", str(ctx.model_dir), ctx.adapter_dir, run_id=EVAL_RUN)
+
+
+def _rounded(row: tuple[Any, ...]) -> list[Any]:
+    # Loss and rates as the report shows them: a loss computed in another process must agree,
+    # not to the last bit.
+    return [round(v, 6) if isinstance(v, float) else v for v in row]
+
+
+def _eval_snapshot(ws: Workspace) -> dict[str, Any]:
+    """The newest evaluation without ids and times (tokens/s is a timing), and what is left
+    of evaluations in progress (nothing, once one finished)."""
+    newest = query(ws, "select eval_id from eval_results order by id desc limit 1")
+    if not newest:
+        return {"evaluation": None}
+    eval_id = newest[0][0]
+    items = query(
+        ws,
+        "select i.item_id, i.model, i.metrics, s.prompt, s.reference, s.base_output, "
+        "s.adapter_output, s.base_tokens, s.adapter_tokens, s.seed, s.max_tokens "
+        "from eval_items i join samples s on s.id = i.sample_id where i.eval_id = ? "
+        "order by i.id",
+        (eval_id,),
+    )
+    results = query(
+        ws,
+        "select model, metric, value, n, source, checkpoint from eval_results "
+        "where eval_id = ? and metric != 'tokens_per_sec' order by id",
+        (eval_id,),
+    )
+    pending = query(
+        ws, "select (select count(*) from eval_pending) + (select count(*) from eval_progress)"
+    )[0][0]
+    return {
+        "items": [list(r) for r in items],
+        "results": [_rounded(r) for r in results],
+        "pending": pending,
+        "report": (ws.runs_dir / EVAL_RUN / "eval_test.md").is_file(),
+    }
+
+
 STAGES: dict[str, KillStage] = {
     "ingest": KillStage(
         "ingest",
@@ -496,6 +550,13 @@ STAGES: dict[str, KillStage] = {
         lambda ws, ctx: ["train", "--set", "tiny"],
         _train_snapshot,
         rerun=_train_rerun,
+    ),
+    "eval": KillStage(
+        "eval",
+        "eval",
+        _eval_prepare,
+        lambda ws, ctx: ["eval", "--run", EVAL_RUN, "--max-tokens", "24"],
+        _eval_snapshot,
     ),
 }
 

@@ -227,6 +227,30 @@ _TRAIN_SCRIPT = textwrap.dedent("""
 """)
 
 
+def write_trained_set(ws: Workspace, name: str = "widgets", tests: int = 3) -> None:
+    """Apple-schema lines with the adapter's training prompts ("Widget i") and answer: one in
+    train and valid, ``tests`` in test (beyond 3 the prompts are ones it did not learn)."""
+    folder = ws.datasets_dir / name
+    folder.mkdir(parents=True)
+    items = []
+    for split, count in (("train", 1), ("valid", 1), ("test", tests)):
+        lines = []
+        for i in range(count):
+            line = json.dumps(
+                [
+                    {"role": "system", "content": "You write widgets."},
+                    {"role": "user", "content": f"Widget {i}"},
+                    {"role": "assistant", "content": TRAINED_ANSWER},
+                ]
+            )
+            lines.append(line)
+            items.append(
+                {"id": f"{split}-w{i}", "split": split, "example_sha256": sha256_text(line)}
+            )
+        (folder / f"{split}.jsonl").write_text("".join(x + "\n" for x in lines), encoding="utf-8")
+    (folder / "manifest.json").write_text(json.dumps({"name": name, "items": items}))
+
+
 _BUILT: dict[str, Path] = {}  # once per test process, whichever module asks first
 
 

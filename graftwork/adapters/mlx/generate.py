@@ -52,13 +52,16 @@ def run_generation(
     adapter_only: bool = False,
     stream: bool = False,
     loss: dict[str, Any] | None = None,
+    skip: dict[str, list[str]] | None = None,
 ) -> None:
     """Run the child; call ``on_event`` in this thread for each event. Raises GenerationError.
 
     ``prompts``: [{"key": str, "messages": [...] (without the answer), "tools": [...]|None}].
     ``adapter_only``: skip the base model. ``stream``: also {"type": "token", "key", "which",
     "text"} events as the text grows. ``loss``: {"records": [mlx chat records with their
-    answers], "mask_prompt": bool, "max_seq_length": int}: a "loss" event per model first.
+    answers], "mask_prompt": bool, "max_seq_length": int, "skip": [models]}: a "loss" event
+    per model first, except the models in "skip". ``skip``: model -> prompt keys it already
+    answered (a resumed evaluation); a model with nothing left to do is never loaded.
     """
     request = {
         "model": model,
@@ -70,6 +73,7 @@ def run_generation(
         "adapter_only": adapter_only,
         "stream": stream,
         "loss": loss,
+        "skip": skip or {},
     }
     from graftwork.adapters.mlx.trainer import child_env  # offline hub, OpenBLAS preload (P1, P15)
 
@@ -142,7 +146,13 @@ def _generate_all(request: dict[str, Any], emit: Callable[..., None]) -> None:
     if request.get("adapter_path"):
         phases.append(("adapter", request["adapter_path"]))
     stream = bool(request.get("stream"))
+    loss = request.get("loss") or {}
     for which, adapter in phases:
+        done = set((request.get("skip") or {}).get(which) or ())
+        prompts = [p for p in request["prompts"] if p["key"] not in done]
+        wants_loss = bool(loss.get("records")) and which not in (loss.get("skip") or ())
+        if not prompts and not wants_loss:
+            continue  # everything of this model is known already (a resumed evaluation)
         t0 = time.perf_counter()
         model, tokenizer = load(request["model"], adapter_path=adapter)
         if not mx.metal.is_available():
@@ -150,9 +160,9 @@ def _generate_all(request: dict[str, Any], emit: Callable[..., None]) -> None:
                 mx.float32
             )  # as in training: bf16/4-bit matmuls skip BLAS on the CPU (P1b)
         emit("loaded", which=which, ms=(time.perf_counter() - t0) * 1000)
-        if request.get("loss") and request["loss"].get("records"):
-            emit("loss", which=which, **_score_loss(model, tokenizer, request["loss"], request))
-        for prompt in request["prompts"]:
+        if wants_loss:
+            emit("loss", which=which, **_score_loss(model, tokenizer, loss, request))
+        for prompt in prompts:
             text = tokenizer.apply_chat_template(
                 prompt["messages"],
                 tools=prompt.get("tools"),

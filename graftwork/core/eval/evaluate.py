@@ -2,30 +2,42 @@
 examples, seed and settings.
 
 For each model: loss and perplexity of the reference answers (mlx-lm's own evaluation, through
-the backend port, `review.samples.SampleGenerator`), generation tokens/s, and the recipe's metrics on its generated answers
-(`Recipe.metrics`, core/eval/metrics.py). The answers are `samples` rows (so the review screen
-shows them side by side, with each example's values from `eval_items`); the scores are one
-evaluation in `eval_results` (written in one transaction at the end: a killed evaluation
-leaves no scores) and a Markdown report, runs/<run>/eval_<split or suite>.md."""
+the backend port, `review.samples.SampleGenerator`), generation tokens/s, and the recipe's
+metrics on its generated answers (`Recipe.metrics`, core/eval/metrics.py).
+
+Resumable (core/eval/progress.py): each generation and loss pass is recorded as it finishes,
+so a killed evaluation rerun with the same settings generates only what is missing; a changed
+setting starts fresh. Only once every example has both answers are the results written, in
+one transaction: the answers as `samples` rows (the review screen shows them side by side,
+with each example's values from `eval_items`) and the scores as one evaluation in
+`eval_results`; then the Markdown report, runs/<run>/eval_<split or suite>.md (atomic)."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 from pathlib import Path
 from typing import Any
 
 from graftwork.core.base.catalog.txn import write_txn
+from graftwork.core.base.errors import GraftworkError
 from graftwork.core.base.jobs import Job, StageResult
 from graftwork.core.base.workspace import Workspace
-from graftwork.core.eval import store
+from graftwork.core.eval import progress, store
 from graftwork.core.eval.cases import Cases, loss_records, split_cases, suite_cases
-from graftwork.core.eval.metrics import Services, Values, aggregate, metric_sets, score_answer
+from graftwork.core.eval.metrics import (
+    Case,
+    Services,
+    Values,
+    aggregate,
+    metric_sets,
+    score_answer,
+)
 from graftwork.core.eval.report import write_report
 from graftwork.core.eval.store import Score
 from graftwork.core.review.samples import (
     SampleGenerator,
     SampleSettings,
-    pair_events,
     resolve_run,
     sample_row,
 )
@@ -105,6 +117,110 @@ def model_scores(
     return scores
 
 
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def eval_settings(
+    run: dict[str, Any],
+    model: str,
+    adapter_dir: Path,
+    got: Cases,
+    settings: SampleSettings,
+    config: dict[str, Any],
+) -> dict[str, Any]:
+    """Everything that decides an evaluation's answers: a rerun continues an unfinished one
+    only when all of it is the same."""
+    adapter_file = adapter_dir / "adapters.safetensors"
+    return {
+        "run_id": run["id"],
+        "checkpoint": adapter_dir.name,
+        "adapter_sha256": _file_sha256(adapter_file),
+        "model": model,
+        "source": got.source,
+        "n": len(got.cases),
+        "examples": progress.digest(
+            [[c.key, c.item_id, c.messages, c.tools, c.reference] for c in got.cases]
+        ),
+        "seed": settings.seed,
+        "temperature": settings.temperature,
+        "max_tokens": settings.max_tokens,
+        "mask_prompt": bool(config.get("mask_prompt", True)),
+        "max_seq_length": int(config.get("max_seq_length") or 4096),
+    }
+
+
+def store_results(
+    db: Any,
+    run: dict[str, Any],
+    checkpoint: str,
+    got: Cases,
+    cases: list[Case],
+    pending: progress.Pending,
+    settings: SampleSettings,
+    sets: Any,
+) -> list[Score]:
+    """The finished evaluation from its recorded generations: samples rows, per-example values
+    and scores in one transaction that also forgets the progress rows."""
+    missing = [
+        c.item_id for c in cases if any(c.key not in pending.samples[m] for m in pending.samples)
+    ]
+    if missing:
+        raise GraftworkError(
+            f"the generator ended without answering {len(missing)} example(s) (first "
+            f"{missing[0]}); run the evaluation again to continue"
+        )
+    gen = {"base": [0, 0.0], "adapter": [0, 0.0]}
+    values: dict[str, list[Values]] = {"base": [], "adapter": []}
+    with write_txn(db):  # the answers, scores and examples appear together or not at all
+        items: list[dict[str, Any]] = []
+        for case in cases:
+            b, a = pending.samples["base"][case.key], pending.samples["adapter"][case.key]
+            row = sample_row(
+                run["id"],
+                case.item_id,
+                got.sample_split,
+                case.prompt,
+                case.reference,
+                case.stored_messages,
+                b,
+                a,
+                settings,
+                checkpoint,
+            )
+            sample_id = db["samples"].insert(row).last_pk
+            for which, event in (("base", b), ("adapter", a)):
+                v = score_answer(sets, case, str(event.get("text") or ""))
+                values[which].append(v)
+                items.append(
+                    {"sample_id": sample_id, "item_id": case.item_id, "model": which, "metrics": v}
+                )
+                gen[which][0] += int(event.get("tokens") or 0)
+                gen[which][1] += float(event.get("ms") or 0.0)
+        scores = [
+            s
+            for which in ("base", "adapter")
+            for s in model_scores(
+                which, pending.losses.get(which), tuple(gen[which]), values[which], len(cases)
+            )
+        ]
+        store.record_items(db, pending.eval_id, run["id"], items)
+        store.record_scores(
+            db,
+            run["id"],
+            checkpoint=checkpoint,
+            source=got.source,
+            scores=scores,
+            eval_id=pending.eval_id,
+        )
+        progress.clear(db, pending.eval_id)
+    return scores
+
+
 def evaluate_run(
     ws: Workspace,
     run_id: str,
@@ -135,56 +251,35 @@ def evaluate_run(
         result = StageResult(failed=list(got.failed))
         for where, cause in got.failed:
             job.item_failed(where, cause)
-        job.set_total(len(cases))
+        doc = eval_settings(run, model, adapter_dir, got, settings, config)
+        pending = progress.open_pending(db, run["id"], doc)
+        eval_id = pending.eval_id
+        if pending.note:
+            job.log(pending.note)
+        job.set_total(2 * len(cases))  # one step per generation: base, then adapter
+        keys = {c.key for c in cases}
+        earlier = sum(len(keys & set(pending.samples[m])) for m in ("base", "adapter"))
+        if earlier:
+            job.advance(earlier, message="finished before")
         job.log(
             f"run {run['id']}: {len(cases)} example(s) from {got.source}, model {model}, "
             f"adapter {adapter_dir.name}, metrics {', '.join(recipe.metrics) or 'loss only'}"
         )
         by_key = {c.key: c for c in cases}
-        eval_id = store.new_eval_id(run["id"])
-        losses: dict[str, dict[str, Any]] = {}
-        gen = {"base": [0, 0.0], "adapter": [0, 0.0]}
-        values: dict[str, list[Values]] = {"base": [], "adapter": []}
-        items: list[dict[str, Any]] = []
-
-        def on_pair(key: str, b: dict[str, Any], a: dict[str, Any]) -> None:
-            case = by_key[key]
-            row = sample_row(
-                run["id"],
-                case.item_id,
-                got.sample_split,
-                case.prompt,
-                case.reference,
-                case.stored_messages,
-                b,
-                a,
-                settings,
-                adapter_dir.name,
-            )
-            sample_id = db["samples"].insert(row).last_pk
-            for which, event in (("base", b), ("adapter", a)):
-                answer = str(event.get("text") or "")
-                v = score_answer(sets, case, answer)
-                values[which].append(v)
-                items.append(
-                    {"sample_id": sample_id, "item_id": case.item_id, "model": which, "metrics": v}
-                )
-                gen[which][0] += int(event.get("tokens") or 0)
-                gen[which][1] += float(event.get("ms") or 0.0)
-            result.ok += 1
-            job.advance(item_id=case.item_id)
-
-        pairs = pair_events(job, on_pair)
 
         def on_event(event: dict[str, Any]) -> None:
-            if event.get("type") == "loss":
-                losses[event["which"]] = event
+            kind = event.get("type")
+            if kind == "loaded":
+                job.log(f"{event['which']} model loaded in {event['ms']:.0f} ms")
+            elif kind == "loss":
+                progress.record(db, pending, "loss", event["which"], event)
                 job.log(
                     f"{event['which']}: loss {event['loss']:.4f} over {event['tokens']} answer "
                     f"tokens of {event['examples']} example(s) in {event['ms']:.0f} ms"
                 )
-                return
-            pairs(event)
+            elif kind == "sample" and event.get("key") in by_key:
+                progress.record(db, pending, "sample", event["which"], event)
+                job.advance(item_id=by_key[event["key"]].item_id)
 
         records = loss_records(cases)
         generate(
@@ -198,31 +293,21 @@ def evaluate_run(
             should_stop=lambda: job.cancelled,
             loss={
                 "records": records,
-                "mask_prompt": bool(config.get("mask_prompt", True)),
-                "max_seq_length": int(config.get("max_seq_length") or 4096),
+                "mask_prompt": doc["mask_prompt"],
+                "max_seq_length": doc["max_seq_length"],
+                "skip": sorted(pending.losses),
             }
             if records
             else None,
+            skip={m: pending.done(m) for m in ("base", "adapter")},
         )
         job.check_cancelled()
-        scores = [
-            s
-            for which in ("base", "adapter")
-            for s in model_scores(
-                which, losses.get(which), tuple(gen[which]), values[which], result.ok
-            )
-        ]
-        with write_txn(db):  # the scores and their examples appear together or not at all
-            store.record_items(db, eval_id, run["id"], items)
-            store.record_scores(
-                db,
-                run["id"],
-                checkpoint=adapter_dir.name,
-                source=got.source,
-                scores=scores,
-                eval_id=eval_id,
-            )
-        report = write_report(ws, db, eval_id)
+        # Results and report together: a kill before the commit leaves the progress rows (the
+        # rerun writes the same report again, same eval id), after it the finished evaluation.
+        with write_txn(db):
+            scores = store_results(db, run, adapter_dir.name, got, cases, pending, settings, sets)
+            report = write_report(ws, db, eval_id)
+        result.ok = len(cases)
     result.outputs = [report] if report else []
     table = {s.metric: {} for s in scores}
     for s in scores:

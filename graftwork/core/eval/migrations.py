@@ -53,3 +53,32 @@ def m002_eval_items(db: Database) -> None:
     )
     db["eval_items"].create_index(["eval_id"])
     db["eval_items"].create_index(["sample_id"])
+
+
+@migrations()
+def m003_eval_progress(db: Database) -> None:
+    # An evaluation in progress (core/eval/progress.py): its settings, and every generation and
+    # loss as it finishes, so a killed `graftwork eval` rerun with the same settings continues
+    # after the last finished example. Deleted in the transaction that stores the results.
+    db["eval_pending"].create(
+        {
+            "eval_id": str,
+            "run_id": str,
+            "settings_key": str,  # sha256 of the settings JSON
+            "settings": str,  # JSON: what must match for a rerun to continue it
+            "created_at": str,
+        },
+        pk="eval_id",
+    )
+    db["eval_pending"].create_index(["run_id"])
+    db["eval_progress"].create(
+        {
+            "eval_id": str,
+            "kind": str,  # sample | loss
+            "model": str,  # base | adapter
+            "case_key": str,  # the example's key ("" for a loss)
+            "event": str,  # JSON: the generator's event as it came
+            "created_at": str,
+        },
+        pk=("eval_id", "kind", "model", "case_key"),
+    )

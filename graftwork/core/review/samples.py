@@ -36,7 +36,9 @@ class SampleGenerator(Protocol):
     by the base model, then by base + adapter. With ``loss`` (what `graftwork eval` passes:
     {"records", "mask_prompt", "max_seq_length"}) each model first scores the records with
     mlx-lm's own evaluation, a "loss" event {which, loss, tokens, examples, ms,
-    peak_memory_gb}. core never imports mlx."""
+    peak_memory_gb}; models listed in ``loss["skip"]`` are not scored again. ``skip``: model ->
+    prompt keys already answered (a resumed evaluation), not generated again. core never
+    imports mlx."""
 
     def __call__(
         self,
@@ -50,6 +52,7 @@ class SampleGenerator(Protocol):
         on_event: Callable[[dict[str, Any]], None],
         should_stop: Callable[[], bool] = ...,
         loss: dict[str, Any] | None = None,
+        skip: dict[str, list[str]] | None = None,
     ) -> None: ...
 
 

@@ -4,16 +4,14 @@ generation in the child process, tree-sitter for the widget checks)."""
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import pytest
 from support import review_world
-from support.review_world import TRAINED_ANSWER, make_run
+from support.review_world import TRAINED_ANSWER, make_run, write_trained_set
 
 from graftwork.core.base.workspace import Workspace
-from graftwork.core.dataset.examples import sha256_text
 from graftwork.core.eval.store import eval_items, latest_scores
 from graftwork.core.stages import run_stage
 
@@ -21,29 +19,6 @@ review_model_dir = review_world.review_model_dir  # session fixtures
 tiny_adapter_dir = review_world.tiny_adapter_dir
 
 pytestmark = pytest.mark.mlx
-
-
-def write_trained_set(ws: Workspace, name: str = "widgets") -> None:
-    """Apple-schema lines with the adapter's training prompts and answer, in test and valid."""
-    folder = ws.datasets_dir / name
-    folder.mkdir(parents=True)
-    items = []
-    for split, count in (("train", 1), ("valid", 1), ("test", 3)):
-        lines = []
-        for i in range(count):
-            line = json.dumps(
-                [
-                    {"role": "system", "content": "You write widgets."},
-                    {"role": "user", "content": f"Widget {i}"},
-                    {"role": "assistant", "content": TRAINED_ANSWER},
-                ]
-            )
-            lines.append(line)
-            items.append(
-                {"id": f"{split}-w{i}", "split": split, "example_sha256": sha256_text(line)}
-            )
-        (folder / f"{split}.jsonl").write_text("".join(x + "\n" for x in lines), encoding="utf-8")
-    (folder / "manifest.json").write_text(json.dumps({"name": name, "items": items}))
 
 
 def test_eval_scores_the_adapter_better_on_what_it_learned(
