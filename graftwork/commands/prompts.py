@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -90,11 +91,23 @@ def show(ctx: click.Context, item_id: str, show_history: bool) -> None:
             _say("")
 
 
+def _file_outcome(rev: dict[str, Any]) -> None:
+    """Say when prompts/ID.prompt does not follow the saved revision: a file that cannot be
+    written is an error (exit 1: the revision is saved, its file is not), a hand edit kept
+    in the file a warning."""
+    if rev.get("file_kept"):
+        click.echo(f"warning: {rev['file_kept']}", err=True)
+    if rev.get("file_problem"):
+        click.echo(f"error: {rev['file_problem']}", err=True)
+        raise SystemExit(1)
+
+
 def _set_state(ctx: click.Context, item_id: str, state: str, note: str | None) -> None:
     ws = workspace_from(ctx)
     with ws.catalog() as db:
         rev = edits.set_prompt_state(ws, db, item_id, state, note)
     _say(f"{item_id}: rev {rev['rev']} {rev['state']}")
+    _file_outcome(rev)
 
 
 @command.command("set")
@@ -165,6 +178,7 @@ def set_(
     _say(
         f"{item_id}: unchanged (rev {rev['rev']})" if same else f"{item_id}: rev {rev['rev']} draft"
     )
+    _file_outcome(rev)
 
 
 @command.command("accept")

@@ -5,6 +5,7 @@ real catalog file, real files)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -158,3 +159,142 @@ def test_cli_set_from_a_stale_file_is_reported_not_applied(ws: Workspace, capsys
     )
     with ws.catalog() as db:
         assert current(db, "StatBar")["text"] == "Edited from r2."
+
+
+# ---- the pickup reads only files whose stat changed ------------------------------------------
+
+
+def _recorded(ws: Workspace, iid: str):
+    from graftwork.core.prompts.files import records_for
+
+    with ws.catalog() as db:
+        return records_for(db, iid)
+
+
+def _edit_in_place(path: Path, data: bytes, mtime_ns: int) -> None:
+    """Rewrite the file's bytes in the same inode, then set its mtime (as an editor that
+    writes in place, or a tool that keeps timestamps, would leave it)."""
+    with open(path, "r+b") as fh:
+        fh.write(data)
+        fh.truncate()
+    os.utime(path, ns=(mtime_ns, mtime_ns))
+
+
+def test_unchanged_files_are_not_read_and_a_touch_is_read_once(ws: Workspace) -> None:
+    with ws.catalog() as db:
+        add_revision(db, "StatBar", "Original.", origin="manual")
+        add_revision(db, "CpuMeter", "Cpu original.", origin="manual")
+        assert pickup(ws, db).read == 0  # both stat as written
+        path = prompt_file(ws, "StatBar")
+        record = _recorded(ws, "StatBar")
+        assert (record.size, record.ino) == (path.stat().st_size, path.stat().st_ino)
+        os.utime(path, ns=(record.mtime_ns + 7_000_001, record.mtime_ns + 7_000_001))
+        found = pickup(ws, db)  # touched: read, found to be ours, its new stat recorded
+        assert (found.read, found.applied, found.failed) == (1, [], [])
+        assert pickup(ws, db).read == 0
+        assert current(db, "StatBar")["rev"] == 1
+
+
+@pytest.mark.parametrize(
+    ("edit", "mtime_shift"),
+    [(b"Edited!!!\n", 1_000_000), (b"Original, edited at the same moment.\n", 0)],
+    ids=["same size, new mtime", "same mtime, new size"],
+)
+def test_an_in_place_edit_keeping_the_size_or_the_mtime_is_picked_up(
+    ws: Workspace, edit: bytes, mtime_shift: int
+) -> None:
+    with ws.catalog() as db:
+        add_revision(db, "StatBar", "Original.", origin="manual")
+        path = prompt_file(ws, "StatBar")
+        record = _recorded(ws, "StatBar")
+        _edit_in_place(path, edit, record.mtime_ns + mtime_shift)
+        st = path.stat()
+        assert st.st_ino == record.ino  # the same file: only its size or mtime tells
+        assert (st.st_size == record.size) == (mtime_shift != 0)
+        assert (st.st_mtime_ns == record.mtime_ns) == (mtime_shift == 0)
+        found = pickup(ws, db)
+        assert found.applied == [("StatBar", 2)] and found.read == 1
+        assert current(db, "StatBar")["text"] == edit.decode().strip()
+
+
+def test_a_file_replaced_with_the_same_size_and_mtime_is_picked_up(ws: Workspace) -> None:
+    """Editors that save by writing a new file and renaming it give it a new inode."""
+    with ws.catalog() as db:
+        add_revision(db, "StatBar", "Original.", origin="manual")
+        path = prompt_file(ws, "StatBar")
+        record = _recorded(ws, "StatBar")
+        new = path.with_name("StatBar.prompt~")
+        new.write_bytes(b"Replaced.\n")
+        os.utime(new, ns=(record.mtime_ns, record.mtime_ns))
+        path.unlink()  # the old inode is freed only after the new file has its own
+        os.replace(new, path)
+        found = pickup(ws, db)
+        assert found.applied == [("StatBar", 2)]
+        assert current(db, "StatBar")["text"] == "Replaced."
+
+
+# ---- a prompts/ folder that cannot be written --------------------------------------------------
+
+
+def test_prompts_set_into_a_read_only_folder_says_so_and_heals_later(
+    ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from support.cli import run_main
+    from support.readonly import read_only
+
+    with ws.catalog() as db:
+        add_revision(db, "StatBar", "Original.", origin="manual")
+    new = tmp_path / "new.prompt"
+    new.write_text("Set from a file while prompts/ is read-only.", encoding="utf-8")
+    capsys.readouterr()
+    with read_only(ws.prompts_dir):
+        code = run_main(ws, "prompts", "set", "StatBar", "--file", str(new))
+        out, err = capsys.readouterr()
+        assert code == 1, err
+        assert out.strip() == "StatBar: rev 2 draft"  # the revision is saved ...
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(  # ... its file is not, said once
+            "error: prompts/StatBar.prompt: cannot write it ("
+        )
+        assert "not permitted" in lines[0] or "denied" in lines[0]
+        assert run_main(ws, "prompts", "accept", "StatBar") == 1  # r3: same rule
+        assert "prompts/StatBar.prompt: cannot write it" in capsys.readouterr().err
+        # a stage that reads prompts meanwhile: the stale file is not an edit; one line
+        with ws.catalog() as db:
+            found = pickup(ws, db)
+            assert (found.applied, found.conflicts) == ([], [])
+            assert len(found.failed) == 1 and "cannot write it" in found.failed[0][1]
+    assert prompt_file(ws, "StatBar").read_text(encoding="utf-8") == "Original.\n"
+    with ws.catalog() as db:  # writable again: the next pickup writes the file, adds nothing
+        found = pickup(ws, db)
+        assert (found.applied, found.conflicts, found.failed) == ([], [], [])
+        rev = current(db, "StatBar")
+        assert (rev["rev"], rev["state"]) == (3, "accepted")
+    assert prompt_file(ws, "StatBar").read_text(encoding="utf-8") == (
+        "Set from a file while prompts/ is read-only.\n"
+    )
+
+
+def test_prompts_import_into_a_read_only_folder_fails_each_item_with_its_file(
+    ws: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from support.cli import run_main
+    from support.readonly import read_only
+
+    ws.prompts_dir.mkdir(exist_ok=True)
+    src = tmp_path / "incoming"
+    src.mkdir()
+    (src / "StatBar.prompt").write_text("Imported StatBar.", encoding="utf-8")
+    (src / "CpuMeter.prompt").write_text("Imported CpuMeter.", encoding="utf-8")
+    capsys.readouterr()
+    with read_only(ws.prompts_dir):
+        code = run_main(ws, "prompts", "import", str(src))
+    out, err = capsys.readouterr()
+    assert code == 1, err
+    assert "imported 2 prompt(s)" in out
+    for iid in ("StatBar", "CpuMeter"):
+        assert f"prompts/{iid}.prompt: cannot write it (" in err
+    with ws.catalog() as db:
+        assert current(db, "CpuMeter")["text"] == "Imported CpuMeter."
+        assert pickup(ws, db).failed == []  # writable again: the files follow
+    assert prompt_file(ws, "CpuMeter").read_text(encoding="utf-8") == "Imported CpuMeter.\n"

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from graftwork.core.base.jsonfast import dumps
 from graftwork.core.budget.stats import histogram, stats
 
 if TYPE_CHECKING:
@@ -249,7 +250,7 @@ def write_json_fast(path: Path, data: dict[str, Any], big_key: str) -> None:
     the C encoder does the work (indent= falls back to the pure-Python one, 10x slower)."""
     from graftwork.core.base.atomic import write_text
 
-    dump = json.JSONEncoder(ensure_ascii=False).encode  # one encoder: dumps() builds one per call
+    dump = dumps  # one C encoder for every entry: json.dumps() builds one per call
     lines = ["{"]
     keys = list(data)
     for n, key in enumerate(keys):

@@ -23,6 +23,7 @@ from typing import Any
 
 from graftwork.core.base.catalog.db import now
 from graftwork.core.base.errors import ConfigError, GraftworkError
+from graftwork.core.base.gcpause import paused_gc
 from graftwork.core.base.jobs import Job, StageResult
 from graftwork.core.base.project import ProjectConfig, load_project
 from graftwork.core.base.workspace import Workspace
@@ -31,7 +32,7 @@ from graftwork.core.budget.tokens import TokenCounter, counts_label
 from graftwork.core.curate.curation import all_decisions
 from graftwork.core.dataset.candidates import load_candidates
 from graftwork.core.dataset.examples import Example, sha256_text
-from graftwork.core.dataset.sets import SET_FORMATS, render_line, validate_line
+from graftwork.core.dataset.sets import SET_FORMATS, apple_line_of, render_line, validate_line
 from graftwork.core.dataset.splits import (
     SPLIT_NAMES,
     assign_split,
@@ -192,7 +193,7 @@ def build(
     if set_format not in SET_FORMATS:
         raise ConfigError(f"recipe {recipe.name!r}: unknown set format {set_format!r}")
     limit = max_tokens or project.max_sequence_length
-    with ws.catalog() as db:
+    with ws.catalog() as db, paused_gc():
         _pick_up_hand_edits(ws, db, job)
         provider = recipe.example_provider(ws)
         cands = load_candidates(db, provider)
@@ -365,7 +366,9 @@ def _select(
     job.set_total(len(examples))
     # rendered once: counted, checked, written
     all_lines = [render_line(ex, set_format) for ex in examples]
-    apple_lines = all_lines if set_format == "apple" else None
+    apple_lines = [
+        apple_line_of(ex, line, set_format) for ex, line in zip(examples, all_lines, strict=True)
+    ]
     counts = counter.count_many(examples, apple_lines=apple_lines)
     fractions = project.splits.model_dump()
     lines: dict[str, list[str]] = {s: [] for s in SPLIT_NAMES}

@@ -70,19 +70,31 @@ def messages_problems(messages: Any) -> list[str]:
         return ["the conversation is empty (no messages)"]
     problems: list[str] = []
     previous: str | None = None
+    roles: list[Any] = []  # of every object message, in order
     for i, msg in enumerate(messages):
-        where = f"message {i}"
         if not isinstance(msg, dict):
-            problems.append(f"{where} is not an object")
+            problems.append(f"message {i} is not an object")
             previous = None
             continue
         role = msg.get("role")
+        roles.append(role)
         if role not in CHAT_ROLES:
-            problems.append(f"{where}: role {role!r} is not one of {', '.join(CHAT_ROLES)}")
+            problems.append(f"message {i}: role {role!r} is not one of {', '.join(CHAT_ROLES)}")
             previous = None
             continue
-        where = f"{where} ({role})"
         content = msg.get("content")
+        if (
+            type(content) is str
+            and content.strip()
+            and (
+                role == "user"
+                or (role == "assistant" and previous != "assistant" and "tool_calls" not in msg)
+                or (role == "system" and i == 0)
+            )
+        ):
+            previous = role  # the common case, none of the rules below can apply: skip them
+            continue
+        where = f"message {i} ({role})"
         calls = msg.get("tool_calls")
         if role == "assistant" and calls is not None:
             problems.extend(tool_call_problems(where, calls))
@@ -99,7 +111,6 @@ def messages_problems(messages: Any) -> list[str]:
         if role == "assistant" and previous == "assistant":
             problems.append(f"{where}: two assistant messages in a row")
         previous = role
-    roles = [m.get("role") for m in messages if isinstance(m, dict)]
     if "user" not in roles:
         problems.append("no user message")
     if roles and roles[-1] != "assistant":

@@ -21,6 +21,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from graftwork.core.base.jsonfast import dumps
+
 OWN_META_KEY = "record"  # meta["record"]: an imported record's own meta, exported exactly
 ALPACA_JOIN = "\n\n"  # user turn = instruction + ALPACA_JOIN + input (when input is not empty)
 
@@ -36,7 +38,8 @@ class Example:
     def _last(self, role: str) -> str:
         for msg in reversed(self.messages):
             if msg.get("role") == role:
-                return str(msg.get("content") or "")
+                content = msg.get("content")
+                return content if type(content) is str else str(content or "")
         return ""
 
     @property
@@ -73,7 +76,7 @@ class Example:
 
     def apple_line(self) -> str:
         """The exact JSONL line build writes for an Apple-format set (no trailing newline)."""
-        return json.dumps(self.apple_messages(), ensure_ascii=False)
+        return dumps(self.apple_messages())
 
     def chat_record(self) -> dict[str, Any]:
         """mlx-lm / OpenAI chat shape, tools as given: {"messages": [...], "tools": [...]}."""

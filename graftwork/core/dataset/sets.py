@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from graftwork.core.base.jsonfast import dumps
 from graftwork.core.dataset.examples import Example
 
 SET_FORMATS = ("apple", "chat")
@@ -25,7 +26,26 @@ def render_line(ex: Example, set_format: str) -> str:
     """The exact line build writes for ``ex`` (no trailing newline)."""
     if set_format == "apple":
         return ex.apple_line()
-    return json.dumps(ex.chat_record(), ensure_ascii=False)
+    return dumps(_chat_shape(ex))  # = dumps(ex.chat_record()), without copying the messages
+
+
+def _chat_shape(ex: Example) -> dict[str, Any]:
+    return {"messages": ex.messages, "tools": ex.tools} if ex.tools else {"messages": ex.messages}
+
+
+_CHAT_HEAD = '{"messages": '
+
+
+def apple_line_of(ex: Example, line: str, set_format: str) -> str:
+    """``ex.apple_line()``, given the line render_line wrote for it: without tools (and no
+    ``tools`` key on a system message) a chat line is ``{"messages": <the apple line>}``, so
+    it is cut out instead of encoded again (build counts tokens on the apple line)."""
+    if set_format == "apple":
+        return line
+    first = ex.messages[0] if ex.messages else None
+    if ex.tools or (first is not None and first.get("role") == "system" and "tools" in first):
+        return ex.apple_line()
+    return line[len(_CHAT_HEAD) : -1]
 
 
 def validate_line(line: str, ex: Example, set_format: str) -> list[str]:
@@ -36,7 +56,7 @@ def validate_line(line: str, ex: Example, set_format: str) -> list[str]:
         return line_problems(line)
     from graftwork.core.dataset.chat_schema import record_problems
 
-    return record_problems(ex.chat_record())
+    return record_problems(_chat_shape(ex))  # reads only: no copy of the messages
 
 
 def read_format(folder: Path) -> str:

@@ -127,14 +127,18 @@ def _check_base(
 
 
 def _mirror(db: sqlite_utils.Database, item_id: str, revision: dict[str, Any]) -> None:
-    """prompts/{id}.prompt follows every revision (the seed's users edit those files)."""
+    """prompts/{id}.prompt follows every revision (the seed's users edit those files). When
+    it cannot, the revision (already committed) says why: ``file_problem`` (the file could
+    not be written: the caller reports it as an error) or ``file_kept`` (a hand edit not
+    picked up yet stays in the file; the next pickup applies or reports it)."""
     from graftwork.core.prompts.files import mirror_one, workspace_of
 
     if db.conn.in_transaction:  # inside a caller's transaction: it mirrors after commit
         return
     ws = workspace_of(db)
-    if ws is not None:
-        mirror_one(ws, db, item_id, revision)
+    problem = mirror_one(ws, db, item_id, revision) if ws is not None else None
+    if problem is not None:
+        revision["file_problem" if problem.unwritable else "file_kept"] = problem.message
 
 
 def implied_base(
@@ -151,7 +155,7 @@ def implied_base(
     ):
         record = records_for(db, item_id)
         if record is not None:
-            return int(record["rev"])
+            return record.rev
     same = [r["rev"] for r in history(db, item_id) if r["text"] == text]
     return max(same) if same else None
 
@@ -492,7 +496,9 @@ def import_dir(
     db = stage_db(ws, job, db)
     from graftwork.core.prompts.files import mirror_missing, records, written_by_us
 
-    mirror_missing(ws, db)  # what a killed import committed but did not write out
+    # what a killed import committed but did not write out (or an unwritable folder kept out)
+    for problem in mirror_missing(ws, db):
+        job.log(problem.message, level="warning", item_id=problem.item_id)
 
     known = {r["id"] for r in db.query("SELECT id FROM items")}
     cur_all = current_all(db)
@@ -525,7 +531,7 @@ def import_dir(
                     result.skipped.append((iid, "unchanged"))
                 else:
                     try:
-                        add_revision(
+                        rev = add_revision(
                             db,
                             iid,
                             text,
@@ -534,6 +540,7 @@ def import_dir(
                             base_rev=implied_base(ws, db, iid, text, path),
                         )
                         result.ok += 1
+                        cause = rev.get("file_problem")  # imported, but its file is stale
                     except RevisionConflict as exc:
                         cause = f"{path.name}: {exc.cause}"
         if cause:
@@ -578,8 +585,8 @@ def export_dir(
         elif directory.resolve() == ws.prompts_dir.resolve():  # the mirror: hand edits stay
             problem = mirror_one(ws, db, iid, rev)
             if problem:
-                result.failed.append((iid, problem))
-                job.item_failed(iid, problem)
+                result.failed.append((iid, problem.message))
+                job.item_failed(iid, problem.message)
             else:
                 result.ok += 1
                 result.outputs.append(directory / f"{iid}{PROMPT_SUFFIX}")

@@ -26,7 +26,9 @@ from typing import Any
 
 from graftwork.core.base.catalog.db import now
 from graftwork.core.base.errors import GraftworkError
+from graftwork.core.base.gcpause import paused_gc
 from graftwork.core.base.jobs import Job, StageResult
+from graftwork.core.base.jsonfast import dumps
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.dataset.examples import Example, sha256_text
 from graftwork.core.ingest.record_formats import FORMATS, RecordError, detect, parse
@@ -279,7 +281,7 @@ def _import_rows(
     """Write ``rows`` in batches (one transaction each); failures named by file:line."""
     result = StageResult()
     counts = {"new": 0, "changed": 0, "unchanged": 0}
-    with ws.catalog() as db:
+    with ws.catalog() as db, paused_gc():
         state = _load_state(db)
         batch: list[_Row] = []
         for where, row in rows:
@@ -302,29 +304,13 @@ def _import_rows(
     return result
 
 
-_encode = json.JSONEncoder(ensure_ascii=False).encode  # built once: dumps() makes one per call
-_quote = json.encoder.encode_basestring  # type: ignore[attr-defined]  # C: one JSON string
-
-
-def _encode_messages(messages: list[dict[str, Any]]) -> str:
-    """json.dumps of the messages, keys in their order; turns whose values are all strings
-    (every Alpaca record) are spelled out directly, which halves the import's JSON time
-    (the same text the encoder writes)."""
-    parts = []
-    for msg in messages:
-        fields = []
-        for key, value in msg.items():
-            if not isinstance(value, str):
-                return _encode(messages)
-            fields.append(f"{_quote(key)}: {_quote(value)}")
-        parts.append("{" + ", ".join(fields) + "}")
-    return "[" + ", ".join(parts) + "]"
+_encode = dumps  # json.dumps(ensure_ascii=False) with one C encoder for every record
 
 
 def _row(parsed: Any, path_json: str, path: Path, line: int, fmt: str, where: str) -> _Row:
     """The catalog rows' values for one parsed record (JSON rendered once, here)."""
 
-    messages = _encode_messages(parsed.messages)
+    messages = _encode(parsed.messages)
     tools = _encode(parsed.tools) if parsed.tools else "[]"
     meta = _encode(parsed.meta) if parsed.meta else "{}"
     user = ""

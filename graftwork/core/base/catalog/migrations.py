@@ -177,3 +177,14 @@ def m004_split_assignments(db: Database) -> None:
         {"set_name": str, "item_id": str, "split": str, "assigned_at": str},
         pk=("set_name", "item_id"),
     )
+
+
+@migrations()
+def m005_prompt_file_stat(db: Database) -> None:
+    # What the file system said about each prompts/{id}.prompt right after graftwork wrote or
+    # checked it (size, mtime_ns, inode): a file that still says the same was not edited, so
+    # the pickup before budget and build reads only files whose stat changed. NULL: unknown
+    # (older rows, coarse timestamps): such a file is read.
+    db["prompt_files"].add_column("size", int)
+    db["prompt_files"].add_column("mtime_ns", int)
+    db["prompt_files"].add_column("ino", int)
