@@ -49,15 +49,20 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 REPORT = re.compile(r"^\s*(\d+)\s+([\d.]+)\s+[▼▲]\s+([\d,]+)\s+([\d.]+)k\s*$")
 
 
-def write_set(ws: Workspace, name: str, n: int, mixed: bool) -> None:
+def write_set(
+    ws: Workspace, name: str, n: int, mixed: bool, *, n_valid: int = 16, repeat: int = 1
+) -> None:
+    """A built set; ``mixed``: every fourth answer 12x longer; ``repeat``: every answer
+    that many lines (longer steps; bench_cancel.py)."""
     folder = ws.datasets_dir / name
     folder.mkdir(parents=True, exist_ok=True)
     items = []
-    for split, count in (("train", n), ("valid", 16), ("test", 4)):
+    for split, count in (("train", n), ("valid", n_valid), ("test", 4)):
         lines = []
         for i in range(count):
             c = COLORS[i % len(COLORS)]
             answer = f"export const render = () => <div style={{{{color: '{c}'}}}}>{c} {i}</div>;"
+            answer = "\n".join([answer] * repeat)
             if mixed and i % 4 == 0:
                 answer = "\n".join([answer] * 12)
             line = json.dumps(

@@ -58,6 +58,28 @@ def _compare(ws: Workspace, a: str, b: str, *, as_json: bool) -> None:
     out_console.print(table, markup=False, highlight=False)
 
 
+CANCEL_WAIT_SECONDS = 30.0  # the run stops within ~2 s; this only bounds a stuck follower
+
+
+def _cancel(ws: Workspace, run_ref: str) -> None:
+    from graftwork.core.train.cancel import request_cancel, wait_stopped
+
+    with ws.catalog() as db:
+        run = request_cancel(ws, db, run_ref)
+    out_console.print(f"cancelling run {run['id']}…", markup=False, highlight=False)
+    after = wait_stopped(ws, run["id"], CANCEL_WAIT_SECONDS)
+    if after["state"] == "running":
+        raise click.ClickException(
+            f"run {run['id']} is still running {CANCEL_WAIT_SECONDS:.0f} s after the request"
+        )
+    out_console.print(
+        f"run {run['id']} {after['state']} at iteration {after.get('last_iteration') or 0}"
+        f"; resume with: graftwork train --resume {run['id']}",
+        markup=False,
+        highlight=False,
+    )
+
+
 @click.command("runs")
 @click.option("--set", "set_name", metavar="NAME", help="Only runs of this set.")
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
@@ -68,15 +90,33 @@ def _compare(ws: Workspace, a: str, b: str, *, as_json: bool) -> None:
     default=None,
     help="Compare two runs' evaluation scores (newest per metric, adapter values) with B − A.",
 )
+@click.option(
+    "--cancel",
+    "cancel",
+    metavar="RUN",
+    default=None,
+    help="Cancel a running training run (id or unique prefix), wherever it was started; "
+    "waits until it stopped (within about 2 s) and says where it resumes.",
+)
 @click.pass_context
 def command(
-    ctx: click.Context, set_name: str | None, as_json: bool, compare: tuple[str, str] | None
+    ctx: click.Context,
+    set_name: str | None,
+    as_json: bool,
+    compare: tuple[str, str] | None,
+    cancel: str | None,
 ) -> None:
     """List training runs, newest first: id, set, state, iterations, best val loss, start, duration.
 
     With --compare A B: a table of every metric either run was evaluated on (`graftwork eval`),
-    A's and B's values and the change from A to B."""
+    A's and B's values and the change from A to B.
+
+    With --cancel RUN: stop a run that is training (it keeps its last checkpoint;
+    `graftwork train --resume RUN` continues it)."""
     ws = workspace_from(ctx)
+    if cancel:
+        _cancel(ws, cancel)
+        return
     if compare:
         _compare(ws, *compare, as_json=as_json)
         return

@@ -66,8 +66,9 @@ def command(
     public_dataset_size: int | None,
     no_public_dataset: bool,
 ) -> None:
-    """Train a LoRA adapter on a built set. Ctrl-C writes a checkpoint and marks the run
-    cancelled; `graftwork train --resume RUN` continues it."""
+    """Train a LoRA adapter on a built set. Ctrl-C (or `graftwork runs --cancel RUN`) stops it
+    within 2 s and marks the run cancelled, keeping a checkpoint; `graftwork train --resume RUN`
+    continues it."""
     if not set_name and not resume:
         raise click.UsageError("pass --set NAME to start a run, or --resume RUN to continue one")
     if set_name and resume:

@@ -3,8 +3,17 @@
 It loads the model, measures every example, adds LoRA layers and drives
 `mlx_lm.tuner.trainer.train` with a callback (never `lora.run`, which drops callbacks, P8).
 Events go as JSON lines to EVENTS_FD only; stdout/stderr (library noise, ANSI) go to the log
-file the parent gave us. Cancellation: a cancel file, SIGINT/SIGTERM or the parent dying; it
-is noticed before the next batch, and a checkpoint is written before exiting.
+file the parent gave us.
+
+Cancellation has two speeds (the parent, adapters/mlx/trainer.py, escalates from one to the
+other so a cancel takes effect within 2 s):
+- soft: the cancel file, SIGINT or the parent dying. While the model loads and the data is
+  measured there is nothing to save, so the child ends at once. While training, it stops at the
+  next safe point (before the next batch, before the next validation batch) and writes a
+  checkpoint of exactly the iterations trained.
+- hard: SIGTERM. The child ends where it is without a checkpoint (the run resumes from the last
+  one), except inside a checkpoint write, which finishes first. Checkpoint folders are replaced
+  whole (core/base/atomic.staged_dir), so even SIGKILL never leaves a half-written one.
 """
 
 from __future__ import annotations
@@ -15,19 +24,30 @@ import os
 import platform
 import signal
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
-from graftwork.core.base.atomic import write_json
+from graftwork.core.base.atomic import staged_dir, write_json
 from graftwork.core.train import lengths
 from graftwork.core.train.config import TrainConfig
 from graftwork.core.train.events import encode, make_event
 
+# mlx-lm's train() saves the final weights to a file of its own; it goes here, beside the
+# checkpoint folders (never into one), and is deleted after train() (by the parent if killed).
+MLX_LM_SCRATCH = ".mlx-lm-final.safetensors"
+
 
 class CancelRequested(Exception):
     """Raised inside train() to stop it; the run then saves a checkpoint."""
+
+
+def _clean(fields: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in fields.items()
+    }
 
 
 class Emitter:
@@ -35,24 +55,91 @@ class Emitter:
         self.stream = stream
 
     def __call__(self, type_: str, **fields: Any) -> None:
-        clean = {
-            k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-            for k, v in fields.items()
-        }
-        self.stream.write(encode(make_event(type_, **clean)) + "\n")
+        self.stream.write(encode(make_event(type_, **_clean(fields))) + "\n")
         self.stream.flush()
+
+    def last_word(self, type_: str, **fields: Any) -> None:
+        """One event written straight to the pipe, for a signal handler that may have
+        interrupted a write of the stream: the leading newline ends a cut line (the parent
+        skips it) so this one reads whole."""
+        line = "\n" + encode(make_event(type_, **_clean(fields))) + "\n"
+        os.write(self.stream.fileno(), line.encode("utf-8"))
+
+
+POLL_SECONDS = 0.05  # how often the watcher thread looks at the cancel file and the parent
+# A soft cancel that finds no safe point this long (a slow step or validation batch deep in
+# MLX, which releases the GIL) ends the child from the watcher thread; below the parent's
+# TERM_AFTER, so the usual slow-step cancel needs no signal.
+HARD_AFTER = 0.8
 
 
 class CancelWatch:
-    def __init__(self, cancel_file: Path) -> None:
+    """Cancel requests (see the module docstring). ``phase`` is "setup" until training state
+    exists, then "train"; ``saving`` is true while a checkpoint is written; ``ending`` is held
+    by whoever ends the run (the main thread's final checkpoint and event, or a hard stop), so
+    exactly one of them does."""
+
+    def __init__(self, cancel_file: Path, emit: Emitter) -> None:
         self.cancel_file = cancel_file
+        self.emit = emit
         self.parent = os.getppid()
         self.flag = False
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, self._on_signal)
+        self.phase = "setup"
+        self.saving = False
+        self.term_pending = False
+        self.ending = threading.Lock()
+        self.resume_from: int = 0  # the iteration the last complete checkpoint holds
+        signal.signal(signal.SIGINT, self._on_soft)
+        signal.signal(signal.SIGTERM, self._on_term)
+        threading.Thread(target=self._watch, name="cancel-watch", daemon=True).start()
 
-    def _on_signal(self, signum: int, frame: Any) -> None:
+    def _watch(self) -> None:
+        while not self.flag:
+            time.sleep(POLL_SECONDS)
+            if self.cancel_file.exists() or os.getppid() != self.parent:
+                self.flag = True
+        asked = time.monotonic()
+        while True:
+            # Setup: nothing to save yet, stop the load or measuring at once. Training: give
+            # the main thread HARD_AFTER to reach a safe point; a checkpoint write finishes.
+            if self.phase == "setup" or (
+                not self.saving and time.monotonic() - asked >= HARD_AFTER
+            ):
+                self.stop_now()
+                return  # the main thread is ending the run itself
+            time.sleep(POLL_SECONDS)
+
+    def _on_soft(self, signum: int, frame: Any) -> None:
         self.flag = True
+        if self.phase == "setup":
+            self.stop_now()
+
+    def _on_term(self, signum: int, frame: Any) -> None:
+        self.flag = True
+        if self.saving:
+            self.term_pending = True  # the checkpoint being written finishes first
+        else:
+            self.stop_now()
+
+    def stop_now(self) -> None:
+        """End the process here, without a new checkpoint (the last complete one stands),
+        unless the main thread is already ending the run (then it returns)."""
+        if not self.ending.acquire(blocking=False):
+            return
+        self.emit.last_word(
+            "finished", state="cancelled", iteration=self.resume_from, checkpoint="kept"
+        )
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)  # nothing half-done to finish: every file we write is replaced whole
+
+    def saved(self, iteration: int | None = None) -> None:
+        """A checkpoint write ended (``iteration``: the one it holds, for "last")."""
+        if iteration is not None:
+            self.resume_from = iteration
+        self.saving = False
+        if self.term_pending:
+            self.stop_now()
 
     def requested(self) -> bool:
         # An orphaned child (parent killed) stops too, rather than train unwatched.
@@ -88,45 +175,62 @@ def make_optimizer(cfg: TrainConfig) -> Any:
 
 
 class Checkpointer:
-    """Writes adapters/best and adapters/last (the latter with optimizer state for resume)."""
+    """Writes adapters/best and adapters/last (the latter with optimizer state for resume).
+
+    Each folder is built beside its place and renamed into it (staged_dir), so adapter,
+    optimizer state and state.json always belong to the same iteration, whenever the process
+    is killed; a hard cancel waits for a write in progress (CancelWatch.saving)."""
 
     def __init__(
-        self, run_dir: Path, adapter_config: dict[str, Any], model: Any, optimizer: Any
+        self,
+        run_dir: Path,
+        adapter_config: dict[str, Any],
+        model: Any,
+        optimizer: Any,
+        watch: CancelWatch,
     ) -> None:
         self.best_dir = run_dir / "adapters" / "best"
         self.last_dir = run_dir / "adapters" / "last"
         self.adapter_config = adapter_config
         self.model = model
         self.optimizer = optimizer
+        self.watch = watch
 
     def _write_adapter(self, folder: Path) -> None:
         import mlx.core as mx
         from mlx.utils import tree_flatten
 
-        folder.mkdir(parents=True, exist_ok=True)
         weights = dict(tree_flatten(self.model.trainable_parameters()))
-        tmp = folder / "adapters.tmp.safetensors"
-        mx.save_safetensors(str(tmp), weights)
-        os.replace(tmp, folder / "adapters.safetensors")  # never a half-written adapter
+        mx.save_safetensors(str(folder / "adapters.safetensors"), weights)
         write_json(folder / "adapter_config.json", self.adapter_config)
 
     def save_best(self, iteration: int, val_loss: float) -> None:
-        self._write_adapter(self.best_dir)
-        write_json(self.best_dir / "state.json", {"iteration": iteration, "val_loss": val_loss})
+        self.watch.saving = True
+        try:
+            with staged_dir(self.best_dir, replace=True) as stage:
+                self._write_adapter(stage)
+                write_json(stage / "state.json", {"iteration": iteration, "val_loss": val_loss})
+        finally:
+            self.watch.saved()
 
     def save_last(self, state: dict[str, Any]) -> None:
         import mlx.core as mx
         from mlx.utils import tree_flatten
 
-        self._write_adapter(self.last_dir)
-        opt = dict(tree_flatten(self.optimizer.state))
-        tmp = self.last_dir / "optimizer.tmp.safetensors"
-        mx.save_safetensors(str(tmp), opt)
-        os.replace(tmp, self.last_dir / "optimizer.safetensors")
-        write_json(
-            self.last_dir / "state.json",
-            {**state, "optimizer_step": int(self.optimizer.state["step"].item())},
-        )
+        self.watch.saving = True
+        try:
+            with staged_dir(self.last_dir, replace=True) as stage:
+                self._write_adapter(stage)
+                opt = dict(tree_flatten(self.optimizer.state))
+                mx.save_safetensors(str(stage / "optimizer.safetensors"), opt)
+                write_json(
+                    stage / "state.json",
+                    {**state, "optimizer_step": int(self.optimizer.state["step"].item())},
+                )
+        except BaseException:
+            self.watch.saved()
+            raise
+        self.watch.saved(state["iteration"])
 
     def load_last(self) -> dict[str, Any]:
         import mlx.core as mx
@@ -153,7 +257,7 @@ def make_batches(lengths_of: list[int], batch_size: int, bucket: bool) -> list[l
 def main(spec_path: str, events_fd: str) -> int:
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
     emit = Emitter(os.fdopen(int(events_fd), "w", buffering=1, encoding="utf-8"))
-    watch = CancelWatch(Path(spec["cancel_file"]))
+    watch = CancelWatch(Path(spec["cancel_file"]), emit)
     try:
         return _train(spec, emit, watch)
     except Exception as exc:  # the parent shows this; the traceback goes to child.log
@@ -176,6 +280,10 @@ def _train(spec: dict[str, Any], emit: Emitter, watch: CancelWatch) -> int:
     run_dir = Path(spec["run_dir"])
     data_dir = Path(spec["data_dir"])
     vers = versions()
+    if spec["resume"]:  # until training starts, a cancel leaves the run where it was
+        watch.resume_from = int(
+            json.loads((run_dir / "adapters" / "last" / "state.json").read_text())["iteration"]
+        )
 
     t0 = time.perf_counter()
     try:
@@ -249,7 +357,7 @@ def _train(spec: dict[str, Any], emit: Emitter, watch: CancelWatch) -> int:
         "mask_prompt": cfg.mask_prompt,
     }
     optimizer = make_optimizer(cfg)
-    ckpt = Checkpointer(run_dir, adapter_config, model, optimizer)
+    ckpt = Checkpointer(run_dir, adapter_config, model, optimizer, watch)
 
     total_iters = spec.get("total_iters") or cfg.total_iters(len(splits["train"]))
     start, best_loss, best_iter = 0, math.inf, None
@@ -286,16 +394,26 @@ def _train(spec: dict[str, Any], emit: Emitter, watch: CancelWatch) -> int:
         versions=vers,
     )
 
-    progress = {"done": start, "best_loss": best_loss, "best_iter": best_iter}
+    # done: batches handed to mlx-lm; pending: the last one is not trained yet (mlx-lm
+    # validates after fetching the batch of an evaluation step, before training on it).
+    progress: dict[str, Any] = {
+        "done": start,
+        "pending": False,
+        "best_loss": best_loss,
+        "best_iter": best_iter,
+    }
     rng = np.random.default_rng(
         cfg.seed + start
     )  # a resumed run draws fresh but reproducible batches
     mx.random.seed(cfg.seed + start)
 
+    def trained() -> int:
+        return int(progress["done"]) - (1 if progress["pending"] else 0)
+
     def checkpoint(reason: str) -> None:
         ckpt.save_last(
             {
-                "iteration": progress["done"],
+                "iteration": trained(),
                 "total_iters": total_iters,
                 "best_val_loss": None
                 if math.isinf(progress["best_loss"])
@@ -303,7 +421,7 @@ def _train(spec: dict[str, Any], emit: Emitter, watch: CancelWatch) -> int:
                 "best_iteration": progress["best_iter"],
             }
         )
-        emit("checkpoint", iteration=progress["done"], path=str(ckpt.last_dir), reason=reason)
+        emit("checkpoint", iteration=trained(), path=str(ckpt.last_dir), reason=reason)
 
     def iterate_batches(
         dataset: Any,
@@ -319,7 +437,10 @@ def _train(spec: dict[str, Any], emit: Emitter, watch: CancelWatch) -> int:
         batches = make_batches(lens, batch_size, cfg.length_buckets)
         while True:
             for b in rng.permutation(len(batches)) if loop else range(len(batches)):
+                if not loop and watch.requested():  # between two validation batches
+                    raise CancelRequested
                 if loop:  # training: between two steps is a safe point to save or stop
+                    progress["pending"] = False  # the previous batch's step has run
                     done = progress["done"]
                     if (
                         done > start
@@ -331,6 +452,7 @@ def _train(spec: dict[str, Any], emit: Emitter, watch: CancelWatch) -> int:
                     if watch.requested():
                         raise CancelRequested
                     progress["done"] += 1
+                    progress["pending"] = True
                 yield _pad_batch([dataset[j] for j in batches[b]], max_seq_length)
             if not loop:
                 return
@@ -368,10 +490,15 @@ def _train(spec: dict[str, Any], emit: Emitter, watch: CancelWatch) -> int:
         steps_per_save=10**9,  # we save ourselves, with optimizer state
         max_seq_length=cfg.max_seq_length,
         grad_checkpoint=cfg.grad_checkpoint,
-        adapter_file=str(run_dir / "adapters" / "last" / "adapters.safetensors"),
+        # mlx-lm saves the final weights here itself; never into a checkpoint folder,
+        # which only Checkpointer replaces (whole). The parent deletes a leftover.
+        adapter_file=str(run_dir / "adapters" / MLX_LM_SCRATCH),
     )
-    (run_dir / "adapters" / "last").mkdir(parents=True, exist_ok=True)
+    (run_dir / "adapters").mkdir(parents=True, exist_ok=True)
+    watch.phase = "train"  # from here a soft cancel waits for a safe point and checkpoints
     try:
+        if watch.requested():  # asked at the very end of the setup
+            raise CancelRequested
         trainer_mod.train(
             model=model,
             optimizer=optimizer,
@@ -382,33 +509,57 @@ def _train(spec: dict[str, Any], emit: Emitter, watch: CancelWatch) -> int:
             training_callback=Callback(),
         )
     except CancelRequested:
-        checkpoint("cancel")  # "done" counts only batches handed out, so it is exact here
-        emit(
-            "finished",
-            state="cancelled",
-            iteration=progress["done"],
-            best_iteration=progress["best_iter"],
-            best_val_loss=None if math.isinf(progress["best_loss"]) else progress["best_loss"],
-        )
-        return 0
+        return _cancelled(emit, watch, checkpoint, trained(), start, progress)
+    finally:
+        (run_dir / "adapters" / MLX_LM_SCRATCH).unlink(missing_ok=True)
+    progress["pending"] = False  # train() ran the step of the last batch it fetched
     # train() validates before its last step; validate the final weights as well.
     if val_ds is not None:
         t = time.perf_counter()
-        loss = trainer_mod.evaluate(
-            model=model,
-            dataset=val_ds,
-            batch_size=cfg.batch_size,
-            num_batches=cfg.val_batches,
-            max_seq_length=cfg.max_seq_length,
-            iterate_batches=iterate_batches,
-        )
+        try:
+            loss = trainer_mod.evaluate(
+                model=model,
+                dataset=val_ds,
+                batch_size=cfg.batch_size,
+                num_batches=cfg.val_batches,
+                max_seq_length=cfg.max_seq_length,
+                iterate_batches=iterate_batches,
+            )
+        except CancelRequested:
+            return _cancelled(emit, watch, checkpoint, trained(), start, progress)
         report_val(total_iters, loss, time.perf_counter() - t)
     progress["done"] = total_iters
+    if not watch.ending.acquire(blocking=False):
+        time.sleep(60)  # a hard stop is ending the process
     checkpoint("end")
     emit(
         "finished",
         state="done",
         iteration=total_iters,
+        best_iteration=progress["best_iter"],
+        best_val_loss=None if math.isinf(progress["best_loss"]) else progress["best_loss"],
+    )
+    return 0
+
+
+def _cancelled(
+    emit: Emitter,
+    watch: CancelWatch,
+    checkpoint: Any,
+    trained: int,
+    start: int,
+    progress: dict[str, Any],
+) -> int:
+    """A soft cancel while training: checkpoint the iterations trained (none new: keep the
+    checkpoint there is), then the final event."""
+    watch.ending.acquire()  # (if a hard stop holds it, the process ends any moment)
+    if trained > start:
+        checkpoint("cancel")
+    emit(
+        "finished",
+        state="cancelled",
+        iteration=trained,
+        checkpoint="written" if trained > start else "kept",
         best_iteration=progress["best_iter"],
         best_val_loss=None if math.isinf(progress["best_loss"]) else progress["best_loss"],
     )
@@ -462,4 +613,9 @@ class _QuietUI:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    code = main(sys.argv[1], sys.argv[2])
+    # Every file is written and the final event sent: end without the interpreter's and MLX's
+    # teardown, which can take longer than the parent's cancel grace (and may abort, P4).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

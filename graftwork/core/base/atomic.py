@@ -90,19 +90,36 @@ _DIR_TEMP = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.(partial|
 
 
 def _sweep_dirs(folder: Path, name: str) -> None:
+    """Delete what dead writers of ``folder/name`` left. A writer killed between its two
+    renames (old folder moved aside, new one not yet in place) left no ``name`` at all: its
+    moved-aside ``.old`` is the last complete folder, so it is put back instead."""
     import shutil
 
     try:
-        entries = list(os.scandir(folder))
+        entries = sorted(os.scandir(folder), key=lambda e: not e.name.endswith(".old"))
     except OSError:
         return
+    dest = Path(folder) / name
     for entry in entries:
         m = _DIR_TEMP.match(entry.name)
         if not m or m.group("name") != name:
             continue
         pid = int(m.group("pid"))
-        if pid != os.getpid() and not pid_alive(pid):
-            shutil.rmtree(entry.path, ignore_errors=True)
+        if pid == os.getpid() or pid_alive(pid):
+            continue
+        if entry.name.endswith(".old") and not dest.exists():
+            with contextlib.suppress(OSError):
+                os.replace(entry.path, dest)
+                continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def sweep_staged(dest: Path) -> None:
+    """Tidy what a killed ``staged_dir`` writer of ``dest`` left (its partial folder, or its
+    moved-aside old folder, put back when ``dest`` is missing). Call it before reading a
+    folder that a process which may have been killed was replacing."""
+    dest = Path(dest)
+    _sweep_dirs(dest.parent, dest.name)
 
 
 @contextlib.contextmanager

@@ -6,7 +6,10 @@ Every event has ``type`` and ``ts`` (unix seconds). Types and their fields:
 - ``val``: iteration, loss, val_time, best (bool: this is the new best adapter)
 - ``checkpoint``: iteration, path (last checkpoint folder), reason (save|cancel|end)
 - ``log``: level, message
-- ``finished``: state (done|cancelled|failed), iteration, best_iteration, best_val_loss, error
+- ``finished``: state (done|cancelled|failed), iteration, best_iteration, best_val_loss, error;
+  a cancelled run's ``iteration`` is where a resume continues; ``checkpoint``: "written" (a
+  checkpoint at a safe point) or "kept" (stopped without one: the last one stands);
+  ``stopped_by`` (SIGTERM|SIGKILL) when the parent had to signal it (adapters/mlx/trainer.py)
 The same objects (plus ``run_id``) are appended to runs/<run-id>/metrics.jsonl.
 """
 

@@ -140,6 +140,10 @@ def record_event(db: sqlite_utils.Database, run_id: str, event: dict[str, Any]) 
             )
     elif kind == "checkpoint":
         update_run(db, run_id, last_iteration=event["iteration"])
+    elif kind == "finished" and event.get("state") == "cancelled" and "iteration" in event:
+        # Where a resume continues: a hard stop keeps the last checkpoint, behind the last
+        # reported train step.
+        update_run(db, run_id, last_iteration=event["iteration"])
     elif kind == "started" and event.get("versions"):
         update_run(db, run_id, versions=event["versions"])
 

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, TextIO
 
-from graftwork.core.base.atomic import write_json, write_text
+from graftwork.core.base.atomic import sweep_staged, write_json, write_text
 from graftwork.core.base.catalog.db import now
 from graftwork.core.base.errors import GraftworkError
 from graftwork.core.base.jobs import Job, StageResult
@@ -25,6 +25,10 @@ from graftwork.core.train.data import export_set, manifest_sha256
 from graftwork.core.train.events import encode
 from graftwork.core.train.mixing import mix_public
 from graftwork.core.train.port import Outcome, Trainer, TrainError
+
+# In the run's folder: the backend stops the run once it exists (core/train/cancel.py
+# writes it for `graftwork runs --cancel` and other windows).
+CANCEL_FILE = "CANCEL"
 
 
 def resolve_model(ws: Workspace, model: str) -> str:
@@ -89,7 +93,7 @@ def train(
             "resume": bool(resume) and not restart,
             "drop_long": drop_long,
             "labels": labels,
-            "cancel_file": str(rdir / "CANCEL"),
+            "cancel_file": str(rdir / CANCEL_FILE),
         }
         if mixed is not None:
             spec["public_dataset"] = mixed  # the run records what was mixed in
@@ -123,6 +127,8 @@ def _resume(
         raise TrainError(f"run {run['id']} is still running")
     run_id = run["id"]
     rdir = ws.runs_dir / run_id
+    # A process killed while replacing the checkpoint folder may have left it moved aside.
+    sweep_staged(rdir / "adapters" / "last")
     state_path = rdir / "adapters" / "last" / "state.json"
     # Killed before its first checkpoint: restart it from iteration 0 with the same
     # settings and the data it exported, rather than leave it unusable.
@@ -221,8 +227,15 @@ def _run(
                 db, run_id, state="failed", error=f"{type(exc).__name__}: {exc}", ended_at=now()
             )
             raise
-    if outcome.state == "cancelled" and not job.cancelled:
-        job.cancel()  # Ctrl-C in the CLI: the job ends as cancelled, like a TUI cancel
+    if outcome.state == "cancelled":
+        if not job.cancelled:
+            job.cancel()  # Ctrl-C, `runs --cancel`: the job ends cancelled, like a TUI cancel
+        how = outcome.final.get("stopped_by")
+        job.log(
+            f"cancelled; the run resumes from iteration {outcome.final.get('iteration') or 0}"
+            + (f" (the training process was stopped with {how})" if how else ""),
+            level="warning",
+        )
     runs_mod.update_run(db, run_id, state=outcome.state, error=outcome.error, ended_at=now())
     return outcome
 

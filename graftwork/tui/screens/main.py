@@ -51,6 +51,7 @@ SELECT_SETTLE_SECONDS = 0.08
 # waits until typing rests, so its work never lands between two keystrokes.
 TYPING_SETTLE_SECONDS = 0.3
 JOB_POLL_SECONDS = 2.0  # jobs started elsewhere (a CLI in another terminal) show up this often
+CANCEL_POLL_SECONDS = 0.2  # while a training of another process is being cancelled
 LIVE_POLL_SECONDS = 0.2  # the catalog change probe: any writer's change is on screen within ~0.5 s
 FIRST_PAGE = 200  # items read before the whole list, so a large catalog paints at once
 
@@ -107,6 +108,8 @@ class MainScreen(Screen[None]):
         self.rows: dict[str, WidgetRow] = {}
         self.limit = 4095
         self.cancels: dict[str, threading.Event] = {}
+        self.outside_cancels: set[str] = set()  # train jobs of other processes asked to stop
+        self._cancel_poll: Timer | None = None
         self.selected_id: str | None = None
         self.last_set = ""
         self._select_timer: Timer | None = None
@@ -894,24 +897,53 @@ class MainScreen(Screen[None]):
     @on(RunsPane.CancelRequest)
     def _cancel(self, event: RunsPane.CancelRequest) -> None:
         cancel = self.cancels.get(event.job_id)
-        if cancel is None:
+        job = self.runs_pane.jobs.get(event.job_id)
+        # A training started elsewhere (the CLI, another window) stops through its run's
+        # cancel file, which the process that follows it watches (core/train/cancel.py).
+        outside_train = (
+            cancel is None and job is not None and job.kind == "train" and job.state == "running"
+        )
+        if cancel is None and not outside_train:
             self.notify("That job is not running in this window", severity="warning")
             return
 
         def go(yes: bool | None) -> None:
-            if yes and not cancel.is_set():
-                cancel.set()
-                self.runs_pane.mark_cancelling(event.job_id)
-                self.notify(f"cancelling {event.job_id}…", markup=False)
+            if not yes:
+                return
+            if cancel is not None:
+                if not cancel.is_set():
+                    cancel.set()
+                    self.runs_pane.mark_cancelling(event.job_id)
+                    self.notify(f"cancelling {event.job_id}…", markup=False)
+            else:
+                self._cancel_outside(event.job_id)
 
-        job = self.runs_pane.jobs.get(event.job_id)
         what = f"{job.kind} {job.id}" if job else event.job_id
-        self.app.push_screen(
-            modals.ConfirmModal(
-                f"Cancel {what}?", Text("Work done so far is kept (train writes a checkpoint).")
-            ),
-            go,
+        body = (
+            "Training stops within 2 s and keeps its last checkpoint; "
+            "`graftwork train --resume RUN` continues it."
+            if job is not None and job.kind == "train"
+            else "Work done so far is kept."
         )
+        self.app.push_screen(modals.ConfirmModal(f"Cancel {what}?", Text(body)), go)
+
+    @work(thread=True, group="cancel", exit_on_error=False, name="cancel")
+    def _cancel_outside(self, job_id: str) -> None:
+        from graftwork.core.train.cancel import request_cancel, run_of_job
+
+        with self.app.ws.catalog() as db:
+            run_id = run_of_job(db, job_id)
+            if run_id is None:
+                raise GraftworkError(f"job {job_id} has no training run to cancel yet")
+            request_cancel(self.app.ws, db, run_id)
+        self.app.call_from_thread(self._outside_cancelling, job_id)
+
+    def _outside_cancelling(self, job_id: str) -> None:
+        self.outside_cancels.add(job_id)
+        self.runs_pane.mark_cancelling(job_id)
+        self.notify(f"cancelling {job_id}…", markup=False)
+        if self._cancel_poll is None:  # follow it closely: the row says cancelled within 2 s
+            self._cancel_poll = self.set_interval(CANCEL_POLL_SECONDS, self.poll_jobs)
 
     def _poll_jobs(self) -> None:
         if self.query_one(TabbedContent).active == "runs" and not self.is_too_small():
@@ -942,6 +974,15 @@ class MainScreen(Screen[None]):
     def _polled(
         self, jobs: list[Any], selected: str | None, lines: list[dict[str, Any]] | None
     ) -> None:
+        for j in jobs:  # asked to stop from here: "cancelling" until its process says it ended
+            if j.id in self.outside_cancels:
+                if j.state == "running":
+                    j.state = "cancelling"
+                else:
+                    self.outside_cancels.discard(j.id)
+        if not self.outside_cancels and self._cancel_poll is not None:
+            self._cancel_poll.stop()
+            self._cancel_poll = None
         self.runs_pane.merge_jobs([j for j in jobs if j.id not in self.cancels])
         if lines is not None and selected is not None:
             self.runs_pane.show_log(selected, lines)
