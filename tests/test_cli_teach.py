@@ -75,7 +75,10 @@ def query(ws: Workspace, sql: str, params: tuple = ()) -> list[tuple]:
 def test_killed_bulk_run_resumes_without_repeating_finished_calls(
     ws: Workspace, again: list[str]
 ) -> None:
-    with FakeOpenAIServer(latency=0.25) as server:
+    with FakeOpenAIServer() as server:
+        # Seven replies go through; every later request is held at the server until the kill:
+        # the run dies in the middle with exactly seven calls finished, however loaded the box.
+        server.hold_after(7)
         cmd = [
             sys.executable,
             "-m",
@@ -95,8 +98,8 @@ def test_killed_bulk_run_resumes_without_repeating_finished_calls(
             stderr=subprocess.DEVNULL,
             stdin=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
             if ws.db_path.exists():
                 try:
                     if (
@@ -108,7 +111,8 @@ def test_killed_bulk_run_resumes_without_repeating_finished_calls(
                     pass  # tables not created yet
             time.sleep(0.02)
         proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
+        proc.wait(timeout=30)
+        server.release()
         finished = {
             h for (h,) in query(ws, "SELECT request_hash FROM teacher_calls WHERE status = 'ok'")
         }

@@ -22,7 +22,7 @@ from graftwork.core.base.jobs import StageResult, run_job
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.ingest.manifest import parse_manifest
 
-FAST = {"retries": 1, "backoff_seconds": 0, "timeout_seconds": 2}
+FAST = {"retries": 1, "backoff_seconds": 0, "timeout_seconds": 10}  # local replies: ample
 
 
 @pytest.fixture

@@ -73,6 +73,9 @@ def test_concurrency_bounds_requests_in_flight_and_keeps_them_all_busy(
     urls = [
         publish_repo(http_server, FakeRepo("octo", f"r{i}", PY_FILES), delay=0.03) for i in range(6)
     ]
+    # The first requests wait at the server until three are in flight: however slowly a
+    # loaded machine lets the client send them, the three it keeps going are seen together.
+    http_server.hold_until_in_flight(3)
     result = collect(api_ws, *urls, api=True, concurrency=3)
     assert result.ok == 6
     assert http_server.max_in_flight == 3

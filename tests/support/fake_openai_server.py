@@ -3,12 +3,15 @@
 Implements POST /v1/chat/completions and GET /v1/models well enough for the official openai
 client. Each chat request takes the next scripted action if one is queued, else answers
 normally (after ``latency`` seconds). Every request is logged with its parsed body and what
-was served, so tests can assert on retries, duplicates and waits.
+was served, so tests can assert on retries, duplicates and waits. ``hold_after(n)`` holds
+every request after the first ``n`` until ``release()``: a test that kills or cancels a run
+"in the middle" waits for the n-th reply to be stored and knows nothing else got through,
+however loaded the machine. Waits (delays, holds) end when the server stops.
 
 Actions (dicts) for ``script(...)``:
   {"status": 429, "retry_after": 1.5}   rate limited, with a Retry-After header (seconds)
   {"status": 500}                       server error (any status; 401/403 for auth failures)
-  {"delay": 3.0}                        sleep before answering normally (past a client timeout)
+  {"delay": HOLD}                       answer only at stop() (past any client timeout)
   {"malformed": True}                   200 with a body that is not JSON
   {"empty_choices": True}               200 with "choices": []
   {"text": "..."}                       200 with this reply
@@ -30,6 +33,9 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+# A delay no client timeout in a test comes near: the reply is held until the server stops.
+HOLD = 600.0
 
 # A responder returns the reply text, or an action dict ({"text", "finish_reason", "refusal"}).
 Responder = Callable[[dict[str, Any]], str | dict[str, Any]]
@@ -131,10 +137,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         action = owner.next_action()
         entry = {"t": time.monotonic(), "body": body, "action": action, "served": None}
-        owner.log(entry)
+        held = owner.log(entry)
+        if held:
+            owner.wait_released()
         delay = owner.latency + float(action.get("delay", 0))
         if delay:
-            time.sleep(delay)
+            owner.stopping.wait(delay)
         status = int(action.get("status", 200))
         if status == 429:
             headers = {"Retry-After": str(action["retry_after"])} if "retry_after" in action else {}
@@ -240,6 +248,9 @@ class FakeOpenAIServer:
         self.requests: list[dict[str, Any]] = []
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
+        self.stopping = threading.Event()
+        self._hold_from: int | None = None
+        self._released = threading.Event()
 
     # -- scripting ----------------------------------------------------------------------
     def script(self, *actions: dict[str, Any]) -> None:
@@ -250,9 +261,33 @@ class FakeOpenAIServer:
         with self._lock:
             return self._actions.popleft() if self._actions else {}
 
-    def log(self, entry: dict[str, Any]) -> None:
+    def hold_after(self, n: int) -> None:
+        """Hold every chat request after the next ``n`` until `release()` (or stop)."""
+        with self._lock:
+            self._hold_from = len(self.requests) + n
+            self._released.clear()
+
+    def release(self) -> None:
+        with self._lock:
+            self._hold_from = None
+            self._released.set()
+
+    def held(self) -> int:
+        """How many requests are being held now."""
+        with self._lock:
+            if self._hold_from is None:
+                return 0
+            return sum(1 for r in self.requests[self._hold_from :] if r["served"] is None)
+
+    def wait_released(self) -> None:
+        while not (self._released.wait(0.05) or self.stopping.is_set()):
+            pass
+
+    def log(self, entry: dict[str, Any]) -> bool:
+        """Log a request; whether it is to be held."""
         with self._lock:
             self.requests.append(entry)
+            return self._hold_from is not None and len(self.requests) > self._hold_from
 
     def served(self, kind: str = "ok") -> list[dict[str, Any]]:
         with self._lock:
@@ -265,6 +300,7 @@ class FakeOpenAIServer:
         return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
 
     def start(self) -> FakeOpenAIServer:
+        self.stopping.clear()
         self._httpd = _Server(("127.0.0.1", self._port), _Handler)
         self._httpd.owner = self
         self._thread = threading.Thread(
@@ -274,6 +310,7 @@ class FakeOpenAIServer:
         return self
 
     def stop(self) -> None:
+        self.stopping.set()  # held and delayed replies go out now (to clients long gone)
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()

@@ -7,11 +7,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 
-from support.http_server import LocalServer, Reply
+from support.http_server import LocalServer, Reply, stopping
 
 
 def conditional(body: bytes, headers: dict[str, str] | None = None, *, delay: float = 0.0) -> Reply:
@@ -20,7 +19,7 @@ def conditional(body: bytes, headers: dict[str, str] | None = None, *, delay: fl
 
     def act(handler: BaseHTTPRequestHandler) -> None:
         if delay:
-            time.sleep(delay)
+            stopping(handler).wait(delay)
         extra = dict(headers or {})
         if handler.headers.get("If-None-Match") == etag:
             handler.send_response(304)

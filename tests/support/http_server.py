@@ -3,13 +3,15 @@
     with LocalServer() as server:
         server.route("/a.zip", Reply(body=zip_bytes))
         server.route("/flaky.zip", Reply(status=500), Reply(body=zip_bytes))  # 500, then ok
-        server.route("/slow.zip", Reply(body=b"x", delay=2.0))
+        server.route("/slow.zip", Reply(body=b"x", delay=HOLD))  # answers only at stop()
         server.route("/reset.zip", Reply(action=reset_connection))
         url = server.url("/a.zip")
         assert server.count("/flaky.zip") == 2
 
 A route holds a sequence of replies served in order; the last one repeats. Every request is
-logged (method, path) in ``server.requests``. Use the ``http_server`` fixture from a
+logged (method, path) in ``server.requests``. Waits (``delay``, `drip` pauses, `gate`s) end
+early when the server stops, so a reply that must never arrive in time is ``delay=HOLD``
+(no race with a client's timeout, however loaded the machine) and costs nothing at teardown. Use the ``http_server`` fixture from a
 conftest (``from support.http_server import http_server  # noqa: F401``) or the class itself.
 """
 
@@ -18,7 +20,6 @@ from __future__ import annotations
 import socket
 import struct
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -28,14 +29,23 @@ import pytest
 
 Action = Callable[[BaseHTTPRequestHandler], None]
 
+# A delay no client timeout in a test comes near: the reply is held until the server stops.
+HOLD = 600.0
+
 
 @dataclass(frozen=True)
 class Reply:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0  # seconds to wait before answering
+    delay: float = 0.0  # seconds to wait before answering (ends early at stop())
     action: Action | None = None  # takes over the whole answer (e.g. reset_connection)
+    gate: threading.Event | None = None  # answer only once this is set (or at stop())
+
+
+def stopping(handler: BaseHTTPRequestHandler) -> threading.Event:
+    """Set when the handler's server stops: every wait of a handler ends then."""
+    return handler.server.stopping  # type: ignore[attr-defined]
 
 
 def reset_connection(handler: BaseHTTPRequestHandler) -> None:
@@ -56,7 +66,9 @@ def drip(body: bytes, pause: float) -> Action:
             for i in range(len(body)):
                 handler.wfile.write(body[i : i + 1])
                 handler.wfile.flush()
-                time.sleep(pause)
+                if stopping(handler).wait(pause):
+                    handler.close_connection = True  # the server stops: the body stays cut
+                    return
         except (BrokenPipeError, ConnectionResetError):
             handler.close_connection = True  # the client gave up, as it should
 
@@ -64,6 +76,8 @@ def drip(body: bytes, pause: float) -> Action:
 
 
 class _QuietServer(ThreadingHTTPServer):
+    stopping: threading.Event
+
     def handle_error(self, request: object, client_address: object) -> None:
         import sys
 
@@ -80,8 +94,11 @@ class LocalServer:
         self.in_flight = 0  # requests being answered now
         self.max_in_flight = 0  # the most answered at once (a client's concurrency, seen here)
         self._lock = threading.Lock()
+        self._crowd = 0  # see hold_until_in_flight
+        self._crowd_met = threading.Event()
         self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
+        self._server.stopping = threading.Event()
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -103,6 +120,25 @@ class LocalServer:
     def count(self, path: str | None = None) -> int:
         with self._lock:
             return sum(1 for _, p in self.requests if path is None or p == path)
+
+    def hold_until_in_flight(self, n: int, timeout: float = 30.0) -> None:
+        """Hold every request until ``n`` are being answered at once (then never again), or
+        ``timeout`` passed: a client that keeps ``n`` requests going shows ``max_in_flight ==
+        n`` however slowly the machine lets it send them."""
+        with self._lock:
+            self._crowd, self._crowd_timeout = n, timeout
+            self._crowd_met.clear()
+
+    def _arrived(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            crowd = self._crowd
+            if crowd and self.in_flight >= crowd:
+                self._crowd = 0
+                self._crowd_met.set()
+        if crowd and not self._crowd_met.is_set():
+            self._crowd_met.wait(self._crowd_timeout)
 
     def clear_log(self) -> None:
         with self._lock:
@@ -131,9 +167,7 @@ class LocalServer:
             disable_nagle_algorithm = True
 
             def do_GET(self) -> None:
-                with server._lock:
-                    server.in_flight += 1
-                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                server._arrived()
                 try:
                     self._get()
                 finally:
@@ -145,8 +179,12 @@ class LocalServer:
                 reply = server._next_reply(path, {k.lower(): v for k, v in self.headers.items()})
                 if reply is None:
                     reply = Reply(status=404, body=b"not found")
+                ending = server._server.stopping
+                if reply.gate is not None:
+                    while not (reply.gate.wait(0.05) or ending.is_set()):
+                        pass
                 if reply.delay:
-                    time.sleep(reply.delay)
+                    ending.wait(reply.delay)
                 if reply.action is not None:
                     reply.action(self)
                     return
@@ -173,6 +211,8 @@ class LocalServer:
         return self
 
     def stop(self) -> None:
+        self._server.stopping.set()  # held and delayed replies go out now (to closed sockets)
+        self._crowd_met.set()
         if self._thread.is_alive():  # shutdown() would wait forever on a server never started
             self._server.shutdown()
             self._thread.join(timeout=5)

@@ -627,10 +627,12 @@ def job_process(
         f"db = Workspace(Path({str(ws.root)!r})).catalog()\n"
         f"job = Job(db, {kind!r}, json.loads({json.dumps(params or {})!r}))\n"
         "print(job.id, flush=True)\n"
-        "time.sleep(60)\n"
+        "time.sleep(600)\n"  # killed by the caller; long enough for any loaded machine
     )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     job_id = proc.stdout.readline().strip() if proc.stdout else ""
+    if proc.stdout is not None:
+        proc.stdout.close()  # it prints nothing more; an open pipe would outlive the test
     assert job_id, "the child did not start its job"
     return proc, job_id
 
@@ -640,6 +642,4 @@ def killed_job(ws: Workspace, kind: str = "ingest", params: dict[str, Any] | Non
     proc, job_id = job_process(ws, kind, params)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
-    if proc.stdout is not None:
-        proc.stdout.close()
     return job_id

@@ -16,7 +16,12 @@ async def settle(pilot: Pilot, rounds: int = 3) -> None:
         await pilot.pause()
 
 
-async def until(pilot: Pilot, cond: Callable[[], bool], timeout: float = 10.0) -> None:
+# Generous: a condition met in milliseconds on a quiet machine can take many seconds on a
+# loaded 2-core CI box (two xdist workers, subprocesses, three Pythons one after another).
+WAIT_SECONDS = 30.0
+
+
+async def until(pilot: Pilot, cond: Callable[[], bool], timeout: float = WAIT_SECONDS) -> None:
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
     while not cond():

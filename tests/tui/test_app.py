@@ -39,9 +39,10 @@ async def test_pane_keys_and_focus(make_app) -> None:
 
 
 def _plain(renderable: object, width: int) -> str:
-    console = Console(width=width, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
-    console.print(renderable)
-    return console.export_text()
+    with open(os.devnull, "w") as sink:  # closed here: an open file warns when collected
+        console = Console(width=width, record=True, file=sink)
+        console.print(renderable)
+        return console.export_text()
 
 
 async def test_help_lists_every_binding_id(make_app) -> None:

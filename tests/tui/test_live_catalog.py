@@ -21,18 +21,18 @@ async def test_external_decision_shows_without_moving_the_cursor(make_app, fixtu
         target = next(r.id for r in screen.widgets_pane.shown if r.id != selected)
         with fixture_ws.catalog() as db:
             set_decision(db, target, "exclude", "seen from outside")
-            # (bench/bench_live.py measures the delay; here a loaded CI machine gets slack)
-            await until(pilot, lambda: screen.rows[target].decision == "exclude", timeout=5.0)
+            # (bench/bench_live.py measures the delay; here a loaded CI machine gets slack:
+            # until() waits up to 30 s)
+            await until(pilot, lambda: screen.rows[target].decision == "exclude")
             # a second change appears too (the old code showed only the first, and only on reselect)
             set_decision(db, target, "include")
-            await until(pilot, lambda: screen.rows[target].decision == "include", timeout=5.0)
+            await until(pilot, lambda: screen.rows[target].decision == "include")
             # the selected item's detail follows, without reselecting
             set_decision(db, selected, "needs_work", "outside note")
             detail = screen.query_one("#widgets-detail")
             await until(
                 pilot,
                 lambda: detail.detail is not None and detail.detail.note == "outside note",
-                timeout=5.0,
             )
         assert table.cursor == cursor and screen.selected_id == selected
         assert screen.widgets_pane.by_id[target].decision == "include"
@@ -46,7 +46,7 @@ async def test_external_revision_loads_into_an_untouched_editor(make_app, fixtur
         await until(pilot, lambda: pane.item_id == "clock" and len(pane.revisions) == 2)
         with fixture_ws.catalog() as db:
             add_revision(db, "clock", "A clock set from the CLI.", origin="manual")
-        await until(pilot, lambda: pane.editor.text == "A clock set from the CLI.", timeout=5.0)
+        await until(pilot, lambda: pane.editor.text == "A clock set from the CLI.")
         assert pane.base_rev == 3 and "r3" in str(pane.query_one("#prompt-title").render())
 
 
@@ -63,7 +63,7 @@ async def test_external_revision_keeps_an_edit_in_progress(
         typed = pane.editor.text
         with fixture_ws.catalog() as db:
             add_revision(db, "clock", "Theirs.", origin="manual")
-        await until(pilot, lambda: len(pane.revisions) == 3, timeout=5.0)
+        await until(pilot, lambda: len(pane.revisions) == 3)
         assert pane.editor.text == typed and pane.base_rev == 2
         assert "r3 was saved meanwhile" in str(pane.query_one("#prompt-title").render())
 
@@ -77,7 +77,7 @@ async def _conflict(pilot, screen, fixture_ws):
     await pilot.press("2", *"Z")
     with fixture_ws.catalog() as db:
         add_revision(db, "clock", "Theirs from the CLI.", origin="manual")
-    await until(pilot, lambda: len(pane.revisions) == 3, timeout=5.0)
+    await until(pilot, lambda: len(pane.revisions) == 3)
     await pilot.press("ctrl+s")
     await until(pilot, lambda: isinstance(pilot.app.screen, ConflictModal))
     shown = str(pilot.app.screen.query_one("#conflict-theirs").render())

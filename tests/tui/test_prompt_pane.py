@@ -26,7 +26,7 @@ async def test_edit_prompt_changes_budget_and_stores_revision(make_app, fixture_
         assert screen.budget_pane.query_one("#budget-bar").parts["user"] == len(
             screen.prompt_pane.editor.text.split()
         )
-        await until(pilot, lambda: len(screen.prompt_pane.revisions) == 3, timeout=5)
+        await until(pilot, lambda: len(screen.prompt_pane.revisions) == 3)
         await settle(pilot)
     db = fixture_ws.catalog()
     revs = history(db, "clock")

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-
 import pytest
 from support import review_world
 from support.review_world import add_samples, make_run, make_set, sample_rows
 from textual.app import App
-from textual.pilot import Pilot
 from textual.widgets import Static
 
 from graftwork.core.base.workspace import Workspace
 from graftwork.tui.training.review_screen import NoteModal, ReviewScreen
+from tests.tui.helpers import until
 
 review_model_dir = review_world.review_model_dir  # session fixtures
 tiny_adapter_dir = review_world.tiny_adapter_dir
@@ -33,13 +30,6 @@ class ReviewApp(App[None]):
 
     def on_review_screen_jump_to_item(self, message: ReviewScreen.JumpToItem) -> None:
         self.jumped.append(message.item_id)
-
-
-async def until(pilot: Pilot, cond: Callable[[], bool], timeout: float = 10.0) -> None:
-    end = asyncio.get_running_loop().time() + timeout
-    while not cond():
-        assert asyncio.get_running_loop().time() < end, "condition not met in time"
-        await pilot.pause(0.02)
 
 
 def _world(ws: Workspace) -> tuple[str, list[int]]:

@@ -3,11 +3,9 @@ mounted in a tiny test app over a real catalog filled the way `graftwork train` 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 from textual.app import App, ComposeResult
-from textual.pilot import Pilot
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
@@ -17,13 +15,7 @@ from graftwork.core.train.runs import create_run, record_event, update_run
 from graftwork.tui.training import run_view
 from graftwork.tui.training.run_history import RunHistory
 from graftwork.tui.training.run_view import TrainingRunView
-
-
-async def until(pilot: Pilot, cond: Callable[[], bool], timeout: float = 10.0) -> None:
-    end = asyncio.get_running_loop().time() + timeout
-    while not cond():
-        assert asyncio.get_running_loop().time() < end, "condition not met in time"
-        await pilot.pause(0.02)
+from tests.tui.helpers import until
 
 
 def _train_points(ws: Workspace, run_id: str, iters: range, base: float) -> None:
