@@ -16,9 +16,7 @@ Writes go in batches, each one transaction: a kill leaves whole batches only.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,9 +29,9 @@ from graftwork.core.base.jobs import Job, StageResult
 from graftwork.core.base.jsonfast import dumps
 from graftwork.core.base.workspace import Workspace
 from graftwork.core.dataset.examples import Example, sha256_text
-from graftwork.core.ingest.record_formats import FORMATS, RecordError, detect, parse
-from graftwork.core.ingest.records import read_records
+from graftwork.core.ingest.record_formats import FORMATS, RecordError, parse
 from graftwork.core.sources.base import Candidate
+from graftwork.core.sources.import_rows import Row, file_rows, make_row
 
 SOURCE = "import"
 BATCH = 5000
@@ -173,20 +171,6 @@ class _State:
     seen: dict[str, str] = field(default_factory=dict)  # item id -> file:line this run
 
 
-@dataclass
-class _Row:
-    item_id: str
-    where: str  # file:line
-    fmt: str
-    messages: str
-    tools: str
-    meta: str
-    sha: str
-    user: str
-    name: str
-    manifest: str
-
-
 def _load_state(db: Any) -> _State:
     current: dict[str, tuple[str, int, str]] = {}
     for item_id, source, rev, sha in db.execute(
@@ -199,19 +183,6 @@ def _load_state(db: Any) -> _State:
     return _State(current, int(top) + 1)
 
 
-_STEM = re.compile(r"[^A-Za-z0-9_.-]+")
-
-
-def fallback_id(path: Path, line: int) -> str:
-    stem = _STEM.sub("_", path.stem).strip("._-") or "record"
-    return f"{stem[:100]}-{line}"
-
-
-def _name(user: str) -> str:
-    first = user.strip().splitlines()[0] if user.strip() else ""
-    return first[:80]
-
-
 def import_paths(
     ws: Workspace, paths: Sequence[Path], *, fmt: str = "auto", job: Job
 ) -> StageResult:
@@ -221,41 +192,9 @@ def import_paths(
     if fmt != "auto" and fmt not in FORMATS:
         raise ImportError_(f"--format must be auto or one of {', '.join(FORMATS)}, got {fmt!r}")
     files = import_files(paths)
-    result = _import_rows(ws, _file_rows(files, fmt, job), job)
+    result = _import_rows(ws, file_rows(files, fmt, job.check_cancelled), job)
     result.summary["files"] = len(files)
     return result
-
-
-def _file_rows(files: list[Path], fmt: str, job: Job) -> Iterator[tuple[str, _Row | Exception]]:
-    """(file:line, its row or the RecordError) for every record of ``files``."""
-    for path in files:
-        file_fmt = None if fmt == "auto" else fmt
-        path_json = _encode(str(path))
-        for rec in read_records(path):
-            job.check_cancelled()
-            where = f"{path}:{rec.line}"
-            try:
-                if rec.error is not None:
-                    raise RecordError(rec.error)
-                looks = detect(rec.value)
-                if file_fmt is None:
-                    if looks is None:
-                        raise RecordError(
-                            "not a known record (alpaca has instruction/output, chat has "
-                            "messages, sharegpt has conversations, apple is an array)"
-                        )
-                    file_fmt = looks
-                elif looks is not None and looks != file_fmt:
-                    raise RecordError(
-                        f"looks like a {looks} record, but this file holds {file_fmt} "
-                        "records (one format per file)"
-                    )
-                yield (
-                    where,
-                    _row(parse(file_fmt, rec.value), path_json, path, rec.line, file_fmt, where),
-                )
-            except RecordError as exc:
-                yield where, exc
 
 
 def import_records(
@@ -264,11 +203,11 @@ def import_records(
     """Import records made in memory (a generator's output), each named by the file and line
     it was written to; otherwise as `import_paths` (same batches, ids, revisions)."""
 
-    def rows() -> Iterator[tuple[str, _Row | Exception]]:
+    def rows() -> Iterator[tuple[str, Row | Exception]]:
         for path, line, value in records:
             where = f"{path}:{line}"
             try:
-                yield where, _row(parse(fmt, value), _encode(str(path)), path, line, fmt, where)
+                yield where, make_row(parse(fmt, value), dumps(str(path)), path, line, fmt, where)
             except RecordError as exc:
                 yield where, exc
 
@@ -276,14 +215,14 @@ def import_records(
 
 
 def _import_rows(
-    ws: Workspace, rows: Iterable[tuple[str, _Row | Exception]], job: Job
+    ws: Workspace, rows: Iterable[tuple[str, Row | Exception]], job: Job
 ) -> StageResult:
     """Write ``rows`` in batches (one transaction each); failures named by file:line."""
     result = StageResult()
     counts = {"new": 0, "changed": 0, "unchanged": 0}
     with ws.catalog() as db, paused_gc():
         state = _load_state(db)
-        batch: list[_Row] = []
+        batch: list[Row] = []
         for where, row in rows:
             try:
                 if isinstance(row, Exception):
@@ -304,38 +243,7 @@ def _import_rows(
     return result
 
 
-_encode = dumps  # json.dumps(ensure_ascii=False) with one C encoder for every record
-
-
-def _row(parsed: Any, path_json: str, path: Path, line: int, fmt: str, where: str) -> _Row:
-    """The catalog rows' values for one parsed record (JSON rendered once, here)."""
-
-    messages = _encode(parsed.messages)
-    tools = _encode(parsed.tools) if parsed.tools else "[]"
-    meta = _encode(parsed.meta) if parsed.meta else "{}"
-    user = ""
-    for msg in reversed(parsed.messages):
-        if msg.get("role") == "user":
-            user = msg.get("content") or ""
-            break
-    if not isinstance(user, str) or not user.strip():
-        raise RecordError("the last user turn is empty (it becomes the item's prompt)")
-    sha = hashlib.sha256(f"{messages}\0{tools}\0{meta}".encode()).hexdigest()
-    return _Row(
-        item_id=parsed.own_id or fallback_id(path, line),
-        where=where,
-        fmt=fmt,
-        messages=messages,
-        tools=tools,
-        meta=meta,
-        sha=sha,
-        user=user,
-        name=_name(user),
-        manifest=f'{{"file": {path_json}, "line": {line}, "format": "{fmt}"}}',
-    )
-
-
-def _check_id(state: _State, row: _Row) -> None:
+def _check_id(state: _State, row: Row) -> None:
 
     first = state.seen.get(row.item_id)
     if first is not None:
@@ -346,7 +254,7 @@ def _check_id(state: _State, row: _Row) -> None:
     state.seen[row.item_id] = row.where
 
 
-def _write(db: Any, state: _State, batch: list[_Row], counts: dict[str, int], job: Job) -> None:
+def _write(db: Any, state: _State, batch: list[Row], counts: dict[str, int], job: Job) -> None:
     """One transaction for the whole batch."""
     from graftwork.core.base.catalog.txn import write_txn
 
@@ -360,7 +268,7 @@ def _write(db: Any, state: _State, batch: list[_Row], counts: dict[str, int], jo
             if rev and sha == row.sha:
                 counts["unchanged"] += 1
                 continue
-            provenance = f'{{"import": {_encode(row.where)}}}'
+            provenance = f'{{"import": {dumps(row.where)}}}'
             prompt_rev = 1
             if rev == 0:
                 counts["new"] += 1
@@ -421,7 +329,7 @@ def _write(db: Any, state: _State, batch: list[_Row], counts: dict[str, int], jo
     job.advance(len(batch))
 
 
-def _next_prompt_rev(conn: Any, row: _Row, example_rev: int) -> int:
+def _next_prompt_rev(conn: Any, row: Row, example_rev: int) -> int:
     """The prompt rev to append for a changed record, or 0 when its user turn is the same as
     the previous revision's (a prompt edited in graftwork then stays current)."""
     prev = conn.execute(
