@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from textual.app import SystemCommand
 
 from graftwork.tui.screens.help import key_text
+from graftwork.tui.training.ship_action import run_of
 from graftwork.tui.widgets.widgets_pane import COLUMNS, QUICK_FILTERS
 
 if TYPE_CHECKING:
@@ -278,6 +279,14 @@ def rest_commands(
             "Review base and adapter outputs of this run",
             screen.action_review,
             "runs.review",
+            how=in_runs,
+        )
+    if run_of(job) is not None:
+        yield cmd(
+            "runs: ship a run",
+            "Fuse and export this job's run (mlx, gguf, ollama or fmadapter) as a job",
+            screen.action_ship,
+            "runs.ship",
             how=in_runs,
         )
     if rp.selected_id and rp.selected_id in screen.cancels:

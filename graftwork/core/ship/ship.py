@@ -135,6 +135,32 @@ def _default_out(ws: Workspace, run_id: str, target: str, which: str, quantize: 
     return ws.runs_dir / run_id / "ship" / f"{target}{suffix}-{which}"
 
 
+def occupied(out: Path) -> bool:
+    """Whether ship would replace something there (only with force; an empty folder is fine)."""
+    return out.exists() and (not out.is_dir() or any(out.iterdir()))
+
+
+def destination(
+    ws: Workspace,
+    db: Any,
+    *,
+    run_id: str,
+    target: str,
+    which: str = "best",
+    quantize: int | None = None,
+    out: Path | str | None = None,
+) -> Path:
+    """Where the stage would write this request (``out``, else the default folder), resolved
+    the way the stage resolves it; nothing else is checked (the stage checks everything)."""
+    if out:
+        return Path(os.path.abspath(Path(out).expanduser()))
+    if target == "fmadapter":
+        rid = _apple_folder(ws, run_id).name
+    else:
+        rid = runs_mod.get_run(db, run_id)["id"]
+    return _default_out(ws, rid, target, which, quantize)
+
+
 def _check_out(ws: Workspace, out: Path, force: bool, keep: list[Path]) -> Path:
     """The destination: absolute, not holding what it is built from, writable, and not an
     existing folder unless ``force``."""
@@ -143,7 +169,7 @@ def _check_out(ws: Workspace, out: Path, force: bool, keep: list[Path]) -> Path:
         p = Path(os.path.abspath(precious))
         if out == p or out in p.parents:
             raise ShipError(f"--out {out} would replace {p}; choose a folder of its own")
-    if out.exists() and not force and (not out.is_dir() or any(out.iterdir())):
+    if not force and occupied(out):
         raise ShipError(f"{out} already exists; pass --force to replace it, or --out DIR")
     probe = out.parent
     while not probe.exists():

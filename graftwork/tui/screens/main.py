@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import threading
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -853,8 +854,17 @@ class MainScreen(Screen[None]):
         if job_id is None or not self.runs_pane.select_job(job_id):
             self.notify(f"run {run_id} has no job in Runs", severity="warning", markup=False)
 
-    def start_stage(self, name: str, params: dict[str, Any]) -> Worker[Any]:
-        """Run the declared stage ``name`` as a Job in a thread worker; events go to Runs."""
+    def action_ship(self) -> None:
+        """Ship the selected job's run: a form, a confirmation before replacing, the job."""
+        from graftwork.tui.training.ship_action import ship_selected
+
+        ship_selected(self)
+
+    def start_stage(
+        self, name: str, params: dict[str, Any], then: Callable[[Any], None] | None = None
+    ) -> Worker[Any]:
+        """Run the declared stage ``name`` as a Job in a thread worker; events go to Runs.
+        ``then(result)`` runs on the UI thread when the stage succeeded."""
         from graftwork.core.stages import get_stage
 
         label = get_stage(name).label
@@ -866,7 +876,10 @@ class MainScreen(Screen[None]):
             self.post_message(JobUpdate(event))  # thread-safe
 
         def work() -> Any:
-            return self.app.services.run_stage(name, params, [listener], cancel)
+            result = self.app.services.run_stage(name, params, [listener], cancel)
+            if then is not None:
+                self.app.call_from_thread(then, result)
+            return result
 
         self.notify(f"{label} started", timeout=2, markup=False)
         return self.run_worker(

@@ -126,6 +126,13 @@ class RunsPane(Vertical):
             tooltip="Review samples of the selected train job",
         ),
         Binding(
+            "s",
+            "screen.ship",
+            "Ship",
+            id="runs.ship",
+            tooltip="Ship the selected job's run: mlx, gguf, ollama or fmadapter",
+        ),
+        Binding(
             "h",
             "screen.history",
             "Run history",
