@@ -10,7 +10,7 @@ is done a notification names the folder (the log's last line says it too)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 
@@ -19,8 +19,9 @@ from graftwork.core.ship.ship import QUANTIZE_BITS, TARGETS
 from graftwork.tui.data import JobRow
 from graftwork.tui.screens.modals import ConfirmModal, Field, FormModal
 
-if TYPE_CHECKING:
-    from graftwork.tui.screens.main import MainScreen
+# The main screen (tui/screens/main.MainScreen, which imports this module: typed loosely so
+# there is no import cycle): runs_pane, app, notify, run_worker, start_stage(name, params, then).
+MainScreen = Any
 
 # Jobs that name a run: training, its samples, evaluations, judgements and earlier ships.
 SHIPPABLE = ("train", "train.demo", "sample", "eval", "eval.judge", "ship", "apple.train")
