@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Static
-from textual.worker import Worker
+from textual.worker import Worker, get_current_worker
 from textual_plotext import PlotextPlot
 
 from graftwork.core.base.workspace import Workspace
@@ -93,7 +93,10 @@ class TrainingRunView(Widget):
     )
     def poll(self) -> None:
         snap = load_snapshot(self.ws, self.run_id)
-        self.app.call_from_thread(self._show, snap)
+        # A newer poll replaced this one (exclusive): its older snapshot must not be shown after
+        # the newer one (a "running" one would wake the finished view's polling again).
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, snap)
 
     def _show(self, snap: RunSnapshot) -> None:
         self.snapshot = snap
