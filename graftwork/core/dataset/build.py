@@ -237,7 +237,7 @@ def build(
             "failed": [{"id": i, "reason": r} for i, r in result.failed],
         }
         _write_set(ws.datasets_dir, set_name, lines, manifest, force)
-        record_splits(db, set_name, splits.assigned, reshuffle=reshuffle)
+        record_splits(db, set_name, splits.assigned, reshuffle=reshuffle, previous=splits.previous)
         manifest_sha = hashlib.sha256((target / "manifest.json").read_bytes()).hexdigest()
         db["datasets"].upsert(
             {

@@ -145,15 +145,26 @@ def recorded_splits(db: Any, set_name: str) -> dict[str, str]:
     """The splits earlier builds of ``set_name`` put each example in."""
     if not db["split_assignments"].exists():
         return {}
-    rows = db.query("SELECT item_id, split FROM split_assignments WHERE set_name = ?", [set_name])
-    return {r["item_id"]: r["split"] for r in rows}
+    sql = "SELECT item_id, split FROM split_assignments WHERE set_name = ?"
+    return dict(db.execute(sql, [set_name]).fetchall())
 
 
-def record_splits(db: Any, set_name: str, assigned: Mapping[str, str], *, reshuffle: bool) -> None:
-    """Remember this build's splits (examples left out keep their record for a return)."""
+def record_splits(
+    db: Any,
+    set_name: str,
+    assigned: Mapping[str, str],
+    *,
+    reshuffle: bool,
+    previous: Mapping[str, str] | None = None,
+) -> None:
+    """Remember this build's splits (examples left out keep their record for a return).
+    ``previous``: what recorded_splits said before this build; those unchanged are not
+    written again (a rebuild of 100,000 examples writes none)."""
     from graftwork.core.base.catalog.db import now
 
     stamp = now()
+    if previous and not reshuffle:
+        assigned = {i: s for i, s in assigned.items() if previous.get(i) != s}
     with db.conn:
         if reshuffle:
             db.execute("DELETE FROM split_assignments WHERE set_name = ?", [set_name])

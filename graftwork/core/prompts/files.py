@@ -206,8 +206,8 @@ def mirror_missing(
     """Write the files that lag the catalog (a kill between a revision's commit and its
     file, or a prompts/ folder that could not be written: missing, or from an older
     revision) and sweep killed writers' temp files. Hand edits are left alone (mirror_one).
-    ``names``, ``recorded``: the folder's *.prompt names and the revisions prompt_files
-    names, when the caller has just read them (a newer one only costs a check).
+    ``names``, ``recorded``: the folder's *.prompt names and prompt_files' item ids (with
+    their revisions), when the caller has just read them.
 
     Returns what could not be written: the first unwritable file ends the pass (the cause is
     the folder or the disk; the rest would fail alike), said once with how many lag."""
@@ -217,13 +217,14 @@ def mirror_missing(
     if recorded is None:
         recorded = dict(db.execute("SELECT item_id, rev FROM prompt_files").fetchall())
     on_disk = names if names is not None else set(prompt_file_names(ws.prompts_dir))
-    # (id, rev) of every current revision, without reading texts or decoding provenance:
-    # the texts are read only for the files that need writing.
-    behind = [
-        iid
-        for iid, rev in db.execute(current_sql("p.item_id, p.rev")).fetchall()
-        if (recorded.get(iid, 0) < rev or f"{iid}{SUFFIX}" not in on_disk) and safe_name(iid)
-    ]
+    # Current revisions newer than their file's (or never written), found by SQL, and files
+    # that were written but are gone; texts are read only for the files that need writing.
+    newer = current_sql("p.item_id") + (
+        " LEFT JOIN prompt_files f ON f.item_id = p.item_id WHERE f.rev IS NULL OR f.rev < p.rev"
+    )
+    lagging = [r[0] for r in db.execute(newer).fetchall()]
+    lagging += [iid for iid in recorded if f"{iid}{SUFFIX}" not in on_disk]
+    behind = [iid for iid in dict.fromkeys(lagging) if safe_name(iid)]
     for start in range(0, len(behind), 500):  # one commit per 500 files, not one each
         part = behind[start : start + 500]
         marks = ",".join("?" * len(part))
