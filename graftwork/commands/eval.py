@@ -189,8 +189,14 @@ def command(
         if result.failed:  # the judge went fine; the evaluation had failed examples
             sys.exit(1)
         return
+    continued = (
+        f"; continued an interrupted evaluation ({s['continued']} of {2 * s['examples']} "
+        "answers kept)"
+        if s.get("continued")
+        else ""
+    )
     finish(
         result,
         f"evaluated {s['examples']} example(s) of {s['source']} (run {s['run']}, {s['checkpoint']} "
-        f"adapter); report {s['report']}",
+        f"adapter); report {s['report']}{continued}",
     )

@@ -177,6 +177,11 @@ def store_results(
     gen = {"base": [0, 0.0], "adapter": [0, 0.0]}
     values: dict[str, list[Values]] = {"base": [], "adapter": []}
     with write_txn(db):  # the answers, scores and examples appear together or not at all
+        if not progress.still_pending(db, pending.eval_id):
+            raise GraftworkError(
+                f"evaluation {pending.eval_id} was finished or discarded by another process "
+                "meanwhile; see `graftwork runs --compare` or run it again"
+            )
         items: list[dict[str, Any]] = []
         for case in cases:
             b, a = pending.samples["base"][case.key], pending.samples["adapter"][case.key]
@@ -254,8 +259,8 @@ def evaluate_run(
         doc = eval_settings(run, model, adapter_dir, got, settings, config)
         pending = progress.open_pending(db, run["id"], doc)
         eval_id = pending.eval_id
-        if pending.note:
-            job.log(pending.note)
+        if pending.note:  # discarded (a warning: the terminal shows it) or continued
+            job.log(pending.note, "info" if pending.resumed else "warning")
         job.set_total(2 * len(cases))  # one step per generation: base, then adapter
         keys = {c.key for c in cases}
         earlier = sum(len(keys & set(pending.samples[m])) for m in ("base", "adapter"))
@@ -320,5 +325,6 @@ def evaluate_run(
         "checkpoint": adapter_dir.name,
         "scores": table,
         "report": str(report) if report else None,
+        "continued": earlier,  # generations an interrupted run of it had finished
     }
     return result

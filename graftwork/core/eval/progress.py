@@ -118,9 +118,12 @@ def record(
     """One finished generation or loss pass, committed at once (and kept in ``pending``)."""
     case_key = str(event.get("key") or "") if kind == "sample" else ""
     with write_txn(db):
+        # Only while the evaluation is pending: once another process stored it, nothing here
+        # is left behind (that run ends with one line when it tries to store it too).
         db.execute(
             "insert or replace into eval_progress (eval_id, kind, model, case_key, event, "
-            "created_at) values (?, ?, ?, ?, ?, ?)",
+            "created_at) select ?, ?, ?, ?, ?, ? where exists "
+            "(select 1 from eval_pending where eval_id = ?)",
             [
                 pending.eval_id,
                 kind,
@@ -128,12 +131,21 @@ def record(
                 case_key,
                 json.dumps(event, ensure_ascii=False),
                 now(),
+                pending.eval_id,
             ],
         )
     if kind == "loss":
         pending.losses[model] = event
     else:
         pending.samples[model][case_key] = event
+
+
+def still_pending(db: sqlite_utils.Database, eval_id: str) -> bool:
+    """False once another process stored (or discarded) this evaluation: two runs of the same
+    evaluation at once share its progress, and only the first to finish stores it."""
+    return (
+        db.execute("select 1 from eval_pending where eval_id = ?", [eval_id]).fetchone() is not None
+    )
 
 
 def clear(db: sqlite_utils.Database, eval_id: str) -> None:

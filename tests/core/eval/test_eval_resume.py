@@ -139,6 +139,7 @@ def test_a_stopped_evaluation_continues_to_the_uninterrupted_result(
     delivered = _delivered(die_after)
     for which in ("base", "adapter"):
         assert again.skip[which] == sorted(k for w, k in delivered if w == which)
+    assert result.summary["continued"] == len(delivered)
     assert _stored(ws) == _stored(ref_ws)
     assert _stored(ws)["pending"] == 0 and _stored(ws)["evaluations"] == 1
     assert result.summary["scores"]["exact_match"] == {"base": 0.0, "adapter": 1.0}
@@ -165,7 +166,8 @@ def test_a_changed_setting_starts_fresh_and_says_so(workspace: Workspace) -> Non
         lines = [
             r[0]
             for r in db.execute(
-                "select message from job_logs where message like '%starting fresh%'"
+                "select message from job_logs where message like '%starting fresh%' "
+                "and level = 'warning'"
             )
         ]
         assert _stored(workspace)["pending"] == 0
@@ -173,3 +175,27 @@ def test_a_changed_setting_starts_fresh_and_says_so(workspace: Workspace) -> Non
         f"the unfinished evaluation of run {run_id} used other settings (seed 0 → 7); "
         "starting fresh"
     ]
+
+
+def test_the_same_evaluation_twice_at_once_is_stored_once(workspace: Workspace) -> None:
+    """A second process starts the same evaluation while the first runs (here: from inside
+    the first one's generator, deterministically): it continues the shared progress and stores
+    the evaluation; the first then says so in one line instead of storing it again."""
+    run_id, suite = _world(workspace)
+    inner = Generator()
+
+    class Interleaved(Generator):
+        def __call__(self, *args: Any, on_event: Any, **kw: Any) -> None:
+            def first_then_other(event: dict[str, Any]) -> None:
+                on_event(event)
+                if event.get("key") == "k1" and event["which"] == "base":
+                    evaluate_suite(workspace, run_id, suite, inner)
+
+            super().__call__(*args, on_event=first_then_other, **kw)
+
+    with pytest.raises(GraftworkError, match="finished or discarded by another process"):
+        evaluate_suite(workspace, run_id, suite, Interleaved())
+    assert inner.skip["base"] == ["k0", "k1"]  # it went on from the shared progress
+    stored = _stored(workspace)
+    assert stored["evaluations"] == 1 and stored["pending"] == 0
+    assert len(stored["samples"]) == N
