@@ -205,8 +205,9 @@ def _send_key(app, ch: str) -> float:
     """Post one key event the way the terminal driver does; returns the send time."""
     from textual import events
 
-    key = "space" if ch == " " else ch
-    app._driver.send_message(events.Key(key, ch))
+    key = {" ": "space", "escape": "escape"}.get(ch, ch)
+    character = {"escape": "\x1b"}.get(ch, ch)
+    app._driver.send_message(events.Key(key, character))
     return time.perf_counter()
 
 

@@ -145,6 +145,32 @@ async def test_filter_sort_and_quick_filters(make_app, import_ws) -> None:
         assert pane.shown == []
 
 
+async def test_escape_restores_the_sorted_list_and_a_changed_row_is_searched_anew(
+    make_app, import_ws
+) -> None:
+    app = make_app(import_ws)
+    async with app.run_test(size=(140, 44)) as pilot:
+        screen = await main_screen(pilot)
+        pane = screen.items_pane
+        table = pane.query_one("#items-table")
+        await until(pilot, lambda: len(pane.rows) == 4)
+        await pilot.press("s", "s", "s", "s", "r")  # by user, descending
+        order = ["tool1", "fr", "c1", "sum"]
+        assert pane.shown == order
+        await pilot.press("slash", *"bonj")
+        assert pane.shown == ["fr"] and table.cursor_key == "fr"
+        await pilot.press("escape")
+        assert pane.shown == order and table.cursor_key == "fr"  # the cursor stays on it
+        assert not pane.query_one("#items-filter").display
+        row = dict(pane.by_id["sum"], user="Bonjour: sum these up")
+        pane.update_rows([row])  # as a live refresh does
+        await pilot.press("slash", *"bonj")
+        assert pane.shown == ["fr", "sum"]
+        await pilot.press("backspace")  # not narrowing: the whole sorted list is searched
+        assert pane.shown == ["fr", "sum"]
+        assert "2 of 4 items" in str(pane.query_one("#items-status").render())
+
+
 async def test_an_action_changes_the_catalog_and_a_cli_change_shows_up(make_app, import_ws):
     app = make_app(import_ws)
     async with app.run_test(size=(140, 44)) as pilot:

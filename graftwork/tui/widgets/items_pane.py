@@ -218,6 +218,10 @@ class ItemsPane(TablePane):
         self._index: dict[str, int] | None = None  # id -> position in rows (built on need)
         self.shown: list[str] = []
         self._shown_needle: str | None = None
+        # The rows the quick filter keeps in the sort's order, with their search texts, for
+        # the (quick, sort column, reverse) they were made for: what a text filter searches
+        # and what escape restores, so neither sorts nor copies 100,000 rows again.
+        self._base: tuple[tuple[int, int, bool], list[str], list[str]] | None = None
         self._shown_hays: list[str] = []  # the search text of each shown row, aligned
         self.quick = 0
         self.complete = False  # every row is in (the first screenful comes first)
@@ -274,6 +278,7 @@ class ItemsPane(TablePane):
         self._ids = [r["id"] for r in rows]
         self._hays = hays if hays is not None else haystacks(rows, self.columns)
         self._index = None
+        self._base = None
         self._cells.clear()
         self.complete = complete
         self.query_one(ItemTable).clear_cache()
@@ -301,45 +306,54 @@ class ItemsPane(TablePane):
             self.by_id[item_id] = row
             self._cells.pop(item_id, None)
             table.refresh_key(item_id)
+        if rows:
+            self._base = None  # search texts or the order may have changed
         if added or (rows and self.reorders()):
             self.refresh_table()  # a new row, or a filter or sort may place them anew
 
     def reorders(self) -> bool:
         return self.quick != 0 or self.sort_column >= 0 or bool(self.filter_text)
 
+    def _ordered(self) -> tuple[list[str], list[str]]:
+        """Ids and search texts of the rows the quick filter keeps, in the sort's order
+        (made once per rows, quick filter and sort; never changed in place: the table may
+        show these very lists)."""
+        key = (self.quick, self.sort_column, self.sort_reverse)
+        if self._base is not None and self._base[0] == key:
+            return self._base[1], self._base[2]
+        ids, hays = self._ids, self._hays
+        if self.quick:
+            mask = [self.filters[self.quick].keep(r) for r in self.rows]
+            ids, hays = list(compress(ids, mask)), list(compress(hays, mask))
+        if self.sort_column >= 0:
+            column, by_id = self.columns[self.sort_column].key, self.by_id
+            order = sorted(
+                range(len(ids)),
+                key=lambda n: sort_key(by_id[ids[n]].get(column)),
+                reverse=self.sort_reverse,
+            )
+            ids, hays = [ids[n] for n in order], [hays[n] for n in order]
+        elif self.sort_reverse:
+            ids, hays = ids[::-1], hays[::-1]
+        else:
+            ids, hays = list(ids), list(hays)
+        self._base = (key, ids, hays)
+        return ids, hays
+
     def refresh_table(self, narrow: bool = False) -> None:
         """Filter and sort the rows into the table; ``narrow``: the filter text was extended
         by typing, so only the rows shown can still match."""
         needle = self.filter_text.casefold()
-        keep = self.filters[self.quick].keep
         narrowing = (
             narrow
             and needle
             and self._shown_needle is not None
             and needle.startswith(self._shown_needle)
         )
-        if narrowing:  # typing on: only the rows shown can still match, in their order
-            ids, hays = self.shown, self._shown_hays
+        ids, hays = (self.shown, self._shown_hays) if narrowing else self._ordered()
+        if needle:  # typing on narrows the rows shown; otherwise search the ordered rows
             mask = [needle in h for h in hays]
             ids, hays = list(compress(ids, mask)), list(compress(hays, mask))
-        else:
-            ids, hays = list(self._ids), list(self._hays)
-            if self.quick:
-                mask = [keep(r) for r in self.rows]
-                ids, hays = list(compress(ids, mask)), list(compress(hays, mask))
-            if needle:
-                mask = [needle in h for h in hays]
-                ids, hays = list(compress(ids, mask)), list(compress(hays, mask))
-            if self.sort_column >= 0:
-                key, by_id = self.columns[self.sort_column].key, self.by_id
-                order = sorted(
-                    range(len(ids)),
-                    key=lambda n: sort_key(by_id[ids[n]].get(key)),
-                    reverse=self.sort_reverse,
-                )
-                ids, hays = [ids[n] for n in order], [hays[n] for n in order]
-            elif self.sort_reverse:
-                ids, hays = ids[::-1], hays[::-1]
         shown = self.shown = ids
         self._shown_hays = hays
         self._shown_needle = needle

@@ -24,6 +24,7 @@ from textual.worker import Worker
 from graftwork.core.dataset.examples import Example
 from graftwork.tui.data import Revision, load_revisions
 from graftwork.tui.messages import PromptCounted
+from graftwork.tui.widgets.line_editor import LineEditor
 from graftwork.tui.widgets.revisions import diff_text, revision_label
 from graftwork.tui.widgets.token_gauge import TokenGauge
 from graftwork.tui.worker_errors import report_worker_error, user_message
@@ -34,7 +35,7 @@ ASSISTANT_CHARS = 20_000  # the start of a huge answer is enough beside the edit
 COUNT_SETTLE_SECONDS = 0.03  # let a burst of keystrokes coalesce before tokenizing
 
 
-class PromptEditor(TextArea):
+class PromptEditor(LineEditor):
     """TextArea plus the document-wide keys every editor has (TextArea binds none of them)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -117,10 +117,11 @@ class TablePane(Vertical):
 
     def action_clear_filter(self) -> None:
         box = self._box()
-        self.filter_text = ""  # first: the Input's Changed then finds nothing to do
+        if self.filter_text:
+            self.filter_text = ""  # first: the box's watch then finds nothing to do
+            self.refresh_table()
         box.value = ""
         box.display = False
-        self.refresh_table()
         self._focus_table()
 
     def show_item(self, item_id: str) -> None:
@@ -159,10 +160,15 @@ class TablePane(Vertical):
         else:
             self.sort((self.sort_column + 1) % len(self.sort_labels()))
 
-    @on(Input.Changed)
-    def _filter_changed(self, event: Input.Changed) -> None:
-        if event.input.id == f"{self.prefix}-filter" and event.value != self.filter_text:
-            self.filter_text = event.value
+    def _on_mount(self) -> None:
+        # Filter as the box's value changes, not on its Changed message: the table then
+        # repaints in the same frame as the box (a message comes a frame later: two screen
+        # updates per key, each costing as much as the filtering at 100,000 rows).
+        self.watch(self._box(), "value", self._typed, init=False)
+
+    def _typed(self, value: str) -> None:
+        if value != self.filter_text:  # escape and show_item set both: nothing to do
+            self.filter_text = value
             self.refresh_table(narrow=True)
 
     @on(Input.Submitted)

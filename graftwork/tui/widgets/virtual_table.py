@@ -197,7 +197,10 @@ class VirtualTable(ScrollView, can_focus=True):
     ) -> None:
         self.keys, self._cells = keys, cells
         self.virtual_size = Size(self.width_total, len(keys) + 1)
-        target = keys.index(keep) if keep in keys else 0
+        try:  # one scan of the keys, not two (`in`, then `index`): 100,000 after a clear
+            target = keys.index(keep) if keep is not None else 0
+        except ValueError:
+            target = 0
         self.move_cursor(target)
         self.refresh()
 
