@@ -434,6 +434,7 @@ def build_services(ws):  # -> graftwork.core.services.Services
         accept_teacher_draft=partial(accept_teacher_draft, ws),
         # estimate first (the app asks for confirmation), then the `teach` stage
         teach_estimate=partial(teach_estimate, ws),
+        teach_categories_estimate=partial(teach_categories_estimate, ws),
     )
 
 

@@ -66,6 +66,8 @@ class Services:
     accept_teacher_draft: Callable[[str, Any], Any] | None = None  # (item_id, draft) -> revision
     # calls, tokens and cost of the `teach` stage, shown before it runs (None: no teacher)
     teach_estimate: Callable[..., dict[str, Any]] | None = None
+    # the same for `teach.categories` (uebersicht: one category per widget)
+    teach_categories_estimate: Callable[..., dict[str, Any]] | None = None
 
 
 # ---- examples -----------------------------------------------------------------------------

@@ -265,6 +265,14 @@ def rest_commands(
             "runs.teach",
             how=in_runs,
         )
+    if services.teach_categories_estimate is not None and screen.view is None:
+        yield cmd(
+            "runs: teacher categories",
+            "A category per widget without one, as AI_category (estimate first)",
+            screen.action_teach_categories,
+            "runs.teach_categories",
+            how=in_runs,
+        )
     yield cmd(
         "runs: compare training runs",
         "History of training runs; mark two to compare loss curves",

@@ -791,25 +791,63 @@ class MainScreen(Screen[None]):
 
     def action_teach(self) -> None:
         """Teacher drafts for every widget without a prompt: estimate, confirm, run."""
+        self._teacher_stage(
+            "teach",
+            self.app.services.teach_estimate,
+            "Ask the teacher for drafts?",
+            modals.teach_estimate_text,
+        )
+
+    def action_teach_categories(self) -> None:
+        """`teach categories` (uebersicht): estimate, confirm with the spend, run the stage."""
+        if self.view is not None:  # another recipe's items: categories are for widgets
+            self.notify(
+                "teacher categories are for Übersicht widgets (recipe uebersicht)",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self._teacher_stage(
+            "teach.categories",
+            self.app.services.teach_categories_estimate,
+            "Ask the teacher for categories?",
+            modals.categories_estimate_text,
+        )
+
+    def _teacher_stage(
+        self,
+        stage: str,
+        estimate: Any,
+        title: str,
+        describe: Any,
+    ) -> None:
+        """A teacher stage as the CLI runs it: the estimate (calls, tokens, cost) first, a
+        confirmation, then the declared stage through the registry."""
+        if estimate is None:
+            self.notify("no teacher is configured", severity="warning", markup=False)
+            return
         self.notify("estimating the teacher run…", timeout=2)
-        self._estimate_teach()
+        self._estimate_teacher(stage, estimate, title, describe)
 
     @work(thread=True, group="teach-estimate", exit_on_error=False, name="teacher estimate")
-    def _estimate_teach(self) -> None:
-        estimate = self.app.services.teach_estimate()
-        self.app.call_from_thread(self._confirm_teach, estimate)
+    def _estimate_teacher(self, stage: str, estimate: Any, title: str, describe: Any) -> None:
+        est = estimate()
+        self.app.call_from_thread(self._confirm_teacher, stage, est, title, describe)
 
-    def _confirm_teach(self, estimate: dict[str, Any]) -> None:
+    def _confirm_teacher(self, stage: str, est: dict[str, Any], title: str, describe: Any) -> None:
+        if est.get("items") == 0:
+            self.notify(
+                "nothing for the teacher: every widget it would ask about is done",
+                markup=False,
+                timeout=4,
+            )
+            return
+
         def go(yes: bool | None) -> None:
             if yes:
-                self.start_stage("teach", {})
+                self.start_stage(stage, {})
 
-        self.app.push_screen(
-            modals.ConfirmModal(
-                "Ask the teacher for drafts?", modals.teach_estimate_text(estimate)
-            ),
-            go,
-        )
+        self.app.push_screen(modals.ConfirmModal(title, describe(est)), go)
 
     def action_review(self) -> None:
         """Open the training area's Review screen for the selected train/sample/eval job."""

@@ -207,10 +207,14 @@ class ConfirmModal(ModalScreen[bool]):
         self.dismiss(False)
 
 
-def teach_estimate_text(est: dict[str, Any]) -> Text:
+def teach_estimate_text(est: dict[str, Any], each: str = "") -> Text:
+    """The spend of a teacher stage before it runs (the CLI prints the same estimate);
+    ``each``: what every widget gets, e.g. "one of 9 categories each"."""
     out = Text()
     out.append(f"{est.get('calls', 0)} calls", style="bold")
     out.append(f" to {est.get('model', '?')} for {est.get('items', 0)} widgets")
+    if each:
+        out.append(f", {each}")
     if est.get("calls_reused"):
         out.append(f" ({est['calls_reused']} answers reused)")
     out.append(
@@ -221,6 +225,22 @@ def teach_estimate_text(est: dict[str, Any]) -> Text:
         out.append("dry run: no requests are sent, no cost", style="green")
     else:
         out.append(f"cost: up to ${est.get('cost_max', 0):.4f}", style="bold yellow")
+    for note in est.get("notes") or ():
+        out.append(f"\nnote: {note}", style="dim")
+    for item, cause in est.get("items_unreadable") or ():
+        out.append(f"\nwill fail: {item}: {cause}", style="red")
+    return out
+
+
+def categories_estimate_text(est: dict[str, Any]) -> Text:
+    """`teach categories`: the estimate, with the list the teacher chooses from."""
+    names = list(est.get("categories") or ())
+    out = teach_estimate_text(est, f"one of {len(names)} categories each")
+    out.append(f"\ncategories: {', '.join(names)}", style="dim")
+    out.append(
+        "\n(plus one retry per reply that names no category; written as AI_category)",
+        style="dim",
+    )
     return out
 
 

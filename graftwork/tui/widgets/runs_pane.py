@@ -119,6 +119,13 @@ class RunsPane(Vertical):
             tooltip="Teacher drafts for widgets without a prompt (shows the cost first)",
         ),
         Binding(
+            "k",
+            "screen.teach_categories",
+            "Teacher categories",
+            id="runs.teach_categories",
+            tooltip="A category per widget without one, as AI_category (shows the cost first)",
+        ),
+        Binding(
             "v",
             "screen.review",
             "Review",
