@@ -172,6 +172,6 @@ def test_subprocess_exit_code(ws: Workspace) -> None:
         [sys.executable, "-m", "graftwork", "-w", str(ws.root), "curate", "nobody", "--exclude"],
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=300,
     )
     assert proc.returncode == 2 and "nobody: unknown item id" in proc.stderr

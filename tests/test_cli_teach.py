@@ -34,7 +34,7 @@ def ws(workspace: Workspace) -> Workspace:
 
 
 def gw(
-    ws: Workspace, *args: str, env_key: bool = True, timeout: float = 120
+    ws: Workspace, *args: str, env_key: bool = True, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
     return run_cli(*args, ws=ws, env={"GW_CLI_KEY": KEY} if env_key else None, timeout=timeout)
 

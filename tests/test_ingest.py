@@ -79,7 +79,7 @@ def visible(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
 
 
-def graftwork(ws: Workspace, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def graftwork(ws: Workspace, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(GRAFTWORK), "-w", str(ws.root), "ingest", *args],
         capture_output=True,

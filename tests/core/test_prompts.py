@@ -63,10 +63,10 @@ def add_analysis(db, item_id: str, *, is_jsx: int = 1, error: str | None = None,
 
 @pytest.fixture
 def db(workspace: Workspace):
-    db = workspace.catalog()
-    for i, iid in enumerate(("clock", "disk", "coffee", "broken")):
-        add_item(db, iid, order=i)
-    return db
+    with workspace.catalog() as db:  # closed after the test: 3.13 warns about an open one
+        for i, iid in enumerate(("clock", "disk", "coffee", "broken")):
+            add_item(db, iid, order=i)
+        yield db
 
 
 def test_revisions_are_appended_never_overwritten(db) -> None:

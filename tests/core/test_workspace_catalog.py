@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
 from graftwork.core.base.atomic import atomic_writer, write_json
 from graftwork.core.base.catalog.db import open_catalog
@@ -43,8 +45,8 @@ def test_catalog_is_wal_and_migrations_are_idempotent(workspace: Workspace) -> N
     assert {"items", "downloads", "analysis", "prompt_revisions", "curation", "jobs"} <= tables
     applied = db.execute("select count(*) from _sqlite_migrations").fetchone()[0]
     db.close()
-    db = workspace.catalog()
-    assert db.execute("select count(*) from _sqlite_migrations").fetchone()[0] == applied
+    with workspace.catalog() as db:
+        assert db.execute("select count(*) from _sqlite_migrations").fetchone()[0] == applied
 
 
 def test_catalog_connection_closes_when_the_with_block_ends(workspace: Workspace) -> None:
@@ -89,8 +91,14 @@ def test_atomic_writer_leaves_old_file_on_failure(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
 
 
-def test_job_records_progress_logs_and_failures(workspace: Workspace) -> None:
-    db = workspace.catalog()
+@pytest.fixture
+def db(workspace: Workspace) -> Iterator[sqlite_utils.Database]:
+    """The workspace's catalog, closed after the test (3.13 warns about a connection left open)."""
+    with workspace.catalog() as conn:
+        yield conn
+
+
+def test_job_records_progress_logs_and_failures(db: sqlite_utils.Database) -> None:
     events = []
 
     def work(job: Job) -> StageResult:
@@ -110,8 +118,7 @@ def test_job_records_progress_logs_and_failures(workspace: Workspace) -> None:
     assert events[0].type == "started" and events[-1].type == "finished"
 
 
-def test_job_cancel_from_another_thread(workspace: Workspace) -> None:
-    db = workspace.catalog()
+def test_job_cancel_from_another_thread(db: sqlite_utils.Database) -> None:
     cancel = threading.Event()
 
     def work(job: Job) -> StageResult:
@@ -126,9 +133,8 @@ def test_job_cancel_from_another_thread(workspace: Workspace) -> None:
 
 
 def test_the_exception_that_ends_a_job_is_logged_once_and_marked_fatal(
-    workspace: Workspace,
+    db: sqlite_utils.Database,
 ) -> None:
-    db = workspace.catalog()
     events = []
 
     def work(job: Job) -> StageResult:

@@ -24,7 +24,7 @@ GRAFTWORK = Path(sys.executable).with_name("graftwork")
 TOKEN = "ghp_cli_secret_token_4242"
 
 
-def gw(ws: Workspace, *args: str, env: dict[str, str] | None = None, timeout: float = 120):
+def gw(ws: Workspace, *args: str, env: dict[str, str] | None = None, timeout: float = 300):
     full = {**os.environ, "COLUMNS": "200", **(env or {})}
     return subprocess.run(
         [str(GRAFTWORK), "-w", str(ws.root), *args],

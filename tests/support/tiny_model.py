@@ -96,7 +96,7 @@ def write_tiny_set(
     return folder
 
 
-def wait_for_training(runs_dir: Path, timeout: float = 120) -> Path:
+def wait_for_training(runs_dir: Path, timeout: float = 300) -> Path:
     """The metrics.jsonl of the first run under ``runs_dir`` once it reported a train step."""
     import time
 
