@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from support import ship_world
 from support.ship_world import make_trained_run
-from textual.widgets import Select
+from textual.widgets import Button, Select
 
 from graftwork.core.base.jobs import StageResult, run_job
 from graftwork.tui.app import GraftworkApp
@@ -29,6 +29,11 @@ llama_world = ship_world.llama_world  # session fixture: tiny llama model + LoRA
 RUN = "20261201-100000-tiny-abcd"
 SHIP_SECONDS = 240.0  # mlx-lm's fuse + quantize in a child process on a loaded machine
 WAIT = 60.0  # generous: only a failing test waits this long
+
+
+def _form_ready(app: GraftworkApp) -> bool:
+    """The ship form is on top and composed (a pushed screen mounts its widgets after)."""
+    return isinstance(app.screen, FormModal) and bool(app.screen.query("#form-ok"))
 
 
 def _ship_jobs(screen) -> list:
@@ -58,11 +63,11 @@ async def test_ship_a_run_to_mlx_from_the_runs_pane(
         assert "runs.ship" in {b.id for b in runs_keys}
 
         await pilot.press("S")
-        await until(pilot, lambda: isinstance(app.screen, FormModal), timeout=WAIT)
+        await until(pilot, lambda: _form_ready(app), timeout=WAIT)
         form = app.screen
         assert form.query_one("#f-target", Select).value == "mlx"
         form.query_one("#f-quantize", Select).value = "4"
-        await pilot.click("#form-ok")
+        app.screen.query_one("#form-ok", Button).press()  # no layout race, unlike a click
         # the job runs in Runs (followed there), and the end names the folder
         await until(pilot, lambda: bool(_ship_jobs(screen)), timeout=WAIT)
         await until(
@@ -78,11 +83,15 @@ async def test_ship_a_run_to_mlx_from_the_runs_pane(
 
         # shipping to the same folder again asks first; "no" starts nothing
         await pilot.press("S")
-        await until(pilot, lambda: isinstance(app.screen, FormModal), timeout=WAIT)
+        await until(pilot, lambda: _form_ready(app), timeout=WAIT)
         assert app.screen.query_one("#f-target", Select).value == "mlx"
         app.screen.query_one("#f-quantize", Select).value = "4"
-        await pilot.click("#form-ok")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmModal), timeout=WAIT)
+        app.screen.query_one("#form-ok", Button).press()  # no layout race, unlike a click
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, ConfirmModal) and bool(app.screen.query("#confirm-no")),
+            timeout=WAIT,
+        )
         assert str(out) in str(app.screen.body)
         await pilot.press("n")
         await settle(pilot)
