@@ -77,7 +77,7 @@ async def test_categories_from_the_runs_pane_show_the_spend_then_run(
             job = next(j for j in screen.runs_pane.jobs.values() if j.kind == "teach.categories")
             assert job.state == "partial"  # gone failed with its cause; the others went on
             # the live catalog brings the categories to the widgets' rows
-            await until(pilot, lambda: screen.rows["clock"].category == "clock", timeout=10)
+            await until(pilot, lambda: screen.rows["clock"].category == "clock")
     assert len(server.requests) == 5  # as estimated
     assert {r["body"]["model"] for r in server.requests} == {"teacher-cat"}
     assert len(server.served("ok")) == 5
