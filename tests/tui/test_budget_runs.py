@@ -132,13 +132,27 @@ async def test_failing_stage_is_a_notification_not_a_crash(make_app) -> None:
         assert job.state == "failed"
 
 
+def _palette_highlight(app) -> str:
+    """The command palette's highlighted hit ("" while it is not open or has none yet)."""
+    from textual.command import CommandList, CommandPalette
+
+    if not isinstance(app.screen, CommandPalette):
+        return ""
+    hits = app.screen.query_one(CommandList)
+    if hits.highlighted is None:
+        return ""
+    return str(hits.get_option_at_index(hits.highlighted).prompt)
+
+
 async def test_build_from_the_palette_finishes_and_writes_files(make_app, fixture_ws) -> None:
     """Uses the build area's real stage (graftwork.wiring.build) and real tokenizer."""
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await main_screen(pilot)
         await pilot.press("ctrl+p", *"runs: build a set")
-        await pilot.pause(0.3)
+        # The palette searches in a worker: enter picks the command once it is highlighted
+        # (pressed before the hits arrive, it would only highlight the first one).
+        await until(pilot, lambda: "build a set" in _palette_highlight(app))
         await pilot.press("enter")
         await until(pilot, lambda: app.screen.__class__.__name__ == "FormModal")
         await pilot.press("enter")  # the name field starts with a real default: v1
