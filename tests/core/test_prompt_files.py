@@ -298,3 +298,27 @@ def test_prompts_import_into_a_read_only_folder_fails_each_item_with_its_file(
         assert current(db, "CpuMeter")["text"] == "Imported CpuMeter."
         assert pickup(ws, db).failed == []  # writable again: the files follow
     assert prompt_file(ws, "CpuMeter").read_text(encoding="utf-8") == "Imported CpuMeter.\n"
+
+
+def test_a_pipe_or_a_link_in_place_of_a_prompt_file_is_reported_never_read(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    with ws.catalog() as db:
+        add_revision(db, "StatBar", "Original.", origin="manual")
+        add_revision(db, "CpuMeter", "Cpu original.", origin="manual")
+        prompt_file(ws, "StatBar").unlink()
+        os.mkfifo(prompt_file(ws, "StatBar"))  # opening it would wait for a writer forever
+        secret = tmp_path / "secret.txt"
+        secret.write_text("not a prompt", encoding="utf-8")
+        prompt_file(ws, "CpuMeter").unlink()
+        prompt_file(ws, "CpuMeter").symlink_to(secret)
+        found = pickup(ws, db)
+        assert found.applied == [] and found.read == 0
+        assert sorted(found.failed) == [
+            (
+                "CpuMeter",
+                "prompts/CpuMeter.prompt: CpuMeter.prompt is a symlink; prompt files must be regular files",
+            ),
+            ("StatBar", "prompts/StatBar.prompt: StatBar.prompt is not a regular file"),
+        ]
+        assert current(db, "CpuMeter")["text"] == "Cpu original."

@@ -76,11 +76,18 @@ def pickup(ws: Workspace, db: Any) -> Pickup:
         try:
             if row is not None and same_stat(entry.stat(follow_symlinks=False), *row[3:]):
                 continue  # stats as graftwork wrote it: untouched
-            result.read += 1
             path = Path(entry.path)  # only now: a Path per file costs more than its stat
+            if not entry.is_file(follow_symlinks=False):
+                if entry.is_dir(follow_symlinks=False):
+                    continue  # not a prompt file
+                read_prompt_file(path)  # a link, a pipe: says why, never opens it
+            result.read += 1
             data, st = read_with_stat(path)
-        except (FileNotFoundError, IsADirectoryError):
-            continue  # gone since the listing, or not a prompt file
+        except ValueError as exc:
+            result.failed.append((iid, f"prompts/{iid}{SUFFIX}: {exc}"))
+            continue
+        except FileNotFoundError:
+            continue  # gone since the listing
         except OSError as exc:
             cause = exc.strerror or exc
             result.failed.append((iid, f"prompts/{name}: cannot read it ({cause})"))
