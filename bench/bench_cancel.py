@@ -9,7 +9,8 @@ catalog reads would see it. Moments:
 - load: the request comes as the job starts: the child is importing mlx-lm and loading the
   model (it ends at once, nothing to save);
 - between batches: a small model, steps of a few ms (the child stops at the next batch with a
-  checkpoint);
+  checkpoint); "runs --cancel": the same, asked through the run's cancel file as
+  `graftwork runs --cancel` and another window do;
 - during a batch: a larger model on long examples, so one step takes longer than the grace
   period; the request comes 0.2 s into a step (the parent escalates: SIGTERM, then SIGKILL);
 - during validation: the same model validating 24 batches before the first step; the request
@@ -51,7 +52,15 @@ TARGET = 2.0
 class Trial:
     """One training run cancelled at a moment chosen by ``trigger(event, trial)``."""
 
-    def __init__(self, ws: Workspace, set_name: str, overrides: dict[str, Any], trigger) -> None:
+    def __init__(
+        self,
+        ws: Workspace,
+        set_name: str,
+        overrides: dict[str, Any],
+        trigger,
+        via_file: bool = False,
+    ) -> None:
+        self.via_file = via_file  # as `graftwork runs --cancel` does: the run's cancel file
         self.ws = ws
         self.set_name = set_name
         self.overrides = overrides
@@ -94,7 +103,13 @@ class Trial:
                 raise SystemExit(f"the run ended before the cancel moment: {self.error}")
             time.sleep(0.005)
         asked = time.monotonic()
-        self.cancel.set()
+        if self.via_file:
+            from graftwork.core.train.cancel import request_cancel, run_of_job
+
+            with self.ws.catalog() as db:
+                request_cancel(self.ws, db, run_of_job(db, self.job_id) or "")
+        else:
+            self.cancel.set()
         with self.ws.catalog() as db:  # the job row, as any reader of the catalog sees it
             while True:
                 row = db.execute("SELECT state FROM jobs WHERE id = ?", [self.job_id]).fetchone()
@@ -206,10 +221,12 @@ def main() -> None:
         moments = [
             ("load", "short", small_cfg, lambda t: t.job_id is not None),
             ("between batches", "short", small_cfg, after_event("train", 0.0, 5)),
+            ("runs --cancel", "short", small_cfg, after_event("train", 0.0, 5), True),
             ("during a batch", "long", slow_step, after_event("train", 0.2, 1)),
             # mlx-lm validates before the first step: the request lands in that validation
             ("during validation", "long", slow_val, after_event("started", 0.5, 1)),
         ]
+        moments = [(*m, False) if len(m) == 4 else m for m in moments]
         ws = Workspace.init(root / "ws")
         write_set(ws, "short", 32, False, n_valid=8)
         write_set(ws, "long", 32, False, n_valid=96, repeat=args.repeat)
@@ -218,10 +235,10 @@ def main() -> None:
             f"consistent  {'step s':>6} {'val s':>6}"
         )
         worst: dict[str, list[float]] = {}
-        for name, set_name, cfg, trigger in moments:
+        for name, set_name, cfg, trigger, via_file in moments:
             got = []
             for _ in range(args.repeats):
-                r = Trial(ws, set_name, cfg, trigger).run()
+                r = Trial(ws, set_name, cfg, trigger, via_file).run()
                 got.append(r["latency"])
                 print(
                     f"{name:<20} {r['latency']:>10.2f}  {r['how']:<44} {r['resumes_at']:>10}"
