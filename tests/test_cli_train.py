@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -126,6 +127,9 @@ def test_ctrl_c_checkpoints_and_marks_cancelled(workspace: Workspace, tiny_model
             "--iters",
             "1000",
         ],
+        # wait for the next batch whatever the load (by default a step over 0.8 s is not
+        # waited for: the run keeps its last checkpoint; tests/adapters/test_mlx_cancel.py)
+        env={**os.environ, "GRAFTWORK_CANCEL_GRACE": "120"},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

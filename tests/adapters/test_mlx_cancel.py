@@ -117,8 +117,9 @@ def test_cancel_during_setup_leaves_nothing_and_restarts(
 
 
 def test_cancel_while_validating_checkpoints_exactly_the_steps_trained(
-    workspace: Workspace, tiny_model_dir: Path
+    workspace: Workspace, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("GRAFTWORK_CANCEL_GRACE", "120")  # the safe point, whatever the load
     # Validation before every step over 8 batches: most of the run is validation, where the
     # batch of the coming step is already drawn but not trained (the checkpoint must not
     # count it).

@@ -117,8 +117,11 @@ def test_loss_falls_best_adapter_kept_and_run_recorded(
 
 
 def test_cancel_writes_checkpoint_and_resume_continues(
-    workspace: Workspace, tiny_model_dir: Path
+    workspace: Workspace, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Wait for the next batch whatever the load (by default a step over 0.8 s is not waited
+    # for: the run then keeps its last checkpoint; tests/adapters/test_mlx_cancel.py).
+    monkeypatch.setenv("GRAFTWORK_CANCEL_GRACE", "120")
     write_tiny_set(workspace.datasets_dir, "tiny")
     cancel = threading.Event()
 

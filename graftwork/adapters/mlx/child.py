@@ -18,6 +18,7 @@ other so a cancel takes effect within 2 s):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -89,6 +90,8 @@ class CancelWatch:
         self.term_pending = False
         self.ending = threading.Lock()
         self.resume_from: int = 0  # the iteration the last complete checkpoint holds
+        # (trainer.GRACE_ENV: the same setting moves the parent's signals)
+        self.hard_after = float(os.environ.get("GRAFTWORK_CANCEL_GRACE") or HARD_AFTER)
         signal.signal(signal.SIGINT, self._on_soft)
         signal.signal(signal.SIGTERM, self._on_term)
         threading.Thread(target=self._watch, name="cancel-watch", daemon=True).start()
@@ -103,7 +106,7 @@ class CancelWatch:
             # Setup: nothing to save yet, stop the load or measuring at once. Training: give
             # the main thread HARD_AFTER to reach a safe point; a checkpoint write finishes.
             if self.phase == "setup" or (
-                not self.saving and time.monotonic() - asked >= HARD_AFTER
+                not self.saving and time.monotonic() - asked >= self.hard_after
             ):
                 self.stop_now()
                 return  # the main thread is ending the run itself
@@ -126,11 +129,12 @@ class CancelWatch:
         unless the main thread is already ending the run (then it returns)."""
         if not self.ending.acquire(blocking=False):
             return
-        self.emit.last_word(
-            "finished", state="cancelled", iteration=self.resume_from, checkpoint="kept"
-        )
-        sys.stdout.flush()
-        sys.stderr.flush()
+        with contextlib.suppress(Exception):  # (a signal may have cut a write of these)
+            self.emit.last_word(
+                "finished", state="cancelled", iteration=self.resume_from, checkpoint="kept"
+            )
+            sys.stdout.flush()
+            sys.stderr.flush()
         os._exit(0)  # nothing half-done to finish: every file we write is replaced whole
 
     def saved(self, iteration: int | None = None) -> None:
@@ -553,7 +557,7 @@ def _cancelled(
     """A soft cancel while training: checkpoint the iterations trained (none new: keep the
     checkpoint there is), then the final event."""
     watch.ending.acquire()  # (if a hard stop holds it, the process ends any moment)
-    if trained > start:
+    if trained > start and progress.get("saved") != trained:  # (not just saved)
         checkpoint("cancel")
     emit(
         "finished",
