@@ -105,7 +105,7 @@ class ItemTable(PaneTable):
         if columns != [tuple(c) for c in self.columns]:
             self.columns = columns
             self.width_total = sum(w + 2 for _, w in columns)
-            self.virtual_size = self.virtual_size.with_width(self.width_total)
+            self.resize_virtual(self.virtual_size.with_width(self.width_total))
             self.clear_cache()
 
 

@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 
 Cells = tuple[Text, ...]
 GAP = 2  # one space either side of every cell
@@ -196,12 +197,26 @@ class VirtualTable(ScrollView, can_focus=True):
         self, keys: list[str], cells: Callable[[str], Cells], keep: str | None = None
     ) -> None:
         self.keys, self._cells = keys, cells
-        self.virtual_size = Size(self.width_total, len(keys) + 1)
+        self.resize_virtual(Size(self.width_total, len(keys) + 1))
         try:  # one scan of the keys, not two (`in`, then `index`): 100,000 after a clear
             target = keys.index(keep) if keep is not None else 0
         except ValueError:
             target = 0
         self.move_cursor(target)
+        self.refresh()
+
+    def resize_virtual(self, size: Size) -> None:
+        """A new virtual size without laying out the screen: Textual's ``virtual_size`` lays
+        out every widget when it changes, a reflow per filter keystroke for a row count that
+        moves only the scrollbar's thumb. A scrollbar that comes or goes still lays out (its
+        own reactive says so)."""
+        if size == self.virtual_size:
+            return
+        if not self.is_mounted or not self.container_size:
+            self.virtual_size = size
+            return
+        self.set_reactive(Widget.virtual_size, size)
+        self._scroll_update(size)  # scrollbars, and a scroll offset past the new end
         self.refresh()
 
     def refresh_key(self, key: str) -> None:
