@@ -134,12 +134,15 @@ def test_cancel_writes_checkpoint_and_resume_continues(
         "tiny",
         listeners=[stop_after_first_report],
         cancel=cancel,
-        overrides={"model": str(tiny_model_dir), "iters": 400, **FAST},
+        # steps_per_save 2: iteration 4 is saved before the cancel. A cancel that finds no safe
+        # point within the child's grace (a slow step on a loaded machine) stops without a new
+        # checkpoint and keeps that one; either way the run resumes from a whole checkpoint.
+        overrides={"model": str(tiny_model_dir), "iters": 400, **FAST, "steps_per_save": 2},
     )
     s = result.summary
     assert s["state"] == "cancelled"
     stopped = s["last_iteration"]
-    assert 5 <= stopped < 400
+    assert 4 <= stopped < 400
     db = workspace.catalog()
     run = get_run(db, s["run_id"])
     job = db["jobs"].get(run["job_id"])
